@@ -1,0 +1,43 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Everything else is set up on demand:
+# a .venv with the pinned Python dependencies, and Node 22 + the AWS CDK CLI under node_modules/.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+
+.PHONY: setup demo test lint synth bench clean
+
+$(PY_STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(PY_STAMP) $(NODE_STAMP)
+
+demo: setup  ## a local dev -> prod promotion on emulated AWS
+	$(PY) -m emulator.demo
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+test: setup lint  ## every check: ruff, mypy, pytest (handler, emulator, driver, constructs, cfn-lint)
+	$(PY) -m pytest
+
+synth: setup  ## cdk synth of app.py into cdk.out/
+	cdk synth --quiet
+	@ls cdk.out/*.template.json
+
+bench: setup
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,941 @@
+"""A CloudFormation lifecycle driver for the project's custom resources, on emulated AWS.
+
+It plays CloudFormation for a synthesised template, inside ``moto.mock_aws``:
+
+* "deploys" the ordinary resources the custom resources refer to (buckets, keys, Rekognition projects,
+  roles, functions) into moto, and resolves the template's intrinsic functions;
+* builds Create / Update / Delete events for every ``Custom::*`` resource, with a ResponseURL served by a
+  local HTTPS server (crhelper answers over HTTPS only);
+* calls the real ``index.handler`` from the function's asset directory, with the function's environment,
+  credentials of its role (STS assume-role, so the emulator sees the right account and principal) and a
+  Lambda context whose remaining time counts down on the simulated clock;
+* fires the EventBridge schedules crhelper creates, at their rate on the simulated clock, with the
+  target Input as the event;
+* follows CloudFormation's rules: replacement when an Update answers a new physical id (Delete of the old
+  one afterwards unless UpdateReplacePolicy is Retain), rollback after a failure, no Delete for
+  DeletionPolicy Retain, a FAILED stack when no answer arrives within ServiceTimeout;
+* asserts the protocol: exactly one response per request, well-formed bodies, physical id rules, and no
+  polling rule left behind once a request is answered. Violations are collected in ``violations``.
+
+The simulated clock is shared with the Custom Labels emulator, so a 20-minute copy takes milliseconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import importlib
+import ipaddress
+import json
+import os
+import re
+import ssl
+import sys
+import tempfile
+import threading
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import boto3
+
+CUSTOM_PREFIX = "Custom::"
+MAX_RESPONSE_BYTES = 4096
+MAX_PHYSICAL_ID = 1024
+RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_UNIT_SECONDS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
+
+
+class DriverError(Exception):
+    """The template or the simulation cannot be carried out (not a resource failure)."""
+
+
+# --------------------------------------------------------------------------------------------------------
+# The ResponseURL: a local HTTPS server
+# --------------------------------------------------------------------------------------------------------
+def _self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=7))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+class ResponseServer:
+    """Receives the custom resource responses PUT to presigned-looking HTTPS URLs on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self._directory = tempfile.TemporaryDirectory(prefix="cfn-driver-")
+        self.cert_file, key_file = _self_signed_certificate(Path(self._directory.name))
+        self.bodies: dict[str, list[dict[str, Any]]] = {}
+        self.raw_sizes: dict[str, list[int]] = {}
+        self._lock = threading.Lock()
+        server = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            def do_PUT(self) -> None:  # noqa: N802 - the http.server API
+                length = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(length)
+                request_id = self.path.split("?")[0].rstrip("/").split("/")[-1]
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    body = {"_unparseable": raw.decode(errors="replace")}
+                with server._lock:
+                    server.bodies.setdefault(request_id, []).append(body)
+                    server.raw_sizes.setdefault(request_id, []).append(len(raw))
+                self.send_response(200)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.cert_file, key_file)
+        self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
+                                        daemon=True)
+        self._thread.start()
+
+    def url_for(self, stack_name: str, request_id: str) -> str:
+        """A ResponseURL shaped like CloudFormation's presigned S3 URL (the query string is a secret)."""
+        return (
+            f"https://localhost:{self.port}/cloudformation-custom-resource-response-useast1/"
+            f"{stack_name}/{request_id}?X-Amz-Signature=SECRET{uuid.uuid4().hex}"
+        )
+
+    def responses(self, request_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.bodies.get(request_id, []))
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._directory.cleanup()
+
+
+# --------------------------------------------------------------------------------------------------------
+# Lambda
+# --------------------------------------------------------------------------------------------------------
+class LambdaContext:
+    """The context object Lambda passes: remaining time counts down on the simulated clock."""
+
+    def __init__(self, function: "Function", clock: Any) -> None:
+        self.function_name = function.name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = function.arn
+        self.memory_limit_in_mb = function.memory
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function.name}"
+        self.log_stream_name = f"2026/11/28/[$LATEST]{uuid.uuid4().hex}"
+        self._deadline = clock.now() + function.timeout
+        self._clock = clock
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(int((self._deadline - self._clock.now()) * 1000), 0)
+
+
+class _ClockForHandler:
+    """What the handler's ``polling.CLOCK`` sees: the simulated clock."""
+
+    def __init__(self, clock: Any) -> None:
+        self._clock = clock
+
+    def now(self) -> float:
+        return float(self._clock.now())
+
+    def sleep(self, seconds: float) -> None:
+        self._clock.advance(seconds)
+
+
+@dataclass
+class Function:
+    """A Lambda function of a deployed stack: name, role, environment and the asset it runs."""
+
+    name: str
+    arn: str
+    account_id: str
+    region: str
+    role_arn: str
+    asset_dir: Path
+    environment: dict[str, str]
+    timeout: int = 300
+    memory: int = 256
+    invocations: int = 0
+    billed_ms: int = 0
+    boto_session: Any = None  # the warm container's boto3 default session, with the role's credentials
+
+
+@dataclass
+class Invocation:
+    """One handler invocation, for the record and the benchmark."""
+
+    function: str
+    request_id: str
+    logical_id: str
+    request_type: str
+    poll: bool
+    started: float
+    duration: float
+
+
+_HANDLER_MODULES: dict[Path, Any] = {}
+
+
+def load_handler(asset_dir: Path) -> Any:
+    """Import ``index`` from an asset directory the way Lambda does: the directory first on sys.path."""
+    asset_dir = asset_dir.resolve()
+    if asset_dir in _HANDLER_MODULES:
+        return _HANDLER_MODULES[asset_dir]
+    names = {p.stem for p in asset_dir.glob("*.py")} | {p.name for p in asset_dir.iterdir() if p.is_dir()}
+    for name in list(sys.modules):
+        if name.split(".")[0] in names:
+            del sys.modules[name]
+    sys.path.insert(0, str(asset_dir))
+    try:
+        module = importlib.import_module("index")
+    finally:
+        sys.path.remove(str(asset_dir))
+    _HANDLER_MODULES[asset_dir] = module
+    return module
+
+
+# --------------------------------------------------------------------------------------------------------
+# Stacks, resources and events
+# --------------------------------------------------------------------------------------------------------
+@dataclass
+class StackEvent:
+    """One line of a stack's event history, as CloudFormation shows it."""
+
+    time: float
+    stack: str
+    logical_id: str
+    resource_type: str
+    status: str
+    reason: str = ""
+    physical_id: str = ""
+
+
+@dataclass
+class Resource:
+    """A deployed resource: what Ref and Fn::GetAtt give, and the properties it was deployed with."""
+
+    logical_id: str
+    type: str
+    physical_id: str
+    properties: dict[str, Any]
+    attributes: dict[str, Any] = field(default_factory=dict)
+    deletion_policy: str = "Delete"
+    update_replace_policy: str = "Delete"
+
+
+@dataclass
+class Request:
+    """A custom resource request in flight."""
+
+    stack: "Stack"
+    logical_id: str
+    event: dict[str, Any]
+    function: Function
+    deadline: float
+    response: dict[str, Any] | None = None
+
+
+class Stack:
+    """A deployed stack: its template, its resources and its event history."""
+
+    def __init__(self, cloud: "CloudFormation", name: str, account_id: str, region: str, asset_root: Path) -> None:
+        self.cloud = cloud
+        self.name = name
+        self.account_id = account_id
+        self.region = region
+        self.asset_root = asset_root
+        self.stack_id = f"arn:aws:cloudformation:{region}:{account_id}:stack/{name}/{uuid.uuid4()}"
+        self.template: dict[str, Any] = {}
+        self.resources: dict[str, Resource] = {}
+        self.status = "NOT_CREATED"
+        self.outputs: dict[str, Any] = {}
+
+    # -- helpers ------------------------------------------------------------------------------------------
+    def event(self, logical_id: str, resource_type: str, status: str, reason: str = "", physical_id: str = "") -> None:
+        self.cloud.record(
+            StackEvent(self.cloud.clock.now(), self.name, logical_id, resource_type, status, reason, physical_id)
+        )
+
+    def _stack_event(self, status: str, reason: str = "") -> None:
+        self.status = status
+        self.event(self.name, "AWS::CloudFormation::Stack", status, reason)
+
+    def session(self) -> boto3.Session:
+        return self.cloud.session(self.account_id, self.region)
+
+    # -- intrinsic functions ---------------------------------------------------------------------------------
+    def resolve(self, value: Any) -> Any:
+        """Resolve intrinsic functions against the deployed resources."""
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            (key, arg), = value.items()
+            if key == "Ref":
+                return self._ref(arg)
+            if key == "Fn::GetAtt":
+                name, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
+                return self._get_att(name, attribute)
+            if key == "Fn::Join":
+                return str(arg[0]).join(str(v) for v in self.resolve(arg[1]))
+            if key == "Fn::Select":
+                return self.resolve(arg[1])[int(self.resolve(arg[0]))]
+            if key == "Fn::Split":
+                return str(self.resolve(arg[1])).split(arg[0])
+            if key == "Fn::Sub":
+                return self._sub(arg)
+            if key == "Fn::ImportValue":
+                export = self.resolve(arg)
+                if export not in self.cloud.exports:
+                    raise DriverError(f"No export named {export}")
+                return self.cloud.exports[export]
+            if key.startswith("Fn::"):
+                raise DriverError(f"{key} is not supported by the lifecycle driver")
+        return {k: self.resolve(v) for k, v in value.items()}
+
+    def _pseudo(self) -> dict[str, str]:
+        return {
+            "AWS::Region": self.region,
+            "AWS::AccountId": self.account_id,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackName": self.name,
+            "AWS::StackId": self.stack_id,
+            "AWS::NoValue": "",
+        }
+
+    def _ref(self, name: str) -> Any:
+        pseudo = self._pseudo()
+        if name in pseudo:
+            return pseudo[name]
+        if name in self.template.get("Parameters", {}):
+            return self.template["Parameters"][name].get("Default", "")
+        if name not in self.resources:
+            raise DriverError(f"{self.name}: Ref to {name}, which is not deployed (yet)")
+        return self.resources[name].physical_id
+
+    def _get_att(self, name: str, attribute: str) -> Any:
+        if name not in self.resources:
+            raise DriverError(f"{self.name}: GetAtt of {name}, which is not deployed (yet)")
+        attributes = self.resources[name].attributes
+        if attribute not in attributes:
+            raise DriverError(f"{self.name}: {name} has no attribute {attribute} (has {sorted(attributes)})")
+        return attributes[attribute]
+
+    def _sub(self, arg: Any) -> str:
+        text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], self.resolve(arg[1]))
+
+        def replace(match: re.Match[str]) -> str:
+            token = match.group(1)
+            if token.startswith("!"):
+                return "${" + token[1:] + "}"
+            if token in variables:
+                return str(variables[token])
+            if "." in token:
+                return str(self._get_att(*token.split(".", 1)))
+            return str(self._ref(token))
+
+        return re.sub(r"\$\{([^}]+)\}", replace, text)
+
+    # -- ordering ---------------------------------------------------------------------------------------
+    @staticmethod
+    def dependencies(template: dict[str, Any]) -> dict[str, set[str]]:
+        resources = template.get("Resources", {})
+        graph: dict[str, set[str]] = {}
+        for logical_id, definition in resources.items():
+            found: set[str] = set()
+
+            def walk(value: Any) -> None:
+                if isinstance(value, dict):
+                    for key, arg in value.items():
+                        if key == "Ref" and isinstance(arg, str) and arg in resources:
+                            found.add(arg)
+                        elif key == "Fn::GetAtt":
+                            target = arg[0] if isinstance(arg, list) else arg.split(".")[0]
+                            found.add(target)
+                        elif key == "Fn::Sub":
+                            text = arg if isinstance(arg, str) else arg[0]
+                            for token in re.findall(r"\$\{([^}!][^}]*)\}", text):
+                                if token.split(".")[0] in resources:
+                                    found.add(token.split(".")[0])
+                            if not isinstance(arg, str):
+                                walk(arg[1])
+                        else:
+                            walk(arg)
+                elif isinstance(value, list):
+                    for item in value:
+                        walk(item)
+
+            walk(definition.get("Properties", {}))
+            depends = definition.get("DependsOn", [])
+            found.update([depends] if isinstance(depends, str) else depends)
+            graph[logical_id] = found & set(resources)
+        return graph
+
+    @classmethod
+    def waves(cls, template: dict[str, Any]) -> list[list[str]]:
+        """Resources in dependency order, grouped in waves CloudFormation could run in parallel."""
+        graph = cls.dependencies(template)
+        done: set[str] = set()
+        waves: list[list[str]] = []
+        while len(done) < len(graph):
+            wave = sorted(r for r, deps in graph.items() if r not in done and deps <= done)
+            if not wave:
+                raise DriverError(f"Circular dependency among {sorted(set(graph) - done)}")
+            waves.append(wave)
+            done.update(wave)
+        return waves
+
+    # -- ordinary resources ------------------------------------------------------------------------------
+    def _unique_name(self, logical_id: str, limit: int = 63, lower: bool = False) -> str:
+        name = f"{self.name}-{logical_id}"[: limit - 13] + "-" + uuid.uuid4().hex[:12].upper()
+        return name.lower() if lower else name
+
+    def _deploy_plain(self, logical_id: str, definition: dict[str, Any]) -> Resource:
+        kind = definition["Type"]
+        props = self.resolve(definition.get("Properties", {}))
+        session = self.session()
+        arn_base = f"arn:aws:{{}}:{self.region}:{self.account_id}:"
+        resource = Resource(logical_id, kind, "", props)
+        if kind == "AWS::S3::Bucket":
+            name = props.get("BucketName") or self._unique_name(logical_id, lower=True)
+            client = session.client("s3")
+            if self.region == "us-east-1":
+                client.create_bucket(Bucket=name)
+            else:
+                client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.region})
+            resource.physical_id = name
+            resource.attributes = {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com",
+                                   "RegionalDomainName": f"{name}.s3.{self.region}.amazonaws.com"}
+        elif kind == "AWS::KMS::Key":
+            metadata = session.client("kms").create_key(Description=props.get("Description", ""))["KeyMetadata"]
+            resource.physical_id = metadata["KeyId"]
+            resource.attributes = {"Arn": metadata["Arn"], "KeyId": metadata["KeyId"]}
+        elif kind == "AWS::Rekognition::Project":
+            arn = session.client("rekognition").create_project(ProjectName=props["ProjectName"])["ProjectArn"]
+            resource.physical_id = props["ProjectName"]
+            resource.attributes = {"Arn": arn}
+        elif kind == "AWS::IAM::Role":
+            name = props.get("RoleName") or self._unique_name(logical_id, limit=64)
+            role = session.client("iam").create_role(
+                RoleName=name, AssumeRolePolicyDocument=json.dumps(props.get("AssumeRolePolicyDocument", {}))
+            )["Role"]
+            resource.physical_id = name
+            resource.attributes = {"Arn": role["Arn"], "RoleId": role["RoleId"]}
+        elif kind == "AWS::Lambda::Function":
+            name = props.get("FunctionName") or self._unique_name(logical_id, limit=64)
+            asset = definition.get("Metadata", {}).get("aws:asset:path")
+            if not asset:
+                raise DriverError(f"{logical_id}: a function without an aws:asset:path cannot run here")
+            arn = f"{arn_base.format('lambda')}function:{name}"
+            self.cloud.functions[arn] = Function(
+                name=name,
+                arn=arn,
+                account_id=self.account_id,
+                region=self.region,
+                role_arn=str(props.get("Role")),
+                asset_dir=self.asset_root / asset,
+                environment={k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()},
+                timeout=int(props.get("Timeout", 3)),
+                memory=int(props.get("MemorySize", 128)),
+            )
+            resource.physical_id = name
+            resource.attributes = {"Arn": arn}
+        else:
+            name = self._unique_name(logical_id)
+            service = kind.split("::")[1].lower() if kind.count("::") == 2 else "unknown"
+            resource.physical_id = name
+            resource.attributes = {"Arn": f"{arn_base.format(service)}{name}"}
+        return resource
+
+    # -- custom resources ---------------------------------------------------------------------------------
+    def _request(self, logical_id: str, request_type: str, definition: dict[str, Any], properties: dict[str, Any],
+                 physical_id: str | None = None, old_properties: dict[str, Any] | None = None) -> Request:
+        token = properties.get("ServiceToken")
+        if token not in self.cloud.functions:
+            raise DriverError(f"{logical_id}: ServiceToken {token!r} is not a function this driver deployed")
+        request_id = str(uuid.uuid4())
+        event: dict[str, Any] = {
+            "RequestType": request_type,
+            "ServiceToken": token,
+            "ResponseURL": self.cloud.server.url_for(self.name, request_id),
+            "StackId": self.stack_id,
+            "RequestId": request_id,
+            "LogicalResourceId": logical_id,
+            "ResourceType": definition["Type"],
+            "ResourceProperties": properties,
+        }
+        if physical_id is not None:
+            event["PhysicalResourceId"] = physical_id
+        if old_properties is not None:
+            event["OldResourceProperties"] = old_properties
+        timeout = float(properties.get("ServiceTimeout") or 3600)
+        return Request(self, logical_id, event, self.cloud.functions[token], self.cloud.clock.now() + timeout)
+
+    def _custom(self, requests: list[Request], verb: str) -> list[Request]:
+        for request in requests:
+            self.event(request.logical_id, request.event["ResourceType"], f"{verb}_IN_PROGRESS",
+                       physical_id=request.event.get("PhysicalResourceId", ""))
+        self.cloud.run(requests)
+        for request in requests:
+            response = request.response or {}
+            ok = response.get("Status") == "SUCCESS"
+            self.event(request.logical_id, request.event["ResourceType"], f"{verb}_{'COMPLETE' if ok else 'FAILED'}",
+                       "" if ok else str(response.get("Reason", "")), str(response.get("PhysicalResourceId", "")))
+        return requests
+
+    @staticmethod
+    def _stringify(value: Any) -> Any:
+        """CloudFormation passes every scalar property value to a custom resource as a string."""
+        if isinstance(value, dict):
+            return {k: Stack._stringify(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [Stack._stringify(v) for v in value]
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    def _custom_resource(self, logical_id: str, definition: dict[str, Any], response: dict[str, Any],
+                         properties: dict[str, Any]) -> Resource:
+        data = response.get("Data") or {}
+        return Resource(
+            logical_id, definition["Type"], str(response["PhysicalResourceId"]), properties,
+            attributes={str(k): v for k, v in data.items()},
+            deletion_policy=definition.get("DeletionPolicy", "Delete"),
+            update_replace_policy=definition.get("UpdateReplacePolicy", "Delete"),
+        )
+
+    # -- operations ---------------------------------------------------------------------------------------
+    def create(self, template: dict[str, Any]) -> str:
+        """CREATE the stack; on failure roll back. Returns the final stack status."""
+        self.template = template
+        self._stack_event("CREATE_IN_PROGRESS")
+        failure = self._deploy_waves(template, {})
+        if failure:
+            self._stack_event("ROLLBACK_IN_PROGRESS", failure)
+            self._delete_resources(set(self.resources))
+            self._stack_event("ROLLBACK_COMPLETE")
+        else:
+            self._collect_outputs()
+            self._stack_event("CREATE_COMPLETE")
+        return self.status
+
+    def _deploy_waves(self, template: dict[str, Any], old: dict[str, Resource],
+                      replaced: dict[str, Resource] | None = None,
+                      updated: dict[str, Resource] | None = None) -> str:
+        """Create new resources and update changed ones, wave by wave. Returns a failure reason or ''."""
+        resources = template.get("Resources", {})
+        for wave in self.waves(template):
+            creates: list[Request] = []
+            updates: list[Request] = []
+            for logical_id in wave:
+                definition = resources[logical_id]
+                if not definition["Type"].startswith(CUSTOM_PREFIX) and definition["Type"] != (
+                    "AWS::CloudFormation::CustomResource"
+                ):
+                    if logical_id not in old:
+                        self.event(logical_id, definition["Type"], "CREATE_IN_PROGRESS")
+                        self.resources[logical_id] = self._deploy_plain(logical_id, definition)
+                        self.event(logical_id, definition["Type"], "CREATE_COMPLETE",
+                                   physical_id=self.resources[logical_id].physical_id)
+                    continue
+                properties = self._stringify(self.resolve(definition.get("Properties", {})))
+                if logical_id not in old:
+                    creates.append(self._request(logical_id, "Create", definition, properties))
+                elif properties != old[logical_id].properties:
+                    updates.append(self._request(logical_id, "Update", definition, properties,
+                                                 old[logical_id].physical_id, old[logical_id].properties))
+            for request in self._custom(creates, "CREATE"):
+                response = request.response or {}
+                if response.get("Status") == "SUCCESS":
+                    self.resources[request.logical_id] = self._custom_resource(
+                        request.logical_id, resources[request.logical_id], response,
+                        request.event["ResourceProperties"])
+                elif response:
+                    # CloudFormation records the failed resource with the id it answered; rollback deletes it
+                    self.resources[request.logical_id] = Resource(
+                        request.logical_id, request.event["ResourceType"], str(response.get("PhysicalResourceId")),
+                        request.event["ResourceProperties"])
+            for request in self._custom(updates, "UPDATE"):
+                response = request.response or {}
+                if response.get("Status") == "SUCCESS":
+                    previous = old[request.logical_id]
+                    current = self._custom_resource(request.logical_id, resources[request.logical_id], response,
+                                                    request.event["ResourceProperties"])
+                    if current.physical_id != previous.physical_id and replaced is not None:
+                        replaced[request.logical_id] = previous
+                    if updated is not None:
+                        updated[request.logical_id] = previous
+                    self.resources[request.logical_id] = current
+            failed = [r for r in creates + updates if (r.response or {}).get("Status") != "SUCCESS"]
+            if failed:
+                first = failed[0]
+                return f"{first.logical_id}: {(first.response or {}).get('Reason', 'no response')}"
+        return ""
+
+    def update(self, template: dict[str, Any]) -> str:
+        """UPDATE the stack to a new template; on failure roll back to the old one."""
+        old_template, old_resources = self.template, dict(self.resources)
+        self.template = template
+        self._stack_event("UPDATE_IN_PROGRESS")
+        replaced: dict[str, Resource] = {}
+        updated: dict[str, Resource] = {}
+        failure = self._deploy_waves(template, old_resources, replaced, updated)
+        if not failure:
+            self._stack_event("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+            for logical_id, previous in replaced.items():
+                if previous.update_replace_policy != "Retain":
+                    self._delete_one(previous)
+            removed = set(old_resources) - set(template.get("Resources", {}))
+            self._delete_resources(removed, pool=old_resources)
+            self._collect_outputs()
+            self._stack_event("UPDATE_COMPLETE")
+            return self.status
+        self._stack_event("UPDATE_ROLLBACK_IN_PROGRESS", failure)
+        self.template = old_template
+        rollbacks: list[Request] = []
+        for logical_id, previous in updated.items():
+            current = self.resources[logical_id]
+            if logical_id in replaced:
+                self._delete_one(current)  # the new copy goes; the old one was never touched
+                self.resources[logical_id] = previous
+            else:
+                rollbacks.append(self._request(logical_id, "Update", old_template["Resources"][logical_id],
+                                               previous.properties, current.physical_id, current.properties))
+        failed_id = failure.split(":")[0]
+        if failed_id in old_resources and failed_id not in updated and self.resources.get(failed_id):
+            previous = old_resources[failed_id]
+            new_props = self._stringify(self.resolve(template["Resources"][failed_id].get("Properties", {})))
+            rollbacks.append(self._request(failed_id, "Update", old_template["Resources"][failed_id],
+                                           previous.properties, previous.physical_id, new_props))
+        for request in self._custom(rollbacks, "UPDATE"):
+            if (request.response or {}).get("Status") == "SUCCESS":
+                self.resources[request.logical_id] = self._custom_resource(
+                    request.logical_id, old_template["Resources"][request.logical_id], request.response or {},
+                    request.event["ResourceProperties"])
+        created = set(self.resources) - set(old_resources)
+        self._delete_resources(created)
+        self._stack_event("UPDATE_ROLLBACK_COMPLETE")
+        return self.status
+
+    def delete(self) -> str:
+        """DELETE the stack: custom resources get a Delete unless their DeletionPolicy is Retain."""
+        self._stack_event("DELETE_IN_PROGRESS")
+        failures = self._delete_resources(set(self.resources))
+        self._stack_event("DELETE_FAILED" if failures else "DELETE_COMPLETE", "; ".join(failures))
+        return self.status
+
+    def _delete_one(self, resource: Resource) -> str:
+        if not resource.type.startswith(CUSTOM_PREFIX):
+            return ""
+        definition = {"Type": resource.type}
+        request = self._request(resource.logical_id, "Delete", definition, resource.properties, resource.physical_id)
+        self._custom([request], "DELETE")
+        response = request.response or {}
+        return "" if response.get("Status") == "SUCCESS" else f"{resource.logical_id}: {response.get('Reason')}"
+
+    def _delete_resources(self, logical_ids: set[str], pool: dict[str, Resource] | None = None) -> list[str]:
+        pool = self.resources if pool is None else pool
+        template = {"Resources": {k: self.template.get("Resources", {}).get(k, {"Type": pool[k].type})
+                                  for k in logical_ids if k in pool}}
+        failures: list[str] = []
+        for wave in reversed(self.waves(template)):
+            requests: list[Request] = []
+            for logical_id in wave:
+                resource = pool[logical_id]
+                if resource.deletion_policy == "Retain":
+                    self.event(logical_id, resource.type, "DELETE_SKIPPED", physical_id=resource.physical_id)
+                elif resource.type.startswith(CUSTOM_PREFIX):
+                    requests.append(self._request(logical_id, "Delete", {"Type": resource.type},
+                                                  resource.properties, resource.physical_id))
+                else:
+                    self.event(logical_id, resource.type, "DELETE_COMPLETE", physical_id=resource.physical_id)
+            for request in self._custom(requests, "DELETE"):
+                if (request.response or {}).get("Status") != "SUCCESS":
+                    failures.append(f"{request.logical_id}: {(request.response or {}).get('Reason')}")
+            for logical_id in wave:
+                if not any(f.startswith(f"{logical_id}:") for f in failures):
+                    pool.pop(logical_id, None)
+                    self.resources.pop(logical_id, None)
+        return failures
+
+    def _collect_outputs(self) -> None:
+        self.outputs = {}
+        for name, output in self.template.get("Outputs", {}).items():
+            value = self.resolve(output["Value"])
+            self.outputs[name] = value
+            export = output.get("Export", {}).get("Name")
+            if export:
+                self.cloud.exports[self.resolve(export)] = value
+
+
+# --------------------------------------------------------------------------------------------------------
+# The cloud: accounts, functions, schedules, the event loop
+# --------------------------------------------------------------------------------------------------------
+@dataclass
+class _Schedule:
+    account_id: str
+    region: str
+    rule: str
+    period: float
+    next_fire: float
+
+
+class CloudFormation:
+    """Plays CloudFormation (and Lambda, and EventBridge's scheduler) on a simulated clock.
+
+    Use inside ``moto.mock_aws()``. ``on_event`` receives every StackEvent as it happens; ``on_wait``
+    is called with the requests in flight whenever the simulated clock jumps forward.
+    """
+
+    def __init__(self, clock: Any, *, on_event: Callable[[StackEvent], None] | None = None,
+                 on_wait: Callable[[list[Request]], None] | None = None) -> None:
+        self.clock = clock
+        self.server = ResponseServer()
+        self.functions: dict[str, Function] = {}
+        self.exports: dict[str, Any] = {}
+        self.events: list[StackEvent] = []
+        self.invocations: list[Invocation] = []
+        self.violations: list[str] = []
+        self.responses: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        self._on_event = on_event
+        self._on_wait = on_wait
+        self._sessions: dict[tuple[str, str, str], boto3.Session] = {}
+        self._schedules: dict[tuple[str, str, str], _Schedule] = {}
+
+    def close(self) -> None:
+        self.server.close()
+
+    def __enter__(self) -> "CloudFormation":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def record(self, event: StackEvent) -> None:
+        self.events.append(event)
+        if self._on_event:
+            self._on_event(event)
+
+    def session(self, account_id: str, region: str, role_arn: str | None = None) -> boto3.Session:
+        """A boto3 session whose credentials moto maps to the account (and role) given."""
+        role_arn = role_arn or f"arn:aws:iam::{account_id}:role/cloudformation-driver"
+        key = (account_id, region, role_arn)
+        if key not in self._sessions:
+            credentials = boto3.client("sts", region_name=region).assume_role(
+                RoleArn=role_arn, RoleSessionName=role_arn.split("/")[-1][:64] or "driver"
+            )["Credentials"]
+            self._sessions[key] = boto3.Session(
+                aws_access_key_id=credentials["AccessKeyId"],
+                aws_secret_access_key=credentials["SecretAccessKey"],
+                aws_session_token=credentials["SessionToken"],
+                region_name=region,
+            )
+        return self._sessions[key]
+
+    def stack(self, name: str, *, account_id: str, region: str, asset_root: Path | str) -> Stack:
+        """A new, not yet created stack; call ``create(template)`` on it."""
+        return Stack(self, name, account_id, region, Path(asset_root))
+
+    # -- Lambda ---------------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _lambda_environment(self, function: Function) -> Iterator[None]:
+        credentials = self.session(function.account_id, function.region, function.role_arn).get_credentials()
+        values = {
+            **function.environment,
+            "AWS_REGION": function.region,
+            "AWS_DEFAULT_REGION": function.region,
+            "AWS_LAMBDA_FUNCTION_NAME": function.name,
+            "AWS_ACCESS_KEY_ID": credentials.access_key,
+            "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
+            "AWS_SESSION_TOKEN": credentials.token or "",
+            "SSL_CERT_FILE": str(self.server.cert_file),
+        }
+        saved = {key: os.environ.get(key) for key in values}
+        os.environ.update(values)
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+    def invoke(self, function: Function, event: dict[str, Any]) -> None:
+        """One asynchronous invocation of the function's real handler."""
+        started = self.clock.now()
+        with self._lambda_environment(function):
+            saved_session = boto3.DEFAULT_SESSION
+            if function.boto_session is None:
+                function.boto_session = boto3.session.Session()
+            boto3.DEFAULT_SESSION = function.boto_session  # each function runs in a container of its own
+            module = load_handler(function.asset_dir)
+            polling = sys.modules.get("polling")
+            if polling is not None and hasattr(polling, "CLOCK"):
+                polling.CLOCK = _ClockForHandler(self.clock)
+            context = LambdaContext(function, self.clock)
+            try:
+                module.handler(json.loads(json.dumps(event)), context)
+            finally:
+                boto3.DEFAULT_SESSION = saved_session
+        duration = self.clock.now() - started
+        function.invocations += 1
+        function.billed_ms += max(1, int(duration * 1000))
+        self.invocations.append(Invocation(function.name, event.get("RequestId", ""),
+                                           event.get("LogicalResourceId", ""), event.get("RequestType", ""),
+                                           "CrHelperPoll" in event, started, duration))
+
+    # -- EventBridge schedules -------------------------------------------------------------------------------
+    def _scan_schedules(self) -> None:
+        seen: set[tuple[str, str, str]] = set()
+        for account_id, region in {(f.account_id, f.region) for f in self.functions.values()}:
+            client = self.session(account_id, region).client("events")
+            for rule in client.list_rules().get("Rules", []):
+                key = (account_id, region, rule["Name"])
+                match = RATE.match(rule.get("ScheduleExpression", ""))
+                if not match or rule.get("State") != "ENABLED":
+                    continue
+                seen.add(key)
+                if key not in self._schedules:
+                    period = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+                    self._schedules[key] = _Schedule(account_id, region, rule["Name"], period,
+                                                     self.clock.now() + period)
+        for key in set(self._schedules) - seen:
+            del self._schedules[key]
+
+    def _fire(self, schedule: _Schedule) -> None:
+        schedule.next_fire += schedule.period
+        client = self.session(schedule.account_id, schedule.region).client("events")
+        try:
+            targets = client.list_targets_by_rule(Rule=schedule.rule).get("Targets", [])
+        except client.exceptions.ResourceNotFoundException:
+            return
+        for target in targets:
+            function = self.functions.get(target["Arn"])
+            if function is None:
+                self.violations.append(f"rule {schedule.rule} targets an unknown function {target['Arn']}")
+                continue
+            self.invoke(function, json.loads(target.get("Input") or "{}"))
+
+    def rules_for(self, request_id: str) -> list[str]:
+        """Polling rules whose target Input belongs to this request."""
+        found = []
+        for (account_id, region, name) in list(self._schedules):
+            client = self.session(account_id, region).client("events")
+            for target in client.list_targets_by_rule(Rule=name).get("Targets", []):
+                if json.loads(target.get("Input") or "{}").get("RequestId") == request_id:
+                    found.append(name)
+        return found
+
+    # -- the loop -------------------------------------------------------------------------------------------
+    def run(self, requests: list[Request]) -> None:
+        """Send the requests, then advance the clock and fire schedules until every one is answered."""
+        for request in requests:
+            self.invoke(request.function, request.event)
+            self._collect(request)
+        while True:
+            waiting = [r for r in requests if r.response is None]
+            if not waiting:
+                break
+            self._scan_schedules()
+            deadline = min(r.deadline for r in waiting)
+            due = min((s.next_fire for s in self._schedules.values()), default=None)
+            if due is None or due > deadline:
+                self.clock.advance(max(deadline - self.clock.now(), 0))
+                for request in waiting:
+                    if request.deadline <= self.clock.now():
+                        request.response = {"Status": "FAILED", "Reason": (
+                            "CloudFormation did not receive a response from your Custom Resource within the "
+                            "ServiceTimeout; it may not have been created or deleted correctly."),
+                            "PhysicalResourceId": request.event.get("PhysicalResourceId", "")}
+                        self.violations.append(f"{request.logical_id} {request.event['RequestType']}: no response "
+                                               "before ServiceTimeout")
+                continue
+            self.clock.advance(max(due - self.clock.now(), 0))
+            if self._on_wait:
+                self._on_wait(waiting)
+            for schedule in sorted(self._schedules.values(), key=lambda s: s.next_fire):
+                if schedule.next_fire <= self.clock.now():
+                    self._fire(schedule)
+            for request in waiting:
+                self._collect(request)
+        self._scan_schedules()
+        for request in requests:
+            self._check_done(request)
+
+    def _collect(self, request: Request) -> None:
+        bodies = self.server.responses(request.event["RequestId"])
+        if bodies and request.response is None:
+            request.response = bodies[0]
+            self.responses.append((request.event, bodies[0]))
+            self._check_response(request, bodies[0])
+
+    def _check_response(self, request: Request, body: dict[str, Any]) -> None:
+        event, where = request.event, f"{request.logical_id} {request.event['RequestType']}"
+        size = self.server.raw_sizes[event["RequestId"]][0]
+        if size > MAX_RESPONSE_BYTES:
+            self.violations.append(f"{where}: response of {size} bytes, over {MAX_RESPONSE_BYTES}")
+        if body.get("Status") not in ("SUCCESS", "FAILED"):
+            self.violations.append(f"{where}: Status {body.get('Status')!r}")
+        if body.get("Status") == "FAILED" and not body.get("Reason"):
+            self.violations.append(f"{where}: FAILED without a Reason")
+        physical_id = str(body.get("PhysicalResourceId") or "")
+        if not physical_id or len(physical_id) > MAX_PHYSICAL_ID:
+            self.violations.append(f"{where}: PhysicalResourceId {physical_id!r} empty or too long")
+        for key in ("StackId", "RequestId", "LogicalResourceId"):
+            if body.get(key) != event.get(key):
+                self.violations.append(f"{where}: {key} {body.get(key)!r} does not echo the request")
+        if event["RequestType"] == "Delete" and physical_id != event.get("PhysicalResourceId"):
+            self.violations.append(f"{where}: Delete answered another PhysicalResourceId {physical_id!r}")
+        if "ResponseURL" in json.dumps(body.get("Data", {})) or "X-Amz-Signature" in json.dumps(body):
+            self.violations.append(f"{where}: the response leaks the ResponseURL")
+
+    def _check_done(self, request: Request) -> None:
+        where = f"{request.logical_id} {request.event['RequestType']}"
+        count = len(self.server.responses(request.event["RequestId"]))
+        if count > 1:
+            self.violations.append(f"{where}: {count} responses to one request")
+        left = self.rules_for(request.event["RequestId"])
+        if left:
+            self.violations.append(f"{where}: polling rule(s) left behind: {left}")

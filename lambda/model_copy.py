@@ -1,0 +1,270 @@
+"""Custom::RekognitionModelCopy: copy a Custom Labels model version, wait for it, delete it again.
+
+Plain functions over a Rekognition client. Each returns an ``Outcome`` (physical id, Data, done or not);
+``index.py`` wires them to crhelper. Errors are raised as ``ResourceError`` with a Reason written for the
+person reading the stack events.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from botocore.exceptions import ClientError, ParamValidationError
+from polling import Outcome
+
+RESOURCE_TYPE = "Custom::RekognitionModelCopy"
+VERSION_ARN = re.compile(
+    r"^arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:project/[a-zA-Z0-9_.\-]{1,255}/version/"
+    r"(?P<version>[a-zA-Z0-9_.\-]{1,255})/[0-9]+$"
+)
+# A change of any of these needs a new copy (a new physical id); Tags alone are updated in place.
+REPLACING_PROPERTIES = (
+    "SourceProjectArn",
+    "SourceProjectVersionArn",
+    "DestinationProjectArn",
+    "VersionName",
+    "OutputConfig",
+    "KmsKeyId",
+)
+# Statuses in which the copy has finished (someone may already have started or stopped the model).
+COPY_DONE = {"COPYING_COMPLETED", "STARTING", "RUNNING", "STOPPING", "STOPPED", "FAILED"}
+# Statuses in which DeleteProjectVersion is refused or pointless: wait for them to change.
+DELETE_WAIT = {"STARTING", "STOPPING", "DELETING", "COPYING_IN_PROGRESS", "TRAINING_IN_PROGRESS"}
+
+_HINTS = {
+    "AccessDeniedException": (
+        "Check that the function's role may call this operation and, for a copy from another account, that "
+        "the source project has a project policy allowing this role (or account) to copy this exact version."
+    ),
+    "ResourceNotFoundException": (
+        "Check that the source project, the source version and the destination project exist, in this Region."
+    ),
+    "LimitExceededException": "A Rekognition limit was reached; remove unused model versions or ask for more.",
+    "ServiceQuotaExceededException": "A Rekognition quota was reached; remove unused versions or ask for more.",
+    "ThrottlingException": "Rekognition kept throttling after retries; deploy again later.",
+    "ProvisionedThroughputExceededException": "Rekognition kept throttling after retries; deploy again later.",
+    "InternalServerError": "Rekognition had an internal error after retries; deploy again later.",
+}
+
+
+class ResourceError(Exception):
+    """A failure to report to CloudFormation; the message is the Reason."""
+
+
+@dataclass(frozen=True)
+class CopyProperties:
+    """The resource's properties, checked and converted (CloudFormation sends every value as a string)."""
+
+    source_project_arn: str
+    source_project_version_arn: str
+    destination_project_arn: str
+    version_name: str
+    s3_bucket: str
+    s3_key_prefix: str | None
+    tags: dict[str, str]
+    kms_key_id: str | None
+
+    @classmethod
+    def parse(cls, props: Mapping[str, Any]) -> "CopyProperties":
+        """Check presence and types; botocore checks the patterns when the request is made."""
+
+        def text(name: str, required: bool = True) -> str | None:
+            value = props.get(name)
+            if value is None or value == "":
+                if required:
+                    raise ResourceError(f"Property {name} is required and missing.")
+                return None
+            if not isinstance(value, str):
+                raise ResourceError(f"Property {name} must be a string, got {type(value).__name__}.")
+            return value
+
+        output = props.get("OutputConfig")
+        if not isinstance(output, Mapping) or not output.get("S3Bucket"):
+            raise ResourceError("Property OutputConfig must be an object with S3Bucket (and S3KeyPrefix).")
+        tags = props.get("Tags") or {}
+        if not isinstance(tags, Mapping) or not all(isinstance(v, str) for v in tags.values()):
+            raise ResourceError("Property Tags must be a map of string keys to string values.")
+        return cls(
+            source_project_arn=str(text("SourceProjectArn")),
+            source_project_version_arn=str(text("SourceProjectVersionArn")),
+            destination_project_arn=str(text("DestinationProjectArn")),
+            version_name=str(text("VersionName")),
+            s3_bucket=str(output["S3Bucket"]),
+            s3_key_prefix=output.get("S3KeyPrefix") or None,
+            tags=dict(tags),
+            kms_key_id=text("KmsKeyId", required=False),
+        )
+
+    def copy_request(self) -> dict[str, Any]:
+        """The CopyProjectVersion request."""
+        output: dict[str, str] = {"S3Bucket": self.s3_bucket}
+        if self.s3_key_prefix:
+            output["S3KeyPrefix"] = self.s3_key_prefix
+        request: dict[str, Any] = {
+            "SourceProjectArn": self.source_project_arn,
+            "SourceProjectVersionArn": self.source_project_version_arn,
+            "DestinationProjectArn": self.destination_project_arn,
+            "VersionName": self.version_name,
+            "OutputConfig": output,
+        }
+        if self.tags:
+            request["Tags"] = self.tags
+        if self.kms_key_id:
+            request["KmsKeyId"] = self.kms_key_id
+        return request
+
+
+def poll_properties(event: Mapping[str, Any]) -> dict[str, Any]:
+    """What a poll invocation needs to know about the resource (kept small for EventBridge)."""
+    props = event.get("ResourceProperties", {})
+    return {key: props.get(key) for key in ("DestinationProjectArn", "VersionName", "SourceProjectVersionArn")}
+
+
+def _failure(operation: str, error: Exception) -> ResourceError:
+    if isinstance(error, ParamValidationError):
+        return ResourceError(f"{operation} rejected the resource's properties: {error}")
+    assert isinstance(error, ClientError)
+    code = error.response.get("Error", {}).get("Code", "Unknown")
+    message = error.response.get("Error", {}).get("Message", "").rstrip(".")
+    hint = _HINTS.get(code, "")
+    return ResourceError(f"{operation} failed: {code}: {message}. {hint}".strip())
+
+
+def _data(version_arn: str, status: str) -> dict[str, str]:
+    return {"ProjectVersionArn": version_arn, "VersionName": version_name_of(version_arn), "Status": status}
+
+
+def version_name_of(version_arn: str) -> str:
+    """The version name inside a version ARN."""
+    match = VERSION_ARN.match(version_arn)
+    return match.group("version") if match else ""
+
+
+def describe_version(client: Any, project_arn: str, version_arn: str) -> dict[str, Any] | None:
+    """The version's description, or None when it no longer exists. One filtered call."""
+    try:
+        response = client.describe_project_versions(
+            ProjectArn=project_arn, VersionNames=[version_name_of(version_arn)]
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return None  # the project itself is gone
+        raise _failure("DescribeProjectVersions", error) from error
+    for description in response.get("ProjectVersionDescriptions", []):
+        if description.get("ProjectVersionArn") == version_arn:
+            return dict(description)
+    return None
+
+
+# --- Create -------------------------------------------------------------------------------------------
+def create(client: Any, props: Mapping[str, Any]) -> Outcome:
+    """Start the copy; polling (``poll_copy``) waits for it."""
+    request = CopyProperties.parse(props).copy_request()
+    try:
+        response = client.copy_project_version(**request)
+    except (ClientError, ParamValidationError) as error:
+        failure = _failure("CopyProjectVersion", error)
+        if isinstance(error, ClientError) and error.response["Error"]["Code"] == "ResourceInUseException":
+            failure = ResourceError(
+                f"{failure} A version named {request['VersionName']} already exists in "
+                f"{request['DestinationProjectArn']}; choose another version name. This resource never "
+                "adopts or deletes a version it did not create."
+            )
+        raise failure from error
+    version_arn = str(response["ProjectVersionArn"])
+    return Outcome(version_arn, _data(version_arn, "COPYING_IN_PROGRESS"))
+
+
+def poll_copy(client: Any, poll_props: Mapping[str, Any], version_arn: str) -> Outcome:
+    """One check of a copy: complete at COPYING_COMPLETED, ResourceError at COPYING_FAILED."""
+    description = describe_version(client, str(poll_props["DestinationProjectArn"]), version_arn)
+    if description is None:
+        raise ResourceError(f"The copied version {version_arn} disappeared while the copy was in progress.")
+    status = str(description.get("Status"))
+    if status == "COPYING_FAILED":
+        raise ResourceError(
+            f"The copy of {poll_props.get('SourceProjectVersionArn')} failed (COPYING_FAILED): "
+            f"{description.get('StatusMessage') or 'no message from Rekognition'}"
+        )
+    if status in COPY_DONE:
+        return Outcome(version_arn, _data(version_arn, status), complete=True)
+    if status != "COPYING_IN_PROGRESS":
+        raise ResourceError(f"The copied version {version_arn} is in an unexpected status {status}.")
+    return Outcome(version_arn, _data(version_arn, status))
+
+
+# --- Update -------------------------------------------------------------------------------------------
+def needs_new_copy(props: Mapping[str, Any], old_props: Mapping[str, Any]) -> bool:
+    """True when a property other than Tags changed."""
+    return any(props.get(key) != old_props.get(key) for key in REPLACING_PROPERTIES)
+
+
+def update(client: Any, props: Mapping[str, Any], old_props: Mapping[str, Any], physical_id: str) -> Outcome:
+    """A new copy when the copy's inputs changed; otherwise the tags, in place."""
+    new = CopyProperties.parse(props)
+    if needs_new_copy(props, old_props):
+        old_name = old_props.get("VersionName")
+        if new.version_name == old_name and new.destination_project_arn == old_props.get("DestinationProjectArn"):
+            changed = [k for k in REPLACING_PROPERTIES if props.get(k) != old_props.get(k)]
+            raise ResourceError(
+                f"Changing {', '.join(changed)} needs a new copy, which CloudFormation creates before it deletes "
+                f"the old one, but the version name {new.version_name} is still taken by the old copy. Give "
+                "the copy a new version name in the same change."
+            )
+        return create(client, props)
+    _update_tags(client, physical_id, CopyProperties.parse(old_props).tags, new.tags)
+    description = describe_version(client, new.destination_project_arn, physical_id)
+    status = str(description.get("Status")) if description else "UNKNOWN"
+    return Outcome(physical_id, _data(physical_id, status), complete=True)
+
+
+def _update_tags(client: Any, version_arn: str, old: Mapping[str, str], new: Mapping[str, str]) -> None:
+    removed = [key for key in old if key not in new]
+    changed = {key: value for key, value in new.items() if old.get(key) != value}
+    try:
+        if removed:
+            client.untag_resource(ResourceArn=version_arn, TagKeys=removed)
+        if changed:
+            client.tag_resource(ResourceArn=version_arn, Tags=changed)
+    except (ClientError, ParamValidationError) as error:
+        raise _failure("TagResource" if changed else "UntagResource", error) from error
+
+
+def abandon_copy(client: Any, poll_props: Mapping[str, Any], version_arn: str) -> None:
+    """Best effort: remove a replacement copy whose Update failed, so it is not left behind."""
+    try:
+        description = describe_version(client, str(poll_props["DestinationProjectArn"]), version_arn)
+        if description and description.get("Status") not in DELETE_WAIT:
+            client.delete_project_version(ProjectVersionArn=version_arn)
+    except (ClientError, ResourceError):
+        pass
+
+
+# --- Delete -------------------------------------------------------------------------------------------
+def delete(client: Any, props: Mapping[str, Any], physical_id: str) -> Outcome:
+    """Stop the version if it serves, delete it, and report complete once it is gone."""
+    if not VERSION_ARN.match(physical_id or "") or not props.get("DestinationProjectArn"):
+        return Outcome(physical_id, complete=True)  # a failed Create: nothing was made
+    return advance_delete(client, str(props["DestinationProjectArn"]), physical_id)
+
+
+def advance_delete(client: Any, project_arn: str, version_arn: str) -> Outcome:
+    """One step towards deletion: stop a running model, delete a stopped one, or wait."""
+    description = describe_version(client, project_arn, version_arn)
+    if description is None:
+        return Outcome(version_arn, complete=True)
+    status = str(description.get("Status"))
+    try:
+        if status == "RUNNING":
+            client.stop_project_version(ProjectVersionArn=version_arn)
+        elif status not in DELETE_WAIT:
+            client.delete_project_version(ProjectVersionArn=version_arn)
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code")
+        if code == "ResourceNotFoundException":
+            return Outcome(version_arn, complete=True)
+        if code != "ResourceInUseException":  # in use: the status is changing, look again next time
+            raise _failure("StopProjectVersion" if status == "RUNNING" else "DeleteProjectVersion", error) from error
+    return Outcome(version_arn)

@@ -1,0 +1,119 @@
+"""Shared fixtures: emulated AWS (moto + the Custom Labels emulator), a simulated clock, the driver."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+from moto import mock_aws
+
+from emulator import custom_labels
+from emulator.clock import SimulatedClock
+from emulator.cloudformation import CloudFormation
+
+REPO = Path(__file__).resolve().parent.parent
+REGION = "us-east-1"
+SOURCE_ACCOUNT = "111111111111"
+DEST_ACCOUNT = "222222222222"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Emulated AWS with fake credentials; no request leaves the machine."""
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    custom_labels.reset()
+    with mock_aws():
+        yield
+    custom_labels.reset()
+
+
+@pytest.fixture
+def clock(aws: None) -> SimulatedClock:
+    """The simulated clock shared by the emulator and the driver."""
+    simulated = SimulatedClock()
+    custom_labels.set_clock(simulated)
+    return simulated
+
+
+@pytest.fixture
+def cloud(clock: SimulatedClock) -> Iterator[CloudFormation]:
+    """The CloudFormation lifecycle driver; every test that uses it must leave no protocol violation."""
+    with CloudFormation(clock) as driver:
+        yield driver
+        assert driver.violations == []
+
+
+@pytest.fixture
+def source_version() -> tuple[str, str]:
+    """A trained model in the destination account (same-account copy): (project ARN, version ARN)."""
+    return custom_labels.seed_trained_version(DEST_ACCOUNT, REGION, "dev-defects", "defects.v1")
+
+
+def copy_template(
+    source: tuple[str, str],
+    *,
+    version_name: str = "defects-prod-1",
+    tags: dict[str, str] | None = None,
+    kms: bool = False,
+    service_timeout: int | None = 3600,
+    deletion_policy: str | None = None,
+    extra: dict[str, Any] | None = None,
+    logical_id: str = "ModelCopy",
+) -> dict[str, Any]:
+    """A template shaped like the construct's: project, bucket, role, function, one model copy."""
+    properties: dict[str, Any] = {
+        "ServiceToken": {"Fn::GetAtt": ["Handler", "Arn"]},
+        "SourceProjectArn": source[0],
+        "SourceProjectVersionArn": source[1],
+        "DestinationProjectArn": {"Fn::GetAtt": ["Project", "Arn"]},
+        "VersionName": version_name,
+        "OutputConfig": {"S3Bucket": {"Ref": "Output"}, "S3KeyPrefix": f"copies/{version_name}/"},
+    }
+    if tags:
+        properties["Tags"] = tags
+    if kms:
+        properties["KmsKeyId"] = {"Fn::GetAtt": ["Key", "Arn"]}
+    if service_timeout is not None:
+        properties["ServiceTimeout"] = service_timeout
+    properties.update(extra or {})
+    copy: dict[str, Any] = {"Type": "Custom::RekognitionModelCopy", "Properties": properties}
+    if deletion_policy:
+        copy["DeletionPolicy"] = copy["UpdateReplacePolicy"] = deletion_policy
+    resources: dict[str, Any] = {
+        "Project": {"Type": "AWS::Rekognition::Project", "Properties": {"ProjectName": "prod-defects"}},
+        "Output": {"Type": "AWS::S3::Bucket"},
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {"Statement": []}}},
+        "Handler": {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {
+                "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+                "Handler": "index.handler",
+                "Timeout": 300,
+                "Environment": {"Variables": {"POLL_RULE_PREFIX": "rmc-test-"}},
+            },
+            "Metadata": {"aws:asset:path": "lambda"},
+        },
+        logical_id: copy,
+    }
+    if kms:
+        resources["Key"] = {"Type": "AWS::KMS::Key", "Properties": {}}
+    return {"Resources": resources}
+
+
+@pytest.fixture
+def deploy(cloud: CloudFormation) -> Callable[..., Any]:
+    """Create a stack from a template in the destination account; returns the Stack."""
+
+    def _deploy(template: dict[str, Any], name: str = "prod", account_id: str = DEST_ACCOUNT) -> Any:
+        stack = cloud.stack(name, account_id=account_id, region=REGION, asset_root=REPO)
+        stack.create(json.loads(json.dumps(template)))
+        return stack
+
+    return _deploy

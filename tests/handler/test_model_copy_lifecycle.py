@@ -1,0 +1,229 @@
+"""The real handler, driven through CloudFormation's lifecycle on emulated Rekognition.
+
+Assertions are on what a user sees: stack events and statuses, the emulated model versions, and the
+responses CloudFormation received. The ``cloud`` fixture fails any test that broke the protocol (more
+than one response, a polling rule left behind, a malformed body).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+
+from emulator import custom_labels
+from tests.conftest import DEST_ACCOUNT, REGION, REPO, SOURCE_ACCOUNT, copy_template
+
+
+def versions(stack: Any, project: str = "Project") -> dict[str, dict[str, Any]]:
+    """The destination project's versions in the emulator, by name."""
+    client = stack.session().client("rekognition")
+    arn = stack.resources[project].attributes["Arn"] if project in stack.resources else None
+    if arn is None:
+        arn = client.describe_projects(ProjectNames=["prod-defects"])["ProjectDescriptions"][0]["ProjectArn"]
+    found = client.describe_project_versions(ProjectArn=arn)["ProjectVersionDescriptions"]
+    return {d["ProjectVersionArn"].split("/")[-2]: d for d in found}
+
+
+def statuses(cloud: Any, logical_id: str = "ModelCopy") -> list[str]:
+    return [e.status for e in cloud.events if e.logical_id == logical_id]
+
+
+def reasons(cloud: Any, logical_id: str = "ModelCopy") -> str:
+    return " | ".join(e.reason for e in cloud.events if e.logical_id == logical_id and e.reason)
+
+
+def test_create_waits_for_the_copy_and_answers_with_the_version(cloud, deploy, source_version, clock):
+    custom_labels.config.copy_duration = 180
+    started = clock.now()
+    stack = deploy(copy_template(source_version))
+
+    assert stack.status == "CREATE_COMPLETE"
+    copy = stack.resources["ModelCopy"]
+    assert "/version/defects-prod-1/" in copy.physical_id
+    assert copy.attributes == {
+        "ProjectVersionArn": copy.physical_id,
+        "VersionName": "defects-prod-1",
+        "Status": "COPYING_COMPLETED",
+    }
+    version = versions(stack)["defects-prod-1"]
+    assert version["Status"] == "COPYING_COMPLETED"
+    assert version["SourceProjectVersionArn"] == source_version[1]
+    assert version["OutputConfig"]["S3KeyPrefix"] == "copies/defects-prod-1/"
+    # answered at the first scheduled poll after the copy finished (1-minute schedule, no earlier)
+    complete = next(e for e in cloud.events if e.logical_id == "ModelCopy" and e.status == "CREATE_COMPLETE")
+    assert 180 <= complete.time - started <= 180 + 61
+
+
+def test_copy_failed_fails_the_create_with_the_service_message_and_rollback_removes_it(
+    cloud, deploy, source_version
+):
+    custom_labels.faults.fail_next_copy(status_message="The model artifacts could not be read.")
+    stack = deploy(copy_template(source_version))
+
+    assert stack.status == "ROLLBACK_COMPLETE"
+    assert statuses(cloud) == ["CREATE_IN_PROGRESS", "CREATE_FAILED", "DELETE_IN_PROGRESS", "DELETE_COMPLETE"]
+    assert "COPYING_FAILED" in reasons(cloud)
+    assert "The model artifacts could not be read." in reasons(cloud)
+    assert versions(stack) == {}  # the failed copy this resource made is gone
+
+
+def test_tags_change_in_place_keeps_the_physical_id(cloud, deploy, source_version):
+    stack = deploy(copy_template(source_version, tags={"team": "vision", "stage": "prod"}))
+    before = stack.resources["ModelCopy"].physical_id
+
+    assert stack.update(copy_template(source_version, tags={"team": "quality", "cost": "ml"})) == "UPDATE_COMPLETE"
+
+    assert stack.resources["ModelCopy"].physical_id == before
+    tags = stack.session().client("rekognition").list_tags_for_resource(ResourceArn=before)["Tags"]
+    assert tags == {"team": "quality", "cost": "ml"}
+    assert len(versions(stack)) == 1
+
+
+def test_new_version_name_replaces_the_copy_and_deletes_the_old_one(cloud, deploy, source_version):
+    stack = deploy(copy_template(source_version, version_name="defects-prod-1"))
+    old = stack.resources["ModelCopy"].physical_id
+
+    assert stack.update(copy_template(source_version, version_name="defects-prod-2")) == "UPDATE_COMPLETE"
+
+    new = stack.resources["ModelCopy"].physical_id
+    assert new != old and "/version/defects-prod-2/" in new
+    assert set(versions(stack)) == {"defects-prod-2"}
+    assert statuses(cloud)[-2:] == ["DELETE_IN_PROGRESS", "DELETE_COMPLETE"]  # cleanup of the old copy
+
+
+def test_new_source_with_the_same_version_name_fails_clearly_and_keeps_the_old_copy(cloud, deploy, source_version):
+    stack = deploy(copy_template(source_version))
+    old = stack.resources["ModelCopy"].physical_id
+    other = custom_labels.seed_trained_version(DEST_ACCOUNT, REGION, "dev-defects-2", "defects.v2")
+
+    assert stack.update(copy_template(other)) == "UPDATE_ROLLBACK_COMPLETE"
+
+    assert "give the copy a new version name" in reasons(cloud).lower()
+    assert stack.resources["ModelCopy"].physical_id == old
+    assert versions(stack)["defects-prod-1"]["Status"] == "COPYING_COMPLETED"
+
+
+def test_delete_stops_a_running_model_first(cloud, deploy, source_version):
+    stack = deploy(copy_template(source_version))
+    arn = stack.resources["ModelCopy"].physical_id
+    client = stack.session().client("rekognition")
+    client.start_project_version(ProjectVersionArn=arn, MinInferenceUnits=1)
+    custom_labels.get_clock().advance(600)
+    assert versions(stack)["defects-prod-1"]["Status"] == "RUNNING"
+
+    assert stack.delete() == "DELETE_COMPLETE"
+
+    assert versions(stack) == {}
+    assert custom_labels.calls.count("StopProjectVersion", DEST_ACCOUNT) == 1
+
+
+def test_retain_keeps_the_model_when_the_stack_is_deleted(cloud, deploy, source_version):
+    stack = deploy(copy_template(source_version, deletion_policy="Retain"))
+
+    assert stack.delete() == "DELETE_COMPLETE"
+
+    assert statuses(cloud)[-1] == "DELETE_SKIPPED"
+    assert versions(stack)["defects-prod-1"]["Status"] == "COPYING_COMPLETED"
+
+
+def test_delete_of_a_version_already_gone_succeeds(cloud, deploy, source_version):
+    stack = deploy(copy_template(source_version))
+    arn = stack.resources["ModelCopy"].physical_id
+    stack.session().client("rekognition").delete_project_version(ProjectVersionArn=arn)
+    custom_labels.get_clock().advance(600)
+
+    assert stack.delete() == "DELETE_COMPLETE"
+
+
+def test_missing_property_fails_with_a_reason_naming_it_and_rollback_succeeds(cloud, deploy, source_version):
+    template = copy_template(source_version)
+    del template["Resources"]["ModelCopy"]["Properties"]["VersionName"]
+
+    stack = deploy(template)
+
+    assert stack.status == "ROLLBACK_COMPLETE"
+    assert "VersionName is required" in reasons(cloud)
+    assert statuses(cloud)[-1] == "DELETE_COMPLETE"  # Delete after a failed Create: nothing to remove
+
+
+def test_cross_account_copy_is_denied_without_a_project_policy(cloud, deploy):
+    source = custom_labels.seed_trained_version(SOURCE_ACCOUNT, REGION, "dev-defects", "defects.v1")
+
+    stack = deploy(copy_template(source))
+
+    assert stack.status == "ROLLBACK_COMPLETE"
+    assert "AccessDeniedException" in reasons(cloud)
+    assert "project policy" in reasons(cloud)
+
+
+def test_cross_account_copy_succeeds_with_a_policy_for_the_copy_role(cloud, deploy):
+    source = custom_labels.seed_trained_version(SOURCE_ACCOUNT, REGION, "dev-defects", "defects.v1")
+    template = copy_template(source)
+    template["Resources"]["Role"]["Properties"]["RoleName"] = "prod-model-copy"
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{DEST_ACCOUNT}:role/prod-model-copy"},
+            "Action": "rekognition:CopyProjectVersion",
+            "Resource": source[1],
+        }],
+    }
+    cloud.session(SOURCE_ACCOUNT, REGION).client("rekognition").put_project_policy(
+        ProjectArn=source[0], PolicyName="promote-to-prod", PolicyDocument=json.dumps(policy)
+    )
+
+    stack = deploy(template)
+
+    assert stack.status == "CREATE_COMPLETE"
+    assert versions(stack)["defects-prod-1"]["SourceProjectVersionArn"] == source[1]
+
+
+def test_the_service_timeout_fails_a_stuck_copy_and_removes_the_schedule(cloud, deploy, source_version, clock):
+    custom_labels.config.copy_duration = 50 * 60
+    started = clock.now()
+
+    stack = deploy(copy_template(source_version, service_timeout=600))
+
+    assert stack.status == "ROLLBACK_COMPLETE"
+    assert "timeout" in reasons(cloud).lower()
+    failed = next(e for e in cloud.events if e.logical_id == "ModelCopy" and e.status == "CREATE_FAILED")
+    assert failed.time - started <= 600  # our own deadline answered before CloudFormation gave up
+
+
+def test_throttling_is_retried_by_botocore(cloud, deploy, source_version):
+    custom_labels.faults.inject("CopyProjectVersion", "ThrottlingException", times=1)
+    custom_labels.faults.inject("DescribeProjectVersions", "ThrottlingException", times=1)
+
+    stack = deploy(copy_template(source_version))
+
+    assert stack.status == "CREATE_COMPLETE"
+
+
+def test_logs_never_show_the_response_url(cloud, deploy, source_version, caplog):
+    caplog.set_level(logging.DEBUG)
+    deploy(copy_template(source_version))
+    assert "X-Amz-Signature" not in caplog.text
+    assert "ResponseURL" not in caplog.text
+
+
+def test_polling_rule_names_fit_eventbridge_for_long_logical_ids(cloud, deploy, source_version):
+    logical_id = "ModelCopy" + "X" * 200
+    stack = deploy(copy_template(source_version, logical_id=logical_id))
+    assert stack.status == "CREATE_COMPLETE"
+
+
+def test_unknown_resource_type_fails_create_and_lets_delete_pass(cloud, clock):
+    template: dict[str, Any] = {"Resources": {
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}},
+        "Handler": {"Type": "AWS::Lambda::Function", "Properties": {"Role": {"Fn::GetAtt": ["Role", "Arn"]},
+                    "Timeout": 60}, "Metadata": {"aws:asset:path": "lambda"}},
+        "Thing": {"Type": "Custom::Unknown", "Properties": {"ServiceToken": {"Fn::GetAtt": ["Handler", "Arn"]}}},
+    }}
+    stack = cloud.stack("odd", account_id=DEST_ACCOUNT, region=REGION, asset_root=REPO)
+    stack.create(template)
+    assert stack.status == "ROLLBACK_COMPLETE"
+    assert "serves Custom::RekognitionModelCopy" in reasons(cloud, "Thing")
+    assert [e.status for e in cloud.events if e.logical_id == "Thing"][-1] == "DELETE_COMPLETE"
