@@ -34,10 +34,11 @@ import sys
 import tempfile
 import threading
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import boto3
 
@@ -63,7 +64,7 @@ def _self_signed_certificate(directory: Path) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -153,7 +154,7 @@ class ResponseServer:
 class LambdaContext:
     """The context object Lambda passes: remaining time counts down on the simulated clock."""
 
-    def __init__(self, function: "Function", clock: Any) -> None:
+    def __init__(self, function: Function, clock: Any) -> None:
         self.function_name = function.name
         self.function_version = "$LATEST"
         self.invoked_function_arn = function.arn
@@ -266,7 +267,7 @@ class Resource:
 class Request:
     """A custom resource request in flight."""
 
-    stack: "Stack"
+    stack: Stack
     logical_id: str
     event: dict[str, Any]
     function: Function
@@ -277,7 +278,7 @@ class Request:
 class Stack:
     """A deployed stack: its template, its resources and its event history."""
 
-    def __init__(self, cloud: "CloudFormation", name: str, account_id: str, region: str, asset_root: Path) -> None:
+    def __init__(self, cloud: CloudFormation, name: str, account_id: str, region: str, asset_root: Path) -> None:
         self.cloud = cloud
         self.name = name
         self.account_id = account_id
@@ -465,7 +466,10 @@ class Stack:
         elif kind == "AWS::Lambda::Function":
             name = props.get("FunctionName") or self._unique_name(logical_id, limit=64)
             asset = definition.get("Metadata", {}).get("aws:asset:path")
-            if not asset:
+            s3_key = str(definition.get("Properties", {}).get("Code", {}).get("S3Key", ""))
+            if not asset and s3_key.endswith(".zip"):
+                asset = f"asset.{s3_key[:-4]}"  # the cloud assembly's directory for that asset hash
+            if not asset or not (self.asset_root / asset).is_dir():
                 raise DriverError(f"{logical_id}: a function without an aws:asset:path cannot run here")
             arn = f"{arn_base.format('lambda')}function:{name}"
             self.cloud.functions[arn] = Function(
@@ -746,7 +750,7 @@ class CloudFormation:
     def close(self) -> None:
         self.server.close()
 
-    def __enter__(self) -> "CloudFormation":
+    def __enter__(self) -> CloudFormation:
         return self
 
     def __exit__(self, *exc: Any) -> None:
