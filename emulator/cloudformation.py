@@ -127,8 +127,9 @@ class ResponseServer:
         context.load_cert_chain(self.cert_file, key_file)
         self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
         self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
 
     def url_for(self, stack_name: str, request_id: str) -> str:
@@ -275,10 +276,34 @@ class Request:
     response: dict[str, Any] | None = None
 
 
+def _references(value: Any) -> set[str]:
+    """Logical ids named by Ref, Fn::GetAtt and Fn::Sub anywhere inside a value."""
+    found: set[str] = set()
+    if isinstance(value, list):
+        for item in value:
+            found |= _references(item)
+    elif isinstance(value, dict):
+        for key, arg in value.items():
+            if key == "Ref" and isinstance(arg, str):
+                found.add(arg)
+            elif key == "Fn::GetAtt":
+                found.add(arg[0] if isinstance(arg, list) else arg.split(".")[0])
+            elif key == "Fn::Sub":
+                text = arg if isinstance(arg, str) else arg[0]
+                found.update(token.split(".")[0] for token in re.findall(r"\$\{([^}!][^}]*)\}", text))
+                if not isinstance(arg, str):
+                    found |= _references(arg[1])
+            else:
+                found |= _references(arg)
+    return found
+
+
 class Stack:
     """A deployed stack: its template, its resources and its event history."""
 
-    def __init__(self, cloud: CloudFormation, name: str, account_id: str, region: str, asset_root: Path) -> None:
+    def __init__(
+        self, cloud: CloudFormation, name: str, account_id: str, region: str, asset_root: Path
+    ) -> None:
         self.cloud = cloud
         self.name = name
         self.account_id = account_id
@@ -291,9 +316,13 @@ class Stack:
         self.outputs: dict[str, Any] = {}
 
     # -- helpers ------------------------------------------------------------------------------------------
-    def event(self, logical_id: str, resource_type: str, status: str, reason: str = "", physical_id: str = "") -> None:
+    def event(
+        self, logical_id: str, resource_type: str, status: str, reason: str = "", physical_id: str = ""
+    ) -> None:
         self.cloud.record(
-            StackEvent(self.cloud.clock.now(), self.name, logical_id, resource_type, status, reason, physical_id)
+            StackEvent(
+                self.cloud.clock.now(), self.name, logical_id, resource_type, status, reason, physical_id
+            )
         )
 
     def _stack_event(self, status: str, reason: str = "") -> None:
@@ -311,7 +340,7 @@ class Stack:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self._ref(arg)
             if key == "Fn::GetAtt":
@@ -381,33 +410,11 @@ class Stack:
     # -- ordering ---------------------------------------------------------------------------------------
     @staticmethod
     def dependencies(template: dict[str, Any]) -> dict[str, set[str]]:
+        """For each resource, the resources it refers to (Ref, Fn::GetAtt, Fn::Sub) or DependsOn."""
         resources = template.get("Resources", {})
         graph: dict[str, set[str]] = {}
         for logical_id, definition in resources.items():
-            found: set[str] = set()
-
-            def walk(value: Any) -> None:
-                if isinstance(value, dict):
-                    for key, arg in value.items():
-                        if key == "Ref" and isinstance(arg, str) and arg in resources:
-                            found.add(arg)
-                        elif key == "Fn::GetAtt":
-                            target = arg[0] if isinstance(arg, list) else arg.split(".")[0]
-                            found.add(target)
-                        elif key == "Fn::Sub":
-                            text = arg if isinstance(arg, str) else arg[0]
-                            for token in re.findall(r"\$\{([^}!][^}]*)\}", text):
-                                if token.split(".")[0] in resources:
-                                    found.add(token.split(".")[0])
-                            if not isinstance(arg, str):
-                                walk(arg[1])
-                        else:
-                            walk(arg)
-                elif isinstance(value, list):
-                    for item in value:
-                        walk(item)
-
-            walk(definition.get("Properties", {}))
+            found = _references(definition.get("Properties", {}))
             depends = definition.get("DependsOn", [])
             found.update([depends] if isinstance(depends, str) else depends)
             graph[logical_id] = found & set(resources)
@@ -444,12 +451,19 @@ class Stack:
             if self.region == "us-east-1":
                 client.create_bucket(Bucket=name)
             else:
-                client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.region})
+                client.create_bucket(
+                    Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.region}
+                )
             resource.physical_id = name
-            resource.attributes = {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com",
-                                   "RegionalDomainName": f"{name}.s3.{self.region}.amazonaws.com"}
+            resource.attributes = {
+                "Arn": f"arn:aws:s3:::{name}",
+                "DomainName": f"{name}.s3.amazonaws.com",
+                "RegionalDomainName": f"{name}.s3.{self.region}.amazonaws.com",
+            }
         elif kind == "AWS::KMS::Key":
-            metadata = session.client("kms").create_key(Description=props.get("Description", ""))["KeyMetadata"]
+            metadata = session.client("kms").create_key(Description=props.get("Description", ""))[
+                "KeyMetadata"
+            ]
             resource.physical_id = metadata["KeyId"]
             resource.attributes = {"Arn": metadata["Arn"], "KeyId": metadata["KeyId"]}
         elif kind == "AWS::Rekognition::Project":
@@ -493,8 +507,15 @@ class Stack:
         return resource
 
     # -- custom resources ---------------------------------------------------------------------------------
-    def _request(self, logical_id: str, request_type: str, definition: dict[str, Any], properties: dict[str, Any],
-                 physical_id: str | None = None, old_properties: dict[str, Any] | None = None) -> Request:
+    def _request(
+        self,
+        logical_id: str,
+        request_type: str,
+        definition: dict[str, Any],
+        properties: dict[str, Any],
+        physical_id: str | None = None,
+        old_properties: dict[str, Any] | None = None,
+    ) -> Request:
         token = properties.get("ServiceToken")
         if token not in self.cloud.functions:
             raise DriverError(f"{logical_id}: ServiceToken {token!r} is not a function this driver deployed")
@@ -518,14 +539,23 @@ class Stack:
 
     def _custom(self, requests: list[Request], verb: str) -> list[Request]:
         for request in requests:
-            self.event(request.logical_id, request.event["ResourceType"], f"{verb}_IN_PROGRESS",
-                       physical_id=request.event.get("PhysicalResourceId", ""))
+            self.event(
+                request.logical_id,
+                request.event["ResourceType"],
+                f"{verb}_IN_PROGRESS",
+                physical_id=request.event.get("PhysicalResourceId", ""),
+            )
         self.cloud.run(requests)
         for request in requests:
             response = request.response or {}
             ok = response.get("Status") == "SUCCESS"
-            self.event(request.logical_id, request.event["ResourceType"], f"{verb}_{'COMPLETE' if ok else 'FAILED'}",
-                       "" if ok else str(response.get("Reason", "")), str(response.get("PhysicalResourceId", "")))
+            self.event(
+                request.logical_id,
+                request.event["ResourceType"],
+                f"{verb}_{'COMPLETE' if ok else 'FAILED'}",
+                "" if ok else str(response.get("Reason", "")),
+                str(response.get("PhysicalResourceId", "")),
+            )
         return requests
 
     @staticmethod
@@ -539,11 +569,19 @@ class Stack:
             return "true" if value else "false"
         return str(value)
 
-    def _custom_resource(self, logical_id: str, definition: dict[str, Any], response: dict[str, Any],
-                         properties: dict[str, Any]) -> Resource:
+    def _custom_resource(
+        self,
+        logical_id: str,
+        definition: dict[str, Any],
+        response: dict[str, Any],
+        properties: dict[str, Any],
+    ) -> Resource:
         data = response.get("Data") or {}
         return Resource(
-            logical_id, definition["Type"], str(response["PhysicalResourceId"]), properties,
+            logical_id,
+            definition["Type"],
+            str(response["PhysicalResourceId"]),
+            properties,
             attributes={str(k): v for k, v in data.items()},
             deletion_policy=definition.get("DeletionPolicy", "Delete"),
             update_replace_policy=definition.get("UpdateReplacePolicy", "Delete"),
@@ -564,9 +602,13 @@ class Stack:
             self._stack_event("CREATE_COMPLETE")
         return self.status
 
-    def _deploy_waves(self, template: dict[str, Any], old: dict[str, Resource],
-                      replaced: dict[str, Resource] | None = None,
-                      updated: dict[str, Resource] | None = None) -> str:
+    def _deploy_waves(
+        self,
+        template: dict[str, Any],
+        old: dict[str, Resource],
+        replaced: dict[str, Resource] | None = None,
+        updated: dict[str, Resource] | None = None,
+    ) -> str:
         """Create new resources and update changed ones, wave by wave. Returns a failure reason or ''."""
         resources = template.get("Resources", {})
         for wave in self.waves(template):
@@ -580,32 +622,54 @@ class Stack:
                     if logical_id not in old:
                         self.event(logical_id, definition["Type"], "CREATE_IN_PROGRESS")
                         self.resources[logical_id] = self._deploy_plain(logical_id, definition)
-                        self.event(logical_id, definition["Type"], "CREATE_COMPLETE",
-                                   physical_id=self.resources[logical_id].physical_id)
+                        self.event(
+                            logical_id,
+                            definition["Type"],
+                            "CREATE_COMPLETE",
+                            physical_id=self.resources[logical_id].physical_id,
+                        )
                     continue
                 properties = self._stringify(self.resolve(definition.get("Properties", {})))
                 if logical_id not in old:
                     creates.append(self._request(logical_id, "Create", definition, properties))
                 elif properties != old[logical_id].properties:
-                    updates.append(self._request(logical_id, "Update", definition, properties,
-                                                 old[logical_id].physical_id, old[logical_id].properties))
+                    updates.append(
+                        self._request(
+                            logical_id,
+                            "Update",
+                            definition,
+                            properties,
+                            old[logical_id].physical_id,
+                            old[logical_id].properties,
+                        )
+                    )
             for request in self._custom(creates, "CREATE"):
                 response = request.response or {}
                 if response.get("Status") == "SUCCESS":
                     self.resources[request.logical_id] = self._custom_resource(
-                        request.logical_id, resources[request.logical_id], response,
-                        request.event["ResourceProperties"])
+                        request.logical_id,
+                        resources[request.logical_id],
+                        response,
+                        request.event["ResourceProperties"],
+                    )
                 elif response:
                     # CloudFormation records the failed resource with the id it answered; rollback deletes it
                     self.resources[request.logical_id] = Resource(
-                        request.logical_id, request.event["ResourceType"], str(response.get("PhysicalResourceId")),
-                        request.event["ResourceProperties"])
+                        request.logical_id,
+                        request.event["ResourceType"],
+                        str(response.get("PhysicalResourceId")),
+                        request.event["ResourceProperties"],
+                    )
             for request in self._custom(updates, "UPDATE"):
                 response = request.response or {}
                 if response.get("Status") == "SUCCESS":
                     previous = old[request.logical_id]
-                    current = self._custom_resource(request.logical_id, resources[request.logical_id], response,
-                                                    request.event["ResourceProperties"])
+                    current = self._custom_resource(
+                        request.logical_id,
+                        resources[request.logical_id],
+                        response,
+                        request.event["ResourceProperties"],
+                    )
                     if current.physical_id != previous.physical_id and replaced is not None:
                         replaced[request.logical_id] = previous
                     if updated is not None:
@@ -627,7 +691,7 @@ class Stack:
         failure = self._deploy_waves(template, old_resources, replaced, updated)
         if not failure:
             self._stack_event("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
-            for logical_id, previous in replaced.items():
+            for previous in replaced.values():
                 if previous.update_replace_policy != "Retain":
                     self._delete_one(previous)
             removed = set(old_resources) - set(template.get("Resources", {}))
@@ -644,19 +708,38 @@ class Stack:
                 self._delete_one(current)  # the new copy goes; the old one was never touched
                 self.resources[logical_id] = previous
             else:
-                rollbacks.append(self._request(logical_id, "Update", old_template["Resources"][logical_id],
-                                               previous.properties, current.physical_id, current.properties))
+                rollbacks.append(
+                    self._request(
+                        logical_id,
+                        "Update",
+                        old_template["Resources"][logical_id],
+                        previous.properties,
+                        current.physical_id,
+                        current.properties,
+                    )
+                )
         failed_id = failure.split(":")[0]
         if failed_id in old_resources and failed_id not in updated and self.resources.get(failed_id):
             previous = old_resources[failed_id]
             new_props = self._stringify(self.resolve(template["Resources"][failed_id].get("Properties", {})))
-            rollbacks.append(self._request(failed_id, "Update", old_template["Resources"][failed_id],
-                                           previous.properties, previous.physical_id, new_props))
+            rollbacks.append(
+                self._request(
+                    failed_id,
+                    "Update",
+                    old_template["Resources"][failed_id],
+                    previous.properties,
+                    previous.physical_id,
+                    new_props,
+                )
+            )
         for request in self._custom(rollbacks, "UPDATE"):
             if (request.response or {}).get("Status") == "SUCCESS":
                 self.resources[request.logical_id] = self._custom_resource(
-                    request.logical_id, old_template["Resources"][request.logical_id], request.response or {},
-                    request.event["ResourceProperties"])
+                    request.logical_id,
+                    old_template["Resources"][request.logical_id],
+                    request.response or {},
+                    request.event["ResourceProperties"],
+                )
         created = set(self.resources) - set(old_resources)
         self._delete_resources(created)
         self._stack_event("UPDATE_ROLLBACK_COMPLETE")
@@ -673,15 +756,24 @@ class Stack:
         if not resource.type.startswith(CUSTOM_PREFIX):
             return ""
         definition = {"Type": resource.type}
-        request = self._request(resource.logical_id, "Delete", definition, resource.properties, resource.physical_id)
+        request = self._request(
+            resource.logical_id, "Delete", definition, resource.properties, resource.physical_id
+        )
         self._custom([request], "DELETE")
         response = request.response or {}
-        return "" if response.get("Status") == "SUCCESS" else f"{resource.logical_id}: {response.get('Reason')}"
+        return (
+            "" if response.get("Status") == "SUCCESS" else f"{resource.logical_id}: {response.get('Reason')}"
+        )
 
     def _delete_resources(self, logical_ids: set[str], pool: dict[str, Resource] | None = None) -> list[str]:
         pool = self.resources if pool is None else pool
-        template = {"Resources": {k: self.template.get("Resources", {}).get(k, {"Type": pool[k].type})
-                                  for k in logical_ids if k in pool}}
+        template = {
+            "Resources": {
+                k: self.template.get("Resources", {}).get(k, {"Type": pool[k].type})
+                for k in logical_ids
+                if k in pool
+            }
+        }
         failures: list[str] = []
         for wave in reversed(self.waves(template)):
             requests: list[Request] = []
@@ -690,8 +782,15 @@ class Stack:
                 if resource.deletion_policy == "Retain":
                     self.event(logical_id, resource.type, "DELETE_SKIPPED", physical_id=resource.physical_id)
                 elif resource.type.startswith(CUSTOM_PREFIX):
-                    requests.append(self._request(logical_id, "Delete", {"Type": resource.type},
-                                                  resource.properties, resource.physical_id))
+                    requests.append(
+                        self._request(
+                            logical_id,
+                            "Delete",
+                            {"Type": resource.type},
+                            resource.properties,
+                            resource.physical_id,
+                        )
+                    )
                 else:
                     self.event(logical_id, resource.type, "DELETE_COMPLETE", physical_id=resource.physical_id)
             for request in self._custom(requests, "DELETE"):
@@ -732,8 +831,13 @@ class CloudFormation:
     is called with the requests in flight whenever the simulated clock jumps forward.
     """
 
-    def __init__(self, clock: Any, *, on_event: Callable[[StackEvent], None] | None = None,
-                 on_wait: Callable[[list[Request]], None] | None = None) -> None:
+    def __init__(
+        self,
+        clock: Any,
+        *,
+        on_event: Callable[[StackEvent], None] | None = None,
+        on_wait: Callable[[list[Request]], None] | None = None,
+    ) -> None:
         self.clock = clock
         self.server = ResponseServer()
         self.functions: dict[str, Function] = {}
@@ -815,7 +919,7 @@ class CloudFormation:
                 function.boto_session = boto3.session.Session()
             boto3.DEFAULT_SESSION = function.boto_session  # each function runs in a container of its own
             module = load_handler(function.asset_dir)
-            polling = sys.modules.get("polling")
+            polling: Any = sys.modules.get("polling")
             if polling is not None and hasattr(polling, "CLOCK"):
                 polling.CLOCK = _ClockForHandler(self.clock)
             context = LambdaContext(function, self.clock)
@@ -826,9 +930,17 @@ class CloudFormation:
         duration = self.clock.now() - started
         function.invocations += 1
         function.billed_ms += max(1, int(duration * 1000))
-        self.invocations.append(Invocation(function.name, event.get("RequestId", ""),
-                                           event.get("LogicalResourceId", ""), event.get("RequestType", ""),
-                                           "CrHelperPoll" in event, started, duration))
+        self.invocations.append(
+            Invocation(
+                function.name,
+                event.get("RequestId", ""),
+                event.get("LogicalResourceId", ""),
+                event.get("RequestType", ""),
+                "CrHelperPoll" in event,
+                started,
+                duration,
+            )
+        )
 
     # -- EventBridge schedules -------------------------------------------------------------------------------
     def _scan_schedules(self) -> None:
@@ -843,8 +955,9 @@ class CloudFormation:
                 seen.add(key)
                 if key not in self._schedules:
                     period = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-                    self._schedules[key] = _Schedule(account_id, region, rule["Name"], period,
-                                                     self.clock.now() + period)
+                    self._schedules[key] = _Schedule(
+                        account_id, region, rule["Name"], period, self.clock.now() + period
+                    )
         for key in set(self._schedules) - seen:
             del self._schedules[key]
 
@@ -865,7 +978,7 @@ class CloudFormation:
     def rules_for(self, request_id: str) -> list[str]:
         """Polling rules whose target Input belongs to this request."""
         found = []
-        for (account_id, region, name) in list(self._schedules):
+        for account_id, region, name in list(self._schedules):
             client = self.session(account_id, region).client("events")
             for target in client.list_targets_by_rule(Rule=name).get("Targets", []):
                 if json.loads(target.get("Input") or "{}").get("RequestId") == request_id:
@@ -889,12 +1002,18 @@ class CloudFormation:
                 self.clock.advance(max(deadline - self.clock.now(), 0))
                 for request in waiting:
                     if request.deadline <= self.clock.now():
-                        request.response = {"Status": "FAILED", "Reason": (
-                            "CloudFormation did not receive a response from your Custom Resource within the "
-                            "ServiceTimeout; it may not have been created or deleted correctly."),
-                            "PhysicalResourceId": request.event.get("PhysicalResourceId", "")}
-                        self.violations.append(f"{request.logical_id} {request.event['RequestType']}: no response "
-                                               "before ServiceTimeout")
+                        request.response = {
+                            "Status": "FAILED",
+                            "Reason": (
+                                "CloudFormation did not receive a response from your Custom Resource within "
+                                "the ServiceTimeout; it may not have been created or deleted correctly."
+                            ),
+                            "PhysicalResourceId": request.event.get("PhysicalResourceId", ""),
+                        }
+                        self.violations.append(
+                            f"{request.logical_id} {request.event['RequestType']}: no response "
+                            "before ServiceTimeout"
+                        )
                 continue
             self.clock.advance(max(due - self.clock.now(), 0))
             if self._on_wait:

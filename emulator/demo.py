@@ -71,8 +71,11 @@ class Timeline:
         if event.status.endswith("FAILED"):
             self.failed.append(f"{event.logical_id} {event.status}: {event.reason}")
         reason = f"  {event.reason}" if event.reason else ""
-        print(f"  +{self._elapsed(event.time)}  {event.logical_id:<46} {event.resource_type:<30} "
-              f"{event.status}{reason}", flush=True)
+        print(
+            f"  +{self._elapsed(event.time)}  {event.logical_id:<46} {event.resource_type:<30} "
+            f"{event.status}{reason}",
+            flush=True,
+        )
 
     def on_wait(self, requests: list[Any]) -> None:
         if not self.live:
@@ -107,30 +110,47 @@ def main() -> int:
         project_arn, version_arn = custom_labels.seed_trained_version(
             DEV_ACCOUNT, REGION, "dev-defects", "defects.2026-11-01"
         )
-        policy = {"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{PROD_ACCOUNT}:root"},
-            "Action": "rekognition:CopyProjectVersion", "Resource": version_arn}]}
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{PROD_ACCOUNT}:root"},
+                    "Action": "rekognition:CopyProjectVersion",
+                    "Resource": version_arn,
+                }
+            ],
+        }
         cloud.session(DEV_ACCOUNT, REGION).client("rekognition").put_project_policy(
             ProjectArn=project_arn, PolicyName="promote-to-prod", PolicyDocument=json.dumps(policy)
         )
-        print(f"  source version  {version_arn}\n  project policy  promote-to-prod: {PROD_ACCOUNT} may copy it")
+        print(
+            f"  source version  {version_arn}\n  project policy  promote-to-prod: {PROD_ACCOUNT} may copy it"
+        )
 
-        context = {"account": PROD_ACCOUNT, "region": REGION, "source_project_arn": project_arn,
-                   "source_version_arn": version_arn}
+        context = {
+            "account": PROD_ACCOUNT,
+            "region": REGION,
+            "source_project_arn": project_arn,
+            "source_version_arn": version_arn,
+        }
         with tempfile.TemporaryDirectory(prefix="demo-cdk-out-") as out:
             timeline.heading("cdk synth app.py")
             template, assembly = synthesise({**context, "version_name": "defects-prod-1"}, Path(out) / "v1")
             customs = [k for k, v in template["Resources"].items() if v["Type"].startswith("Custom::")]
             print(f"  {len(template['Resources'])} resources, custom resources: {', '.join(customs)}")
-            stack = cloud.stack("RekognitionModelPromotion", account_id=PROD_ACCOUNT, region=REGION,
-                                asset_root=assembly)
+            stack = cloud.stack(
+                "RekognitionModelPromotion", account_id=PROD_ACCOUNT, region=REGION, asset_root=assembly
+            )
 
             timeline.heading(f"Prod account {PROD_ACCOUNT}: create stack (a {COPY_MINUTES}-minute copy)")
             results = [("create", stack.create(template))]
             if stack.status == "CREATE_COMPLETE":
                 print(f"  outputs: {json.dumps(stack.outputs, indent=None)}")
                 timeline.heading("Update: a new version name, so a new copy replaces the old one")
-                template2, assembly2 = synthesise({**context, "version_name": "defects-prod-2"}, Path(out) / "v2")
+                template2, assembly2 = synthesise(
+                    {**context, "version_name": "defects-prod-2"}, Path(out) / "v2"
+                )
                 stack.asset_root = assembly2
                 results.append(("update", stack.update(template2)))
                 print(f"  outputs: {json.dumps(stack.outputs, indent=None)}")
@@ -138,15 +158,26 @@ def main() -> int:
                 results.append(("delete", stack.delete()))
             client = cloud.session(PROD_ACCOUNT, REGION).client("rekognition")
             prod_project = client.describe_projects(ProjectNames=["prod-defects"])["ProjectDescriptions"]
-            remaining = [d["ProjectVersionArn"] for d in client.describe_project_versions(
-                ProjectArn=prod_project[0]["ProjectArn"])["ProjectVersionDescriptions"]] if prod_project else []
+            remaining = (
+                [
+                    d["ProjectVersionArn"]
+                    for d in client.describe_project_versions(ProjectArn=prod_project[0]["ProjectArn"])[
+                        "ProjectVersionDescriptions"
+                    ]
+                ]
+                if prod_project
+                else []
+            )
 
         rekognition_calls = custom_labels.calls.count(account_id=PROD_ACCOUNT)
         timeline.heading("Summary")
         for operation, status in results:
             print(f"  {operation:<8} {status}")
-        print(f"  simulated time {timeline._elapsed(clock.now())}, real time {time.perf_counter() - wall:.1f} s; "
-              f"{len(cloud.invocations)} handler invocations, {rekognition_calls} Rekognition calls in prod")
+        print(
+            f"  simulated time {timeline._elapsed(clock.now())}, "
+            f"real time {time.perf_counter() - wall:.1f} s; "
+            f"{len(cloud.invocations)} handler invocations, {rekognition_calls} Rekognition calls in prod"
+        )
         if remaining:
             print(f"  versions left in prod: {remaining}")
         problems = timeline.failed + cloud.violations

@@ -59,14 +59,18 @@ def delete(event: dict[str, Any], context: Any) -> str:
     if event.get("ResourceType") != model_copy.RESOURCE_TYPE:
         logger.warning("Delete of an unknown resource type %s: nothing to do", event.get("ResourceType"))
         return helper.finish(Outcome(event["PhysicalResourceId"], complete=True))
-    return helper.finish(model_copy.delete(_rekognition(), event["ResourceProperties"], event["PhysicalResourceId"]))
+    return helper.finish(
+        model_copy.delete(_rekognition(), event["ResourceProperties"], event["PhysicalResourceId"])
+    )
 
 
 @helper.poll_create
 def poll_create(event: dict[str, Any], context: Any) -> str:
     helper.check_deadline()
     return helper.finish(
-        model_copy.poll_copy(_rekognition(), event["PollProperties"], event["CrHelperData"]["PhysicalResourceId"])
+        model_copy.poll_copy(
+            _rekognition(), event["PollProperties"], event["CrHelperData"]["PhysicalResourceId"]
+        )
     )
 
 

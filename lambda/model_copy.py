@@ -8,8 +8,9 @@ person reading the stack events.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from botocore.exceptions import ClientError, ParamValidationError
 from polling import Outcome
@@ -33,6 +34,8 @@ COPY_DONE = {"COPYING_COMPLETED", "STARTING", "RUNNING", "STOPPING", "STOPPED", 
 # Statuses in which DeleteProjectVersion is refused or pointless: wait for them to change.
 DELETE_WAIT = {"STARTING", "STOPPING", "DELETING", "COPYING_IN_PROGRESS", "TRAINING_IN_PROGRESS"}
 
+_QUOTA = "A Rekognition limit or quota was reached; remove unused model versions or ask for more."
+_THROTTLED = "Rekognition kept throttling after retries; deploy again later."
 _HINTS = {
     "AccessDeniedException": (
         "Check that the function's role may call this operation and, for a copy from another account, that "
@@ -41,10 +44,10 @@ _HINTS = {
     "ResourceNotFoundException": (
         "Check that the source project, the source version and the destination project exist, in this Region."
     ),
-    "LimitExceededException": "A Rekognition limit was reached; remove unused model versions or ask for more.",
-    "ServiceQuotaExceededException": "A Rekognition quota was reached; remove unused versions or ask for more.",
-    "ThrottlingException": "Rekognition kept throttling after retries; deploy again later.",
-    "ProvisionedThroughputExceededException": "Rekognition kept throttling after retries; deploy again later.",
+    "LimitExceededException": _QUOTA,
+    "ServiceQuotaExceededException": _QUOTA,
+    "ThrottlingException": _THROTTLED,
+    "ProvisionedThroughputExceededException": _THROTTLED,
     "InternalServerError": "Rekognition had an internal error after retries; deploy again later.",
 }
 
@@ -67,7 +70,7 @@ class CopyProperties:
     kms_key_id: str | None
 
     @classmethod
-    def parse(cls, props: Mapping[str, Any]) -> "CopyProperties":
+    def parse(cls, props: Mapping[str, Any]) -> CopyProperties:
         """Check presence and types; botocore checks the patterns when the request is made."""
 
         def text(name: str, required: bool = True) -> str | None:
@@ -119,7 +122,9 @@ class CopyProperties:
 def poll_properties(event: Mapping[str, Any]) -> dict[str, Any]:
     """What a poll invocation needs to know about the resource (kept small for EventBridge)."""
     props = event.get("ResourceProperties", {})
-    return {key: props.get(key) for key in ("DestinationProjectArn", "VersionName", "SourceProjectVersionArn")}
+    return {
+        key: props.get(key) for key in ("DestinationProjectArn", "VersionName", "SourceProjectVersionArn")
+    }
 
 
 def _failure(operation: str, error: Exception) -> ResourceError:
@@ -206,12 +211,14 @@ def update(client: Any, props: Mapping[str, Any], old_props: Mapping[str, Any], 
     new = CopyProperties.parse(props)
     if needs_new_copy(props, old_props):
         old_name = old_props.get("VersionName")
-        if new.version_name == old_name and new.destination_project_arn == old_props.get("DestinationProjectArn"):
+        if new.version_name == old_name and new.destination_project_arn == old_props.get(
+            "DestinationProjectArn"
+        ):
             changed = [k for k in REPLACING_PROPERTIES if props.get(k) != old_props.get(k)]
             raise ResourceError(
-                f"Changing {', '.join(changed)} needs a new copy, which CloudFormation creates before it deletes "
-                f"the old one, but the version name {new.version_name} is still taken by the old copy. Give "
-                "the copy a new version name in the same change."
+                f"Changing {', '.join(changed)} needs a new copy, which CloudFormation creates before it "
+                f"deletes the old one, but the version name {new.version_name} is still taken by the old "
+                "copy. Give the copy a new version name in the same change."
             )
         return create(client, props)
     _update_tags(client, physical_id, CopyProperties.parse(old_props).tags, new.tags)
@@ -266,5 +273,7 @@ def advance_delete(client: Any, project_arn: str, version_arn: str) -> Outcome:
         if code == "ResourceNotFoundException":
             return Outcome(version_arn, complete=True)
         if code != "ResourceInUseException":  # in use: the status is changing, look again next time
-            raise _failure("StopProjectVersion" if status == "RUNNING" else "DeleteProjectVersion", error) from error
+            raise _failure(
+                "StopProjectVersion" if status == "RUNNING" else "DeleteProjectVersion", error
+            ) from error
     return Outcome(version_arn)

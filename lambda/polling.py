@@ -24,9 +24,10 @@ import random
 import re
 import string
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.client import HTTPSConnection
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
@@ -94,7 +95,7 @@ def _sanitise(text: str) -> str:
 def rule_name(prefix: str, logical_id: str, suffix: str) -> str:
     """A rule name of at most 64 characters: prefix, as much of the logical id as fits, suffix."""
     room = RULE_NAME_MAX - len(prefix) - len(suffix) - 1
-    return f"{prefix}{_sanitise(logical_id)[:max(room, 0)]}-{suffix}"[:RULE_NAME_MAX]
+    return f"{prefix}{_sanitise(logical_id)[: max(room, 0)]}-{suffix}"[:RULE_NAME_MAX]
 
 
 def send_response(response_url: str, body: dict[str, Any], ssl_verify: Any = None) -> None:
@@ -116,14 +117,26 @@ def send_response(response_url: str, body: dict[str, Any], ssl_verify: Any = Non
             last_error = f"HTTP {status}"
         except OSError as error:  # connection refused, TLS failure, timeout
             last_error = type(error).__name__
-        logger.warning("Sending the response failed (%s), attempt %d of %d", last_error, attempt, SEND_ATTEMPTS)
+        logger.warning(
+            "Sending the response failed (%s), attempt %d of %d", last_error, attempt, SEND_ATTEMPTS
+        )
         if attempt < SEND_ATTEMPTS:
             CLOCK.sleep(min(2**attempt, 10))
     logger.error("Giving up sending the response to CloudFormation: %s", last_error)
 
 
-class PollingResource(CfnResource):  # type: ignore[misc]
+# crhelper's stubs declare only its public API; the private methods this layer overrides are reached
+# through an untyped alias, and the private attributes it reads are declared on the subclass.
+_CRHELPER: Any = CfnResource
+
+
+class PollingResource(CfnResource):
     """crhelper's CfnResource with the defects above compensated; see the module docstring."""
+
+    _event: dict[str, Any]
+    _polling_interval: int
+    _response_url: str
+    _ssl_verify: Any
 
     def __init__(self, *, poll_properties: Callable[[dict[str, Any]], dict[str, Any]], **kwargs: Any) -> None:
         kwargs.setdefault("log_level", "INFO")
@@ -142,7 +155,7 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         super().__call__(event, context)
 
     def _log_setup(self, event: dict[str, Any], context: Any) -> None:
-        super()._log_setup(event, context)
+        _CRHELPER._log_setup(self, event, context)
         logger.info(
             "%s %s %s%s",
             event.get("RequestType"),
@@ -183,7 +196,7 @@ class PollingResource(CfnResource):  # type: ignore[misc]
             timeout = float(event.get("ResourceProperties", {}).get("ServiceTimeout") or 3600)
             event["PollDeadline"] = CLOCK.now() + timeout - 60
             event["PollProperties"] = self._poll_properties(event)
-        super()._polling_init(event)
+        _CRHELPER._polling_init(self, event)
 
     # --- EventBridge schedule, no runtime IAM ----------------------------------------------------------
     def _events(self) -> Any:
@@ -196,7 +209,8 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         suffix = "".join(random.choice(string.ascii_uppercase + string.digits) for _ in range(8))
         response = self._events().put_rule(
             Name=rule_name(prefix, self._event["LogicalResourceId"], suffix),
-            ScheduleExpression="rate(1 minute)" if self._polling_interval == 1
+            ScheduleExpression="rate(1 minute)"
+            if self._polling_interval == 1
             else f"rate({self._polling_interval} minutes)",
             State="ENABLED",
         )
@@ -239,7 +253,7 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         if "CrHelperRule" not in self._event:
             return
         try:
-            super()._remove_polling()
+            _CRHELPER._remove_polling(self)
         except Exception:  # noqa: BLE001 - the answer to CloudFormation matters more than the cleanup
             logger.exception("Removing the polling schedule failed")
 

@@ -11,7 +11,6 @@ import json
 import logging
 from typing import Any
 
-
 from emulator import custom_labels
 from tests.conftest import DEST_ACCOUNT, REGION, REPO, SOURCE_ACCOUNT, copy_template
 
@@ -73,7 +72,10 @@ def test_tags_change_in_place_keeps_the_physical_id(cloud, deploy, source_versio
     stack = deploy(copy_template(source_version, tags={"team": "vision", "stage": "prod"}))
     before = stack.resources["ModelCopy"].physical_id
 
-    assert stack.update(copy_template(source_version, tags={"team": "quality", "cost": "ml"})) == "UPDATE_COMPLETE"
+    assert (
+        stack.update(copy_template(source_version, tags={"team": "quality", "cost": "ml"}))
+        == "UPDATE_COMPLETE"
+    )
 
     assert stack.resources["ModelCopy"].physical_id == before
     tags = stack.session().client("rekognition").list_tags_for_resource(ResourceArn=before)["Tags"]
@@ -93,7 +95,9 @@ def test_new_version_name_replaces_the_copy_and_deletes_the_old_one(cloud, deplo
     assert statuses(cloud)[-2:] == ["DELETE_IN_PROGRESS", "DELETE_COMPLETE"]  # cleanup of the old copy
 
 
-def test_new_source_with_the_same_version_name_fails_clearly_and_keeps_the_old_copy(cloud, deploy, source_version):
+def test_new_source_with_the_same_version_name_fails_clearly_and_keeps_the_old_copy(
+    cloud, deploy, source_version
+):
     stack = deploy(copy_template(source_version))
     old = stack.resources["ModelCopy"].physical_id
     other = custom_labels.seed_trained_version(DEST_ACCOUNT, REGION, "dev-defects-2", "defects.v2")
@@ -105,12 +109,12 @@ def test_new_source_with_the_same_version_name_fails_clearly_and_keeps_the_old_c
     assert versions(stack)["defects-prod-1"]["Status"] == "COPYING_COMPLETED"
 
 
-def test_delete_stops_a_running_model_first(cloud, deploy, source_version):
+def test_delete_stops_a_running_model_first(cloud, deploy, source_version, clock):
     stack = deploy(copy_template(source_version))
     arn = stack.resources["ModelCopy"].physical_id
     client = stack.session().client("rekognition")
     client.start_project_version(ProjectVersionArn=arn, MinInferenceUnits=1)
-    custom_labels.get_clock().advance(600)
+    clock.advance(600)
     assert versions(stack)["defects-prod-1"]["Status"] == "RUNNING"
 
     assert stack.delete() == "DELETE_COMPLETE"
@@ -128,11 +132,11 @@ def test_retain_keeps_the_model_when_the_stack_is_deleted(cloud, deploy, source_
     assert versions(stack)["defects-prod-1"]["Status"] == "COPYING_COMPLETED"
 
 
-def test_delete_of_a_version_already_gone_succeeds(cloud, deploy, source_version):
+def test_delete_of_a_version_already_gone_succeeds(cloud, deploy, source_version, clock):
     stack = deploy(copy_template(source_version))
     arn = stack.resources["ModelCopy"].physical_id
     stack.session().client("rekognition").delete_project_version(ProjectVersionArn=arn)
-    custom_labels.get_clock().advance(600)
+    clock.advance(600)
 
     assert stack.delete() == "DELETE_COMPLETE"
 
@@ -164,12 +168,14 @@ def test_cross_account_copy_succeeds_with_a_policy_for_the_copy_role(cloud, depl
     template["Resources"]["Role"]["Properties"]["RoleName"] = "prod-model-copy"
     policy = {
         "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:aws:iam::{DEST_ACCOUNT}:role/prod-model-copy"},
-            "Action": "rekognition:CopyProjectVersion",
-            "Resource": source[1],
-        }],
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{DEST_ACCOUNT}:role/prod-model-copy"},
+                "Action": "rekognition:CopyProjectVersion",
+                "Resource": source[1],
+            }
+        ],
     }
     cloud.session(SOURCE_ACCOUNT, REGION).client("rekognition").put_project_policy(
         ProjectArn=source[0], PolicyName="promote-to-prod", PolicyDocument=json.dumps(policy)
@@ -181,7 +187,9 @@ def test_cross_account_copy_succeeds_with_a_policy_for_the_copy_role(cloud, depl
     assert versions(stack)["defects-prod-1"]["SourceProjectVersionArn"] == source[1]
 
 
-def test_the_service_timeout_fails_a_stuck_copy_and_removes_the_schedule(cloud, deploy, source_version, clock):
+def test_the_service_timeout_fails_a_stuck_copy_and_removes_the_schedule(
+    cloud, deploy, source_version, clock
+):
     custom_labels.config.copy_duration = 50 * 60
     started = clock.now()
 
@@ -216,12 +224,20 @@ def test_polling_rule_names_fit_eventbridge_for_long_logical_ids(cloud, deploy, 
 
 
 def test_unknown_resource_type_fails_create_and_lets_delete_pass(cloud, clock):
-    template: dict[str, Any] = {"Resources": {
-        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}},
-        "Handler": {"Type": "AWS::Lambda::Function", "Properties": {"Role": {"Fn::GetAtt": ["Role", "Arn"]},
-                    "Timeout": 60}, "Metadata": {"aws:asset:path": "lambda"}},
-        "Thing": {"Type": "Custom::Unknown", "Properties": {"ServiceToken": {"Fn::GetAtt": ["Handler", "Arn"]}}},
-    }}
+    template: dict[str, Any] = {
+        "Resources": {
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}},
+            "Handler": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {"Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Timeout": 60},
+                "Metadata": {"aws:asset:path": "lambda"},
+            },
+            "Thing": {
+                "Type": "Custom::Unknown",
+                "Properties": {"ServiceToken": {"Fn::GetAtt": ["Handler", "Arn"]}},
+            },
+        }
+    }
     stack = cloud.stack("odd", account_id=DEST_ACCOUNT, region=REGION, asset_root=REPO)
     stack.create(template)
     assert stack.status == "ROLLBACK_COMPLETE"

@@ -1,0 +1,267 @@
+"""``RekognitionModelCopy``: copy a Rekognition Custom Labels model version into a project of this stack."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Arn, ArnComponents, ArnFormat, CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_rekognition as rekognition
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from . import validation
+from .provider import RekognitionModelCopyProvider
+
+RESOURCE_TYPE = "Custom::RekognitionModelCopy"
+DEFAULT_OUTPUT_PREFIX_TEMPLATE = "rekognition-model-copy/{version_name}/"
+DEFAULT_TIMEOUT = Duration.hours(1)
+
+
+def default_output_prefix(version_name: str) -> str:
+    """The output prefix used when none is given: ``rekognition-model-copy/<version_name>/``."""
+    return DEFAULT_OUTPUT_PREFIX_TEMPLATE.format(version_name=version_name)
+
+
+class RekognitionModelCopy(Construct):
+    """A copy of a trained Rekognition Custom Labels model version, made by CopyProjectVersion.
+
+    On create the backing function starts the copy and waits (polling, up to ``timeout``) until the new
+    version is COPYING_COMPLETED; the deployment fails with the service's status message on COPYING_FAILED.
+    A change of source, destination, version name, output location or key makes a new copy and deletes the
+    old one; a change of tags alone is applied in place. On delete the version is stopped if running and
+    deleted, unless ``removal_policy`` is RETAIN.
+
+    Cross-account copies need a project policy on the source project allowing the destination account
+    (or the function's role) ``rekognition:CopyProjectVersion`` on the source version.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        source_project_arn: str,
+        source_project_version_arn: str,
+        destination_project: rekognition.CfnProject | str,
+        version_name: str,
+        output_bucket: s3.IBucket,
+        output_prefix: str | None = None,
+        encryption_key: kms.IKey | None = None,
+        tags: Mapping[str, str] | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
+        timeout: Duration = DEFAULT_TIMEOUT,
+    ) -> None:
+        """Copy ``source_project_version_arn`` into ``destination_project`` as ``version_name``.
+
+        :param source_project_arn: ARN of the project the source version belongs to (same partition,
+            account, Region and project name as the version ARN). Required: the version ARN does not
+            carry the project's creation timestamp.
+        :param source_project_version_arn: ARN of the trained model version to copy; it may be in another
+            account of the same Region (that account must allow the copy with a project policy).
+        :param destination_project: the project receiving the copy: an ``AWS::Rekognition::Project`` of
+            this app (``CfnProject``) or a project ARN. It must be in the stack's account and Region.
+        :param version_name: name of the new version in the destination project, 1-255 characters of
+            ``[a-zA-Z0-9_.-]``.
+        :param output_bucket: bucket where Rekognition writes the copy's training results
+            (``OutputConfig.S3Bucket``).
+        :param output_prefix: key prefix in ``output_bucket`` (``OutputConfig.S3KeyPrefix``, at most 1024
+            characters). Default: ``rekognition-model-copy/<version_name>/``.
+        :param encryption_key: KMS key that encrypts the copied model (``KmsKeyId``). Default: none, the
+            model is encrypted with an AWS owned key.
+        :param tags: tags of the new model version (at most 200; keys 1-128 characters not starting with
+            ``aws:``, values at most 256). Default: no tags.
+        :param removal_policy: what happens to the copied version when the resource is deleted or replaced.
+            Default: ``DESTROY``, the version is stopped if running and deleted. ``RETAIN`` keeps it
+            (``DeletionPolicy`` and ``UpdateReplacePolicy`` ``Retain``).
+        :param timeout: the longest CloudFormation waits for a create, update or delete to finish
+            (``ServiceTimeout``, 1 second to 1 hour). Default: 1 hour.
+        :raises validation.ModelCopyValidationError: a value that can never deploy (wrong ARN shape,
+            mismatched project, Region, name, prefix, tag or timeout limits). Tokens are not checked.
+        """
+        if output_prefix is None:
+            output_prefix = default_output_prefix(version_name)
+        stack = Stack.of(scope)
+
+        # Validate everything before creating any construct.
+        source_project = validation.parse_project_arn("source_project_arn", source_project_arn)
+        source_version = validation.parse_project_version_arn(
+            "source_project_version_arn", source_project_version_arn
+        )
+        validation.check_source_matches_version(source_project_arn, source_project, source_version)
+        validation.check_version_name(version_name)
+        if isinstance(destination_project, rekognition.CfnProject):
+            validation.check_project_name(destination_project.project_name)
+            destination = None
+            destination_region: str | None = Stack.of(destination_project).region
+        else:
+            destination = validation.parse_project_arn("destination_project", destination_project)
+            destination_region = destination.region if destination is not None else None
+            validation.check_destination_account(destination, stack.account)
+        validation.check_regions(source_version or source_project, destination_region, stack.region)
+        validation.check_output_prefix(output_prefix)
+        validation.check_tags(tags)
+        validation.check_timeout(timeout)
+
+        super().__init__(scope, id)
+
+        self.provider = RekognitionModelCopyProvider.of(self)
+        """The stack's shared backing function (one per stack)."""
+
+        if isinstance(destination_project, rekognition.CfnProject):
+            destination_project_arn = destination_project.attr_arn
+            project_stack = Stack.of(destination_project)
+            destination_versions_arn = Arn.format(
+                ArnComponents(
+                    partition=project_stack.partition,
+                    service="rekognition",
+                    region=project_stack.region,
+                    account=project_stack.account,
+                    resource="project",
+                    resource_name=f"{destination_project.project_name}/version/*",
+                )
+            )
+        else:
+            destination_project_arn = destination_project
+            destination_versions_arn = _project_versions_arn(destination_project, destination)
+
+        properties: dict[str, object] = {
+            "SourceProjectArn": source_project_arn,
+            "SourceProjectVersionArn": source_project_version_arn,
+            "DestinationProjectArn": destination_project_arn,
+            "VersionName": version_name,
+            "OutputConfig": {"S3Bucket": output_bucket.bucket_name, "S3KeyPrefix": output_prefix},
+        }
+        if tags:
+            properties["Tags"] = dict(tags)
+        if encryption_key is not None:
+            properties["KmsKeyId"] = encryption_key.key_arn
+
+        self.resource = CustomResource(
+            self,
+            "Resource",
+            service_token=self.provider.service_token,
+            resource_type=RESOURCE_TYPE,
+            properties=properties,
+            removal_policy=removal_policy,
+            service_timeout=timeout,
+        )
+        """The ``Custom::RekognitionModelCopy`` resource."""
+        # The function's policy, log group and EventBridge permission must exist before the first request
+        # (the function itself is already a dependency through the ServiceToken).
+        self.resource.node.add_dependency(*self.provider.ready)
+
+        grants = self._grant_handler(
+            source_project_arn=source_project_arn,
+            source_project_version_arn=source_project_version_arn,
+            destination_project_arn=destination_project_arn,
+            destination_versions_arn=destination_versions_arn,
+            output_bucket=output_bucket,
+            output_prefix=output_prefix,
+            encryption_key=encryption_key,
+        )
+        for grant in grants:
+            grant.apply_before(self.resource)
+
+        self.project_version_arn: str = self.resource.get_att_string("ProjectVersionArn")
+        """ARN of the copied model version in the destination project."""
+        self.version_name: str = self.resource.get_att_string("VersionName")
+        """Name of the copied model version (as the handler reports it)."""
+        self.status: str = self.resource.get_att_string("Status")
+        """Status of the copy when the deployment finished (COPYING_COMPLETED after a successful create)."""
+
+    def _grant_handler(
+        self,
+        *,
+        source_project_arn: str,
+        source_project_version_arn: str,
+        destination_project_arn: str,
+        destination_versions_arn: str,
+        output_bucket: s3.IBucket,
+        output_prefix: str,
+        encryption_key: kms.IKey | None,
+    ) -> list[iam.Grant]:
+        """Give the shared function exactly what this copy needs, on this copy's resources only."""
+        grantee = self.provider.role
+        grants = [
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=["rekognition:CopyProjectVersion"],
+                resource_arns=[source_project_arn, source_project_version_arn, destination_project_arn],
+            ),
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=["rekognition:DescribeProjectVersions"],
+                resource_arns=[destination_project_arn],
+            ),
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=[
+                    "rekognition:DeleteProjectVersion",
+                    "rekognition:StopProjectVersion",
+                    "rekognition:TagResource",
+                    "rekognition:UntagResource",
+                    "rekognition:ListTagsForResource",
+                ],
+                resource_arns=[destination_versions_arn],
+            ),
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=["s3:GetBucketLocation", "s3:GetBucketAcl"],
+                resource_arns=[output_bucket.bucket_arn],
+            ),
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=["s3:ListBucket"],
+                resource_arns=[output_bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{output_prefix}*"]}},
+            ),
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=["s3:PutObject", "s3:GetObject"],
+                resource_arns=[output_bucket.arn_for_objects(f"{output_prefix}*")],
+            ),
+        ]
+        keys: list[kms.IKey] = []
+        if encryption_key is not None:
+            keys.append(encryption_key)
+        if output_bucket.encryption_key is not None and output_bucket.encryption_key is not encryption_key:
+            # Rekognition writes the copy's output through the caller: an SSE-KMS bucket needs its key.
+            keys.append(output_bucket.encryption_key)
+        for key in keys:
+            grants.append(key.grant(grantee, "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"))
+            grants.append(
+                iam.Grant.add_to_principal_or_resource(
+                    grantee=grantee,
+                    actions=["kms:CreateGrant"],
+                    resource_arns=[key.key_arn],
+                    resource=key,
+                    conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                )
+            )
+        return grants
+
+
+def _project_versions_arn(project_arn: str, parsed: validation.ParsedArn | None) -> str:
+    """``arn:<partition>:rekognition:<region>:<account>:project/<name>/version/*`` of a project ARN.
+
+    Parsed at synth time when the ARN is a literal; built with ``Fn::Split``/``Fn::Select`` when it is a
+    token.
+    """
+    if parsed is not None:
+        return (
+            f"arn:{parsed.partition}:rekognition:{parsed.region}:{parsed.account}:"
+            f"project/{parsed.project_name}/version/*"
+        )
+    parts = Arn.split(project_arn, ArnFormat.SLASH_RESOURCE_NAME)
+    return Arn.format(
+        ArnComponents(
+            partition=parts.partition,
+            service="rekognition",
+            region=parts.region,
+            account=parts.account,
+            resource="project",
+            resource_name=f"{parts.resource_name}/version/*",
+        )
+    )

@@ -1,0 +1,213 @@
+"""The one backing Lambda function per stack that serves ``Custom::RekognitionModelCopy`` resources.
+
+The function runs the handler in ``lambda/`` (shipped inside the wheel as ``rekognition_model_copy._handler``)
+with crhelper copied next to it. No Docker: the asset directory is assembled by a plain packaging step
+(:func:`build_handler_asset`) once per process, and its content alone decides the asset hash.
+
+crhelper's polling schedules the function with EventBridge rules. The handler names those rules with the
+``POLL_RULE_PREFIX`` environment variable and makes no IAM or ``lambda:AddPermission`` call at run time:
+the rule permissions and the function's invoke permission for EventBridge are granted here, once, scoped
+to rules whose names start with that prefix.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import hashlib
+import importlib.metadata
+import importlib.util
+import shutil
+import tempfile
+from pathlib import Path
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct, IConstruct
+
+PROVIDER_ID = "RekognitionModelCopyProvider"
+"""Construct id of the provider at stack level. Public contract: changing it replaces the function."""
+
+POLL_RULE_PREFIX_ENV = "POLL_RULE_PREFIX"
+"""Environment variable telling the handler how to name its polling rules."""
+
+HANDLER_ENTRY_POINT = "index.handler"
+HANDLER_PACKAGE = "_handler"
+_TEST_FILE_PATTERNS = ("test_*.py", "*_test.py", "conftest.py")
+
+
+def handler_source_dir() -> Path:
+    """Where the handler sources are: inside the installed wheel, else ``lambda/`` of a source checkout."""
+    here = Path(__file__).resolve().parent
+    candidates = (here / HANDLER_PACKAGE, here.parents[1] / "lambda")
+    for candidate in candidates:
+        if (candidate / "index.py").is_file():
+            return candidate
+    looked = ", ".join(str(c) for c in candidates)
+    raise FileNotFoundError(
+        f"The model-copy handler (index.py) was not found in {looked}. Reinstall the "
+        "rekognition-model-copy package, or run from a checkout that has lambda/index.py."
+    )
+
+
+def _crhelper_dir() -> Path:
+    spec = importlib.util.find_spec("crhelper")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(
+            "crhelper is not installed; the handler asset bundles it. Install rekognition-model-copy "
+            "with its dependencies (pip install rekognition-model-copy) or `pip install crhelper==2.0.12`."
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _is_test_file(path: Path) -> bool:
+    return any(path.match(pattern) for pattern in _TEST_FILE_PATTERNS)
+
+
+def build_handler_asset(destination: Path, handler_dir: Path | None = None) -> Path:
+    """Assemble the function's code in ``destination`` and return it.
+
+    Copies every ``*.py`` of the handler directory (test modules left out) and the installed ``crhelper``
+    package (``.py`` sources, ``py.typed`` and its licence files; no ``__pycache__``, no stubs). boto3 is
+    not bundled: the Lambda runtime provides it. Only file contents and names end up in the asset hash.
+    """
+    source = handler_dir if handler_dir is not None else handler_source_dir()
+    destination.mkdir(parents=True, exist_ok=True)
+    for module in sorted(source.glob("*.py")):
+        if not _is_test_file(module):
+            shutil.copyfile(module, destination / module.name)
+
+    crhelper_source = _crhelper_dir()
+    crhelper_target = destination / "crhelper"
+    crhelper_target.mkdir(exist_ok=True)
+    for file in sorted(crhelper_source.iterdir()):
+        if file.is_file() and (file.suffix == ".py" or file.name == "py.typed"):
+            shutil.copyfile(file, crhelper_target / file.name)
+    try:
+        distribution = importlib.metadata.distribution("crhelper")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - crhelper vendored without metadata
+        return destination
+    for licence in ("LICENSE", "NOTICE"):
+        text = distribution.read_text(licence)
+        if text is not None:
+            (crhelper_target / licence).write_text(text, encoding="utf-8")
+    return destination
+
+
+@functools.cache
+def handler_asset_dir() -> Path:
+    """The assembled handler asset, built once per process in a temporary directory removed at exit."""
+    staging = Path(tempfile.mkdtemp(prefix="rekognition-model-copy-asset-"))
+    atexit.register(shutil.rmtree, staging, ignore_errors=True)
+    return build_handler_asset(staging)
+
+
+def poll_rule_prefix(stack: Stack) -> str:
+    """A short prefix, unique per stack, for the names of the EventBridge rules crhelper's polling creates.
+
+    ``rmc-`` and 8 hex characters of a hash of the stack's construct address: 12 characters of
+    ``[a-z0-9-]``, stable across synths, leaving room in the 64-character rule name limit.
+    """
+    digest = hashlib.sha256(stack.node.addr.encode("utf-8")).hexdigest()
+    return f"rmc-{digest[:8]}"
+
+
+class RekognitionModelCopyProvider(Construct):
+    """The Lambda function (with its role, log group and polling permissions) behind every copy in a stack.
+
+    Use :meth:`of` rather than the constructor: it finds the stack's provider or creates it, so all
+    ``RekognitionModelCopy`` resources of a stack share one function and one ServiceToken.
+    """
+
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+        self.poll_rule_prefix: str = poll_rule_prefix(stack)
+        """Name prefix of the polling rules (``POLL_RULE_PREFIX``)."""
+
+        self.log_group = logs.LogGroup(self, "LogGroup", retention=logs.RetentionDays.ONE_MONTH)
+        """The function's log group, kept one month."""
+
+        self.role = iam.Role(
+            self,
+            "ServiceRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Copies Rekognition Custom Labels model versions for Custom::RekognitionModelCopy",
+        )
+        """The function's execution role. Each copy adds its own statements to it."""
+        self.log_group.grant_write(self.role)
+
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description="Custom::RekognitionModelCopy: copies Rekognition Custom Labels model versions",
+            runtime=lambda_.Runtime.PYTHON_3_12,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=HANDLER_ENTRY_POINT,
+            code=lambda_.Code.from_asset(str(handler_asset_dir())),
+            timeout=Duration.minutes(5),
+            memory_size=256,
+            role=self.role,
+            log_group=self.log_group,
+            environment={POLL_RULE_PREFIX_ENV: self.poll_rule_prefix},
+        )
+        """The backing function; its ARN is every copy's ServiceToken."""
+
+        self.poll_rule_arn_pattern: str = stack.format_arn(
+            service="events", resource="rule", resource_name=f"{self.poll_rule_prefix}*"
+        )
+        """``arn:<partition>:events:<region>:<account>:rule/<prefix>*``: the rules polling may touch."""
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ManagePollingRules",
+                actions=[
+                    "events:PutRule",
+                    "events:PutTargets",
+                    "events:RemoveTargets",
+                    "events:DeleteRule",
+                    "events:DescribeRule",
+                ],
+                resources=[self.poll_rule_arn_pattern],
+            )
+        )
+        self.function.add_permission(
+            "PollingRulesInvoke",
+            principal=iam.ServicePrincipal("events.amazonaws.com"),
+            action="lambda:InvokeFunction",
+            source_arn=self.poll_rule_arn_pattern,
+            source_account=stack.account,
+        )
+        self.ready: list[IConstruct] = [
+            self.role,
+            self.log_group,
+            self.function.node.find_child("PollingRulesInvoke"),
+        ]
+        """What must exist before the first request beyond the function itself: the role with its policy,
+        the log group and EventBridge's invoke permission. Custom resources depend on these."""
+
+    @classmethod
+    def of(cls, scope: IConstruct) -> RekognitionModelCopyProvider:
+        """The provider of ``scope``'s stack, created on first use with the id :data:`PROVIDER_ID`."""
+        stack = Stack.of(scope)
+        existing = stack.node.try_find_child(PROVIDER_ID)
+        if existing is None:
+            return cls(stack, PROVIDER_ID)
+        if not isinstance(existing, cls):
+            raise TypeError(
+                f"The construct id {PROVIDER_ID!r} at the top of stack {stack.node.path!r} is taken by a "
+                f"{type(existing).__name__}; rename that construct, it is reserved for the model-copy "
+                "provider."
+            )
+        return existing
+
+    @property
+    def service_token(self) -> str:
+        """The ServiceToken of the custom resources: the function's ARN (crhelper answers directly)."""
+        return self.function.function_arn
+
+    @property
+    def grant_principal(self) -> iam.IPrincipal:
+        """The principal the handler runs as, for grants on resources it must reach."""
+        return self.role

@@ -1,0 +1,242 @@
+"""Synth-time checks of the values given to the constructs of this library.
+
+Every check skips a value that is an unresolved CDK token (``Token.is_unresolved``): its real value is
+only known at deploy time. Errors are :class:`ModelCopyValidationError` (a ``ValueError``) whose message
+names the argument, repeats the value received and says what to change.
+
+The patterns and limits come from the Rekognition API model (botocore
+``rekognition/2016-06-27/service-2.json``) and the CloudFormation custom resource limits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aws_cdk import Duration, Token
+
+PROJECT_ARN_PATTERN = re.compile(
+    r"^arn:(?P<partition>[a-z\d-]+):rekognition:(?P<region>[a-z\d-]+):(?P<account>\d{12}):"
+    r"project\/(?P<project_name>[a-zA-Z0-9_.\-]{1,255})\/(?P<timestamp>[0-9]+)$"
+)
+PROJECT_VERSION_ARN_PATTERN = re.compile(
+    r"^arn:(?P<partition>[a-z\d-]+):rekognition:(?P<region>[a-z\d-]+):(?P<account>\d{12}):"
+    r"project\/(?P<project_name>[a-zA-Z0-9_.\-]{1,255})\/version\/"
+    r"(?P<version_name>[a-zA-Z0-9_.\-]{1,255})\/(?P<timestamp>[0-9]+)$"
+)
+VERSION_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_.\-]{1,255}$")
+# AWS::Rekognition::Project ProjectName.
+PROJECT_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_\-]{0,254}$")
+
+MAX_OUTPUT_PREFIX_LENGTH = 1024
+MAX_TAGS = 200
+MAX_TAG_KEY_LENGTH = 128
+MAX_TAG_VALUE_LENGTH = 256
+MIN_TIMEOUT_SECONDS = 1
+MAX_TIMEOUT_SECONDS = 3600
+
+_EXAMPLE_PROJECT_ARN = "arn:aws:rekognition:us-east-1:111111111111:project/my-project/1700000000000"
+_EXAMPLE_VERSION_ARN = (
+    "arn:aws:rekognition:us-east-1:111111111111:project/my-project/version/my-model.2026-01-01/1700000000001"
+)
+
+
+class ModelCopyValidationError(ValueError):
+    """A construct argument that can never deploy, found at synth time."""
+
+
+@dataclass(frozen=True)
+class ParsedArn:
+    """The parts of a Rekognition project or project version ARN."""
+
+    partition: str
+    region: str
+    account: str
+    project_name: str
+    version_name: str | None = None
+
+
+def is_token(value: object) -> bool:
+    """Whether ``value`` holds an unresolved token (deploy-time value) that synth cannot check."""
+    return Token.is_unresolved(value)
+
+
+def parse_project_arn(argument: str, value: str) -> ParsedArn | None:
+    """Check a project ARN's shape and return its parts; ``None`` when ``value`` is a token."""
+    if is_token(value):
+        return None
+    match = PROJECT_ARN_PATTERN.match(value)
+    if match is None:
+        hint = ""
+        if "/version/" in value:
+            hint = " This looks like a project version ARN; give the project's own ARN."
+        raise ModelCopyValidationError(
+            f"{argument} must be a Rekognition project ARN of the form "
+            f"arn:<partition>:rekognition:<region>:<account>:project/<project name>/<creation timestamp>, "
+            f"for example {_EXAMPLE_PROJECT_ARN}; got {value!r}.{hint} "
+            "Copy the ProjectArn from `aws rekognition describe-projects`."
+        )
+    return ParsedArn(
+        partition=match["partition"],
+        region=match["region"],
+        account=match["account"],
+        project_name=match["project_name"],
+    )
+
+
+def parse_project_version_arn(argument: str, value: str) -> ParsedArn | None:
+    """Check a project version ARN's shape and return its parts; ``None`` when ``value`` is a token."""
+    if is_token(value):
+        return None
+    match = PROJECT_VERSION_ARN_PATTERN.match(value)
+    if match is None:
+        raise ModelCopyValidationError(
+            f"{argument} must be a Rekognition project version ARN of the form "
+            "arn:<partition>:rekognition:<region>:<account>:project/<project name>/version/"
+            f"<version name>/<creation timestamp>, for example {_EXAMPLE_VERSION_ARN}; got {value!r}. "
+            "Copy the ProjectVersionArn from `aws rekognition describe-project-versions`."
+        )
+    return ParsedArn(
+        partition=match["partition"],
+        region=match["region"],
+        account=match["account"],
+        project_name=match["project_name"],
+        version_name=match["version_name"],
+    )
+
+
+def check_source_matches_version(
+    source_project_arn: str,
+    source_project: ParsedArn | None,
+    source_version: ParsedArn | None,
+) -> None:
+    """The source project ARN must name the project the source version belongs to."""
+    if source_project is None or source_version is None:
+        return
+    for part in ("partition", "account", "region", "project_name"):
+        expected = getattr(source_version, part)
+        got = getattr(source_project, part)
+        if expected != got:
+            label = part.replace("_", " ")
+            raise ModelCopyValidationError(
+                f"source_project_arn must be the project that source_project_version_arn belongs to: "
+                f"its {label} is {got!r} in {source_project_arn!r} but {expected!r} in the version ARN. "
+                "Give the ARN of the version's own project (same partition, account, Region and project "
+                "name)."
+            )
+
+
+def check_version_name(value: str) -> None:
+    """VersionName: 1-255 characters of ``[a-zA-Z0-9_.-]``."""
+    if is_token(value):
+        return
+    if not VERSION_NAME_PATTERN.match(value):
+        raise ModelCopyValidationError(
+            f"version_name must be 1-255 characters of letters, digits, '_', '.' or '-'; got {value!r}. "
+            "Choose a name such as 'defects.2026-11-01'."
+        )
+
+
+def check_project_name(value: str) -> None:
+    """ProjectName of an ``AWS::Rekognition::Project`` given as ``destination_project``."""
+    if is_token(value):
+        return
+    if not PROJECT_NAME_PATTERN.match(value):
+        raise ModelCopyValidationError(
+            "destination_project's project_name must be 1-255 characters of letters, digits, '_' or '-', "
+            f"starting with a letter or digit; got {value!r}. Rename the CfnProject."
+        )
+
+
+def check_regions(
+    source: ParsedArn | None,
+    destination_region: str | None,
+    stack_region: str,
+) -> None:
+    """Source and destination must be in one Region, the Region the stack (and its function) runs in."""
+    if source is not None and destination_region is not None and not is_token(destination_region):
+        if source.region != destination_region:
+            raise ModelCopyValidationError(
+                "CopyProjectVersion copies within one Region: source_project_version_arn is in "
+                f"{source.region!r} but destination_project is in {destination_region!r}. Create the "
+                f"destination project in {source.region!r}, or copy from a source version in "
+                f"{destination_region!r}."
+            )
+    if is_token(stack_region):
+        return
+    for argument, region in (
+        ("source_project_version_arn", source.region if source is not None else None),
+        ("destination_project", destination_region),
+    ):
+        if region is not None and not is_token(region) and region != stack_region:
+            raise ModelCopyValidationError(
+                f"{argument} is in Region {region!r} but the stack deploys to {stack_region!r}; the copy "
+                f"runs in the stack's Region. Deploy the stack to {region!r} (env=Environment(region=...)) "
+                f"or use a project in {stack_region!r}."
+            )
+
+
+def check_destination_account(destination: ParsedArn | None, stack_account: str) -> None:
+    """The copy is made by (and belongs to) the account the stack deploys to."""
+    if destination is None or is_token(stack_account):
+        return
+    if destination.account != stack_account:
+        raise ModelCopyValidationError(
+            f"destination_project is in account {destination.account!r} but the stack deploys to account "
+            f"{stack_account!r}; a copy is made by the destination account. Deploy the stack to account "
+            f"{destination.account!r}, or give a project of account {stack_account!r}."
+        )
+
+
+def check_output_prefix(value: str) -> None:
+    """OutputConfig.S3KeyPrefix: at most 1024 characters."""
+    if is_token(value):
+        return
+    if len(value) > MAX_OUTPUT_PREFIX_LENGTH:
+        raise ModelCopyValidationError(
+            f"output_prefix must be at most {MAX_OUTPUT_PREFIX_LENGTH} characters; got {len(value)} "
+            f"characters ({value[:40]!r}...). Use a shorter prefix."
+        )
+
+
+def check_tags(tags: Mapping[str, str] | None) -> None:
+    """Tags: at most 200; keys 1-128 characters not starting with ``aws:``; values at most 256."""
+    if tags is None or is_token(tags):
+        return
+    if len(tags) > MAX_TAGS:
+        raise ModelCopyValidationError(
+            f"tags may hold at most {MAX_TAGS} tags; got {len(tags)}. Remove {len(tags) - MAX_TAGS} of them."
+        )
+    for key, value in tags.items():
+        if not is_token(key):
+            if not isinstance(key, str) or not 1 <= len(key) <= MAX_TAG_KEY_LENGTH:
+                raise ModelCopyValidationError(
+                    f"tags: every key must be a string of 1-{MAX_TAG_KEY_LENGTH} characters; got {key!r}. "
+                    "Shorten or rename the key."
+                )
+            if key.startswith("aws:"):
+                raise ModelCopyValidationError(
+                    f"tags: keys starting with 'aws:' are reserved for AWS; got {key!r}. Rename the key "
+                    "without the 'aws:' prefix."
+                )
+        if not is_token(value):
+            if not isinstance(value, str) or len(value) > MAX_TAG_VALUE_LENGTH:
+                raise ModelCopyValidationError(
+                    f"tags: the value of {key!r} must be a string of at most {MAX_TAG_VALUE_LENGTH} "
+                    f"characters; got {value!r}. Shorten the value."
+                )
+
+
+def check_timeout(timeout: Duration) -> None:
+    """The custom resource's ServiceTimeout: CloudFormation accepts 1-3600 whole seconds."""
+    if timeout.is_unresolved():
+        return
+    seconds = timeout.to_seconds(integral=False)
+    if seconds != int(seconds) or not MIN_TIMEOUT_SECONDS <= seconds <= MAX_TIMEOUT_SECONDS:
+        raise ModelCopyValidationError(
+            f"timeout must be a whole number of seconds from {MIN_TIMEOUT_SECONDS} s to "
+            f"{MAX_TIMEOUT_SECONDS} s (1 hour), the range of CloudFormation's ServiceTimeout; got "
+            f"{timeout.to_human_string()} ({seconds:g} s). Use e.g. Duration.minutes(30) or "
+            "Duration.hours(1)."
+        )

@@ -1,0 +1,245 @@
+"""Process-wide runtime state of the Custom Labels emulator: clock, configuration, faults, call counts.
+
+Backends hold the emulated resources per account and Region; everything here is shared by all of them
+and is what tests steer. ``emulator.custom_labels`` re-exports these objects; they are mutated in place
+and never rebound, so ``from emulator.custom_labels import config`` stays valid after ``reset()``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections import Counter, deque
+from dataclasses import dataclass
+
+from .clock import Clock, RealClock
+from .custom_labels_errors import ERRORS_BY_CODE, CustomLabelsError
+
+#: The Custom Labels operations the emulator implements (wire names).
+OPERATIONS: tuple[str, ...] = (
+    "CreateProject",
+    "DescribeProjects",
+    "DeleteProject",
+    "CreateProjectVersion",
+    "DescribeProjectVersions",
+    "CopyProjectVersion",
+    "DeleteProjectVersion",
+    "StartProjectVersion",
+    "StopProjectVersion",
+    "PutProjectPolicy",
+    "DeleteProjectPolicy",
+    "ListProjectPolicies",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
+)
+
+DEFAULT_COPY_FAILURE_MESSAGE = "The model copy failed: an internal error occurred while copying the model."
+DEFAULT_TRAINING_FAILURE_MESSAGE = "The model training failed: the training dataset is not valid."
+
+
+@dataclass
+class EmulatorConfig:
+    """Durations (seconds of the emulator clock) and switches; read when an operation starts.
+
+    A transition already scheduled keeps the duration that was configured when it was scheduled.
+    """
+
+    #: CreateProjectVersion: TRAINING_IN_PROGRESS -> TRAINING_COMPLETED.
+    training_duration: float = 0.0
+    #: CopyProjectVersion: COPYING_IN_PROGRESS -> COPYING_COMPLETED (or COPYING_FAILED).
+    copy_duration: float = 180.0
+    #: StartProjectVersion: STARTING -> RUNNING.
+    start_duration: float = 60.0
+    #: StopProjectVersion: STOPPING -> STOPPED.
+    stop_duration: float = 30.0
+    #: DeleteProjectVersion: DELETING -> gone from DescribeProjectVersions.
+    delete_duration: float = 5.0
+    #: UNCONFIRMED in AWS. False: DeleteProjectVersion on COPYING_IN_PROGRESS raises
+    #: ResourceInUseException. True: the copy is abandoned and the version goes DELETING.
+    delete_while_copying_allowed: bool = False
+    #: PutProjectPolicy: policies per project (LimitExceededException beyond).
+    max_policies_per_project: int = 5
+
+    def reset(self) -> None:
+        """Restore every field to its default, in place."""
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, f.default)
+
+
+@dataclass
+class _Fault:
+    error_code: str
+    remaining: int | None  # None: until cleared
+    account_id: str | None
+    message: str | None
+
+
+@dataclass
+class _StatusFailure:
+    status_message: str
+    account_id: str | None
+
+
+class FaultInjector:
+    """Scripted failures for tests; thread-safe.
+
+    ``inject`` makes the next calls of an operation fail with an error code before any work is done.
+    ``fail_next_copy`` / ``fail_next_training`` make the next copies / trainings end FAILED
+    asynchronously with a ``StatusMessage``. ``account_id=None`` matches any calling account.
+    """
+
+    def __init__(self) -> None:
+        """Create an injector with nothing pending."""
+        self._faults: dict[str, list[_Fault]] = {}
+        self._copy_failures: deque[_StatusFailure] = deque()
+        self._training_failures: deque[_StatusFailure] = deque()
+        self._lock = threading.Lock()
+
+    def inject(
+        self,
+        operation: str,
+        error_code: str,
+        *,
+        times: int | None = 1,
+        account_id: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        """Make the next ``times`` calls of ``operation`` (e.g. "DescribeProjectVersions") fail.
+
+        ``error_code`` is a Rekognition error code such as "ThrottlingException" or
+        "InternalServerError"; ``times=None`` fails every call until ``clear()``.
+        """
+        if operation not in OPERATIONS:
+            raise ValueError(f"unknown operation {operation!r}; expected one of {', '.join(OPERATIONS)}")
+        if error_code not in ERRORS_BY_CODE:
+            raise ValueError(
+                f"unknown error code {error_code!r}; expected one of {', '.join(ERRORS_BY_CODE)}"
+            )
+        if times is not None and times < 1:
+            raise ValueError(f"times must be >= 1 or None, got {times!r}")
+        with self._lock:
+            self._faults.setdefault(operation, []).append(_Fault(error_code, times, account_id, message))
+
+    def fail_next_copy(
+        self,
+        status_message: str = DEFAULT_COPY_FAILURE_MESSAGE,
+        *,
+        times: int = 1,
+        account_id: str | None = None,
+    ) -> None:
+        """Make the next ``times`` copies (by destination account) end COPYING_FAILED."""
+        with self._lock:
+            for _ in range(times):
+                self._copy_failures.append(_StatusFailure(status_message, account_id))
+
+    def fail_next_training(
+        self,
+        status_message: str = DEFAULT_TRAINING_FAILURE_MESSAGE,
+        *,
+        times: int = 1,
+        account_id: str | None = None,
+    ) -> None:
+        """Make the next ``times`` CreateProjectVersion trainings end TRAINING_FAILED."""
+        with self._lock:
+            for _ in range(times):
+                self._training_failures.append(_StatusFailure(status_message, account_id))
+
+    def clear(self) -> None:
+        """Forget every pending fault."""
+        with self._lock:
+            self._faults.clear()
+            self._copy_failures.clear()
+            self._training_failures.clear()
+
+    def raise_if_injected(self, operation: str, account_id: str) -> None:
+        """Raise the first pending fault for this call, consuming one use of it."""
+        with self._lock:
+            pending = self._faults.get(operation, [])
+            for fault in pending:
+                if fault.account_id not in (None, account_id):
+                    continue
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                    if fault.remaining == 0:
+                        pending.remove(fault)
+                error_class = ERRORS_BY_CODE[fault.error_code]
+                error: CustomLabelsError = error_class(
+                    fault.message or f"Injected fault: {fault.error_code} on {operation}."
+                )
+                raise error
+
+    def take_copy_failure(self, account_id: str) -> str | None:
+        """The status message of the failure due for a copy into ``account_id``, if any (consumed)."""
+        return self._take(self._copy_failures, account_id)
+
+    def take_training_failure(self, account_id: str) -> str | None:
+        """The status message of the failure due for a training in ``account_id``, if any (consumed)."""
+        return self._take(self._training_failures, account_id)
+
+    def _take(self, queue: deque[_StatusFailure], account_id: str) -> str | None:
+        with self._lock:
+            for failure in queue:
+                if failure.account_id in (None, account_id):
+                    queue.remove(failure)
+                    return failure.status_message
+        return None
+
+
+class CallCounter:
+    """Counts the calls received per (account id, operation); thread-safe."""
+
+    def __init__(self) -> None:
+        """Create an empty counter."""
+        self._counts: Counter[tuple[str, str]] = Counter()
+        self._lock = threading.Lock()
+
+    def record(self, account_id: str, operation: str) -> None:
+        """Count one call of ``operation`` by ``account_id``."""
+        with self._lock:
+            self._counts[(account_id, operation)] += 1
+
+    def count(self, operation: str | None = None, account_id: str | None = None) -> int:
+        """Calls matching ``operation`` and ``account_id`` (None matches any)."""
+        with self._lock:
+            return sum(
+                n
+                for (account, op), n in self._counts.items()
+                if operation in (None, op) and account_id in (None, account)
+            )
+
+    def snapshot(self) -> dict[tuple[str, str], int]:
+        """A copy of all counts keyed by (account id, operation)."""
+        with self._lock:
+            return dict(self._counts)
+
+    def clear(self) -> None:
+        """Reset every count to zero."""
+        with self._lock:
+            self._counts.clear()
+
+
+config = EmulatorConfig()
+faults = FaultInjector()
+calls = CallCounter()
+
+_clock_lock = threading.Lock()
+_clock: Clock = RealClock()
+
+
+def set_clock(clock: Clock) -> None:
+    """Install ``clock`` as the one clock read by every backend."""
+    global _clock
+    with _clock_lock:
+        _clock = clock
+
+
+def get_clock() -> Clock:
+    """The clock currently read by every backend."""
+    with _clock_lock:
+        return _clock
+
+
+def now() -> float:
+    """The current time of the installed clock, in epoch seconds."""
+    return get_clock().now()
