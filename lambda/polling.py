@@ -10,6 +10,8 @@ keeps its flow and compensates for its known defects (see DOMAIN.md):
   under EventBridge's 8192 characters;
 * an overall deadline: a poll after ``PollDeadline`` fails the resource and removes the schedule;
 * a resource function may answer at once (``Outcome.complete``): no schedule is created for it;
+* a fast path: before handing over to the 1-minute schedule, the first invocation polls in-process with
+  growing intervals while the function has time left, so most operations answer within seconds;
 * the pre-timeout timer also removes the schedule, so a timed-out poll does not poll forever;
 * the response PUT is retried a bounded number of times, its HTTP status is checked, and neither the
   ResponseURL nor the event is ever logged; the Reason is truncated at its end, not its beginning.
@@ -40,6 +42,11 @@ TARGET_INPUT_MAX = 8192
 REASON_MAX = 1024
 DEFAULT_RULE_PREFIX = "rmc-"
 SEND_ATTEMPTS = 5
+# The fast path: the first invocation polls in-process at 2, 4, 8, 10, 10 ... s while the Lambda has more
+# than FAST_PATH_RESERVE seconds left, then hands over to crhelper's 1-minute schedule.
+FAST_PATH_FIRST_DELAY = 2.0
+FAST_PATH_MAX_DELAY = 10.0
+FAST_PATH_RESERVE = 30.0
 # Keys of the event that a poll invocation needs; everything else is left out of the target Input.
 _POLL_EVENT_KEYS = (
     "RequestType",
@@ -194,9 +201,51 @@ class PollingResource(CfnResource):
             self.PhysicalResourceId = self.Data.get("PhysicalResourceId", "")
         if "CrHelperPoll" not in event:
             timeout = float(event.get("ResourceProperties", {}).get("ServiceTimeout") or 3600)
-            event["PollDeadline"] = CLOCK.now() + timeout - 60
+            # answer before CloudFormation gives up, so the Reason is ours and the schedule is removed
+            event["PollDeadline"] = CLOCK.now() + timeout - min(60.0, timeout / 10)
             event["PollProperties"] = self._poll_properties(event)
+            if self._wait_in_process(event):
+                return
         _CRHELPER._polling_init(self, event)
+
+    def _wait_in_process(self, event: dict[str, Any]) -> bool:
+        """The fast path: poll in this invocation, with growing intervals, while Lambda time is left.
+
+        Returns True when the request is answered (done or failed); False hands over to the schedule.
+        """
+        poll = getattr(self, f"_poll_{event['RequestType'].lower()}_func", None)
+        if poll is None or self._context is None:
+            return False
+        poll_event = {
+            **event,
+            "CrHelperPoll": True,
+            "CrHelperData": {**self.Data, "PhysicalResourceId": self.PhysicalResourceId},
+        }
+        first_id, saved = self.PhysicalResourceId, self._event
+        self._event = poll_event
+        delay = FAST_PATH_FIRST_DELAY
+        try:
+            while self._context.get_remaining_time_in_millis() / 1000 - delay > FAST_PATH_RESERVE:
+                CLOCK.sleep(delay)
+                try:
+                    physical_id = poll(poll_event, self._context)
+                except Exception as error:  # noqa: BLE001 - reported to CloudFormation as the Reason
+                    logger.error("Failed while waiting: %s", error)
+                    self.Status, self.Reason = "FAILED", str(error)
+                    # Create: the id of what was made (the Delete that follows removes it);
+                    # Update/Delete: the resource's current id, taken from the event
+                    self.PhysicalResourceId = first_id if event["RequestType"] == "Create" else ""
+                    self._send_response = True
+                    return True
+                if physical_id:
+                    self.PhysicalResourceId = physical_id
+                    self._send_response = True
+                    return True
+                delay = min(delay * 2, FAST_PATH_MAX_DELAY)
+        finally:
+            self._event = saved
+        self.PhysicalResourceId = first_id
+        return False
 
     # --- EventBridge schedule, no runtime IAM ----------------------------------------------------------
     def _events(self) -> Any:

@@ -96,7 +96,7 @@ def copy_template(
             "Properties": {
                 "Role": {"Fn::GetAtt": ["Role", "Arn"]},
                 "Handler": "index.handler",
-                "Timeout": 300,
+                "Timeout": 900,
                 "Environment": {"Variables": {"POLL_RULE_PREFIX": "rmc-test-"}},
             },
             "Metadata": {"aws:asset:path": "lambda"},

@@ -147,7 +147,9 @@ class RekognitionModelCopyProvider(Construct):
             architecture=lambda_.Architecture.ARM_64,
             handler=HANDLER_ENTRY_POINT,
             code=lambda_.Code.from_asset(str(handler_asset_dir())),
-            timeout=Duration.minutes(5),
+            # Lambda's maximum: the first invocation waits in-process for most of it (the fast path),
+            # so copies shorter than ~14 minutes are answered within seconds of finishing.
+            timeout=Duration.minutes(15),
             memory_size=256,
             role=self.role,
             log_group=self.log_group,

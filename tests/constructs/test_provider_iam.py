@@ -55,7 +55,7 @@ def test_function_settings(template: Template) -> None:
         {
             "Runtime": "python3.12",
             "Handler": "index.handler",
-            "Timeout": 300,
+            "Timeout": 900,
             "MemorySize": 256,
             "Architectures": ["arm64"],
             "LoggingConfig": {"LogGroup": {"Ref": log_group}},

@@ -50,9 +50,22 @@ def test_create_waits_for_the_copy_and_answers_with_the_version(cloud, deploy, s
     assert version["Status"] == "COPYING_COMPLETED"
     assert version["SourceProjectVersionArn"] == source_version[1]
     assert version["OutputConfig"]["S3KeyPrefix"] == "copies/defects-prod-1/"
-    # answered at the first scheduled poll after the copy finished (1-minute schedule, no earlier)
+    # the fast path notices the end of a 3-minute copy within 10 s, in the first invocation
     complete = next(e for e in cloud.events if e.logical_id == "ModelCopy" and e.status == "CREATE_COMPLETE")
-    assert 180 <= complete.time - started <= 180 + 61
+    assert 180 <= complete.time - started <= 180 + 10
+    assert [i.poll for i in cloud.invocations] == [False]
+
+
+def test_a_long_copy_hands_over_to_the_schedule_and_is_seen_within_65_s(cloud, deploy, source_version, clock):
+    custom_labels.config.copy_duration = 50 * 60
+    started = clock.now()
+    stack = deploy(copy_template(source_version))
+
+    assert stack.status == "CREATE_COMPLETE"
+    complete = next(e for e in cloud.events if e.logical_id == "ModelCopy" and e.status == "CREATE_COMPLETE")
+    assert 50 * 60 <= complete.time - started <= 50 * 60 + 65
+    polls = [i for i in cloud.invocations if i.poll]
+    assert 30 <= len(polls) <= 40  # one a minute after the ~14-minute fast path
 
 
 def test_copy_failed_fails_the_create_with_the_service_message_and_rollback_removes_it(
