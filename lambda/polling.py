@@ -144,6 +144,7 @@ class PollingResource(CfnResource):
     _polling_interval: int
     _response_url: str
     _ssl_verify: Any
+    _context: Any
 
     def __init__(self, *, poll_properties: Callable[[dict[str, Any]], dict[str, Any]], **kwargs: Any) -> None:
         kwargs.setdefault("log_level", "INFO")
