@@ -22,25 +22,24 @@ The simulated clock is shared with the Custom Labels emulator, so a 20-minute co
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import importlib
 import ipaddress
 import json
 import os
 import re
 import ssl
-import sys
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import boto3
+
+from emulator.lambda_runtime import Function, Invocation, LambdaRuntime
 
 CUSTOM_PREFIX = "Custom::"
 MAX_RESPONSE_BYTES = 4096
@@ -147,92 +146,6 @@ class ResponseServer:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._directory.cleanup()
-
-
-# --------------------------------------------------------------------------------------------------------
-# Lambda
-# --------------------------------------------------------------------------------------------------------
-class LambdaContext:
-    """The context object Lambda passes: remaining time counts down on the simulated clock."""
-
-    def __init__(self, function: Function, clock: Any) -> None:
-        self.function_name = function.name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = function.arn
-        self.memory_limit_in_mb = function.memory
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function.name}"
-        self.log_stream_name = f"2026/11/28/[$LATEST]{uuid.uuid4().hex}"
-        self._deadline = clock.now() + function.timeout
-        self._clock = clock
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(int((self._deadline - self._clock.now()) * 1000), 0)
-
-
-class _ClockForHandler:
-    """What the handler's ``polling.CLOCK`` sees: the simulated clock."""
-
-    def __init__(self, clock: Any) -> None:
-        self._clock = clock
-
-    def now(self) -> float:
-        return float(self._clock.now())
-
-    def sleep(self, seconds: float) -> None:
-        self._clock.advance(seconds)
-
-
-@dataclass
-class Function:
-    """A Lambda function of a deployed stack: name, role, environment and the asset it runs."""
-
-    name: str
-    arn: str
-    account_id: str
-    region: str
-    role_arn: str
-    asset_dir: Path
-    environment: dict[str, str]
-    timeout: int = 300
-    memory: int = 256
-    invocations: int = 0
-    billed_ms: int = 0
-    boto_session: Any = None  # the warm container's boto3 default session, with the role's credentials
-
-
-@dataclass
-class Invocation:
-    """One handler invocation, for the record and the benchmark."""
-
-    function: str
-    request_id: str
-    logical_id: str
-    request_type: str
-    poll: bool
-    started: float
-    duration: float
-
-
-_HANDLER_MODULES: dict[Path, Any] = {}
-
-
-def load_handler(asset_dir: Path) -> Any:
-    """Import ``index`` from an asset directory the way Lambda does: the directory first on sys.path."""
-    asset_dir = asset_dir.resolve()
-    if asset_dir in _HANDLER_MODULES:
-        return _HANDLER_MODULES[asset_dir]
-    names = {p.stem for p in asset_dir.glob("*.py")} | {p.name for p in asset_dir.iterdir() if p.is_dir()}
-    for name in list(sys.modules):
-        if name.split(".")[0] in names:
-            del sys.modules[name]
-    sys.path.insert(0, str(asset_dir))
-    try:
-        module = importlib.import_module("index")
-    finally:
-        sys.path.remove(str(asset_dir))
-    _HANDLER_MODULES[asset_dir] = module
-    return module
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -843,16 +756,27 @@ class CloudFormation:
         self.functions: dict[str, Function] = {}
         self.exports: dict[str, Any] = {}
         self.events: list[StackEvent] = []
-        self.invocations: list[Invocation] = []
         self.violations: list[str] = []
         self.responses: list[tuple[dict[str, Any], dict[str, Any]]] = []
         self._on_event = on_event
         self._on_wait = on_wait
         self._sessions: dict[tuple[str, str, str], boto3.Session] = {}
         self._schedules: dict[tuple[str, str, str], _Schedule] = {}
+        self.all_requests: list[Request] = []
+        self.runtime = LambdaRuntime(clock, self._environment_for)
 
     def close(self) -> None:
+        self._run_ready_closing()
         self.server.close()
+
+    def _run_ready_closing(self) -> None:
+        saved_env, saved_session = dict(os.environ), boto3.DEFAULT_SESSION
+        try:
+            self.runtime.close()
+        finally:
+            os.environ.clear()
+            os.environ.update(saved_env)
+            boto3.DEFAULT_SESSION = saved_session
 
     def __enter__(self) -> CloudFormation:
         return self
@@ -886,10 +810,10 @@ class CloudFormation:
         return Stack(self, name, account_id, region, Path(asset_root))
 
     # -- Lambda ---------------------------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _lambda_environment(self, function: Function) -> Iterator[None]:
+    def _environment_for(self, function: Function) -> dict[str, str]:
+        """What Lambda puts in a function's environment: its variables, Region and role credentials."""
         credentials = self.session(function.account_id, function.region, function.role_arn).get_credentials()
-        values = {
+        return {
             **function.environment,
             "AWS_REGION": function.region,
             "AWS_DEFAULT_REGION": function.region,
@@ -899,48 +823,25 @@ class CloudFormation:
             "AWS_SESSION_TOKEN": credentials.token or "",
             "SSL_CERT_FILE": str(self.server.cert_file),
         }
-        saved = {key: os.environ.get(key) for key in values}
-        os.environ.update(values)
-        try:
-            yield
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+
+    @property
+    def invocations(self) -> list[Invocation]:
+        """Every handler invocation so far, in the order they started."""
+        return self.runtime.invocations
 
     def invoke(self, function: Function, event: dict[str, Any]) -> None:
-        """One asynchronous invocation of the function's real handler."""
-        started = self.clock.now()
-        with self._lambda_environment(function):
-            saved_session = boto3.DEFAULT_SESSION
-            if function.boto_session is None:
-                function.boto_session = boto3.session.Session()
-            boto3.DEFAULT_SESSION = function.boto_session  # each function runs in a container of its own
-            module = load_handler(function.asset_dir)
-            polling: Any = sys.modules.get("polling")
-            if polling is not None and hasattr(polling, "CLOCK"):
-                polling.CLOCK = _ClockForHandler(self.clock)
-            context = LambdaContext(function, self.clock)
-            try:
-                module.handler(json.loads(json.dumps(event)), context)
-            finally:
-                boto3.DEFAULT_SESSION = saved_session
-        duration = self.clock.now() - started
-        function.invocations += 1
-        function.billed_ms += max(1, int(duration * 1000))
-        self.invocations.append(
-            Invocation(
-                function.name,
-                event.get("RequestId", ""),
-                event.get("LogicalResourceId", ""),
-                event.get("RequestType", ""),
-                "CrHelperPoll" in event,
-                started,
-                duration,
-            )
-        )
+        """One asynchronous invocation of the function's real handler, run until it ends or sleeps."""
+        self.runtime.invoke_async(function, event)
+        self._run_ready()
+
+    def _run_ready(self) -> None:
+        saved_env, saved_session = dict(os.environ), boto3.DEFAULT_SESSION
+        try:
+            self.runtime.run_ready()
+        finally:
+            os.environ.clear()
+            os.environ.update(saved_env)
+            boto3.DEFAULT_SESSION = saved_session
 
     # -- EventBridge schedules -------------------------------------------------------------------------------
     def _scan_schedules(self) -> None:
@@ -973,7 +874,7 @@ class CloudFormation:
             if function is None:
                 self.violations.append(f"rule {schedule.rule} targets an unknown function {target['Arn']}")
                 continue
-            self.invoke(function, json.loads(target.get("Input") or "{}"))
+            self.runtime.invoke_async(function, json.loads(target.get("Input") or "{}"))
 
     def rules_for(self, request_id: str) -> list[str]:
         """Polling rules whose target Input belongs to this request."""
@@ -987,45 +888,81 @@ class CloudFormation:
 
     # -- the loop -------------------------------------------------------------------------------------------
     def run(self, requests: list[Request]) -> None:
-        """Send the requests, then advance the clock and fire schedules until every one is answered."""
+        """Send the requests together, then let simulated time pass until every one is answered.
+
+        Time jumps to the next thing due: an invocation waking up, a polling schedule firing, a Lambda
+        retry or timeout, or a request's ServiceTimeout (after which CloudFormation gives up on it).
+        """
+        self.all_requests.extend(requests)
         for request in requests:
-            self.invoke(request.function, request.event)
-            self._collect(request)
+            self.runtime.invoke_async(request.function, request.event)
+        self._run_ready()
         while True:
+            for request in requests:
+                self._collect(request)
             waiting = [r for r in requests if r.response is None]
             if not waiting:
                 break
             self._scan_schedules()
-            deadline = min(r.deadline for r in waiting)
-            due = min((s.next_fire for s in self._schedules.values()), default=None)
-            if due is None or due > deadline:
-                self.clock.advance(max(deadline - self.clock.now(), 0))
-                for request in waiting:
-                    if request.deadline <= self.clock.now():
-                        request.response = {
-                            "Status": "FAILED",
-                            "Reason": (
-                                "CloudFormation did not receive a response from your Custom Resource within "
-                                "the ServiceTimeout; it may not have been created or deleted correctly."
-                            ),
-                            "PhysicalResourceId": request.event.get("PhysicalResourceId", ""),
-                        }
-                        self.violations.append(
-                            f"{request.logical_id} {request.event['RequestType']}: no response "
-                            "before ServiceTimeout"
-                        )
-                continue
-            self.clock.advance(max(due - self.clock.now(), 0))
+            candidates = [r.deadline for r in waiting]
+            candidates += [s.next_fire for s in self._schedules.values()]
+            wake = self.runtime.next_wake()
+            if wake is not None:
+                candidates.append(wake)
+            self.clock.advance(max(min(candidates) - self.clock.now(), 0))
             if self._on_wait:
                 self._on_wait(waiting)
+            self.runtime.wake_due()
             for schedule in sorted(self._schedules.values(), key=lambda s: s.next_fire):
                 if schedule.next_fire <= self.clock.now():
                     self._fire(schedule)
+            self._run_ready()
             for request in waiting:
                 self._collect(request)
+                if request.response is None and request.deadline <= self.clock.now():
+                    request.response = {
+                        "Status": "FAILED",
+                        "Reason": (
+                            "CloudFormation did not receive a response from your Custom Resource within "
+                            "the ServiceTimeout; it may not have been created or deleted correctly."
+                        ),
+                        "PhysicalResourceId": request.event.get("PhysicalResourceId", ""),
+                    }
+                    where = f"{request.logical_id} {request.event['RequestType']}"
+                    self.violations.append(f"{where}: no response before ServiceTimeout")
         self._scan_schedules()
         for request in requests:
             self._check_done(request)
+
+    def settle(self, seconds: float) -> None:
+        """Let ``seconds`` of simulated time pass with nothing new sent (late invocations, schedules)."""
+        until = self.clock.now() + seconds
+        while True:
+            self._scan_schedules()
+            candidates = [s.next_fire for s in self._schedules.values()]
+            wake = self.runtime.next_wake()
+            if wake is not None:
+                candidates.append(wake)
+            due = min([c for c in candidates if c <= until], default=None)
+            if due is None:
+                break
+            self.clock.advance(max(due - self.clock.now(), 0))
+            self.runtime.wake_due()
+            for schedule in list(self._schedules.values()):
+                if schedule.next_fire <= self.clock.now():
+                    self._fire(schedule)
+            self._run_ready()
+        self.clock.advance(max(until - self.clock.now(), 0))
+
+    def audit(self) -> list[str]:
+        """Protocol checks over every request so far (late duplicates included); returns violations."""
+        for request in self.all_requests:
+            count = len(self.server.responses(request.event["RequestId"]))
+            where = f"{request.logical_id} {request.event['RequestType']}"
+            message = f"{where}: {count} responses to one request"
+            if count > 1 and message not in self.violations:
+                self.violations.append(message)
+        return self.violations
 
     def _collect(self, request: Request) -> None:
         bodies = self.server.responses(request.event["RequestId"])

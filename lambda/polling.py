@@ -11,7 +11,7 @@ keeps its flow and compensates for its known defects (see DOMAIN.md):
 * an overall deadline: a poll after ``PollDeadline`` fails the resource and removes the schedule;
 * a resource function may answer at once (``Outcome.complete``): no schedule is created for it;
 * a fast path: before handing over to the 1-minute schedule, the first invocation polls in-process with
-  growing intervals while the function has time left, so most operations answer within seconds;
+  10-second intervals while the function has time left, so most operations answer within seconds;
 * the pre-timeout timer also removes the schedule, so a timed-out poll does not poll forever;
 * the response PUT is retried a bounded number of times, its HTTP status is checked, and neither the
   ResponseURL nor the event is ever logged; the Reason is truncated at its end, not its beginning.
@@ -42,9 +42,10 @@ TARGET_INPUT_MAX = 8192
 REASON_MAX = 1024
 DEFAULT_RULE_PREFIX = "rmc-"
 SEND_ATTEMPTS = 5
-# The fast path: the first invocation polls in-process at 2, 4, 8, 10, 10 ... s while the Lambda has more
-# than FAST_PATH_RESERVE seconds left, then hands over to crhelper's 1-minute schedule.
-FAST_PATH_FIRST_DELAY = 2.0
+# The fast path: the first invocation polls in-process every 10 s while the Lambda has more than
+# FAST_PATH_RESERVE seconds left, then hands over to crhelper's 1-minute schedule. 10 s is both the
+# detection latency target and the call budget (one DescribeProjectVersions per 10 s of copy time).
+FAST_PATH_FIRST_DELAY = 10.0
 FAST_PATH_MAX_DELAY = 10.0
 FAST_PATH_RESERVE = 30.0
 # Keys of the event that a poll invocation needs; everything else is left out of the target Input.
@@ -210,7 +211,7 @@ class PollingResource(CfnResource):
         _CRHELPER._polling_init(self, event)
 
     def _wait_in_process(self, event: dict[str, Any]) -> bool:
-        """The fast path: poll in this invocation, with growing intervals, while Lambda time is left.
+        """The fast path: poll in this invocation while Lambda time is left (then the 1-minute schedule).
 
         Returns True when the request is answered (done or failed); False hands over to the schedule.
         """

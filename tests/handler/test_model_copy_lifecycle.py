@@ -256,3 +256,23 @@ def test_unknown_resource_type_fails_create_and_lets_delete_pass(cloud, clock):
     assert stack.status == "ROLLBACK_COMPLETE"
     assert "serves Custom::RekognitionModelCopy" in reasons(cloud, "Thing")
     assert [e.status for e in cloud.events if e.logical_id == "Thing"][-1] == "DELETE_COMPLETE"
+
+
+def test_copies_in_one_stack_run_concurrently_in_simulated_time(cloud, deploy, source_version, clock):
+    custom_labels.config.copy_duration = 180
+    template = copy_template(source_version, version_name="defects-prod-a", logical_id="CopyA")
+    second = copy_template(source_version, version_name="defects-prod-b", logical_id="CopyB")
+    template["Resources"]["CopyB"] = second["Resources"]["CopyB"]
+    started = clock.now()
+
+    stack = deploy(template)
+
+    assert stack.status == "CREATE_COMPLETE"
+    done = [
+        e.time - started
+        for e in cloud.events
+        if e.status == "CREATE_COMPLETE" and e.logical_id in ("CopyA", "CopyB")
+    ]
+    assert len(done) == 2 and all(180 <= t <= 190 for t in done)  # side by side, not one after the other
+    handler = next(f for f in cloud.functions.values())
+    assert handler.cold_starts == 2  # two sandboxes, as Lambda would run two concurrent invocations

@@ -1,0 +1,381 @@
+"""Lambda, emulated for the lifecycle driver: functions, containers and invocations in virtual time.
+
+* Each invocation runs the real handler in a thread of its own, but only one thread runs at a time (a
+  baton passes between them), so the process-wide state a handler touches (os.environ, boto3's default
+  session) can be switched per invocation safely and runs are deterministic.
+* A thread gives the baton back when it sleeps (the handler's ``polling.CLOCK.sleep``, botocore's retry
+  backoff): the scheduler then runs other invocations, and advances the shared simulated clock to the
+  earliest wake-up only when every invocation is asleep. Concurrent invocations thus overlap in
+  simulated time as they would on AWS, and a 14-minute wait costs no real time.
+* Containers: an invocation takes an idle container of its function (warm start) or loads the handler
+  afresh in a new one (cold start: a separate module instance, as a separate Lambda sandbox would be).
+* Limits: an invocation still running at the function's timeout is stopped (nothing after that point
+  runs), and, like Lambda's asynchronous invocation, an invocation that errors or times out is retried
+  twice, after 1 and 2 minutes.
+"""
+
+from __future__ import annotations
+
+import heapq
+import importlib
+import itertools
+import json
+import os
+import sys
+import threading
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.endpoint
+
+ASYNC_RETRY_DELAYS = (60.0, 120.0)
+
+
+class _Stopped(BaseException):
+    """Raised inside an invocation's thread to end it (Lambda stopped it); not an Exception on purpose,
+    so handler code that catches Exception cannot swallow it."""
+
+
+@dataclass
+class Function:
+    """A Lambda function of a deployed stack: name, role, environment and the asset it runs."""
+
+    name: str
+    arn: str
+    account_id: str
+    region: str
+    role_arn: str
+    asset_dir: Path
+    environment: dict[str, str]
+    timeout: int = 3
+    memory: int = 128
+    invocations: int = 0
+    cold_starts: int = 0
+    billed_ms: int = 0
+    idle: list[Container] = field(default_factory=list)
+
+
+@dataclass
+class Container:
+    """A sandbox of one function: its own handler module instance and boto3 session (credentials)."""
+
+    module: Any
+    boto_session: Any
+
+
+@dataclass
+class Invocation:
+    """One invocation, for the record and the benchmark."""
+
+    function: str
+    request_id: str
+    logical_id: str
+    request_type: str
+    poll: bool
+    started: float
+    duration: float = 0.0
+    outcome: str = "running"  # ok, error, timeout
+    attempt: int = 1
+
+
+class LambdaContext:
+    """The context object Lambda passes: remaining time counts down on the simulated clock."""
+
+    def __init__(self, function: Function, clock: Any) -> None:
+        self.function_name = function.name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = function.arn
+        self.memory_limit_in_mb = function.memory
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function.name}"
+        self.log_stream_name = f"2026/11/28/[$LATEST]{uuid.uuid4().hex}"
+        self.deadline = clock.now() + function.timeout
+        self._clock = clock
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(int((self.deadline - self._clock.now()) * 1000), 0)
+
+
+def load_handler(asset_dir: Path) -> Any:
+    """Import ``index`` from an asset directory the way Lambda does, as a fresh module instance.
+
+    The asset's own modules (``index``, ``polling`` ... and bundled packages) are removed from
+    sys.modules first, so each container gets its own objects; libraries outside the asset are shared.
+    """
+    asset_dir = asset_dir.resolve()
+    names = {p.stem for p in asset_dir.glob("*.py")} | {p.name for p in asset_dir.iterdir() if p.is_dir()}
+    for name in list(sys.modules):
+        if name.split(".")[0] in names:
+            del sys.modules[name]
+    sys.path.insert(0, str(asset_dir))
+    try:
+        return importlib.import_module("index")
+    finally:
+        sys.path.remove(str(asset_dir))
+
+
+class _Worker:
+    """An invocation's thread and what the scheduler needs to switch to it."""
+
+    def __init__(
+        self, runtime: LambdaRuntime, function: Function, event: dict[str, Any], attempt: int
+    ) -> None:
+        self.runtime = runtime
+        self.function = function
+        self.event = event
+        self.attempt = attempt
+        self.container: Container | None = None
+        self.context: LambdaContext | None = None
+        self.record: Invocation | None = None
+        self.stop = False
+        self.done = False
+        self.run: Callable[[], None] = lambda: runtime._run_invocation(self)
+        self.thread = threading.Thread(target=self._main, daemon=True, name=f"lambda-{function.name}")
+
+    def _main(self) -> None:
+        runtime = self.runtime
+        try:
+            runtime._wait_for_baton(self)
+            self.run()
+        except _Stopped:
+            pass
+        finally:
+            self.done = True
+            runtime._release_baton()
+
+
+class LambdaRuntime:
+    """Runs invocations as cooperative threads on the simulated clock (see the module docstring)."""
+
+    def __init__(self, clock: Any, environment_for: Callable[[Function], dict[str, str]]) -> None:
+        self.clock = clock
+        self.invocations: list[Invocation] = []
+        self._environment_for = environment_for
+        self._cond = threading.Condition()
+        self._baton: _Worker | None = None
+        self._ready: deque[_Worker] = deque()
+        self._sleeping: list[tuple[float, int, _Worker]] = []
+        self._retries: list[tuple[float, int, Function, dict[str, Any], int]] = []
+        self._timers: list[_VirtualTimer] = []
+        self._seq = itertools.count()
+        self._local = threading.local()
+        self._saved_botocore_time = botocore.endpoint.time
+        botocore.endpoint.time = _BotocoreTime(self)  # retry backoff sleeps in simulated time
+
+    def close(self) -> None:
+        """Stop every invocation still asleep and undo the botocore patch."""
+        for _, _, worker in list(self._sleeping):
+            worker.stop = True
+            self._ready.append(worker)
+        self._sleeping.clear()
+        self.run_ready()
+        botocore.endpoint.time = self._saved_botocore_time
+
+    # -- public -----------------------------------------------------------------------------------------
+    def invoke_async(self, function: Function, event: dict[str, Any], attempt: int = 1) -> None:
+        """Queue an asynchronous invocation (it runs at the next ``run_ready``)."""
+        worker = _Worker(self, function, json.loads(json.dumps(event)), attempt)
+        self._ready.append(worker)
+
+    def busy(self) -> bool:
+        """True while any invocation is runnable, asleep, or waiting to be retried."""
+        return bool(self._ready or self._sleeping or self._retries)
+
+    def next_wake(self) -> float | None:
+        """When the earliest sleeping invocation, timeout or retry is due."""
+        times = [wake for wake, _, _ in self._sleeping]
+        times += [w.context.deadline for _, _, w in self._sleeping if w.context is not None]
+        times += [due for due, *_ in self._retries]
+        times += [t.due for t in self._timers if not t.cancelled]
+        return min(times) if times else None
+
+    def wake_due(self) -> None:
+        """Make runnable the invocations whose wake-up (or timeout, or retry) time has come."""
+        now = self.clock.now()
+        for entry in list(self._sleeping):
+            wake, _, worker = entry
+            if worker.context is not None and worker.context.deadline <= now:
+                worker.stop = True  # Lambda stops it at its timeout
+            if wake <= now or worker.stop:
+                self._sleeping.remove(entry)
+                self._ready.append(worker)
+        heapq.heapify(self._sleeping)
+        self._fire_timers()
+        while self._retries and self._retries[0][0] <= now:
+            _, _, function, event, attempt = heapq.heappop(self._retries)
+            self.invoke_async(function, event, attempt)
+
+    def run_ready(self) -> None:
+        """Run runnable invocations, one at a time, until each has finished or gone to sleep."""
+        while self._ready:
+            worker = self._ready.popleft()
+            if not worker.thread.is_alive() and not worker.done:
+                worker.thread.start()
+            with self._cond:
+                self._baton = worker
+                self._cond.notify_all()
+                self._cond.wait_for(lambda: self._baton is None)
+
+    def sleep(self, seconds: float) -> None:
+        """Called from a handler: sleep in simulated time, letting other invocations run."""
+        worker: _Worker | None = getattr(self._local, "worker", None)
+        if worker is None:
+            self.clock.advance(max(seconds, 0))
+            return
+        heapq.heappush(self._sleeping, (self.clock.now() + max(seconds, 0), next(self._seq), worker))
+        self._release_baton()
+        self._wait_for_baton(worker)
+
+    # -- the baton --------------------------------------------------------------------------------------
+    def _wait_for_baton(self, worker: _Worker) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: self._baton is worker)
+        self._local.worker = worker
+        if worker.stop:
+            raise _Stopped()
+        self._enter(worker)
+
+    def _release_baton(self) -> None:
+        with self._cond:
+            self._baton = None
+            self._cond.notify_all()
+
+    def _enter(self, worker: _Worker) -> None:
+        """Make the process look like this invocation's sandbox: environment and boto3 session."""
+        os.environ.update(self._environment_for(worker.function))
+        if worker.container is not None:
+            boto3.DEFAULT_SESSION = worker.container.boto_session
+
+    def _virtualise(self, modules: Any) -> None:
+        """Point a freshly loaded handler's clock and crhelper's pre-timeout timer at simulated time."""
+        polling = modules.get("polling")
+        if polling is not None and hasattr(polling, "CLOCK"):
+            polling.CLOCK = _ClockForHandler(self)
+        resource_helper = modules.get("crhelper.resource_helper")
+        if resource_helper is not None:
+            resource_helper.threading = _ThreadingWithVirtualTimer(self)
+
+    def _start_timer(self, interval: float, callback: Callable[[], None]) -> _VirtualTimer:
+        worker: _Worker | None = getattr(self._local, "worker", None)
+        timer = _VirtualTimer(self.clock.now() + interval, callback, worker)
+        self._timers.append(timer)
+        return timer
+
+    def _fire_timers(self) -> None:
+        now = self.clock.now()
+        for timer in [t for t in self._timers if t.due <= now]:
+            self._timers.remove(timer)
+            owner = timer.owner
+            if timer.cancelled or owner is None or owner.done or owner.stop:
+                continue
+            # the timer thread runs in the owner's sandbox, while the owner is still running
+            helper = _Worker(self, owner.function, owner.event, owner.attempt)
+            helper.container, helper.context = owner.container, owner.context
+            helper.run = timer.callback
+            self._ready.append(helper)
+
+    # -- one invocation ---------------------------------------------------------------------------------
+    def _run_invocation(self, worker: _Worker) -> None:
+        function, event = worker.function, worker.event
+        if function.idle:
+            worker.container = function.idle.pop()
+            boto3.DEFAULT_SESSION = worker.container.boto_session
+        else:
+            function.cold_starts += 1
+            boto3.DEFAULT_SESSION = boto3.session.Session()
+            worker.container = Container(load_handler(function.asset_dir), boto3.DEFAULT_SESSION)
+            self._virtualise(sys.modules)
+        module = worker.container.module
+        worker.context = LambdaContext(function, self.clock)
+        worker.record = Invocation(
+            function.name,
+            str(event.get("RequestId", "")),
+            str(event.get("LogicalResourceId", "")),
+            str(event.get("RequestType", "")),
+            "CrHelperPoll" in event,
+            self.clock.now(),
+            attempt=worker.attempt,
+        )
+        self.invocations.append(worker.record)
+        function.invocations += 1
+        outcome = "ok"
+        try:
+            module.handler(event, worker.context)
+        except _Stopped:
+            outcome = "timeout"
+            raise
+        except Exception:  # noqa: BLE001 - a function error, as Lambda records it
+            outcome = "error"
+        finally:
+            duration = min(self.clock.now(), worker.context.deadline) - worker.record.started
+            worker.record.duration = duration
+            worker.record.outcome = outcome
+            function.billed_ms += max(1, int(duration * 1000))
+            if outcome == "ok":
+                function.idle.append(worker.container)
+            elif worker.attempt <= len(ASYNC_RETRY_DELAYS):
+                due = worker.context.deadline if outcome == "timeout" else self.clock.now()
+                due += ASYNC_RETRY_DELAYS[worker.attempt - 1]
+                heapq.heappush(self._retries, (due, next(self._seq), function, event, worker.attempt + 1))
+
+
+class _ClockForHandler:
+    """What the handler's ``polling.CLOCK`` sees: simulated time, sleeping through the scheduler."""
+
+    def __init__(self, runtime: LambdaRuntime) -> None:
+        self._runtime = runtime
+
+    def now(self) -> float:
+        return float(self._runtime.clock.now())
+
+    def sleep(self, seconds: float) -> None:
+        self._runtime.sleep(seconds)
+
+
+@dataclass
+class _VirtualTimer:
+    """crhelper's pre-timeout ``threading.Timer``, due at a simulated time."""
+
+    due: float
+    callback: Callable[[], None]
+    owner: Any
+    cancelled: bool = False
+
+    def start(self) -> None:
+        return None
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class _ThreadingWithVirtualTimer:
+    """Stands in for the ``threading`` module inside crhelper.resource_helper."""
+
+    def __init__(self, runtime: LambdaRuntime) -> None:
+        self._runtime = runtime
+
+    def Timer(self, interval: float, callback: Callable[[], None]) -> _VirtualTimer:  # noqa: N802
+        return self._runtime._start_timer(interval, callback)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(threading, name)
+
+
+class _BotocoreTime:
+    """Stands in for the ``time`` module inside botocore.endpoint: retry backoff in simulated time."""
+
+    def __init__(self, runtime: LambdaRuntime) -> None:
+        self._runtime = runtime
+
+    def sleep(self, seconds: float) -> None:
+        self._runtime.sleep(seconds)
+
+    def __getattr__(self, name: str) -> Any:
+        import time
+
+        return getattr(time, name)
