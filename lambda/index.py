@@ -1,24 +1,32 @@
 """Lambda entry point for the project's custom resources: dispatch on ResourceType, always answer.
 
 Only plumbing lives here: read the event, pick the resource module, hand its Outcome to crhelper. The work
-is in plain functions (``model_copy``), the crhelper compensation in ``polling``.
+is in plain functions (``model_copy``, ``project_policy``), the crhelper compensation in ``polling``.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from types import ModuleType
 from typing import Any
 
 import boto3
 import model_copy
+import project_policy
 from botocore.config import Config
+from errors import ResourceError
 from polling import Outcome, PollingResource
 
 logger = logging.getLogger(__name__)
 
 # botocore's standard retry mode retries throttling and internal errors with backoff; no hand-written loop.
 RETRY_CONFIG = Config(retries={"mode": "standard", "max_attempts": 6}, connect_timeout=10, read_timeout=30)
+
+RESOURCES: dict[str, ModuleType] = {
+    model_copy.RESOURCE_TYPE: model_copy,
+    project_policy.RESOURCE_TYPE: project_policy,
+}
 
 helper = PollingResource(poll_properties=model_copy.poll_properties)
 
@@ -28,24 +36,24 @@ def _rekognition() -> Any:
     return boto3.client("rekognition", region_name=os.environ.get("AWS_REGION"), config=RETRY_CONFIG)
 
 
-def _check_type(event: dict[str, Any]) -> None:
-    if event.get("ResourceType") != model_copy.RESOURCE_TYPE:
-        raise model_copy.ResourceError(
-            f"This function serves {model_copy.RESOURCE_TYPE}, not {event.get('ResourceType')!r}."
+def _resource(event: dict[str, Any]) -> ModuleType:
+    resource = RESOURCES.get(str(event.get("ResourceType")))
+    if resource is None:
+        raise ResourceError(
+            f"This function serves {', '.join(sorted(RESOURCES))}, not {event.get('ResourceType')!r}."
         )
+    return resource
 
 
 @helper.create
 def create(event: dict[str, Any], context: Any) -> str:
-    _check_type(event)
-    return helper.finish(model_copy.create(_rekognition(), event["ResourceProperties"]))
+    return helper.finish(_resource(event).create(_rekognition(), event["ResourceProperties"]))
 
 
 @helper.update
 def update(event: dict[str, Any], context: Any) -> str:
-    _check_type(event)
     return helper.finish(
-        model_copy.update(
+        _resource(event).update(
             _rekognition(),
             event["ResourceProperties"],
             event.get("OldResourceProperties", {}),
@@ -56,14 +64,15 @@ def update(event: dict[str, Any], context: Any) -> str:
 
 @helper.delete
 def delete(event: dict[str, Any], context: Any) -> str:
-    if event.get("ResourceType") != model_copy.RESOURCE_TYPE:
+    if event.get("ResourceType") not in RESOURCES:
         logger.warning("Delete of an unknown resource type %s: nothing to do", event.get("ResourceType"))
         return helper.finish(Outcome(event["PhysicalResourceId"], complete=True))
     return helper.finish(
-        model_copy.delete(_rekognition(), event["ResourceProperties"], event["PhysicalResourceId"])
+        _resource(event).delete(_rekognition(), event["ResourceProperties"], event["PhysicalResourceId"])
     )
 
 
+# Only model copies poll; every project-policy outcome is complete at once.
 @helper.poll_create
 def poll_create(event: dict[str, Any], context: Any) -> str:
     helper.check_deadline()

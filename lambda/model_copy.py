@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError, ParamValidationError
+from errors import ResourceError, failure
 from polling import Outcome
 
 RESOURCE_TYPE = "Custom::RekognitionModelCopy"
@@ -33,27 +34,6 @@ REPLACING_PROPERTIES = (
 COPY_DONE = {"COPYING_COMPLETED", "STARTING", "RUNNING", "STOPPING", "STOPPED", "FAILED"}
 # Statuses in which DeleteProjectVersion is refused or pointless: wait for them to change.
 DELETE_WAIT = {"STARTING", "STOPPING", "DELETING", "COPYING_IN_PROGRESS", "TRAINING_IN_PROGRESS"}
-
-_QUOTA = "A Rekognition limit or quota was reached; remove unused model versions or ask for more."
-_THROTTLED = "Rekognition kept throttling after retries; deploy again later."
-_HINTS = {
-    "AccessDeniedException": (
-        "Check that the function's role may call this operation and, for a copy from another account, that "
-        "the source project has a project policy allowing this role (or account) to copy this exact version."
-    ),
-    "ResourceNotFoundException": (
-        "Check that the source project, the source version and the destination project exist, in this Region."
-    ),
-    "LimitExceededException": _QUOTA,
-    "ServiceQuotaExceededException": _QUOTA,
-    "ThrottlingException": _THROTTLED,
-    "ProvisionedThroughputExceededException": _THROTTLED,
-    "InternalServerError": "Rekognition had an internal error after retries; deploy again later.",
-}
-
-
-class ResourceError(Exception):
-    """A failure to report to CloudFormation; the message is the Reason."""
 
 
 @dataclass(frozen=True)
@@ -127,16 +107,6 @@ def poll_properties(event: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _failure(operation: str, error: Exception) -> ResourceError:
-    if isinstance(error, ParamValidationError):
-        return ResourceError(f"{operation} rejected the resource's properties: {error}")
-    assert isinstance(error, ClientError)
-    code = error.response.get("Error", {}).get("Code", "Unknown")
-    message = error.response.get("Error", {}).get("Message", "").rstrip(".")
-    hint = _HINTS.get(code, "")
-    return ResourceError(f"{operation} failed: {code}: {message}. {hint}".strip())
-
-
 def _data(version_arn: str, status: str) -> dict[str, str]:
     return {"ProjectVersionArn": version_arn, "VersionName": version_name_of(version_arn), "Status": status}
 
@@ -156,7 +126,7 @@ def describe_version(client: Any, project_arn: str, version_arn: str) -> dict[st
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
             return None  # the project itself is gone
-        raise _failure("DescribeProjectVersions", error) from error
+        raise failure("DescribeProjectVersions", error) from error
     for description in response.get("ProjectVersionDescriptions", []):
         if description.get("ProjectVersionArn") == version_arn:
             return dict(description)
@@ -170,14 +140,14 @@ def create(client: Any, props: Mapping[str, Any]) -> Outcome:
     try:
         response = client.copy_project_version(**request)
     except (ClientError, ParamValidationError) as error:
-        failure = _failure("CopyProjectVersion", error)
+        reason = failure("CopyProjectVersion", error)
         if isinstance(error, ClientError) and error.response["Error"]["Code"] == "ResourceInUseException":
-            failure = ResourceError(
-                f"{failure} A version named {request['VersionName']} already exists in "
+            reason = ResourceError(
+                f"{reason} A version named {request['VersionName']} already exists in "
                 f"{request['DestinationProjectArn']}; choose another version name. This resource never "
                 "adopts or deletes a version it did not create."
             )
-        raise failure from error
+        raise reason from error
     version_arn = str(response["ProjectVersionArn"])
     return Outcome(version_arn, _data(version_arn, "COPYING_IN_PROGRESS"))
 
@@ -236,7 +206,7 @@ def _update_tags(client: Any, version_arn: str, old: Mapping[str, str], new: Map
         if changed:
             client.tag_resource(ResourceArn=version_arn, Tags=changed)
     except (ClientError, ParamValidationError) as error:
-        raise _failure("TagResource" if changed else "UntagResource", error) from error
+        raise failure("TagResource" if changed else "UntagResource", error) from error
 
 
 def abandon_copy(client: Any, poll_props: Mapping[str, Any], version_arn: str) -> None:
@@ -273,7 +243,7 @@ def advance_delete(client: Any, project_arn: str, version_arn: str) -> Outcome:
         if code == "ResourceNotFoundException":
             return Outcome(version_arn, complete=True)
         if code != "ResourceInUseException":  # in use: the status is changing, look again next time
-            raise _failure(
+            raise failure(
                 "StopProjectVersion" if status == "RUNNING" else "DeleteProjectVersion", error
             ) from error
     return Outcome(version_arn)

@@ -254,7 +254,7 @@ def test_unknown_resource_type_fails_create_and_lets_delete_pass(cloud, clock):
     stack = cloud.stack("odd", account_id=DEST_ACCOUNT, region=REGION, asset_root=REPO)
     stack.create(template)
     assert stack.status == "ROLLBACK_COMPLETE"
-    assert "serves Custom::RekognitionModelCopy" in reasons(cloud, "Thing")
+    assert "serves Custom::RekognitionModelCopy, Custom::RekognitionProjectPolicy" in reasons(cloud, "Thing")
     assert [e.status for e in cloud.events if e.logical_id == "Thing"][-1] == "DELETE_COMPLETE"
 
 

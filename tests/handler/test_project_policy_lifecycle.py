@@ -1,0 +1,167 @@
+"""Custom::RekognitionProjectPolicy through CloudFormation's lifecycle, on two emulated accounts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from emulator import custom_labels
+from tests.conftest import DEST_ACCOUNT, REGION, REPO, SOURCE_ACCOUNT, copy_template
+
+
+def policy_document(version_arn: str, principal: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": principal},
+                    "Action": "rekognition:CopyProjectVersion",
+                    "Resource": version_arn,
+                }
+            ],
+        }
+    )
+
+
+def policy_template(project_arn: str, document: str, name: str = "promote-to-prod") -> dict[str, Any]:
+    """The source (dev) account's side of a promotion: the backing function and the policy resource."""
+    return {
+        "Resources": {
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}},
+            "Handler": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {"Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Timeout": 900},
+                "Metadata": {"aws:asset:path": "lambda"},
+            },
+            "Policy": {
+                "Type": "Custom::RekognitionProjectPolicy",
+                "Properties": {
+                    "ServiceToken": {"Fn::GetAtt": ["Handler", "Arn"]},
+                    "ProjectArn": project_arn,
+                    "PolicyName": name,
+                    "PolicyDocument": document,
+                },
+            },
+        }
+    }
+
+
+@pytest.fixture
+def dev(cloud):
+    """The dev account: a trained model; returns (project ARN, version ARN, rekognition client)."""
+    project_arn, version_arn = custom_labels.seed_trained_version(SOURCE_ACCOUNT, REGION, "dev-defects", "v1")
+    return project_arn, version_arn, cloud.session(SOURCE_ACCOUNT, REGION).client("rekognition")
+
+
+def deploy_dev(cloud, template):
+    stack = cloud.stack("dev", account_id=SOURCE_ACCOUNT, region=REGION, asset_root=REPO)
+    stack.create(template)
+    return stack
+
+
+def policies(client, project_arn) -> dict[str, dict[str, Any]]:
+    found = client.list_project_policies(ProjectArn=project_arn)["ProjectPolicies"]
+    return {p["PolicyName"]: p for p in found}
+
+
+def prod_role_arn() -> str:
+    return f"arn:aws:iam::{DEST_ACCOUNT}:role/prod-model-copy"
+
+
+def test_policy_then_copy_promotes_across_accounts(cloud, dev, deploy):
+    project_arn, version_arn, client = dev
+    dev_stack = deploy_dev(cloud, policy_template(project_arn, policy_document(version_arn, prod_role_arn())))
+    assert dev_stack.status == "CREATE_COMPLETE"
+    policy = dev_stack.resources["Policy"]
+    assert policy.physical_id == f"{project_arn}/policy/promote-to-prod"
+    assert (
+        policy.attributes["PolicyRevisionId"]
+        == policies(client, project_arn)["promote-to-prod"]["PolicyRevisionId"]
+    )
+
+    template = copy_template((project_arn, version_arn))
+    template["Resources"]["Role"]["Properties"]["RoleName"] = "prod-model-copy"
+    prod = deploy(template)
+
+    assert prod.status == "CREATE_COMPLETE"
+    assert dev_stack.delete() == "DELETE_COMPLETE"
+    assert policies(client, project_arn) == {}
+
+
+def test_the_copy_is_denied_for_a_role_the_policy_does_not_name(cloud, dev, deploy):
+    project_arn, version_arn, _ = dev
+    deploy_dev(cloud, policy_template(project_arn, policy_document(version_arn, prod_role_arn())))
+    template = copy_template((project_arn, version_arn))
+    template["Resources"]["Role"]["Properties"]["RoleName"] = "some-other-role"
+
+    assert deploy(template).status == "ROLLBACK_COMPLETE"
+    assert any("AccessDeniedException" in e.reason for e in cloud.events)
+
+
+def test_update_uses_the_current_revision_even_when_changed_out_of_band(cloud, dev):
+    project_arn, version_arn, client = dev
+    stack = deploy_dev(cloud, policy_template(project_arn, policy_document(version_arn, prod_role_arn())))
+    before = stack.resources["Policy"]
+    current = policies(client, project_arn)["promote-to-prod"]["PolicyRevisionId"]
+    client.put_project_policy(  # someone edits the policy in the console
+        ProjectArn=project_arn,
+        PolicyName="promote-to-prod",
+        PolicyRevisionId=current,
+        PolicyDocument=policy_document(version_arn, f"arn:aws:iam::{DEST_ACCOUNT}:root"),
+    )
+
+    root = f"arn:aws:iam::{DEST_ACCOUNT}:root"
+    new_document = policy_document(version_arn, root)
+    assert stack.update(policy_template(project_arn, new_document + " ")) == "UPDATE_COMPLETE"
+
+    after = stack.resources["Policy"]
+    assert after.physical_id == before.physical_id
+    stored = policies(client, project_arn)["promote-to-prod"]
+    assert after.attributes["PolicyRevisionId"] == stored["PolicyRevisionId"] != current
+    assert json.loads(stored["PolicyDocument"])["Statement"][0]["Principal"]["AWS"] == root
+
+
+def test_a_new_policy_name_replaces_the_policy(cloud, dev):
+    project_arn, version_arn, client = dev
+    document = policy_document(version_arn, prod_role_arn())
+    stack = deploy_dev(cloud, policy_template(project_arn, document))
+
+    assert stack.update(policy_template(project_arn, document, name="promote-v2")) == "UPDATE_COMPLETE"
+
+    assert set(policies(client, project_arn)) == {"promote-v2"}
+
+
+def test_a_policy_this_stack_did_not_create_is_never_touched(cloud, dev):
+    project_arn, version_arn, client = dev
+    foreign = policy_document(version_arn, f"arn:aws:iam::{DEST_ACCOUNT}:root")
+    client.put_project_policy(ProjectArn=project_arn, PolicyName="promote-to-prod", PolicyDocument=foreign)
+
+    stack = deploy_dev(cloud, policy_template(project_arn, policy_document(version_arn, prod_role_arn())))
+
+    assert stack.status == "ROLLBACK_COMPLETE"
+    assert any("did not create" in e.reason for e in cloud.events)
+    assert policies(client, project_arn)["promote-to-prod"]["PolicyDocument"] == foreign
+
+
+def test_delete_of_a_policy_already_gone_succeeds(cloud, dev):
+    project_arn, version_arn, client = dev
+    stack = deploy_dev(cloud, policy_template(project_arn, policy_document(version_arn, prod_role_arn())))
+    client.delete_project_policy(ProjectArn=project_arn, PolicyName="promote-to-prod")
+
+    assert stack.delete() == "DELETE_COMPLETE"
+
+
+def test_a_malformed_document_fails_with_the_service_message(cloud, dev):
+    project_arn, version_arn, _ = dev
+    document = json.dumps(
+        {"Statement": [{"Effect": "Allow", "Principal": "*", "NotAction": "x", "Resource": "*"}]}
+    )
+
+    stack = deploy_dev(cloud, policy_template(project_arn, document))
+
+    assert stack.status == "ROLLBACK_COMPLETE"
+    assert any("MalformedPolicyDocumentException" in e.reason for e in cloud.events)
