@@ -11,24 +11,34 @@ import os
 from types import ModuleType
 from typing import Any
 
-import boto3
-import model_copy
-import project_policy
-from botocore.config import Config
-from errors import ResourceError
 from polling import Outcome, PollingResource
 
 logger = logging.getLogger(__name__)
 
-# botocore's standard retry mode retries throttling and internal errors with backoff; no hand-written loop.
-RETRY_CONFIG = Config(retries={"mode": "standard", "max_attempts": 6}, connect_timeout=10, read_timeout=30)
 
-RESOURCES: dict[str, ModuleType] = {
-    model_copy.RESOURCE_TYPE: model_copy,
-    project_policy.RESOURCE_TYPE: project_policy,
-}
+def _poll_properties(event: dict[str, Any]) -> dict[str, Any]:
+    return dict(model_copy.poll_properties(event))
 
-helper = PollingResource(poll_properties=model_copy.poll_properties)
+
+helper = PollingResource(poll_properties=_poll_properties)
+
+try:  # a failure here still answers every request (FAILED, with the error as the Reason)
+    import boto3
+    import model_copy
+    import project_policy
+    from botocore.config import Config
+    from errors import ResourceError
+
+    # botocore's standard retry mode retries throttling and internal errors with backoff.
+    RETRY_CONFIG = Config(
+        retries={"mode": "standard", "max_attempts": 6}, connect_timeout=10, read_timeout=30
+    )
+    RESOURCES: dict[str, ModuleType] = {
+        model_copy.RESOURCE_TYPE: model_copy,
+        project_policy.RESOURCE_TYPE: project_policy,
+    }
+except Exception as error:  # noqa: BLE001
+    helper.init_failure(error)
 
 
 def _rekognition() -> Any:
@@ -47,7 +57,9 @@ def _resource(event: dict[str, Any]) -> ModuleType:
 
 @helper.create
 def create(event: dict[str, Any], context: Any) -> str:
-    return helper.finish(_resource(event).create(_rekognition(), event["ResourceProperties"]))
+    return helper.finish(
+        _resource(event).create(_rekognition(), event["ResourceProperties"], model_copy.owner_of(event))
+    )
 
 
 @helper.update
@@ -58,6 +70,7 @@ def update(event: dict[str, Any], context: Any) -> str:
             event["ResourceProperties"],
             event.get("OldResourceProperties", {}),
             event["PhysicalResourceId"],
+            model_copy.owner_of(event),
         )
     )
 
@@ -68,7 +81,12 @@ def delete(event: dict[str, Any], context: Any) -> str:
         logger.warning("Delete of an unknown resource type %s: nothing to do", event.get("ResourceType"))
         return helper.finish(Outcome(event["PhysicalResourceId"], complete=True))
     return helper.finish(
-        _resource(event).delete(_rekognition(), event["ResourceProperties"], event["PhysicalResourceId"])
+        _resource(event).delete(
+            _rekognition(),
+            event["ResourceProperties"],
+            event["PhysicalResourceId"],
+            model_copy.owner_of(event),
+        )
     )
 
 
@@ -76,11 +94,8 @@ def delete(event: dict[str, Any], context: Any) -> str:
 @helper.poll_create
 def poll_create(event: dict[str, Any], context: Any) -> str:
     helper.check_deadline()
-    return helper.finish(
-        model_copy.poll_copy(
-            _rekognition(), event["PollProperties"], event["CrHelperData"]["PhysicalResourceId"]
-        )
-    )
+    version_arn = event["CrHelperData"]["PhysicalResourceId"]
+    return helper.finish(model_copy.poll_copy(_rekognition(), event["PollProperties"], version_arn))
 
 
 @helper.poll_update
@@ -98,11 +113,9 @@ def poll_update(event: dict[str, Any], context: Any) -> str:
 @helper.poll_delete
 def poll_delete(event: dict[str, Any], context: Any) -> str:
     helper.check_deadline()
-    return helper.finish(
-        model_copy.advance_delete(
-            _rekognition(), event["PollProperties"]["DestinationProjectArn"], event["PhysicalResourceId"]
-        )
-    )
+    target = event["CrHelperData"].get(model_copy.DELETE_TARGET) or event["PhysicalResourceId"]
+    gone = model_copy.advance_delete(_rekognition(), event["PollProperties"]["DestinationProjectArn"], target)
+    return helper.finish(Outcome(event["PhysicalResourceId"], complete=gone))
 
 
 def handler(event: dict[str, Any], context: Any) -> None:

@@ -7,6 +7,7 @@ person reading the stack events.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +18,10 @@ from errors import ResourceError, failure
 from polling import Outcome
 
 RESOURCE_TYPE = "Custom::RekognitionModelCopy"
+# Every copy carries this tag, naming (by a hash of StackId and LogicalResourceId) the resource that made
+# it: a redelivered Create adopts its own copy, a Delete without a version ARN finds it, and a version of
+# the same name that another stack or a person made is never adopted or deleted.
+OWNER_TAG = "rekognition-model-copy:owner"
 VERSION_ARN = re.compile(
     r"^arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:project/[a-zA-Z0-9_.\-]{1,255}/version/"
     r"(?P<version>[a-zA-Z0-9_.\-]{1,255})/[0-9]+$"
@@ -69,6 +74,8 @@ class CopyProperties:
         tags = props.get("Tags") or {}
         if not isinstance(tags, Mapping) or not all(isinstance(v, str) for v in tags.values()):
             raise ResourceError("Property Tags must be a map of string keys to string values.")
+        if OWNER_TAG in tags:
+            raise ResourceError(f"The tag key {OWNER_TAG} is reserved for this resource's own marker.")
         return cls(
             source_project_arn=str(text("SourceProjectArn")),
             source_project_version_arn=str(text("SourceProjectVersionArn")),
@@ -97,6 +104,12 @@ class CopyProperties:
         if self.kms_key_id:
             request["KmsKeyId"] = self.kms_key_id
         return request
+
+
+def owner_of(event: Mapping[str, Any]) -> str:
+    """The owner marker of the resource an event is about."""
+    identity = f"{event.get('StackId')}|{event.get('LogicalResourceId')}"
+    return hashlib.sha256(identity.encode()).hexdigest()[:40]
 
 
 def poll_properties(event: Mapping[str, Any]) -> dict[str, Any]:
@@ -134,22 +147,45 @@ def describe_version(client: Any, project_arn: str, version_arn: str) -> dict[st
 
 
 # --- Create -------------------------------------------------------------------------------------------
-def create(client: Any, props: Mapping[str, Any]) -> Outcome:
-    """Start the copy; polling (``poll_copy``) waits for it."""
-    request = CopyProperties.parse(props).copy_request()
+def create(client: Any, props: Mapping[str, Any], owner: str) -> Outcome:
+    """Start the copy (tagged with its owner); polling (``poll_copy``) waits for it.
+
+    If the version name is taken by a copy this very resource made (a redelivered Create), that copy is
+    adopted; if anyone else's, the Create fails and the version is left alone.
+    """
+    copy = CopyProperties.parse(props)
+    request = copy.copy_request()
+    request["Tags"] = {**copy.tags, OWNER_TAG: owner}
     try:
         response = client.copy_project_version(**request)
     except (ClientError, ParamValidationError) as error:
-        reason = failure("CopyProjectVersion", error)
         if isinstance(error, ClientError) and error.response["Error"]["Code"] == "ResourceInUseException":
-            reason = ResourceError(
-                f"{reason} A version named {request['VersionName']} already exists in "
-                f"{request['DestinationProjectArn']}; choose another version name. This resource never "
-                "adopts or deletes a version it did not create."
-            )
-        raise reason from error
+            adopted = find_owned(client, copy.destination_project_arn, copy.version_name, owner)
+            if adopted is not None:
+                return Outcome(adopted, _data(adopted, "COPYING_IN_PROGRESS"))
+            raise ResourceError(
+                f"{failure('CopyProjectVersion', error)} A version named {copy.version_name} already exists "
+                f"in {copy.destination_project_arn} and this resource did not create it; choose another "
+                "version name. This resource never adopts or deletes a version it did not create."
+            ) from error
+        raise failure("CopyProjectVersion", error) from error
     version_arn = str(response["ProjectVersionArn"])
     return Outcome(version_arn, _data(version_arn, "COPYING_IN_PROGRESS"))
+
+
+def find_owned(client: Any, project_arn: str, version_name: str, owner: str) -> str | None:
+    """The ARN of the version of that name if it carries this owner's marker, else None."""
+    try:
+        found = client.describe_project_versions(ProjectArn=project_arn, VersionNames=[version_name])
+        for description in found.get("ProjectVersionDescriptions", []):
+            arn = str(description["ProjectVersionArn"])
+            tags = client.list_tags_for_resource(ResourceArn=arn).get("Tags", {})
+            if tags.get(OWNER_TAG) == owner:
+                return arn
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            raise failure("DescribeProjectVersions", error) from error
+    return None
 
 
 def poll_copy(client: Any, poll_props: Mapping[str, Any], version_arn: str) -> Outcome:
@@ -176,7 +212,9 @@ def needs_new_copy(props: Mapping[str, Any], old_props: Mapping[str, Any]) -> bo
     return any(props.get(key) != old_props.get(key) for key in REPLACING_PROPERTIES)
 
 
-def update(client: Any, props: Mapping[str, Any], old_props: Mapping[str, Any], physical_id: str) -> Outcome:
+def update(
+    client: Any, props: Mapping[str, Any], old_props: Mapping[str, Any], physical_id: str, owner: str
+) -> Outcome:
     """A new copy when the copy's inputs changed; otherwise the tags, in place."""
     new = CopyProperties.parse(props)
     if needs_new_copy(props, old_props):
@@ -190,7 +228,7 @@ def update(client: Any, props: Mapping[str, Any], old_props: Mapping[str, Any], 
                 f"deletes the old one, but the version name {new.version_name} is still taken by the old "
                 "copy. Give the copy a new version name in the same change."
             )
-        return create(client, props)
+        return create(client, props, owner)
     _update_tags(client, physical_id, CopyProperties.parse(old_props).tags, new.tags)
     description = describe_version(client, new.destination_project_arn, physical_id)
     status = str(description.get("Status")) if description else "UNKNOWN"
@@ -220,18 +258,34 @@ def abandon_copy(client: Any, poll_props: Mapping[str, Any], version_arn: str) -
 
 
 # --- Delete -------------------------------------------------------------------------------------------
-def delete(client: Any, props: Mapping[str, Any], physical_id: str) -> Outcome:
-    """Stop the version if it serves, delete it, and report complete once it is gone."""
-    if not VERSION_ARN.match(physical_id or "") or not props.get("DestinationProjectArn"):
-        return Outcome(physical_id, complete=True)  # a failed Create: nothing was made
-    return advance_delete(client, str(props["DestinationProjectArn"]), physical_id)
+DELETE_TARGET = "_DeleteTarget"  # private Data key: the version a Delete works on, for its polls
 
 
-def advance_delete(client: Any, project_arn: str, version_arn: str) -> Outcome:
-    """One step towards deletion: stop a running model, delete a stopped one, or wait."""
+def delete(client: Any, props: Mapping[str, Any], physical_id: str, owner: str) -> Outcome:
+    """Stop the version if it serves, delete it, and report complete once it is gone.
+
+    The version is the physical id; when the physical id is not a version ARN (a Create that failed, or
+    is still running and never answered) it is the version of this name that carries this resource's
+    owner marker, if any: a copy still in progress is waited for and removed, not left behind.
+    """
+    project_arn = props.get("DestinationProjectArn")
+    if not isinstance(project_arn, str) or not project_arn:
+        return Outcome(physical_id, complete=True)
+    target: str | None = physical_id
+    if not VERSION_ARN.match(physical_id or ""):
+        name = props.get("VersionName")
+        target = find_owned(client, project_arn, name, owner) if isinstance(name, str) and name else None
+    if target is None:
+        return Outcome(physical_id, complete=True)
+    gone = advance_delete(client, project_arn, target)
+    return Outcome(physical_id, {} if gone else {DELETE_TARGET: target}, complete=gone)
+
+
+def advance_delete(client: Any, project_arn: str, version_arn: str) -> bool:
+    """One step towards deletion: stop a running model, delete a stopped one, or wait. True when gone."""
     description = describe_version(client, project_arn, version_arn)
     if description is None:
-        return Outcome(version_arn, complete=True)
+        return True
     status = str(description.get("Status"))
     try:
         if status == "RUNNING":
@@ -241,9 +295,9 @@ def advance_delete(client: Any, project_arn: str, version_arn: str) -> Outcome:
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code")
         if code == "ResourceNotFoundException":
-            return Outcome(version_arn, complete=True)
+            return True
         if code != "ResourceInUseException":  # in use: the status is changing, look again next time
             raise failure(
                 "StopProjectVersion" if status == "RUNNING" else "DeleteProjectVersion", error
             ) from error
-    return Outcome(version_arn)
+    return False

@@ -161,7 +161,20 @@ class PollingResource(CfnResource):
     def __call__(self, event: dict[str, Any], context: Any) -> None:
         self._events_client = None  # credentials and Region are read per invocation, as Lambda gives them
         self._outcome_complete = False
+        if "CrHelperPoll" in event and not self._schedule_exists(event):
+            # The schedule is removed only when the request is answered: this is a late or repeated
+            # delivery (EventBridge delivers at least once; Lambda retries a timed-out poll). Answering
+            # again would send a second, possibly contradicting, response.
+            logger.info("Poll of %s: already answered, nothing to do", event.get("LogicalResourceId"))
+            return
         super().__call__(event, context)
+
+    def _schedule_exists(self, event: dict[str, Any]) -> bool:
+        try:
+            self._events().describe_rule(Name=str(event.get("CrHelperRule", "")).split("/")[-1])
+        except self._events().exceptions.ResourceNotFoundException:
+            return False
+        return True
 
     def _log_setup(self, event: dict[str, Any], context: Any) -> None:
         _CRHELPER._log_setup(self, event, context)
@@ -198,9 +211,8 @@ class PollingResource(CfnResource):
             self._send_response = True  # failed before any schedule existed: nothing to remove
             return
         if "CrHelperPoll" in event and self.Status == "FAILED" and event["RequestType"] == "Create":
-            # A Create that fails while polling answers with the id of what it made, so that the Delete
-            # CloudFormation sends next removes it; crhelper would answer with a random id.
-            self.PhysicalResourceId = self.Data.get("PhysicalResourceId", "")
+            # crhelper would answer with a random id; see _failure_physical_id
+            self.PhysicalResourceId = self._failure_physical_id()
         if "CrHelperPoll" not in event:
             timeout = float(event.get("ResourceProperties", {}).get("ServiceTimeout") or 3600)
             # answer before CloudFormation gives up, so the Reason is ours and the schedule is removed
@@ -234,8 +246,6 @@ class PollingResource(CfnResource):
                 except Exception as error:  # noqa: BLE001 - reported to CloudFormation as the Reason
                     logger.error("Failed while waiting: %s", error)
                     self.Status, self.Reason = "FAILED", str(error)
-                    # Create: the id of what was made (the Delete that follows removes it);
-                    # Update/Delete: the resource's current id, taken from the event
                     self.PhysicalResourceId = first_id if event["RequestType"] == "Create" else ""
                     self._send_response = True
                     return True
@@ -311,7 +321,17 @@ class PollingResource(CfnResource):
     def _timeout(self) -> None:
         logger.error("The invocation is about to time out; answering FAILED")
         self._remove_polling()
+        self.PhysicalResourceId = self._failure_physical_id()
         self._send("FAILED", "The function timed out while working on the resource; see its log group.")
+
+    def _failure_physical_id(self) -> str:
+        """The id a FAILED answer carries: for a Create, what it made (so the Delete that CloudFormation
+        sends next removes it), else the resource's current id."""
+        event = self._event
+        if event.get("RequestType") != "Create":
+            return str(event.get("PhysicalResourceId", ""))
+        made = self.PhysicalResourceId or event.get("CrHelperData", {}).get("PhysicalResourceId")
+        return str(made or self.generate_physical_id(event))
 
     # --- the response -----------------------------------------------------------------------------------
     def _send(self, status: str | None = None, reason: str = "", sender: Any = None) -> None:
@@ -323,7 +343,10 @@ class PollingResource(CfnResource):
             "RequestId": self.RequestId,
             "LogicalResourceId": self.LogicalResourceId,
             "Reason": _truncate(str(reason if status else self.Reason)),
-            "Data": {k: v for k, v in self.Data.items() if k != "PhysicalResourceId"},
+            # crhelper's bookkeeping and our private keys (leading "_") are not part of the Data API
+            "Data": {
+                k: v for k, v in self.Data.items() if k != "PhysicalResourceId" and not k.startswith("_")
+            },
             "NoEcho": self.NoEcho,
         }
         if body["Status"] == "FAILED":

@@ -77,7 +77,7 @@ def _same_document(a: str, b: str) -> bool:
         return a == b
 
 
-def create(client: Any, props: Mapping[str, Any]) -> Outcome:
+def create(client: Any, props: Mapping[str, Any], owner: str = "") -> Outcome:
     """Attach the policy. A policy of that name already on the project is adopted only when it is this
     very document (a redelivered Create); any other is left alone and the Create fails."""
     project_arn, policy_name, document = _parse(props)
@@ -96,7 +96,9 @@ def create(client: Any, props: Mapping[str, Any]) -> Outcome:
     return _put(client, project_arn, policy_name, document, None)
 
 
-def update(client: Any, props: Mapping[str, Any], old_props: Mapping[str, Any], physical: str) -> Outcome:
+def update(
+    client: Any, props: Mapping[str, Any], old_props: Mapping[str, Any], physical: str, owner: str = ""
+) -> Outcome:
     """A new project or name is a new policy (replacement); otherwise the document, in place."""
     project_arn, policy_name, document = _parse(props)
     if physical_id(project_arn, policy_name) != physical:
@@ -106,7 +108,7 @@ def update(client: Any, props: Mapping[str, Any], old_props: Mapping[str, Any], 
     return _put(client, project_arn, policy_name, document, revision)
 
 
-def delete(client: Any, props: Mapping[str, Any], physical: str) -> Outcome:
+def delete(client: Any, props: Mapping[str, Any], physical: str, owner: str = "") -> Outcome:
     """Remove the policy this resource put; gone already, or never made (a failed create), is success."""
     if _SEPARATOR not in (physical or ""):
         return Outcome(physical, complete=True)
