@@ -303,6 +303,9 @@ def handle(response: BaseResponse, operation: str) -> str:
     """
     account = response.current_account
     calls.record(account, operation)
+    latency = faults.take_latency(operation, account)
+    if latency:
+        get_clock().sleep(latency)  # a slow answer, in the clock's time (a driver's clock lets others run)
     faults.raise_if_injected(operation, account)
     params = _request_params(response)
     validate_input(operation, params)

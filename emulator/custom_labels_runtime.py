@@ -92,6 +92,7 @@ class FaultInjector:
     def __init__(self) -> None:
         """Create an injector with nothing pending."""
         self._faults: dict[str, list[_Fault]] = {}
+        self._latencies: dict[str, list[tuple[float, str | None]]] = {}
         self._copy_failures: deque[_StatusFailure] = deque()
         self._training_failures: deque[_StatusFailure] = deque()
         self._lock = threading.Lock()
@@ -121,6 +122,25 @@ class FaultInjector:
         with self._lock:
             self._faults.setdefault(operation, []).append(_Fault(error_code, times, account_id, message))
 
+    def inject_latency(
+        self, operation: str, seconds: float, *, times: int = 1, account_id: str | None = None
+    ) -> None:
+        """Make the next ``times`` calls of ``operation`` take ``seconds`` (on the emulator's clock)."""
+        if operation not in OPERATIONS:
+            raise ValueError(f"unknown operation {operation!r}; expected one of {', '.join(OPERATIONS)}")
+        with self._lock:
+            self._latencies.setdefault(operation, []).extend([(seconds, account_id)] * times)
+
+    def take_latency(self, operation: str, account_id: str) -> float:
+        """The latency due for this call (consumed), or 0."""
+        with self._lock:
+            pending = self._latencies.get(operation, [])
+            for entry in pending:
+                if entry[1] in (None, account_id):
+                    pending.remove(entry)
+                    return entry[0]
+        return 0.0
+
     def fail_next_copy(
         self,
         status_message: str = DEFAULT_COPY_FAILURE_MESSAGE,
@@ -149,6 +169,7 @@ class FaultInjector:
         """Forget every pending fault."""
         with self._lock:
             self._faults.clear()
+            self._latencies.clear()
             self._copy_failures.clear()
             self._training_failures.clear()
 

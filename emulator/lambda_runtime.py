@@ -221,6 +221,11 @@ class LambdaRuntime:
                 self._cond.notify_all()
                 self._cond.wait_for(lambda: self._baton is None)
 
+    def service_clock(self) -> Any:
+        """A clock for emulated services (``custom_labels.set_clock``): a slow answer they simulate
+        sleeps through the scheduler, so the calling invocation can time out meanwhile."""
+        return _ClockForHandler(self)
+
     def sleep(self, seconds: float) -> None:
         """Called from a handler: sleep in simulated time, letting other invocations run."""
         worker: _Worker | None = getattr(self._local, "worker", None)

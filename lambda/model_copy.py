@@ -238,13 +238,16 @@ def update(
 def _update_tags(client: Any, version_arn: str, old: Mapping[str, str], new: Mapping[str, str]) -> None:
     removed = [key for key in old if key not in new]
     changed = {key: value for key, value in new.items() if old.get(key) != value}
-    try:
-        if removed:
+    if removed:
+        try:
             client.untag_resource(ResourceArn=version_arn, TagKeys=removed)
-        if changed:
+        except (ClientError, ParamValidationError) as error:
+            raise failure("UntagResource", error) from error
+    if changed:
+        try:
             client.tag_resource(ResourceArn=version_arn, Tags=changed)
-    except (ClientError, ParamValidationError) as error:
-        raise failure("TagResource" if changed else "UntagResource", error) from error
+        except (ClientError, ParamValidationError) as error:
+            raise failure("TagResource", error) from error
 
 
 def abandon_copy(client: Any, poll_props: Mapping[str, Any], version_arn: str) -> None:

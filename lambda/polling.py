@@ -338,7 +338,8 @@ class PollingResource(CfnResource):
         # crhelper's signature is kept; the PUT always goes through this module's send_response.
         body = {
             "Status": status or self.Status,
-            "PhysicalResourceId": str(self.PhysicalResourceId),
+            # crhelper answers its own init failures with an empty id, which CloudFormation rejects
+            "PhysicalResourceId": str(self.PhysicalResourceId or self._failure_physical_id()),
             "StackId": self.StackId,
             "RequestId": self.RequestId,
             "LogicalResourceId": self.LogicalResourceId,

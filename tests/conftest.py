@@ -47,6 +47,7 @@ def clock(aws: None) -> SimulatedClock:
 def cloud(clock: SimulatedClock) -> Iterator[CloudFormation]:
     """The CloudFormation lifecycle driver; every test that uses it must leave no protocol violation."""
     with CloudFormation(clock) as driver:
+        custom_labels.set_clock(driver.runtime.service_clock())
         yield driver
         assert driver.violations == []
 
