@@ -94,19 +94,27 @@ def delete(event: dict[str, Any], context: Any) -> str:
 @helper.poll_create
 def poll_create(event: dict[str, Any], context: Any) -> str:
     helper.check_deadline()
-    version_arn = event["CrHelperData"]["PhysicalResourceId"]
-    return helper.finish(model_copy.poll_copy(_rekognition(), event["PollProperties"], version_arn))
+    data = event["CrHelperData"]
+    return helper.finish(
+        model_copy.converge(
+            _rekognition(), event["PollProperties"], data["PhysicalResourceId"], data[model_copy.SERVING_GOAL]
+        )
+    )
 
 
 @helper.poll_update
 def poll_update(event: dict[str, Any], context: Any) -> str:
     client = _rekognition()
-    new_arn = event["CrHelperData"]["PhysicalResourceId"]
+    data = event["CrHelperData"]
+    version_arn = data["PhysicalResourceId"]
     try:
         helper.check_deadline()
-        return helper.finish(model_copy.poll_copy(client, event["PollProperties"], new_arn))
+        return helper.finish(
+            model_copy.converge(client, event["PollProperties"], version_arn, data[model_copy.SERVING_GOAL])
+        )
     except Exception:
-        model_copy.abandon_copy(client, event["PollProperties"], new_arn)
+        if data.get(model_copy.REPLACING):  # a new copy that will not be used: remove it
+            model_copy.abandon_copy(client, event["PollProperties"], version_arn)
         raise
 
 

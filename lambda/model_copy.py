@@ -35,6 +35,10 @@ REPLACING_PROPERTIES = (
     "OutputConfig",
     "KmsKeyId",
 )
+# Private Data keys (not returned to CloudFormation), read by the polls of the same request
+DELETE_TARGET = "_DeleteTarget"  # the version a Delete works on
+SERVING_GOAL = "_Serving"  # "" leave as is, "stop", or "<min>,<max>": see converge()
+REPLACING = "_Replacing"  # "1" when an Update makes a new copy (removed again if that Update fails)
 # Statuses in which the copy has finished (someone may already have started or stopped the model).
 COPY_DONE = {"COPYING_COMPLETED", "STARTING", "RUNNING", "STOPPING", "STOPPED", "FAILED"}
 # Statuses in which DeleteProjectVersion is refused or pointless: wait for them to change.
@@ -53,6 +57,8 @@ class CopyProperties:
     s3_key_prefix: str | None
     tags: dict[str, str]
     kms_key_id: str | None
+    min_inference_units: int | None = None
+    max_inference_units: int | None = None
 
     @classmethod
     def parse(cls, props: Mapping[str, Any]) -> CopyProperties:
@@ -76,6 +82,9 @@ class CopyProperties:
             raise ResourceError("Property Tags must be a map of string keys to string values.")
         if OWNER_TAG in tags:
             raise ResourceError(f"The tag key {OWNER_TAG} is reserved for this resource's own marker.")
+        units = [_units(props, name) for name in ("MinInferenceUnits", "MaxInferenceUnits")]
+        if units[1] is not None and (units[0] is None or units[1] < units[0]):
+            raise ResourceError("MaxInferenceUnits needs MinInferenceUnits, and must not be smaller than it.")
         return cls(
             source_project_arn=str(text("SourceProjectArn")),
             source_project_version_arn=str(text("SourceProjectVersionArn")),
@@ -85,7 +94,16 @@ class CopyProperties:
             s3_key_prefix=output.get("S3KeyPrefix") or None,
             tags=dict(tags),
             kms_key_id=text("KmsKeyId", required=False),
+            min_inference_units=units[0],
+            max_inference_units=units[1],
         )
+
+    @property
+    def serving(self) -> str:
+        """The serving goal: "" (no units: leave the model as it is) or "<min>,<max>" (RUNNING so)."""
+        if self.min_inference_units is None:
+            return ""
+        return f"{self.min_inference_units},{self.max_inference_units or ''}"
 
     def copy_request(self) -> dict[str, Any]:
         """The CopyProjectVersion request."""
@@ -104,6 +122,19 @@ class CopyProperties:
         if self.kms_key_id:
             request["KmsKeyId"] = self.kms_key_id
         return request
+
+
+def _units(props: Mapping[str, Any], name: str) -> int | None:
+    value = props.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        units = int(str(value))
+    except ValueError:
+        units = 0
+    if units < 1:
+        raise ResourceError(f"Property {name} must be a whole number of at least 1, got {value!r}.")
+    return units
 
 
 def owner_of(event: Mapping[str, Any]) -> str:
@@ -148,7 +179,7 @@ def describe_version(client: Any, project_arn: str, version_arn: str) -> dict[st
 
 # --- Create -------------------------------------------------------------------------------------------
 def create(client: Any, props: Mapping[str, Any], owner: str) -> Outcome:
-    """Start the copy (tagged with its owner); polling (``poll_copy``) waits for it.
+    """Start the copy (tagged with its owner); polling (``converge``) waits for it (and starts the model when asked).
 
     If the version name is taken by a copy this very resource made (a redelivered Create), that copy is
     adopted; if anyone else's, the Create fails and the version is left alone.
@@ -162,7 +193,7 @@ def create(client: Any, props: Mapping[str, Any], owner: str) -> Outcome:
         if isinstance(error, ClientError) and error.response["Error"]["Code"] == "ResourceInUseException":
             adopted = find_owned(client, copy.destination_project_arn, copy.version_name, owner)
             if adopted is not None:
-                return Outcome(adopted, _data(adopted, "COPYING_IN_PROGRESS"))
+                return Outcome(adopted, {**_data(adopted, "COPYING_IN_PROGRESS"), SERVING_GOAL: copy.serving})
             raise ResourceError(
                 f"{failure('CopyProjectVersion', error)} A version named {copy.version_name} already exists "
                 f"in {copy.destination_project_arn} and this resource did not create it; choose another "
@@ -170,7 +201,7 @@ def create(client: Any, props: Mapping[str, Any], owner: str) -> Outcome:
             ) from error
         raise failure("CopyProjectVersion", error) from error
     version_arn = str(response["ProjectVersionArn"])
-    return Outcome(version_arn, _data(version_arn, "COPYING_IN_PROGRESS"))
+    return Outcome(version_arn, {**_data(version_arn, "COPYING_IN_PROGRESS"), SERVING_GOAL: copy.serving})
 
 
 def find_owned(client: Any, project_arn: str, version_name: str, owner: str) -> str | None:
@@ -188,22 +219,57 @@ def find_owned(client: Any, project_arn: str, version_name: str, owner: str) -> 
     return None
 
 
-def poll_copy(client: Any, poll_props: Mapping[str, Any], version_arn: str) -> Outcome:
-    """One check of a copy: complete at COPYING_COMPLETED, ResourceError at COPYING_FAILED."""
+def converge(client: Any, poll_props: Mapping[str, Any], version_arn: str, goal: str) -> Outcome:
+    """One step towards the goal: the copy finished, then (goal "<min>,<max>") the model RUNNING with
+    those units, or (goal "stop") not running. Complete when there; ResourceError when it cannot get
+    there (COPYING_FAILED, a start that ended FAILED), with Rekognition's StatusMessage."""
     description = describe_version(client, str(poll_props["DestinationProjectArn"]), version_arn)
     if description is None:
-        raise ResourceError(f"The copied version {version_arn} disappeared while the copy was in progress.")
+        raise ResourceError(f"The copied version {version_arn} disappeared while this resource worked on it.")
     status = str(description.get("Status"))
+    message = description.get("StatusMessage") or "no message from Rekognition"
     if status == "COPYING_FAILED":
         raise ResourceError(
-            f"The copy of {poll_props.get('SourceProjectVersionArn')} failed (COPYING_FAILED): "
-            f"{description.get('StatusMessage') or 'no message from Rekognition'}"
+            f"The copy of {poll_props.get('SourceProjectVersionArn')} failed (COPYING_FAILED): {message}"
         )
-    if status in COPY_DONE:
-        return Outcome(version_arn, _data(version_arn, status), complete=True)
-    if status != "COPYING_IN_PROGRESS":
+    if status not in COPY_DONE and status != "COPYING_IN_PROGRESS":
         raise ResourceError(f"The copied version {version_arn} is in an unexpected status {status}.")
-    return Outcome(version_arn, _data(version_arn, status))
+    done = Outcome(version_arn, _data(version_arn, status), complete=True)
+    waiting = Outcome(version_arn, _data(version_arn, status))
+    if status in ("COPYING_IN_PROGRESS", "STARTING", "STOPPING"):
+        return waiting
+    if not goal:
+        return done
+    try:
+        if goal == "stop":
+            if status != "RUNNING":
+                return done
+            client.stop_project_version(ProjectVersionArn=version_arn)
+            return waiting
+        min_units, _, max_units = goal.partition(",")
+        if status == "RUNNING":
+            if _units_match(description, int(min_units), int(max_units) if max_units else None):
+                return done
+            client.stop_project_version(ProjectVersionArn=version_arn)  # new units: stop, then start
+            return waiting
+        if status == "FAILED":
+            raise ResourceError(f"Starting the model {version_arn} failed (FAILED): {message}")
+        request: dict[str, Any] = {"ProjectVersionArn": version_arn, "MinInferenceUnits": int(min_units)}
+        if max_units:
+            request["MaxInferenceUnits"] = int(max_units)
+        client.start_project_version(**request)
+        return waiting
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ResourceInUseException":
+            return waiting  # the status is changing; look again next time
+        raise failure(
+            "StopProjectVersion" if status == "RUNNING" or goal == "stop" else "StartProjectVersion", error
+        ) from error
+
+
+def _units_match(description: Mapping[str, Any], min_units: int, max_units: int | None) -> bool:
+    running_max = description.get("MaxInferenceUnits") or description.get("MinInferenceUnits")
+    return bool(description.get("MinInferenceUnits") == min_units and running_max == (max_units or min_units))
 
 
 # --- Update -------------------------------------------------------------------------------------------
@@ -215,7 +281,7 @@ def needs_new_copy(props: Mapping[str, Any], old_props: Mapping[str, Any]) -> bo
 def update(
     client: Any, props: Mapping[str, Any], old_props: Mapping[str, Any], physical_id: str, owner: str
 ) -> Outcome:
-    """A new copy when the copy's inputs changed; otherwise the tags, in place."""
+    """A new copy when the copy's inputs changed; otherwise tags and inference units, in place."""
     new = CopyProperties.parse(props)
     if needs_new_copy(props, old_props):
         old_name = old_props.get("VersionName")
@@ -228,8 +294,16 @@ def update(
                 f"deletes the old one, but the version name {new.version_name} is still taken by the old "
                 "copy. Give the copy a new version name in the same change."
             )
-        return create(client, props, owner)
-    _update_tags(client, physical_id, CopyProperties.parse(old_props).tags, new.tags)
+        outcome = create(client, props, owner)
+        outcome.data[REPLACING] = "1"
+        return outcome
+    old = CopyProperties.parse(old_props)
+    _update_tags(client, physical_id, old.tags, new.tags)
+    goal = new.serving if new.serving != old.serving else ""
+    if old.serving and not new.serving:
+        goal = "stop"
+    if goal:
+        return Outcome(physical_id, {**_data(physical_id, "UPDATING"), SERVING_GOAL: goal})
     description = describe_version(client, new.destination_project_arn, physical_id)
     status = str(description.get("Status")) if description else "UNKNOWN"
     return Outcome(physical_id, _data(physical_id, status), complete=True)
@@ -261,7 +335,6 @@ def abandon_copy(client: Any, poll_props: Mapping[str, Any], version_arn: str) -
 
 
 # --- Delete -------------------------------------------------------------------------------------------
-DELETE_TARGET = "_DeleteTarget"  # private Data key: the version a Delete works on, for its polls
 
 
 def delete(client: Any, props: Mapping[str, Any], physical_id: str, owner: str) -> Outcome:
