@@ -1,17 +1,32 @@
 """Example app: promote a trained Rekognition Custom Labels model from a dev account into production.
 
-The production (destination) stack holds a Rekognition project, a KMS key, an encrypted output bucket and a
-``RekognitionModelCopy`` of a source model version from the dev account. Everything comes from context,
-with placeholders so ``cdk synth`` works without any AWS account::
+Two stacks, one promotion (:class:`RekognitionModelPromotion`):
+
+- ``RekognitionModelPromotion-Dev`` (:data:`DEV_STACK_NAME`), in the dev (source) account: the project
+  policy on the source project that lets the production copy role copy exactly the source version;
+- ``RekognitionModelPromotion`` (:data:`STACK_NAME`), in the prod (destination) account: a Rekognition
+  project, a KMS key, an encrypted output bucket and the copy. It depends on the dev stack, so
+  ``cdk deploy --all`` puts the policy in place first.
+
+Everything comes from context, with placeholders so ``cdk synth`` works without any AWS account::
 
     SRC=arn:aws:rekognition:us-east-1:111111111111:project/dev-defects
-    cdk synth -c account=222222222222 -c region=us-east-1 \\
+    cdk synth -c dev_account=111111111111 -c prod_account=222222222222 -c region=us-east-1 \\
         -c source_project_arn=$SRC/1700000000000 \\
         -c source_version_arn=$SRC/version/defects.2026-11-01/1700000000001
 
-Optional context: ``version_name`` (default: the source version's name), ``project_name`` (default
-``prod-defects``). A cross-account copy also needs a project policy on the source project allowing the
-destination account ``rekognition:CopyProjectVersion``.
+Context keys (all optional):
+
+- ``source_version_arn``, ``source_project_arn``: the model version to promote and its project
+  (placeholders in account 111111111111, us-east-1);
+- ``dev_account``: the source account. Default: the source version ARN's account. The same account as
+  ``prod_account``: no dev stack (a same-account copy needs no project policy);
+- ``prod_account`` (alias ``account``): the destination account. Default: 222222222222;
+- ``region``: Region of both stacks. Default: the source version ARN's Region;
+- ``version_name``: name of the copy. Default: the source version's name;
+- ``project_name``: the production project. Default: ``prod-defects``;
+- ``principal``: ``role`` (default: only the production copy role may copy) or ``account`` (the
+  production account root).
 
 Importing this module has no side effects: :func:`build_app` builds the app, ``python app.py`` synthesises.
 """
@@ -19,7 +34,7 @@ Importing this module has no side effects: :func:`build_app` builds the app, ``p
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from aws_cdk import App, CfnOutput, Environment, Stack
 from aws_cdk import aws_kms as kms
@@ -27,11 +42,19 @@ from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from rekognition_model_copy import RekognitionModelCopy
+from rekognition_model_copy import RekognitionModelCopy, RekognitionModelPromotion
+from rekognition_model_copy.promotion import Principal
 from rekognition_model_copy.validation import PROJECT_VERSION_ARN_PATTERN
 
 STACK_NAME = "RekognitionModelPromotion"
-DEFAULT_ACCOUNT = "222222222222"
+"""The production (destination) stack."""
+DEV_STACK_NAME = "RekognitionModelPromotion-Dev"
+"""The dev (source) stack: the project policy."""
+PROMOTION_ID = "ModelCopy"
+"""Construct id of the copy in the production stack and of the policy in the dev stack."""
+DEFAULT_DEV_ACCOUNT = "111111111111"
+DEFAULT_PROD_ACCOUNT = "222222222222"
+DEFAULT_ACCOUNT = DEFAULT_PROD_ACCOUNT
 DEFAULT_REGION = "us-east-1"
 DEFAULT_SOURCE_PROJECT_ARN = "arn:aws:rekognition:us-east-1:111111111111:project/dev-defects/1700000000000"
 DEFAULT_SOURCE_VERSION_ARN = (
@@ -41,17 +64,23 @@ DEFAULT_PROJECT_NAME = "prod-defects"
 
 
 class ModelPromotionStack(Stack):
-    """The destination side of a promotion: project, key, output bucket and the model copy."""
+    """The destination side of a promotion: project, key, output bucket and the model copy.
+
+    The copy is made by a :class:`RekognitionModelPromotion` whose project policy goes to ``source_stack``
+    (``None``: the source version is in this stack's account, no policy is needed).
+    """
 
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
+        source_stack: Stack | None,
         source_project_arn: str,
         source_project_version_arn: str,
         version_name: str,
         project_name: str = DEFAULT_PROJECT_NAME,
+        principal: Principal = "role",
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
@@ -73,9 +102,10 @@ class ModelPromotionStack(Stack):
         )
         project = rekognition.CfnProject(self, "Project", project_name=project_name)
 
-        self.model_copy = RekognitionModelCopy(
-            self,
-            "ModelCopy",
+        self.promotion = RekognitionModelPromotion(
+            id=PROMOTION_ID,
+            source_stack=source_stack or self,
+            destination_stack=self,
             source_project_arn=source_project_arn,
             source_project_version_arn=source_project_version_arn,
             destination_project=project,
@@ -83,37 +113,61 @@ class ModelPromotionStack(Stack):
             output_bucket=bucket,
             encryption_key=key,
             tags={"promoted-by": "rekognition-model-copy"},
+            principal=principal,
         )
+        self.model_copy: RekognitionModelCopy = self.promotion.copy
 
         CfnOutput(self, "ProjectVersionArn", value=self.model_copy.project_version_arn)
         CfnOutput(self, "VersionName", value=self.model_copy.version_name)
+        CfnOutput(self, "CopyRoleArn", value=self.promotion.copy_role_arn)
 
 
-def _default_version_name(source_version_arn: str) -> str:
+def _version_parts(source_version_arn: str) -> dict[str, str]:
     match = PROJECT_VERSION_ARN_PATTERN.match(source_version_arn)
     # An unparsable ARN falls through to the construct's validation, which explains what is wrong.
-    return match["version_name"] if match else "promoted-model"
+    return match.groupdict() if match else {}
 
 
 def build_app(context: Mapping[str, Any] | None = None) -> App:
     """Build the example app. ``context`` adds to (and overrides) the context of cdk.json and ``-c``."""
     app = App(context=dict(context) if context else None)
 
-    def ctx(key: str, default: str) -> str:
-        value = app.node.try_get_context(key)
-        return str(value) if value is not None else default
+    def ctx(*keys: str, default: str) -> str:
+        for key in keys:
+            value = app.node.try_get_context(key)
+            if value is not None:
+                return str(value)
+        return default
 
-    source_version_arn = ctx("source_version_arn", DEFAULT_SOURCE_VERSION_ARN)
-    ModelPromotionStack(
+    source_version_arn = ctx("source_version_arn", default=DEFAULT_SOURCE_VERSION_ARN)
+    version = _version_parts(source_version_arn)
+    region = ctx("region", default=version.get("region", DEFAULT_REGION))
+    dev_account = ctx("dev_account", default=version.get("account", DEFAULT_DEV_ACCOUNT))
+    prod_account = ctx("prod_account", "account", default=DEFAULT_PROD_ACCOUNT)
+    dev_stack = None
+    if dev_account != prod_account:  # within one account there is no policy, hence no dev stack
+        dev_stack = Stack(
+            app,
+            DEV_STACK_NAME,
+            env=Environment(account=dev_account, region=region),
+            description="Lets the production account copy a Rekognition Custom Labels model version",
+        )
+    prod_stack = ModelPromotionStack(
         app,
         STACK_NAME,
-        env=Environment(account=ctx("account", DEFAULT_ACCOUNT), region=ctx("region", DEFAULT_REGION)),
+        env=Environment(account=prod_account, region=region),
         description="Promotes a Rekognition Custom Labels model version into this account",
-        source_project_arn=ctx("source_project_arn", DEFAULT_SOURCE_PROJECT_ARN),
+        source_stack=dev_stack,
+        source_project_arn=ctx("source_project_arn", default=DEFAULT_SOURCE_PROJECT_ARN),
         source_project_version_arn=source_version_arn,
-        version_name=ctx("version_name", _default_version_name(source_version_arn)),
-        project_name=ctx("project_name", DEFAULT_PROJECT_NAME),
+        version_name=ctx("version_name", default=version.get("version_name", "promoted-model")),
+        project_name=ctx("project_name", default=DEFAULT_PROJECT_NAME),
+        principal=cast(Principal, ctx("principal", default="role")),
     )
+    policy = prod_stack.promotion.policy
+    if dev_stack is not None and policy is not None:
+        CfnOutput(dev_stack, "ProjectPolicyName", value=policy.policy_name)
+        CfnOutput(dev_stack, "PolicyRevisionId", value=policy.policy_revision_id)
     return app
 
 

@@ -179,7 +179,8 @@ def describe_version(client: Any, project_arn: str, version_arn: str) -> dict[st
 
 # --- Create -------------------------------------------------------------------------------------------
 def create(client: Any, props: Mapping[str, Any], owner: str) -> Outcome:
-    """Start the copy (tagged with its owner); polling (``converge``) waits for it (and starts the model when asked).
+    """Start the copy (tagged with its owner); polling (``converge``) waits for it, and starts the model
+    when asked to.
 
     If the version name is taken by a copy this very resource made (a redelivered Create), that copy is
     adopted; if anyone else's, the Create fails and the version is left alone.

@@ -17,21 +17,54 @@ The simplest use::
         output_bucket=bucket,
     )
     copy.project_version_arn  # ARN of the copied model version
+
+A promotion across accounts, described once (the policy goes to the source stack, the copy to the
+destination stack, and the destination stack deploys after the source stack)::
+
+    from rekognition_model_copy import RekognitionModelPromotion
+
+    promotion = RekognitionModelPromotion(
+        id="DefectsModel",
+        source_stack=dev_stack,  # env=Environment(account="111111111111", region="us-east-1")
+        destination_stack=prod_stack,  # env=Environment(account="222222222222", region="us-east-1")
+        source_project_arn=...,
+        source_project_version_arn=...,
+        destination_project=project,
+        version_name="defects.2026-11-01",
+        output_bucket=bucket,
+    )
+    promotion.copy.project_version_arn
 """
 
-from .model_copy import DEFAULT_TIMEOUT, RESOURCE_TYPE, RekognitionModelCopy, default_output_prefix
-from .provider import POLL_RULE_PREFIX_ENV, PROVIDER_ID, RekognitionModelCopyProvider
+from .model_copy import (
+    DEFAULT_TIMEOUT,
+    RESOURCE_TYPE,
+    RekognitionModelCopy,
+    check_copy_arguments,
+    default_output_prefix,
+)
+from .project_policy import DEFAULT_POLICY_TIMEOUT, RekognitionProjectPolicy, default_policy_name
+from .project_policy import RESOURCE_TYPE as POLICY_RESOURCE_TYPE
+from .promotion import RekognitionModelPromotion
+from .provider import POLL_RULE_PREFIX_ENV, PROVIDER_ID, RekognitionModelCopyProvider, default_role_name
 from .validation import ModelCopyValidationError
 
 __all__ = [
+    "DEFAULT_POLICY_TIMEOUT",
     "DEFAULT_TIMEOUT",
+    "POLICY_RESOURCE_TYPE",
     "POLL_RULE_PREFIX_ENV",
     "PROVIDER_ID",
     "RESOURCE_TYPE",
     "ModelCopyValidationError",
     "RekognitionModelCopy",
     "RekognitionModelCopyProvider",
+    "RekognitionModelPromotion",
+    "RekognitionProjectPolicy",
+    "check_copy_arguments",
     "default_output_prefix",
+    "default_policy_name",
+    "default_role_name",
 ]
 
 __version__ = "0.1.0"

@@ -24,6 +24,48 @@ def default_output_prefix(version_name: str) -> str:
     return DEFAULT_OUTPUT_PREFIX_TEMPLATE.format(version_name=version_name)
 
 
+def check_copy_arguments(
+    scope: Construct,
+    *,
+    source_project_arn: str,
+    source_project_version_arn: str,
+    destination_project: rekognition.CfnProject | str,
+    version_name: str,
+    output_prefix: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    timeout: Duration = DEFAULT_TIMEOUT,
+) -> validation.ParsedArn | None:
+    """The synth-time checks of :class:`RekognitionModelCopy`'s arguments for a copy in ``scope``'s stack.
+
+    Returns the parts of ``destination_project`` when it is a literal ARN (``None`` for a ``CfnProject``
+    or a token). Creates nothing.
+
+    :raises validation.ModelCopyValidationError: as :class:`RekognitionModelCopy` does.
+    """
+    if output_prefix is None:
+        output_prefix = default_output_prefix(version_name)
+    stack = Stack.of(scope)
+    source_project = validation.parse_project_arn("source_project_arn", source_project_arn)
+    source_version = validation.parse_project_version_arn(
+        "source_project_version_arn", source_project_version_arn
+    )
+    validation.check_source_matches_version(source_project_arn, source_project, source_version)
+    validation.check_version_name(version_name)
+    destination = None
+    if isinstance(destination_project, rekognition.CfnProject):
+        validation.check_project_name(destination_project.project_name)
+        destination_region: str | None = Stack.of(destination_project).region
+    else:
+        destination = validation.parse_project_arn("destination_project", destination_project)
+        destination_region = destination.region if destination is not None else None
+        validation.check_destination_account(destination, stack.account)
+    validation.check_regions(source_version or source_project, destination_region, stack.region)
+    validation.check_output_prefix(output_prefix)
+    validation.check_tags(tags)
+    validation.check_timeout(timeout)
+    return destination
+
+
 class RekognitionModelCopy(Construct):
     """A copy of a trained Rekognition Custom Labels model version, made by CopyProjectVersion.
 
@@ -34,7 +76,9 @@ class RekognitionModelCopy(Construct):
     deleted, unless ``removal_policy`` is RETAIN.
 
     Cross-account copies need a project policy on the source project allowing the destination account
-    (or the function's role) ``rekognition:CopyProjectVersion`` on the source version.
+    (or the function's role) ``rekognition:CopyProjectVersion`` on the source version:
+    :class:`RekognitionModelPromotion` creates both sides (:class:`RekognitionProjectPolicy` in the source
+    account's stack, this copy in the destination's).
     """
 
     def __init__(
@@ -82,27 +126,18 @@ class RekognitionModelCopy(Construct):
         """
         if output_prefix is None:
             output_prefix = default_output_prefix(version_name)
-        stack = Stack.of(scope)
 
         # Validate everything before creating any construct.
-        source_project = validation.parse_project_arn("source_project_arn", source_project_arn)
-        source_version = validation.parse_project_version_arn(
-            "source_project_version_arn", source_project_version_arn
+        destination = check_copy_arguments(
+            scope,
+            source_project_arn=source_project_arn,
+            source_project_version_arn=source_project_version_arn,
+            destination_project=destination_project,
+            version_name=version_name,
+            output_prefix=output_prefix,
+            tags=tags,
+            timeout=timeout,
         )
-        validation.check_source_matches_version(source_project_arn, source_project, source_version)
-        validation.check_version_name(version_name)
-        if isinstance(destination_project, rekognition.CfnProject):
-            validation.check_project_name(destination_project.project_name)
-            destination = None
-            destination_region: str | None = Stack.of(destination_project).region
-        else:
-            destination = validation.parse_project_arn("destination_project", destination_project)
-            destination_region = destination.region if destination is not None else None
-            validation.check_destination_account(destination, stack.account)
-        validation.check_regions(source_version or source_project, destination_region, stack.region)
-        validation.check_output_prefix(output_prefix)
-        validation.check_tags(tags)
-        validation.check_timeout(timeout)
 
         super().__init__(scope, id)
 

@@ -1,4 +1,5 @@
-"""The one backing Lambda function per stack that serves ``Custom::RekognitionModelCopy`` resources.
+"""The one backing Lambda function per stack that serves ``Custom::RekognitionModelCopy`` and
+``Custom::RekognitionProjectPolicy`` resources.
 
 The function runs the handler in ``lambda/`` (shipped inside the wheel as ``rekognition_model_copy._handler``)
 with crhelper copied next to it. No Docker: the asset directory is assembled by a plain packaging step
@@ -26,6 +27,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
+
+from . import validation
 
 PROVIDER_ID = "RekognitionModelCopyProvider"
 """Construct id of the provider at stack level. Public contract: changing it replaces the function."""
@@ -114,14 +117,49 @@ def poll_rule_prefix(stack: Stack) -> str:
     return f"rmc-{digest[:8]}"
 
 
+MAX_ROLE_NAME_LENGTH = 64
+ROLE_NAME_SUFFIX = "ModelCopy"
+
+
+def default_role_name(stack: Stack) -> str:
+    """A deterministic name for a stack's copy role: ``<stack name>-ModelCopy-<region>``.
+
+    Used by promotions so another account's stack can name the role in a literal ARN. IAM role names are
+    global to an account, hence the Region. When that is over 64 characters the stack name is cut and
+    followed by ``-`` and 8 hex characters of a hash of the full stack name (so names stay unique).
+    Stack names (``[A-Za-z][A-Za-z0-9-]*``) and Regions only hold characters IAM allows.
+    """
+    region = stack.region
+    if validation.is_token(region):
+        raise validation.ModelCopyValidationError(
+            f"The stack {stack.stack_name!r} has no concrete Region, so its copy role cannot get a "
+            "deterministic name. Give the stack env=Environment(account=..., region=...), or pass role_name."
+        )
+    tail = f"-{ROLE_NAME_SUFFIX}-{region}"
+    name = f"{stack.stack_name}{tail}"
+    if len(name) <= MAX_ROLE_NAME_LENGTH:
+        return name
+    digest = hashlib.sha256(stack.stack_name.encode("utf-8")).hexdigest()[:8]
+    keep = MAX_ROLE_NAME_LENGTH - len(tail) - len(digest) - 1
+    return f"{stack.stack_name[:keep]}-{digest}{tail}"
+
+
 class RekognitionModelCopyProvider(Construct):
     """The Lambda function (with its role, log group and polling permissions) behind every copy in a stack.
 
     Use :meth:`of` rather than the constructor: it finds the stack's provider or creates it, so all
-    ``RekognitionModelCopy`` resources of a stack share one function and one ServiceToken.
+    ``RekognitionModelCopy`` and ``RekognitionProjectPolicy`` resources of a stack share one function and
+    one ServiceToken.
     """
 
-    def __init__(self, scope: Construct, id: str) -> None:
+    def __init__(self, scope: Construct, id: str, *, role_name: str | None = None) -> None:
+        """Create the function, its role and log group.
+
+        :param role_name: a fixed name for the function's role (1-64 characters of ``[\\w+=,.@-]``), so that
+            another account can name the role in a policy. Default: a name CloudFormation generates.
+        """
+        if role_name is not None:
+            validation.check_role_name(role_name)
         super().__init__(scope, id)
         stack = Stack.of(self)
         self.poll_rule_prefix: str = poll_rule_prefix(stack)
@@ -134,15 +172,24 @@ class RekognitionModelCopyProvider(Construct):
             self,
             "ServiceRole",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Copies Rekognition Custom Labels model versions for Custom::RekognitionModelCopy",
+            description=(
+                "Copies Rekognition Custom Labels model versions and puts project policies "
+                "(Custom::RekognitionModelCopy, Custom::RekognitionProjectPolicy)"
+            ),
+            role_name=role_name,
         )
-        """The function's execution role. Each copy adds its own statements to it."""
+        """The function's execution role. Each copy and each project policy adds its own statements to it."""
+        self.role_name: str | None = role_name
+        """The role's fixed name, or ``None`` when CloudFormation names it."""
         self.log_group.grant_write(self.role)
 
         self.function = lambda_.Function(
             self,
             "Function",
-            description="Custom::RekognitionModelCopy: copies Rekognition Custom Labels model versions",
+            description=(
+                "Custom::RekognitionModelCopy and Custom::RekognitionProjectPolicy: copies Rekognition "
+                "Custom Labels model versions, puts project policies"
+            ),
             runtime=lambda_.Runtime.PYTHON_3_12,
             architecture=lambda_.Architecture.ARM_64,
             handler=HANDLER_ENTRY_POINT,
@@ -190,19 +237,40 @@ class RekognitionModelCopyProvider(Construct):
         the log group and EventBridge's invoke permission. Custom resources depend on these."""
 
     @classmethod
-    def of(cls, scope: IConstruct) -> RekognitionModelCopyProvider:
-        """The provider of ``scope``'s stack, created on first use with the id :data:`PROVIDER_ID`."""
+    def of(cls, scope: IConstruct, *, role_name: str | None = None) -> RekognitionModelCopyProvider:
+        """The provider of ``scope``'s stack, created on first use with the id :data:`PROVIDER_ID`.
+
+        :param role_name: give the function's role this name. Default: leave the role's name as it is
+            (generated by CloudFormation unless named before). Naming the role of a provider created before
+            (by a copy or a policy) sets ``RoleName`` on it; asking for another name than the one it has
+            is an error.
+        """
         stack = Stack.of(scope)
         existing = stack.node.try_find_child(PROVIDER_ID)
         if existing is None:
-            return cls(stack, PROVIDER_ID)
+            return cls(stack, PROVIDER_ID, role_name=role_name)
         if not isinstance(existing, cls):
             raise TypeError(
                 f"The construct id {PROVIDER_ID!r} at the top of stack {stack.node.path!r} is taken by a "
                 f"{type(existing).__name__}; rename that construct, it is reserved for the model-copy "
                 "provider."
             )
+        if role_name is not None and role_name != existing.role_name:
+            existing._set_role_name(role_name)
         return existing
+
+    def _set_role_name(self, role_name: str) -> None:
+        if self.role_name is not None:
+            raise validation.ModelCopyValidationError(
+                f"The copy role of stack {Stack.of(self).stack_name!r} is already named {self.role_name!r}; "
+                f"it cannot also be named {role_name!r}. Use one role_name for every promotion into this "
+                "stack."
+            )
+        validation.check_role_name(role_name)
+        cfn_role = self.role.node.default_child
+        assert isinstance(cfn_role, iam.CfnRole)
+        cfn_role.role_name = role_name
+        self.role_name = role_name
 
     @property
     def service_token(self) -> str:

@@ -23,7 +23,11 @@ from aws_cdk import aws_rekognition as rekognition  # noqa: E402
 from aws_cdk import aws_s3 as s3  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
 
-from rekognition_model_copy import RekognitionModelCopy  # noqa: E402
+from rekognition_model_copy import (  # noqa: E402
+    RekognitionModelCopy,
+    RekognitionModelPromotion,
+    RekognitionProjectPolicy,
+)
 
 ACCOUNT = "222222222222"
 REGION = "us-east-1"
@@ -147,14 +151,195 @@ def template(copy_stacks: CopyStacks) -> Template:
     return copy_stacks.template
 
 
+@dataclass
+class AppStacks:
+    """The example app (app.py) with its default context: the dev stack and the prod stack."""
+
+    app: App
+    dev: Stack
+    prod: Stack
+    dev_template: Template
+    prod_template: Template
+
+
 @pytest.fixture(scope="session")
-def app_template() -> Iterator[Template]:
-    from app import STACK_NAME, build_app
+def app_stacks() -> AppStacks:
+    from app import DEV_STACK_NAME, STACK_NAME, build_app
 
     app = build_app()
-    stack = app.node.find_child(STACK_NAME)
-    assert isinstance(stack, Stack)
-    yield Template.from_stack(stack)
+    dev, prod = app.node.find_child(DEV_STACK_NAME), app.node.find_child(STACK_NAME)
+    assert isinstance(dev, Stack) and isinstance(prod, Stack)
+    return AppStacks(app, dev, prod, Template.from_stack(dev), Template.from_stack(prod))
+
+
+@pytest.fixture(scope="session")
+def app_template(app_stacks: AppStacks) -> Iterator[Template]:
+    yield app_stacks.prod_template
+
+
+# --- Project policies and promotions -------------------------------------------------------------------
+
+SOURCE_VERSION_2_ARN = f"{_SOURCE_PROJECT}/version/defects.2026-12-01/1700000000002"
+IMPORTED_KEY_ARN = "arn:aws:kms:us-east-1:333333333333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+DEV_ENV = Environment(account=SOURCE_ACCOUNT, region=REGION)
+DEV_STACK = "DevStack"
+PROD_STACK = "ProdStack"
+
+
+@dataclass
+class PromotionStacks:
+    """Two cross-account promotions dev -> prod (role and account principals) and a same-account one."""
+
+    app: App
+    dev: Stack
+    prod: Stack
+    dev_template: Template
+    prod_template: Template
+    by_role: RekognitionModelPromotion
+    by_account: RekognitionModelPromotion
+    same_source: Stack
+    same_destination: Stack
+    same_source_template: Template
+    same_destination_template: Template
+    same_account: RekognitionModelPromotion
+
+
+def _build_promotion_stacks() -> PromotionStacks:
+    app = App()
+    dev = Stack(app, DEV_STACK, env=DEV_ENV)
+    prod = Stack(app, PROD_STACK, env=ENV)
+    key = kms.Key(prod, "ModelKey", enable_key_rotation=True)
+    bucket = s3.Bucket(prod, "OutputBucket", enforce_ssl=True)
+    project = rekognition.CfnProject(prod, "Project", project_name="prod-defects")
+
+    # 1: the default principal (the prod copy role), a key of the prod stack, a custom prefix.
+    by_role = RekognitionModelPromotion(
+        id="ByRole",
+        source_stack=dev,
+        destination_stack=prod,
+        source_project_arn=SOURCE_PROJECT_ARN,
+        source_project_version_arn=SOURCE_VERSION_ARN,
+        destination_project=project,
+        version_name="defects.2026-11-01",
+        output_bucket=bucket,
+        output_prefix="promoted/by-role/",
+        encryption_key=key,
+    )
+    # 2: the account principal, a named policy, a key of a third account imported by ARN.
+    by_account = RekognitionModelPromotion(
+        id="ByAccount",
+        source_stack=dev,
+        destination_stack=prod,
+        source_project_arn=SOURCE_PROJECT_ARN,
+        source_project_version_arn=SOURCE_VERSION_2_ARN,
+        destination_project=project,
+        version_name="defects.2026-12-01",
+        output_bucket=bucket,
+        encryption_key=kms.Key.from_key_arn(prod, "ImportedKey", IMPORTED_KEY_ARN),
+        principal="account",
+        policy_name="promote-to-prod",
+    )
+
+    # 3: within one account (prod -> prod, two stacks): no policy, no stack dependency.
+    same_source = Stack(app, "SameAccountSource", env=ENV)
+    same_destination = Stack(app, "SameAccountDestination", env=ENV)
+    prod_version = f"arn:aws:rekognition:{REGION}:{ACCOUNT}:project/prod-imported/version/v1/1710000000001"
+    same_account = RekognitionModelPromotion(
+        id="SameAccount",
+        source_stack=same_source,
+        destination_stack=same_destination,
+        source_project_arn=DEST_PROJECT_ARN,
+        source_project_version_arn=prod_version,
+        destination_project=rekognition.CfnProject(same_destination, "Project", project_name="prod-copies"),
+        version_name="v1-copy",
+        output_bucket=s3.Bucket.from_bucket_name(same_destination, "OutputBucket", "prod-output"),
+    )
+    return PromotionStacks(
+        app=app,
+        dev=dev,
+        prod=prod,
+        dev_template=Template.from_stack(dev),
+        prod_template=Template.from_stack(prod),
+        by_role=by_role,
+        by_account=by_account,
+        same_source=same_source,
+        same_destination=same_destination,
+        same_source_template=Template.from_stack(same_source),
+        same_destination_template=Template.from_stack(same_destination),
+        same_account=same_account,
+    )
+
+
+@pytest.fixture(scope="session")
+def promotion_stacks() -> PromotionStacks:
+    return _build_promotion_stacks()
+
+
+@dataclass
+class PolicyStacks:
+    """Project policies on their own: a literal project ARN, a CfnProject, RETAIN and a custom name."""
+
+    app: App
+    stack: Stack
+    template: Template
+    by_arn: RekognitionProjectPolicy
+    on_cfn_project: RekognitionProjectPolicy
+    retained: RekognitionProjectPolicy
+
+
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/prod-copier"
+
+
+def _build_policy_stacks() -> PolicyStacks:
+    from aws_cdk import aws_iam as iam
+
+    app = App()
+    stack = Stack(app, "PolicyStack", env=DEV_ENV)
+    by_arn = RekognitionProjectPolicy(stack, "ByArn", project=SOURCE_PROJECT_ARN)
+    by_arn.add_copy_permission(
+        principal=ROLE_ARN, source_project_version_arn=SOURCE_VERSION_ARN, sid="ToProd"
+    )
+    by_arn.add_copy_permission(principal="444444444444", source_project_version_arn=SOURCE_VERSION_2_ARN)
+    # The same permission again: one statement.
+    by_arn.add_copy_permission(principal="444444444444", source_project_version_arn=SOURCE_VERSION_2_ARN)
+    by_arn.add_statement(
+        iam.PolicyStatement(
+            effect=iam.Effect.DENY,
+            principals=[iam.ArnPrincipal("arn:aws:iam::555555555555:root")],
+            actions=["rekognition:CopyProjectVersion"],
+            resources=[SOURCE_VERSION_ARN],
+        )
+    )
+
+    project = rekognition.CfnProject(stack, "Project", project_name="dev-local")
+    on_cfn_project = RekognitionProjectPolicy(stack, "OnCfnProject", project=project)
+    local_version = (
+        f"arn:aws:rekognition:{REGION}:{SOURCE_ACCOUNT}:project/dev-local/version/v1/1700000000003"
+    )
+    on_cfn_project.add_copy_permission(principal=ROLE_ARN, source_project_version_arn=local_version)
+
+    retained = RekognitionProjectPolicy(
+        stack,
+        "Retained",
+        project=SOURCE_PROJECT_ARN,
+        policy_name="keep-me",
+        removal_policy=RemovalPolicy.RETAIN,
+        timeout=Duration.minutes(3),
+    )
+    retained.add_copy_permission(principal=ROLE_ARN, source_project_version_arn=SOURCE_VERSION_ARN)
+    return PolicyStacks(
+        app=app,
+        stack=stack,
+        template=Template.from_stack(stack),
+        by_arn=by_arn,
+        on_cfn_project=on_cfn_project,
+        retained=retained,
+    )
+
+
+@pytest.fixture(scope="session")
+def policy_stacks() -> PolicyStacks:
+    return _build_policy_stacks()
 
 
 def cfn_lint_errors(template: Template, region: str = REGION) -> list[str]:

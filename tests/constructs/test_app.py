@@ -1,4 +1,4 @@
-"""The example promotion app: its template, cfn-lint, and `cdk synth` through the repo's CLI."""
+"""The example promotion app: its two templates, cfn-lint, and `cdk synth` through the repo's CLI."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from aws_cdk import Stack
 from aws_cdk.assertions import Capture, Match, Template
 
-from rekognition_model_copy import RESOURCE_TYPE
+from rekognition_model_copy import POLICY_RESOURCE_TYPE, RESOURCE_TYPE
 
-from .conftest import NODE_BIN, REPO_ROOT, cfn_lint_errors
+from .conftest import NODE_BIN, REPO_ROOT, AppStacks, cfn_lint_errors
 
 
 def test_app_module_is_import_safe() -> None:
@@ -87,30 +87,110 @@ def test_app_template_passes_cfn_lint(app_template: Template) -> None:
     assert cfn_lint_errors(app_template) == []
 
 
+def test_dev_stack_holds_the_project_policy_for_the_prod_copy_role(app_stacks: AppStacks) -> None:
+    import app
+
+    assert (app_stacks.dev.account, app_stacks.dev.region) == (app.DEFAULT_DEV_ACCOUNT, app.DEFAULT_REGION)
+    assert (app_stacks.prod.account, app_stacks.prod.region) == (app.DEFAULT_PROD_ACCOUNT, app.DEFAULT_REGION)
+    assert app_stacks.dev.stack_name == app.DEV_STACK_NAME == "RekognitionModelPromotion-Dev"
+    assert app_stacks.prod.stack_name == app.STACK_NAME == "RekognitionModelPromotion"
+    role_name = f"{app.STACK_NAME}-ModelCopy-{app.DEFAULT_REGION}"
+    role_arn = f"arn:aws:iam::{app.DEFAULT_PROD_ACCOUNT}:role/{role_name}"
+    document = Capture()
+    app_stacks.dev_template.has_resource_properties(
+        POLICY_RESOURCE_TYPE,
+        Match.object_like(
+            {
+                "ProjectArn": app.DEFAULT_SOURCE_PROJECT_ARN,
+                "PolicyName": f"{app.DEV_STACK_NAME}.{app.PROMOTION_ID}",
+                "PolicyDocument": document,
+            }
+        ),
+    )
+    assert json.loads(document.as_string())["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": role_arn},
+            "Action": "rekognition:CopyProjectVersion",
+            "Resource": app.DEFAULT_SOURCE_VERSION_ARN,
+        }
+    ]
+    app_stacks.dev_template.resource_count_is(RESOURCE_TYPE, 0)
+    app_stacks.prod_template.resource_count_is(POLICY_RESOURCE_TYPE, 0)
+    app_stacks.prod_template.has_resource_properties("AWS::IAM::Role", {"RoleName": role_name})
+    app_stacks.prod_template.has_output("CopyRoleArn", {"Value": role_arn})
+    app_stacks.dev_template.has_output(
+        "PolicyRevisionId", {"Value": {"Fn::GetAtt": [Match.any_value(), "PolicyRevisionId"]}}
+    )
+    assert app_stacks.prod.dependencies == [app_stacks.dev]
+
+
+def test_dev_template_passes_cfn_lint(app_stacks: AppStacks) -> None:
+    assert cfn_lint_errors(app_stacks.dev_template) == []
+
+
 def test_app_takes_accounts_and_arns_from_context() -> None:
-    from app import STACK_NAME, build_app
+    from app import DEV_STACK_NAME, STACK_NAME, build_app
 
     version = "arn:aws:rekognition:eu-west-1:333333333333:project/cats/version/cats.v2/1700000000009"
     app = build_app(
         {
-            "account": "444444444444",
+            "dev_account": "333333333333",
+            "prod_account": "444444444444",
             "region": "eu-west-1",
             "source_project_arn": "arn:aws:rekognition:eu-west-1:333333333333:project/cats/1700000000008",
             "source_version_arn": version,
+            "principal": "account",
         }
     )
-    stack = app.node.find_child(STACK_NAME)
-    assert isinstance(stack, Stack)
+    stack, dev = app.node.find_child(STACK_NAME), app.node.find_child(DEV_STACK_NAME)
+    assert isinstance(stack, Stack) and isinstance(dev, Stack)
     assert (stack.account, stack.region) == ("444444444444", "eu-west-1")
+    assert (dev.account, dev.region) == ("333333333333", "eu-west-1")
     template = Template.from_stack(stack)
     template.has_resource_properties(
         RESOURCE_TYPE, Match.object_like({"SourceProjectVersionArn": version, "VersionName": "cats.v2"})
     )
+    dev_template = Template.from_stack(dev)
+    dev_template.has_resource_properties(
+        POLICY_RESOURCE_TYPE,
+        Match.object_like({"PolicyDocument": Match.string_like_regexp('"arn:aws:iam::444444444444:root"')}),
+    )
     assert cfn_lint_errors(template, region="eu-west-1") == []
+    assert cfn_lint_errors(dev_template, region="eu-west-1") == []
+
+
+def test_account_is_an_alias_of_prod_account_and_dev_account_follows_the_version() -> None:
+    """What `make demo` passes: `account` (the prod account) and source ARNs of the dev account."""
+    from app import DEV_STACK_NAME, STACK_NAME, build_app
+
+    version = "arn:aws:rekognition:us-east-1:555555555555:project/p/version/v/1700000000009"
+    app = build_app(
+        {
+            "account": "666666666666",
+            "source_project_arn": "arn:aws:rekognition:us-east-1:555555555555:project/p/1700000000008",
+            "source_version_arn": version,
+        }
+    )
+    stack, dev = app.node.find_child(STACK_NAME), app.node.find_child(DEV_STACK_NAME)
+    assert isinstance(stack, Stack) and isinstance(dev, Stack)
+    assert (stack.account, dev.account, dev.region) == ("666666666666", "555555555555", "us-east-1")
+
+
+def test_same_account_app_has_no_dev_stack() -> None:
+    from app import DEV_STACK_NAME, STACK_NAME, build_app
+
+    app = build_app({"prod_account": "111111111111"})
+    assert app.node.try_find_child(DEV_STACK_NAME) is None
+    stack = app.node.find_child(STACK_NAME)
+    assert isinstance(stack, Stack)
+    template = Template.from_stack(stack)
+    template.resource_count_is(RESOURCE_TYPE, 1)
+    template.resource_count_is(POLICY_RESOURCE_TYPE, 0)
 
 
 @pytest.fixture(scope="module")
-def cli_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+def cli_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, object]]:
     """`cdk synth` as `make synth` runs it: the repo's Node and CDK CLI, cdk.json's app command."""
     assert (NODE_BIN / "cdk").exists(), "node_modules/.bin/cdk is missing: run `make test` (it installs it)"
     out = tmp_path_factory.mktemp("cdk.out")
@@ -123,20 +203,27 @@ def cli_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    (template_file,) = Path(out).glob("*.template.json")
-    loaded: dict[str, object] = json.loads(template_file.read_text())
-    return loaded
+    return {
+        template_file.name.removesuffix(".template.json"): json.loads(template_file.read_text())
+        for template_file in Path(out).glob("*.template.json")
+    }
 
 
-def test_cdk_synth_writes_a_model_copy_resource(cli_template: dict[str, object]) -> None:
-    Template.from_json(cli_template).resource_count_is(RESOURCE_TYPE, 1)
+def test_cdk_synth_writes_both_templates(cli_templates: dict[str, dict[str, object]]) -> None:
+    from app import DEV_STACK_NAME, STACK_NAME
+
+    assert set(cli_templates) == {STACK_NAME, DEV_STACK_NAME}
+    Template.from_json(cli_templates[STACK_NAME]).resource_count_is(RESOURCE_TYPE, 1)
+    Template.from_json(cli_templates[DEV_STACK_NAME]).resource_count_is(POLICY_RESOURCE_TYPE, 1)
 
 
 def test_asset_hash_is_the_same_in_another_process(
-    cli_template: dict[str, object], app_template: Template
+    cli_templates: dict[str, dict[str, object]], app_template: Template
 ) -> None:
+    from app import STACK_NAME
+
     key = Capture()
     app_template.has_resource_properties("AWS::Lambda::Function", {"Code": {"S3Key": key}})
-    Template.from_json(cli_template).has_resource_properties(
+    Template.from_json(cli_templates[STACK_NAME]).has_resource_properties(
         "AWS::Lambda::Function", {"Code": {"S3Key": key.as_string()}}
     )

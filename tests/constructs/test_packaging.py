@@ -65,6 +65,8 @@ def test_wheel_ships_the_library_and_the_handler(wheel: Path) -> None:
     assert {
         "rekognition_model_copy/__init__.py",
         "rekognition_model_copy/model_copy.py",
+        "rekognition_model_copy/project_policy.py",
+        "rekognition_model_copy/promotion.py",
         "rekognition_model_copy/provider.py",
         "rekognition_model_copy/validation.py",
         "rekognition_model_copy/py.typed",

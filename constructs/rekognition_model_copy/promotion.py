@@ -1,0 +1,283 @@
+"""``RekognitionModelPromotion``: one description of a model promotion from a source to a destination stack.
+
+A promotion copies one trained model version from a project of the SOURCE account (say dev) into a project
+of the DESTINATION account (say prod), in one Region. It creates:
+
+- in the destination stack, a :class:`RekognitionModelCopy` whose backing function runs as the stack's
+  *copy role*, given the deterministic name :func:`default_role_name` (``<stack name>-ModelCopy-<region>``)
+  unless the provider's role was named before (``RekognitionModelCopyProvider.of(stack, role_name=...)``);
+- in the source stack, when the accounts differ, a :class:`RekognitionProjectPolicy` on the source project
+  allowing exactly that role (``principal="role"``, the default) or the destination account
+  (``principal="account"``) ``rekognition:CopyProjectVersion`` on exactly the source version. The role is
+  named in a literal ARN, ``arn:<partition>:iam::<destination account>:role/<name>``: no cross-account
+  reference, no token. A same-account promotion needs and creates no policy;
+- a dependency of the destination stack on the source stack, so ``cdk deploy --all`` puts the policy in
+  place before the copy runs.
+
+Deployment order caveat (UNCONFIRMED behaviour): the source stack deploys first, so the policy names the
+copy role before the destination stack has created it. IAM resource policies usually reject principals
+that do not exist; whether PutProjectPolicy does is not documented. If it does, either use
+``principal="account"`` (the account root always exists, and the role's own IAM policy still limits the
+copy to this version), or create the copy role first: deploy the destination stack once without the
+promotion (any other copy, or ``RekognitionModelCopyProvider.of(stack, role_name=...)`` alone, creates
+the named role), then add the promotion.
+
+Keys and buckets: the copy role gets kms:CreateGrant (only for AWS resources), DescribeKey, GenerateDataKey
+and Decrypt on the encryption key (and on the output bucket's key) alone, and reads and writes only the
+output prefix of the bucket (see :class:`RekognitionModelCopy`). A key this app does not own (imported
+with ``kms.Key.from_key_arn``, typically of another account) gets no key policy from the CDK: its owner
+must add :meth:`RekognitionModelPromotion.key_policy_statements` to the key policy of each key in
+:attr:`RekognitionModelPromotion.imported_keys`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack, Token
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_rekognition as rekognition
+from aws_cdk import aws_s3 as s3
+
+from . import validation
+from .model_copy import DEFAULT_TIMEOUT, RekognitionModelCopy, check_copy_arguments
+from .project_policy import RekognitionProjectPolicy
+from .provider import PROVIDER_ID, RekognitionModelCopyProvider, default_role_name
+
+Principal = Literal["role", "account"]
+KEY_USE_ACTIONS = ("kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt")
+
+
+class RekognitionModelPromotion:
+    """A promotion of one model version: the copy in the destination stack, the policy in the source stack.
+
+    Not a construct itself (it spans two stacks): it creates a construct with the id ``id`` in each stack,
+    ``destination_stack/<id>`` (the copy) and, for a cross-account promotion, ``source_stack/<id>`` (the
+    policy). Those ids are public contract: changing them replaces the resources.
+    """
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        source_stack: Stack,
+        destination_stack: Stack,
+        source_project_arn: str,
+        source_project_version_arn: str,
+        destination_project: rekognition.CfnProject | str,
+        version_name: str,
+        output_bucket: s3.IBucket,
+        output_prefix: str | None = None,
+        encryption_key: kms.IKey | None = None,
+        tags: Mapping[str, str] | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
+        timeout: Duration = DEFAULT_TIMEOUT,
+        principal: Principal = "role",
+        policy_name: str | None = None,
+        project_policy: RekognitionProjectPolicy | None = None,
+    ) -> None:
+        """Promote ``source_project_version_arn`` (source account) into ``destination_project``.
+
+        :param id: construct id of the copy in ``destination_stack`` and of the policy in ``source_stack``.
+        :param source_stack: a stack of the source account (the version's account), in the destination's
+            Region, with a concrete account and Region. It holds the project policy.
+        :param destination_stack: the stack of the destination account (concrete account and Region) that
+            holds the copy.
+        :param source_project_arn: see :class:`RekognitionModelCopy`.
+        :param source_project_version_arn: see :class:`RekognitionModelCopy`; its account must be the source
+            stack's.
+        :param destination_project: see :class:`RekognitionModelCopy`.
+        :param version_name: see :class:`RekognitionModelCopy`.
+        :param output_bucket: see :class:`RekognitionModelCopy`.
+        :param output_prefix: see :class:`RekognitionModelCopy`. Default:
+            ``rekognition-model-copy/<version_name>/``.
+        :param encryption_key: see :class:`RekognitionModelCopy`. Default: none (an AWS owned key). A key
+            of another account needs :meth:`key_policy_statements` in its key policy.
+        :param tags: see :class:`RekognitionModelCopy`. Default: no tags.
+        :param removal_policy: of the copy (see :class:`RekognitionModelCopy`). Default: ``DESTROY``. The
+            policy is always deleted with the source stack's resource: it is only needed while copying.
+        :param timeout: of the copy (see :class:`RekognitionModelCopy`). Default: 1 hour.
+        :param principal: whom the project policy allows: ``"role"`` (default), the destination stack's
+            copy role only; ``"account"``, the destination account root (any principal of the destination
+            account that its IAM policies allow).
+        :param policy_name: name of the project policy. Default: that of :class:`RekognitionProjectPolicy`,
+            ``<source stack name>.<id>``. Ignored for same-account promotions and with ``project_policy``.
+        :param project_policy: add the permission to this existing policy (of ``source_stack``, on the
+            source project) instead of creating one, e.g. to stay under 5 policies per project. Default: a
+            new policy.
+        :raises validation.ModelCopyValidationError: environments that are not concrete or differ in Region,
+            a version of another account than the source stack's, an unknown ``principal``, a construct id
+            already taken, or any error of :class:`RekognitionModelCopy` and
+            :class:`RekognitionProjectPolicy`. Nothing is created in either stack then.
+        """
+        # Validate everything before creating any construct, in either stack.
+        if principal not in ("role", "account"):
+            raise validation.ModelCopyValidationError(
+                f"principal must be 'role' (the destination's copy role) or 'account' (the destination "
+                f"account root); got {principal!r}."
+            )
+        _check_environments(source_stack, destination_stack)
+        source_account = source_stack.account
+        destination_account = destination_stack.account
+        version = validation.parse_project_version_arn(
+            "source_project_version_arn", source_project_version_arn
+        )
+        if version is not None and version.account != source_account:
+            raise validation.ModelCopyValidationError(
+                f"source_project_version_arn is in account {version.account!r} but source_stack "
+                f"{source_stack.stack_name!r} deploys to account {source_account!r}; the project policy must "
+                f"be put by the version's account. Deploy source_stack to account {version.account!r}, or "
+                "promote a version of its account."
+            )
+        self.cross_account: bool = source_account != destination_account
+        """Whether source and destination accounts differ (only then is there a project policy)."""
+        if project_policy is not None and self.cross_account:
+            _check_shared_policy(project_policy, source_stack, source_project_arn)
+        if policy_name is not None:
+            validation.check_policy_name(policy_name)
+        for stack in (destination_stack, source_stack) if self.cross_account else (destination_stack,):
+            if stack.node.try_find_child(id) is not None:
+                raise validation.ModelCopyValidationError(
+                    f"The construct id {id!r} is already taken in stack {stack.stack_name!r}; give the "
+                    "promotion another id."
+                )
+        provider = _existing_provider(destination_stack)
+        role_name = provider.role_name if provider is not None and provider.role_name else None
+        role_name = role_name or default_role_name(destination_stack)
+        validation.check_role_name(role_name)
+        check_copy_arguments(
+            destination_stack,
+            source_project_arn=source_project_arn,
+            source_project_version_arn=source_project_version_arn,
+            destination_project=destination_project,
+            version_name=version_name,
+            output_prefix=output_prefix,
+            tags=tags,
+            timeout=timeout,
+        )
+
+        partition = version.partition if version is not None else Aws.PARTITION
+        self.copy_role_name: str = role_name
+        """Name of the destination's copy role (the role of its stack's backing function)."""
+        self.copy_role_arn: str = f"arn:{partition}:iam::{destination_account}:role/{role_name}"
+        """ARN of the copy role as a literal string: usable in any account's policies."""
+        self.principal_arn: str = (
+            self.copy_role_arn if principal == "role" else f"arn:{partition}:iam::{destination_account}:root"
+        )
+        """The principal the project policy allows."""
+        self.source_project_version_arn: str = source_project_version_arn
+        """The promoted model version (source account)."""
+
+        RekognitionModelCopyProvider.of(destination_stack, role_name=role_name)
+        self.copy = RekognitionModelCopy(
+            destination_stack,
+            id,
+            source_project_arn=source_project_arn,
+            source_project_version_arn=source_project_version_arn,
+            destination_project=destination_project,
+            version_name=version_name,
+            output_bucket=output_bucket,
+            output_prefix=output_prefix,
+            encryption_key=encryption_key,
+            tags=tags,
+            removal_policy=removal_policy,
+            timeout=timeout,
+        )
+        """The :class:`RekognitionModelCopy` in the destination stack."""
+
+        self.policy: RekognitionProjectPolicy | None = None
+        """The project policy holding this promotion's permission (source stack); ``None`` within one
+        account."""
+        if self.cross_account:
+            self.policy = project_policy or RekognitionProjectPolicy(
+                source_stack, id, project=source_project_arn, policy_name=policy_name
+            )
+            self.policy.add_copy_permission(
+                principal=self.principal_arn, source_project_version_arn=source_project_version_arn
+            )
+            destination_stack.add_stack_dependency(
+                source_stack, reason="the source project's policy must allow the copy before it runs"
+            )
+
+        self._keys: list[kms.IKey] = []
+        if encryption_key is not None:
+            self._keys.append(encryption_key)
+        if output_bucket.encryption_key is not None and output_bucket.encryption_key is not encryption_key:
+            self._keys.append(output_bucket.encryption_key)
+
+    @property
+    def imported_keys(self) -> list[kms.IKey]:
+        """The copy's keys this app does not manage (not a ``kms.Key`` construct): encryption key, bucket key.
+
+        Their owners must add :meth:`key_policy_statements` to their key policies (for a key of the
+        destination account whose policy delegates to IAM, the copy role's own policy is already enough).
+        """
+        return [key for key in self._keys if not isinstance(key, kms.Key)]
+
+    def key_policy_statements(self) -> list[iam.PolicyStatement]:
+        """The key policy statements a key owner adds so the copy role may encrypt the copied model.
+
+        Two statements, identical for every key (``Resource: "*"`` is the key itself in a key policy):
+        DescribeKey, GenerateDataKey and Decrypt; CreateGrant only for AWS resources
+        (``kms:GrantIsForAWSResource``). The principal is :attr:`copy_role_arn`. Empty when the promotion
+        uses no customer managed key. ``[s.to_json() for s in promotion.key_policy_statements()]`` gives
+        the JSON to paste into the key policy.
+        """
+        if not self._keys:
+            return []
+        role = iam.ArnPrincipal(self.copy_role_arn)
+        return [
+            iam.PolicyStatement(
+                sid="AllowRekognitionModelCopyUseOfTheKey",
+                principals=[role],
+                actions=list(KEY_USE_ACTIONS),
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                sid="AllowRekognitionModelCopyGrantsForAWSResources",
+                principals=[role],
+                actions=["kms:CreateGrant"],
+                resources=["*"],
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            ),
+        ]
+
+
+def _check_environments(source_stack: Stack, destination_stack: Stack) -> None:
+    """Both stacks need a concrete account and the same concrete Region."""
+    for argument, stack in (("source_stack", source_stack), ("destination_stack", destination_stack)):
+        missing = [part for part in ("account", "region") if Token.is_unresolved(getattr(stack, part))]
+        if missing:
+            raise validation.ModelCopyValidationError(
+                f"{argument} {stack.stack_name!r} has no concrete {' and '.join(missing)}; a promotion names "
+                "accounts in policies at synth time. Create the stack with "
+                "env=Environment(account='<12-digit id>', region='<region>')."
+            )
+    if source_stack.region != destination_stack.region:
+        raise validation.ModelCopyValidationError(
+            f"CopyProjectVersion copies within one Region: source_stack {source_stack.stack_name!r} deploys "
+            f"to {source_stack.region!r} but destination_stack {destination_stack.stack_name!r} to "
+            f"{destination_stack.region!r}. Deploy both stacks to the source version's Region."
+        )
+
+
+def _check_shared_policy(
+    policy: RekognitionProjectPolicy, source_stack: Stack, source_project_arn: str
+) -> None:
+    if Stack.of(policy) is not source_stack:
+        raise validation.ModelCopyValidationError(
+            f"project_policy {policy.node.path!r} is not in source_stack {source_stack.stack_name!r}; give a "
+            "policy of the source stack, or none to create one."
+        )
+    if not Token.is_unresolved(policy.project_arn) and policy.project_arn != source_project_arn:
+        raise validation.ModelCopyValidationError(
+            f"project_policy {policy.node.path!r} is on project {policy.project_arn!r}, not on the source "
+            f"project {source_project_arn!r}; give a policy of the source project, or none to create one."
+        )
+
+
+def _existing_provider(stack: Stack) -> RekognitionModelCopyProvider | None:
+    existing = stack.node.try_find_child(PROVIDER_ID)
+    return existing if isinstance(existing, RekognitionModelCopyProvider) else None
