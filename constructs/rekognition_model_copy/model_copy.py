@@ -34,6 +34,8 @@ def check_copy_arguments(
     output_prefix: str | None = None,
     tags: Mapping[str, str] | None = None,
     timeout: Duration = DEFAULT_TIMEOUT,
+    min_inference_units: int | None = None,
+    max_inference_units: int | None = None,
 ) -> validation.ParsedArn | None:
     """The synth-time checks of :class:`RekognitionModelCopy`'s arguments for a copy in ``scope``'s stack.
 
@@ -63,6 +65,7 @@ def check_copy_arguments(
     validation.check_output_prefix(output_prefix)
     validation.check_tags(tags)
     validation.check_timeout(timeout)
+    validation.check_inference_units(min_inference_units, max_inference_units)
     return destination
 
 
@@ -96,6 +99,8 @@ class RekognitionModelCopy(Construct):
         tags: Mapping[str, str] | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
         timeout: Duration = DEFAULT_TIMEOUT,
+        min_inference_units: int | None = None,
+        max_inference_units: int | None = None,
     ) -> None:
         """Copy ``source_project_version_arn`` into ``destination_project`` as ``version_name``.
 
@@ -121,6 +126,12 @@ class RekognitionModelCopy(Construct):
             (``DeletionPolicy`` and ``UpdateReplacePolicy`` ``Retain``).
         :param timeout: the longest CloudFormation waits for a create, update or delete to finish
             (``ServiceTimeout``, 1 second to 1 hour). Default: 1 hour.
+        :param min_inference_units: serve the copy: after the copy, StartProjectVersion with this many
+            inference units and wait until the model is RUNNING. Changing it restarts the model in place;
+            removing it stops the model. A running model is billed per inference unit and hour. Default:
+            ``None``, the copy is not started.
+        :param max_inference_units: with ``min_inference_units``, the most units Rekognition scales the
+            running model to. Default: ``None``, as many as ``min_inference_units``.
         :raises validation.ModelCopyValidationError: a value that can never deploy (wrong ARN shape,
             mismatched project, Region, name, prefix, tag or timeout limits). Tokens are not checked.
         """
@@ -137,6 +148,8 @@ class RekognitionModelCopy(Construct):
             output_prefix=output_prefix,
             tags=tags,
             timeout=timeout,
+            min_inference_units=min_inference_units,
+            max_inference_units=max_inference_units,
         )
 
         super().__init__(scope, id)
@@ -172,6 +185,10 @@ class RekognitionModelCopy(Construct):
             properties["Tags"] = dict(tags)
         if encryption_key is not None:
             properties["KmsKeyId"] = encryption_key.key_arn
+        if min_inference_units is not None:
+            properties["MinInferenceUnits"] = min_inference_units
+        if max_inference_units is not None:
+            properties["MaxInferenceUnits"] = max_inference_units
 
         self.resource = CustomResource(
             self,
@@ -204,7 +221,16 @@ class RekognitionModelCopy(Construct):
         self.version_name: str = self.resource.get_att_string("VersionName")
         """Name of the copied model version (as the handler reports it)."""
         self.status: str = self.resource.get_att_string("Status")
-        """Status of the copy when the deployment finished (COPYING_COMPLETED after a successful create)."""
+        """Status of the copy when the deployment finished (COPYING_COMPLETED after a successful create,
+        RUNNING when ``min_inference_units`` is set)."""
+
+    def grant_detect_custom_labels(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` (the application using the model) call DetectCustomLabels on this copy only."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["rekognition:DetectCustomLabels"],
+            resource_arns=[self.project_version_arn],
+        )
 
     def _grant_handler(
         self,
@@ -234,6 +260,7 @@ class RekognitionModelCopy(Construct):
                 grantee=grantee,
                 actions=[
                     "rekognition:DeleteProjectVersion",
+                    "rekognition:StartProjectVersion",
                     "rekognition:StopProjectVersion",
                     "rekognition:TagResource",
                     "rekognition:UntagResource",

@@ -74,6 +74,8 @@ class RekognitionModelPromotion:
         tags: Mapping[str, str] | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
         timeout: Duration = DEFAULT_TIMEOUT,
+        min_inference_units: int | None = None,
+        max_inference_units: int | None = None,
         principal: Principal = "role",
         policy_name: str | None = None,
         project_policy: RekognitionProjectPolicy | None = None,
@@ -99,6 +101,9 @@ class RekognitionModelPromotion:
         :param removal_policy: of the copy (see :class:`RekognitionModelCopy`). Default: ``DESTROY``. The
             policy is always deleted with the source stack's resource: it is only needed while copying.
         :param timeout: of the copy (see :class:`RekognitionModelCopy`). Default: 1 hour.
+        :param min_inference_units: start the copy with this many inference units and wait for RUNNING
+            (see :class:`RekognitionModelCopy`). Default: not started.
+        :param max_inference_units: the most units the running copy scales to. Default: as the minimum.
         :param principal: whom the project policy allows: ``"role"`` (default), the destination stack's
             copy role only; ``"account"``, the destination account root (any principal of the destination
             account that its IAM policies allow).
@@ -156,6 +161,8 @@ class RekognitionModelPromotion:
             output_prefix=output_prefix,
             tags=tags,
             timeout=timeout,
+            min_inference_units=min_inference_units,
+            max_inference_units=max_inference_units,
         )
 
         partition = version.partition if version is not None else Aws.PARTITION
@@ -184,6 +191,8 @@ class RekognitionModelPromotion:
             tags=tags,
             removal_policy=removal_policy,
             timeout=timeout,
+            min_inference_units=min_inference_units,
+            max_inference_units=max_inference_units,
         )
         """The :class:`RekognitionModelCopy` in the destination stack."""
 

@@ -30,7 +30,9 @@ VERSION_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_.\-]{1,255}$")
 PROJECT_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_\-]{0,254}$")
 
 MAX_OUTPUT_PREFIX_LENGTH = 1024
-MAX_TAGS = 200
+# Rekognition allows 200 tags; the handler adds one of its own (OWNER_TAG) to every copy.
+MAX_TAGS = 199
+OWNER_TAG = "rekognition-model-copy:owner"
 MAX_TAG_KEY_LENGTH = 128
 MAX_TAG_VALUE_LENGTH = 256
 MIN_TIMEOUT_SECONDS = 1
@@ -201,12 +203,19 @@ def check_output_prefix(value: str) -> None:
 
 
 def check_tags(tags: Mapping[str, str] | None) -> None:
-    """Tags: at most 200; keys 1-128 characters not starting with ``aws:``; values at most 256."""
+    """Tags: at most 199 (Rekognition's 200, less the handler's owner tag); keys 1-128 characters not
+    starting with ``aws:`` and not the owner tag; values at most 256."""
     if tags is None or is_token(tags):
         return
     if len(tags) > MAX_TAGS:
         raise ModelCopyValidationError(
-            f"tags may hold at most {MAX_TAGS} tags; got {len(tags)}. Remove {len(tags) - MAX_TAGS} of them."
+            f"tags may hold at most {MAX_TAGS} tags (Rekognition's 200, less the one this construct adds to "
+            f"mark the copy as its own); got {len(tags)}. Remove {len(tags) - MAX_TAGS} of them."
+        )
+    if OWNER_TAG in tags:
+        raise ModelCopyValidationError(
+            f"tags: the key {OWNER_TAG!r} is reserved for the marker the handler puts on its copies. "
+            "Rename the key."
         )
     for key, value in tags.items():
         if not is_token(key):
@@ -226,6 +235,31 @@ def check_tags(tags: Mapping[str, str] | None) -> None:
                     f"tags: the value of {key!r} must be a string of at most {MAX_TAG_VALUE_LENGTH} "
                     f"characters; got {value!r}. Shorten the value."
                 )
+
+
+def check_inference_units(min_units: int | None, max_units: int | None) -> None:
+    """StartProjectVersion: MinInferenceUnits at least 1; MaxInferenceUnits needs it and is not smaller."""
+    for name, value in (("min_inference_units", min_units), ("max_inference_units", max_units)):
+        if value is not None and not is_token(value) and (not isinstance(value, int) or value < 1):
+            raise ModelCopyValidationError(
+                f"{name} must be a whole number of at least 1; got {value!r}. Use e.g. 1."
+            )
+    if max_units is not None and min_units is None:
+        raise ModelCopyValidationError(
+            f"max_inference_units ({max_units}) needs min_inference_units: the model is started with "
+            "min_inference_units and scales up to max_inference_units. Set min_inference_units too."
+        )
+    if (
+        isinstance(min_units, int)
+        and isinstance(max_units, int)
+        and not is_token(min_units)
+        and not is_token(max_units)
+        and max_units < min_units
+    ):
+        raise ModelCopyValidationError(
+            f"max_inference_units ({max_units}) is smaller than min_inference_units ({min_units}). Raise "
+            "max_inference_units or lower min_inference_units."
+        )
 
 
 def check_timeout(timeout: Duration) -> None:

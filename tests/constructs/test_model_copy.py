@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from aws_cdk import Stack
+from aws_cdk import App, Environment, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Capture, Match, Template
 
-from rekognition_model_copy import RESOURCE_TYPE
+from rekognition_model_copy import RESOURCE_TYPE, RekognitionModelCopy
 
-from .conftest import DEST_PROJECT_ARN, SOURCE_PROJECT_ARN, SOURCE_VERSION_ARN, CopyStacks, cfn_lint_errors
+from .conftest import (
+    DEST_PROJECT_ARN,
+    SOURCE_PROJECT_ARN,
+    SOURCE_VERSION_ARN,
+    CopyStacks,
+    cfn_lint_errors,
+    valid_kwargs,
+)
 
 
 def test_primary_copy_passes_every_property_under_its_api_name(template: Template) -> None:
@@ -157,3 +165,32 @@ def test_provider_of_returns_the_same_construct(copy_stacks: CopyStacks) -> None
 def test_test_stacks_pass_cfn_lint(copy_stacks: CopyStacks) -> None:
     assert cfn_lint_errors(copy_stacks.template) == []
     assert cfn_lint_errors(copy_stacks.agnostic_template) == []
+
+
+def test_inference_units_are_passed_and_detect_is_granted_on_the_copy_only() -> None:
+    app = App()
+    stack = Stack(app, "Serving", env=Environment(account="222222222222", region="us-east-1"))
+    kwargs = valid_kwargs(stack, min_inference_units=1, max_inference_units=3)
+    copy = RekognitionModelCopy(stack, "Copy", **kwargs)  # type: ignore[arg-type]
+    app_role = iam.Role(stack, "App", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    copy.grant_detect_custom_labels(app_role)
+    template = Template.from_stack(stack)
+
+    template.has_resource_properties(
+        "Custom::RekognitionModelCopy", {"MinInferenceUnits": 1, "MaxInferenceUnits": 3}
+    )
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": "rekognition:DetectCustomLabels",
+                        "Effect": "Allow",
+                        "Resource": {"Fn::GetAtt": [Match.any_value(), "ProjectVersionArn"]},
+                    }
+                ]
+            },
+            "Roles": [{"Ref": Match.string_like_regexp("^App")}],
+        },
+    )

@@ -139,6 +139,7 @@ def test_copy_rights_on_the_source_version_and_destination_project(template: Tem
         _statement(
             [
                 "rekognition:DeleteProjectVersion",
+                "rekognition:StartProjectVersion",
                 "rekognition:StopProjectVersion",
                 "rekognition:TagResource",
                 "rekognition:UntagResource",

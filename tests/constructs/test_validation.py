@@ -82,14 +82,22 @@ BAD_VALUES: list[tuple[str, dict[str, Any], list[str]]] = [
     ),
     (
         "too many tags",
-        {"tags": {f"k{i}": "v" for i in range(201)}},
-        ["tags", "at most 200", "got 201"],
+        {"tags": {f"k{i}": "v" for i in range(200)}},
+        ["tags", "at most 199", "got 200"],
     ),
     ("tag key aws:", {"tags": {"aws:owner": "me"}}, ["tags", "'aws:owner'", "reserved"]),
     ("tag key empty", {"tags": {"": "x"}}, ["tags", "1-128", "''"]),
     ("tag key too long", {"tags": {"k" * 129: "x"}}, ["tags", "1-128"]),
     ("tag value too long", {"tags": {"team": "v" * 257}}, ["tags", "'team'", "at most 256"]),
     ("timeout too long", {"timeout": Duration.hours(2)}, ["timeout", "7200 s", "3600"]),
+    ("reserved tag", {"tags": {"rekognition-model-copy:owner": "x"}}, ["reserved", "Rename the key"]),
+    ("zero units", {"min_inference_units": 0}, ["min_inference_units", "at least 1", "got 0"]),
+    ("max without min", {"max_inference_units": 2}, ["max_inference_units", "needs min_inference_units"]),
+    (
+        "max below min",
+        {"min_inference_units": 3, "max_inference_units": 2},
+        ["max_inference_units (2) is smaller than min_inference_units (3)"],
+    ),
     ("timeout under a second", {"timeout": Duration.millis(500)}, ["timeout", "0.5 s", "whole number"]),
     ("timeout zero", {"timeout": Duration.seconds(0)}, ["timeout", "0 s"]),
 ]
@@ -174,7 +182,7 @@ def test_boundary_values_are_accepted() -> None:
             stack,
             version_name="v" * 255,
             output_prefix="p" * 1024,
-            tags={f"k{i}": "v" * 256 for i in range(199)} | {"k" * 128: ""},
+            tags={f"k{i}": "v" * 256 for i in range(198)} | {"k" * 128: ""},
             timeout=Duration.seconds(1),
         ),
     )
