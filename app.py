@@ -26,7 +26,9 @@ Context keys (all optional):
 - ``version_name``: name of the copy. Default: the source version's name;
 - ``project_name``: the production project. Default: ``prod-defects``;
 - ``principal``: ``role`` (default: only the production copy role may copy) or ``account`` (the
-  production account root).
+  production account root);
+- ``min_inference_units`` (and ``max_inference_units``): start the promoted model and wait until it is
+  RUNNING. Default: not started (a running model is billed per inference unit and hour).
 
 Importing this module has no side effects: :func:`build_app` builds the app, ``python app.py`` synthesises.
 """
@@ -81,6 +83,8 @@ class ModelPromotionStack(Stack):
         version_name: str,
         project_name: str = DEFAULT_PROJECT_NAME,
         principal: Principal = "role",
+        min_inference_units: int | None = None,
+        max_inference_units: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
@@ -114,6 +118,8 @@ class ModelPromotionStack(Stack):
             encryption_key=key,
             tags={"promoted-by": "rekognition-model-copy"},
             principal=principal,
+            min_inference_units=min_inference_units,
+            max_inference_units=max_inference_units,
         )
         self.model_copy: RekognitionModelCopy = self.promotion.copy
 
@@ -126,6 +132,14 @@ def _version_parts(source_version_arn: str) -> dict[str, str]:
     match = PROJECT_VERSION_ARN_PATTERN.match(source_version_arn)
     # An unparsable ARN falls through to the construct's validation, which explains what is wrong.
     return match.groupdict() if match else {}
+
+
+def _optional_int(value: str) -> int | None:
+    """A context value as a whole number; a value that is not one is passed on for the construct to
+    reject with its own message."""
+    if not value:
+        return None
+    return int(value) if value.lstrip("-").isdigit() else cast(int, value)
 
 
 def build_app(context: Mapping[str, Any] | None = None) -> App:
@@ -163,6 +177,8 @@ def build_app(context: Mapping[str, Any] | None = None) -> App:
         version_name=ctx("version_name", default=version.get("version_name", "promoted-model")),
         project_name=ctx("project_name", default=DEFAULT_PROJECT_NAME),
         principal=cast(Principal, ctx("principal", default="role")),
+        min_inference_units=_optional_int(ctx("min_inference_units", default="")),
+        max_inference_units=_optional_int(ctx("max_inference_units", default="")),
     )
     policy = prod_stack.promotion.policy
     if dev_stack is not None and policy is not None:

@@ -190,6 +190,18 @@ class Request:
     deliveries: int = 1  # Lambda's asynchronous invocation may deliver an event more than once
 
 
+def _closure(graph: dict[str, set[str]], start: str) -> set[str]:
+    """Everything ``start`` depends on, directly or not."""
+    seen: set[str] = set()
+    todo = list(graph.get(start, ()))
+    while todo:
+        item = todo.pop()
+        if item not in seen:
+            seen.add(item)
+            todo.extend(graph.get(item, ()))
+    return seen
+
+
 def _references(value: Any) -> set[str]:
     """Logical ids named by Ref, Fn::GetAtt and Fn::Sub anywhere inside a value."""
     found: set[str] = set()
@@ -358,7 +370,14 @@ class Stack:
         props = self.resolve(definition.get("Properties", {}))
         session = self.session()
         arn_base = f"arn:aws:{{}}:{self.region}:{self.account_id}:"
-        resource = Resource(logical_id, kind, "", props)
+        resource = Resource(
+            logical_id,
+            kind,
+            "",
+            props,
+            deletion_policy=definition.get("DeletionPolicy", "Delete"),
+            update_replace_policy=definition.get("UpdateReplacePolicy", "Delete"),
+        )
         if kind == "AWS::S3::Bucket":
             name = props.get("BucketName") or self._unique_name(logical_id, lower=True)
             client = session.client("s3")
@@ -419,6 +438,28 @@ class Stack:
             resource.physical_id = name
             resource.attributes = {"Arn": f"{arn_base.format(service)}{name}"}
         return resource
+
+    def _delete_plain(self, resource: Resource) -> str:
+        """Delete an ordinary resource in the emulated account; returns a failure reason or ''."""
+        session = self.session()
+        try:
+            if resource.type == "AWS::Rekognition::Project":
+                session.client("rekognition").delete_project(ProjectArn=resource.attributes["Arn"])
+            elif resource.type == "AWS::IAM::Role":
+                session.client("iam").delete_role(RoleName=resource.physical_id)
+            elif resource.type == "AWS::S3::Bucket":
+                client = session.client("s3")
+                for page in client.get_paginator("list_objects_v2").paginate(Bucket=resource.physical_id):
+                    for item in page.get("Contents", []):
+                        client.delete_object(Bucket=resource.physical_id, Key=item["Key"])
+                client.delete_bucket(Bucket=resource.physical_id)
+            elif resource.type == "AWS::KMS::Key":
+                session.client("kms").schedule_key_deletion(KeyId=resource.physical_id, PendingWindowInDays=7)
+            elif resource.type == "AWS::Lambda::Function":
+                self.cloud.functions.pop(resource.attributes["Arn"], None)
+        except Exception as error:  # noqa: BLE001 - reported as the resource's DELETE_FAILED reason
+            return str(error)
+        return ""
 
     # -- custom resources ---------------------------------------------------------------------------------
     def _request(
@@ -537,8 +578,8 @@ class Stack:
         failure = self._deploy_waves(template, {})
         if failure:
             self._stack_event("ROLLBACK_IN_PROGRESS", failure)
-            self._delete_resources(set(self.resources))
-            self._stack_event("ROLLBACK_COMPLETE")
+            failures = self._delete_resources(set(self.resources))
+            self._stack_event("ROLLBACK_FAILED" if failures else "ROLLBACK_COMPLETE", "; ".join(failures))
         else:
             self._collect_outputs()
             self._stack_event("CREATE_COMPLETE")
@@ -717,10 +758,16 @@ class Stack:
             }
         }
         failures: list[str] = []
+        graph = self.dependencies(template)
+        kept: set[str] = (
+            set()
+        )  # what a resource that failed to delete depends on is kept, as CloudFormation does
         for wave in reversed(self.waves(template)):
             requests: list[Request] = []
             for logical_id in wave:
                 resource = pool[logical_id]
+                if logical_id in kept:
+                    continue
                 if resource.deletion_policy == "Retain":
                     self.event(logical_id, resource.type, "DELETE_SKIPPED", physical_id=resource.physical_id)
                 elif resource.type.startswith(CUSTOM_PREFIX):
@@ -734,10 +781,22 @@ class Stack:
                         )
                     )
                 else:
-                    self.event(logical_id, resource.type, "DELETE_COMPLETE", physical_id=resource.physical_id)
+                    failure = self._delete_plain(resource)
+                    if failure:
+                        failures.append(f"{logical_id}: {failure}")
+                    self.event(
+                        logical_id,
+                        resource.type,
+                        "DELETE_FAILED" if failure else "DELETE_COMPLETE",
+                        failure,
+                        resource.physical_id,
+                    )
             for request in self._custom(requests, "DELETE"):
                 if (request.response or {}).get("Status") != "SUCCESS":
                     failures.append(f"{request.logical_id}: {(request.response or {}).get('Reason')}")
+            for logical_id in wave:
+                if any(f.startswith(f"{logical_id}:") for f in failures):
+                    kept |= _closure(graph, logical_id)
             for logical_id in wave:
                 if not any(f.startswith(f"{logical_id}:") for f in failures):
                     pool.pop(logical_id, None)

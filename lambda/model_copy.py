@@ -41,8 +41,9 @@ SERVING_GOAL = "_Serving"  # "" leave as is, "stop", or "<min>,<max>": see conve
 REPLACING = "_Replacing"  # "1" when an Update makes a new copy (removed again if that Update fails)
 # Statuses in which the copy has finished (someone may already have started or stopped the model).
 COPY_DONE = {"COPYING_COMPLETED", "STARTING", "RUNNING", "STOPPING", "STOPPED", "FAILED"}
-# Statuses in which DeleteProjectVersion is refused or pointless: wait for them to change.
-DELETE_WAIT = {"STARTING", "STOPPING", "DELETING", "COPYING_IN_PROGRESS", "TRAINING_IN_PROGRESS"}
+# Statuses in which DeleteProjectVersion is refused or pointless: wait for them to change. (Whether a copy
+# in progress can be deleted is undocumented: it is tried, and a ResourceInUseException means wait.)
+DELETE_WAIT = {"STARTING", "STOPPING", "DELETING", "TRAINING_IN_PROGRESS"}
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,15 @@ from emulator import custom_labels
 from tests.conftest import DEST_ACCOUNT, REGION, REPO, SOURCE_ACCOUNT, copy_template
 
 
-def versions(stack: Any, project: str = "Project") -> dict[str, dict[str, Any]]:
-    """The destination project's versions in the emulator, by name."""
+def versions(stack: Any, project_name: str = "prod-defects") -> dict[str, dict[str, Any]]:
+    """The destination project's versions in the emulator, by name ({} once the project is deleted:
+    the emulator refuses to delete a project that still has versions)."""
     client = stack.session().client("rekognition")
-    arn = stack.resources[project].attributes["Arn"] if project in stack.resources else None
-    if arn is None:
-        arn = client.describe_projects(ProjectNames=["prod-defects"])["ProjectDescriptions"][0]["ProjectArn"]
-    found = client.describe_project_versions(ProjectArn=arn)["ProjectVersionDescriptions"]
-    return {d["ProjectVersionArn"].split("/")[-2]: d for d in found}
+    found = client.describe_projects(ProjectNames=[project_name])["ProjectDescriptions"]
+    if not found:
+        return {}
+    listed = client.describe_project_versions(ProjectArn=found[0]["ProjectArn"])["ProjectVersionDescriptions"]
+    return {d["ProjectVersionArn"].split("/")[-2]: d for d in listed}
 
 
 def statuses(cloud: Any, logical_id: str = "ModelCopy") -> list[str]:
@@ -138,11 +139,21 @@ def test_delete_stops_a_running_model_first(cloud, deploy, source_version, clock
 
 
 def test_retain_keeps_the_model_when_the_stack_is_deleted(cloud, deploy, source_version):
-    stack = deploy(copy_template(source_version, deletion_policy="Retain"))
+    template = copy_template(source_version, deletion_policy="Retain")
+    template["Resources"]["Project"]["DeletionPolicy"] = "Retain"  # a project with versions cannot go
+    stack = deploy(template)
 
     assert stack.delete() == "DELETE_COMPLETE"
 
     assert statuses(cloud)[-1] == "DELETE_SKIPPED"
+    assert versions(stack)["defects-prod-1"]["Status"] == "COPYING_COMPLETED"
+
+
+def test_retain_with_the_project_in_the_stack_fails_the_delete_on_the_project(cloud, deploy, source_version):
+    stack = deploy(copy_template(source_version, deletion_policy="Retain"))
+
+    assert stack.delete() == "DELETE_FAILED"  # as in CloudFormation: the retained model keeps its project
+
     assert versions(stack)["defects-prod-1"]["Status"] == "COPYING_COMPLETED"
 
 
@@ -201,10 +212,9 @@ def test_cross_account_copy_succeeds_with_a_policy_for_the_copy_role(cloud, depl
     assert versions(stack)["defects-prod-1"]["SourceProjectVersionArn"] == source[1]
 
 
-def test_the_service_timeout_fails_a_stuck_copy_and_removes_the_schedule(
-    cloud, deploy, source_version, clock
-):
+def test_the_service_timeout_fails_a_stuck_copy_and_rollback_removes_it(cloud, deploy, source_version, clock):
     custom_labels.config.copy_duration = 50 * 60
+    custom_labels.config.delete_while_copying_allowed = True
     started = clock.now()
 
     stack = deploy(copy_template(source_version, service_timeout=600))
@@ -213,6 +223,21 @@ def test_the_service_timeout_fails_a_stuck_copy_and_removes_the_schedule(
     assert "timeout" in reasons(cloud).lower()
     failed = next(e for e in cloud.events if e.logical_id == "ModelCopy" and e.status == "CREATE_FAILED")
     assert failed.time - started <= 600  # our own deadline answered before CloudFormation gave up
+    assert versions(stack) == {}
+
+
+def test_a_copy_that_cannot_be_deleted_while_copying_fails_the_rollback_clearly(
+    cloud, deploy, source_version
+):
+    custom_labels.config.copy_duration = 50 * 60  # and Rekognition refuses to delete it before it ends
+
+    stack = deploy(copy_template(source_version, service_timeout=600))
+
+    assert stack.status == "ROLLBACK_FAILED"
+    delete_failed = next(
+        e for e in cloud.events if e.logical_id == "ModelCopy" and e.status == "DELETE_FAILED"
+    )
+    assert "Gave up waiting" in delete_failed.reason and "may still be running" in delete_failed.reason
 
 
 def test_throttling_is_retried_by_botocore(cloud, deploy, source_version):
