@@ -1,18 +1,21 @@
-"""`make demo`: a dev -> prod model promotion, run locally on emulated AWS in simulated time.
+"""`make demo`: a dev -> prod model promotion across two accounts, run locally on emulated AWS.
 
-1. Synthesises the example app (``app.py``) with the CDK, as ``cdk synth`` would.
-2. Creates in emulated accounts what must exist beforehand: the dev account's project with a trained
-   model version, and its project policy letting the prod account copy that version.
-3. Plays CloudFormation for the prod stack: create (the copy), an update (a new version name: a new copy
-   replaces the old one), and delete; the real Lambda handler and crhelper do the work.
+1. Synthesises the example app (``app.py``) with the CDK, as ``cdk synth`` would: a dev stack (the
+   project policy on the source project) and a prod stack (project, key, bucket, the model copy).
+2. Creates in the emulated dev account what must exist beforehand: a project with a trained model.
+3. Plays CloudFormation: first the prod stack alone, to show the copy is denied without the policy;
+   then the dev stack (policy) and the prod stack (copy, started and RUNNING); an update with a new
+   version name (a new copy replaces the old, running one); and finally deletes both stacks.
 4. Prints the stack events as CloudFormation shows them, with simulated time, and a summary.
 
-No credentials, no network, a few seconds of real time. Exits non-zero if anything failed.
+The real Lambda handler and crhelper do the work. No credentials, no network, a few seconds of real
+time. Exits non-zero if anything did not end as expected.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -35,16 +38,15 @@ def _fake_credentials() -> None:
     )
 
 
-def synthesise(context: dict[str, str], outdir: Path) -> tuple[dict[str, Any], Path]:
-    """Synthesise app.py into ``outdir``; returns the promotion stack's template and the assembly dir."""
+def synthesise(context: dict[str, Any], outdir: Path) -> tuple[dict[str, dict[str, Any]], Path]:
+    """Synthesise app.py into ``outdir``; returns the templates by stack name and the assembly dir."""
     sys.path.insert(0, str(REPO))
     import app as example
 
     os.environ["CDK_OUTDIR"] = str(outdir)
     # what the cdk CLI sets: asset metadata tells the driver which directory a function runs from
     assembly = example.build_app({**context, "aws:cdk:enable-asset-metadata": True}).synth()
-    stack = assembly.get_stack_by_name(example.STACK_NAME)
-    return dict(stack.template), Path(assembly.directory)
+    return {s.stack_name: dict(s.template) for s in assembly.stacks}, Path(assembly.directory)
 
 
 class Timeline:
@@ -54,11 +56,10 @@ class Timeline:
         self.clock = clock
         self.start = clock.now()
         self.live = sys.stdout.isatty()
-        self.failed: list[str] = []
         self._progress = False
 
-    def _elapsed(self, at: float) -> str:
-        seconds = int(at - self.start)
+    def elapsed(self, at: float | None = None) -> str:
+        seconds = int((self.clock.now() if at is None else at) - self.start)
         return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
     def _clear(self) -> None:
@@ -68,12 +69,10 @@ class Timeline:
 
     def on_event(self, event: Any) -> None:
         self._clear()
-        if event.status.endswith("FAILED"):
-            self.failed.append(f"{event.logical_id} {event.status}: {event.reason}")
-        reason = f"  {event.reason}" if event.reason else ""
+        reason = f"  {_short(event.reason)}" if event.reason else ""
+        logical = event.logical_id if len(event.logical_id) <= 40 else event.logical_id[:37] + "..."
         print(
-            f"  +{self._elapsed(event.time)}  {event.logical_id:<46} {event.resource_type:<30} "
-            f"{event.status}{reason}",
+            f"  +{self.elapsed(event.time)}  {event.stack:<30} {logical:<40} {event.status}{reason}",
             flush=True,
         )
 
@@ -81,7 +80,7 @@ class Timeline:
         if not self.live:
             return
         names = ", ".join(f"{r.logical_id} ({r.event['RequestType']})" for r in requests)
-        sys.stdout.write(f"\r\033[K  ... +{self._elapsed(self.clock.now())}  waiting for {names}")
+        sys.stdout.write(f"\r\033[K  ... +{self.elapsed()}  waiting for {names}")
         sys.stdout.flush()
         self._progress = True
 
@@ -99,94 +98,104 @@ def main() -> int:
     from emulator.clock import SimulatedClock
     from emulator.cloudformation import CloudFormation
 
+    # the handler logs for CloudWatch; here the stack events tell the story (see the tests for the logs)
+    logging.getLogger().addHandler(logging.NullHandler())
     wall = time.perf_counter()
     clock = SimulatedClock()
-    custom_labels.reset()
-    custom_labels.set_clock(clock)
+    custom_labels.reset(clock=clock)
     custom_labels.config.copy_duration = COPY_MINUTES * 60
     timeline = Timeline(clock)
+    results: list[tuple[str, str, str]] = []
     with mock_aws(), CloudFormation(clock, on_event=timeline.on_event, on_wait=timeline.on_wait) as cloud:
-        timeline.heading(f"Dev account {DEV_ACCOUNT}: a trained model and its project policy (prerequisites)")
+        custom_labels.set_clock(cloud.runtime.service_clock())
+        timeline.heading(f"Dev account {DEV_ACCOUNT}: a trained model (it exists before any stack)")
         project_arn, version_arn = custom_labels.seed_trained_version(
             DEV_ACCOUNT, REGION, "dev-defects", "defects.2026-11-01"
         )
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{PROD_ACCOUNT}:root"},
-                    "Action": "rekognition:CopyProjectVersion",
-                    "Resource": version_arn,
-                }
-            ],
-        }
-        cloud.session(DEV_ACCOUNT, REGION).client("rekognition").put_project_policy(
-            ProjectArn=project_arn, PolicyName="promote-to-prod", PolicyDocument=json.dumps(policy)
-        )
-        print(
-            f"  source version  {version_arn}\n  project policy  promote-to-prod: {PROD_ACCOUNT} may copy it"
-        )
+        print(f"  source version  {version_arn}")
 
         context = {
-            "account": PROD_ACCOUNT,
+            "dev_account": DEV_ACCOUNT,
+            "prod_account": PROD_ACCOUNT,
             "region": REGION,
             "source_project_arn": project_arn,
             "source_version_arn": version_arn,
+            "min_inference_units": 1,
         }
         with tempfile.TemporaryDirectory(prefix="demo-cdk-out-") as out:
             timeline.heading("cdk synth app.py")
-            template, assembly = synthesise({**context, "version_name": "defects-prod-1"}, Path(out) / "v1")
-            customs = [k for k, v in template["Resources"].items() if v["Type"].startswith("Custom::")]
-            print(f"  {len(template['Resources'])} resources, custom resources: {', '.join(customs)}")
-            stack = cloud.stack(
-                "RekognitionModelPromotion", account_id=PROD_ACCOUNT, region=REGION, asset_root=assembly
-            )
-
-            timeline.heading(f"Prod account {PROD_ACCOUNT}: create stack (a {COPY_MINUTES}-minute copy)")
-            results = [("create", stack.create(template))]
-            if stack.status == "CREATE_COMPLETE":
-                print(f"  outputs: {json.dumps(stack.outputs, indent=None)}")
-                timeline.heading("Update: a new version name, so a new copy replaces the old one")
-                template2, assembly2 = synthesise(
-                    {**context, "version_name": "defects-prod-2"}, Path(out) / "v2"
+            templates, assembly = synthesise({**context, "version_name": "defects-prod-1"}, Path(out) / "v1")
+            dev_name, prod_name = sorted(templates, key=lambda name: name != "RekognitionModelPromotion-Dev")
+            for name, template in templates.items():
+                customs = sorted(
+                    v["Type"] for v in template["Resources"].values() if v["Type"].startswith("Custom::")
                 )
-                stack.asset_root = assembly2
-                results.append(("update", stack.update(template2)))
-                print(f"  outputs: {json.dumps(stack.outputs, indent=None)}")
-                timeline.heading("Delete stack: the copied model is deleted with it")
-                results.append(("delete", stack.delete()))
-            client = cloud.session(PROD_ACCOUNT, REGION).client("rekognition")
-            prod_project = client.describe_projects(ProjectNames=["prod-defects"])["ProjectDescriptions"]
-            remaining = (
-                [
-                    d["ProjectVersionArn"]
-                    for d in client.describe_project_versions(ProjectArn=prod_project[0]["ProjectArn"])[
-                        "ProjectVersionDescriptions"
-                    ]
-                ]
-                if prod_project
-                else []
-            )
+                print(f"  {name}: {len(template['Resources'])} resources, {', '.join(customs)}")
 
-        rekognition_calls = custom_labels.calls.count(account_id=PROD_ACCOUNT)
+            def stack(name: str, account: str) -> Any:
+                return cloud.stack(name, account_id=account, region=REGION, asset_root=assembly)
+
+            timeline.heading(
+                "Prod stack alone first: without the dev account's project policy, the copy is denied"
+            )
+            denied = stack(prod_name, PROD_ACCOUNT)
+            results.append(("prod without policy", denied.create(templates[prod_name]), "ROLLBACK_COMPLETE"))
+            results.append(("delete rolled-back stack", denied.delete(), "DELETE_COMPLETE"))
+
+            timeline.heading("Dev stack: the project policy lets the prod copy role copy this version")
+            dev = stack(dev_name, DEV_ACCOUNT)
+            results.append(("dev create", dev.create(templates[dev_name]), "CREATE_COMPLETE"))
+            policy_resource = next(
+                r for r in dev.resources.values() if r.type == "Custom::RekognitionProjectPolicy"
+            )
+            policy = json.loads(policy_resource.properties["PolicyDocument"])
+            print(f"  principal {policy['Statement'][0]['Principal']['AWS']}")
+
+            timeline.heading(f"Prod stack: a {COPY_MINUTES}-minute copy, then started with 1 inference unit")
+            prod = stack(prod_name, PROD_ACCOUNT)
+            results.append(("prod create", prod.create(templates[prod_name]), "CREATE_COMPLETE"))
+            print(f"  outputs: {json.dumps(prod.outputs)}")
+            print(f"  model status: {_status(prod)}")
+
+            timeline.heading("Update: a new version name, so a new copy replaces the old (running) one")
+            templates2, assembly2 = synthesise(
+                {**context, "version_name": "defects-prod-2"}, Path(out) / "v2"
+            )
+            prod.asset_root = assembly2
+            results.append(("prod update", prod.update(templates2[prod_name]), "UPDATE_COMPLETE"))
+            print(f"  outputs: {json.dumps(prod.outputs)}")
+            print(f"  model status: {_status(prod)}")
+
+            timeline.heading(
+                "Delete both stacks: the running model is stopped, then deleted; the policy removed"
+            )
+            results.append(("prod delete", prod.delete(), "DELETE_COMPLETE"))
+            results.append(("dev delete", dev.delete(), "DELETE_COMPLETE"))
+            left = custom_labels.backend(PROD_ACCOUNT, REGION)
+            print(f"  prod account: {len(getattr(left, 'projects', {}))} projects left")
+
         timeline.heading("Summary")
-        for operation, status in results:
-            print(f"  {operation:<8} {status}")
+        for operation, status, expected in results:
+            mark = "ok " if status == expected else "NOT"
+            print(f"  {mark} {operation:<26} {status}")
+        calls = custom_labels.calls.count(account_id=PROD_ACCOUNT)
         print(
-            f"  simulated time {timeline._elapsed(clock.now())}, "
-            f"real time {time.perf_counter() - wall:.1f} s; "
-            f"{len(cloud.invocations)} handler invocations, {rekognition_calls} Rekognition calls in prod"
+            f"  simulated time {timeline.elapsed()}, real time {time.perf_counter() - wall:.1f} s; "
+            f"{len(cloud.invocations)} handler invocations, {calls} Rekognition calls in prod"
         )
-        if remaining:
-            print(f"  versions left in prod: {remaining}")
-        problems = timeline.failed + cloud.violations
-        expected = ["CREATE_COMPLETE", "UPDATE_COMPLETE", "DELETE_COMPLETE"]
-        if [status for _, status in results] != expected or problems:
-            for problem in problems:
-                print(f"  PROBLEM: {problem}")
-            return 1
-    return 0
+        problems = [f"{o}: {s}, expected {e}" for o, s, e in results if s != e] + cloud.audit()
+        for problem in problems:
+            print(f"  PROBLEM: {problem}")
+        return 1 if problems else 0
+
+
+def _short(reason: str, limit: int = 150) -> str:
+    return reason if len(reason) <= limit else reason[: limit - 3] + "..."
+
+
+def _status(stack: Any) -> str:
+    copy = next(r for r in stack.resources.values() if r.type == "Custom::RekognitionModelCopy")
+    return f"{copy.attributes.get('VersionName')} {copy.attributes.get('Status')}"
 
 
 if __name__ == "__main__":
