@@ -28,6 +28,7 @@ demo: setup  ## a local dev -> prod promotion on emulated AWS
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	$(PY) -m mypy --strict constructs/rekognition_model_copy lambda
 
 test: setup lint  ## every check: ruff, mypy, pytest (handler, emulator, driver, constructs, cfn-lint)
 	$(PY) -m pytest
