@@ -5,8 +5,8 @@ Two stacks, one promotion (:class:`RekognitionModelPromotion`):
 - ``RekognitionModelPromotion-Dev`` (:data:`DEV_STACK_NAME`), in the dev (source) account: the project
   policy on the source project that lets the production copy role copy exactly the source version;
 - ``RekognitionModelPromotion`` (:data:`STACK_NAME`), in the prod (destination) account: a Rekognition
-  project, a KMS key, an encrypted output bucket and the copy. It depends on the dev stack, so
-  ``cdk deploy --all`` puts the policy in place first.
+  project, a KMS key, an encrypted output bucket (its server access logs in a bucket of their own) and the
+  copy. It depends on the dev stack, so ``cdk deploy --all`` puts the policy in place first.
 
 Everything comes from context, with placeholders so ``cdk synth`` works without any AWS account::
 
@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
-from aws_cdk import App, CfnOutput, Environment, Stack
+from aws_cdk import App, CfnOutput, Duration, Environment, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
@@ -63,6 +63,9 @@ DEFAULT_SOURCE_VERSION_ARN = (
     "arn:aws:rekognition:us-east-1:111111111111:project/dev-defects/version/defects.2026-11-01/1700000000001"
 )
 DEFAULT_PROJECT_NAME = "prod-defects"
+ACCESS_LOG_RETENTION = Duration.days(365)
+"""How long the output bucket's server access logs are kept."""
+_ACCESS_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
 
 
 class ModelPromotionStack(Stack):
@@ -88,12 +91,27 @@ class ModelPromotionStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
+        # S3 log delivery is allowed by a bucket policy on the logs bucket (scoped to the output bucket),
+        # not by the legacy LogDeliveryWrite ACL.
+        self.node.set_context(_ACCESS_LOGS_USE_BUCKET_POLICY, True)
 
         key = kms.Key(
             self,
             "ModelKey",
             description="Encrypts promoted Rekognition Custom Labels models and their output files",
             enable_key_rotation=True,
+        )
+        # The output bucket's server access logs (cdk-nag AwsSolutions-S1). A bucket that is the target of
+        # another bucket's logs needs no logs of its own (cdk-nag agrees).
+        access_logs = s3.Bucket(
+            self,
+            "AccessLogsBucket",
+            # S3 server access logging cannot deliver to a bucket encrypted with SSE-KMS.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            enforce_ssl=True,
+            lifecycle_rules=[s3.LifecycleRule(expiration=ACCESS_LOG_RETENTION)],
         )
         bucket = s3.Bucket(
             self,
@@ -103,6 +121,8 @@ class ModelPromotionStack(Stack):
             bucket_key_enabled=True,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix="output-bucket/",
         )
         project = rekognition.CfnProject(self, "Project", project_name=project_name)
 

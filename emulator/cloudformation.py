@@ -851,6 +851,7 @@ class CloudFormation:
         self._sessions: dict[tuple[str, str, str], boto3.Session] = {}
         self._schedules: dict[tuple[str, str, str], _Schedule] = {}
         self.all_requests: list[Request] = []
+        self.peak_rules = 0  # the most polling schedules (EventBridge rules) that existed at once
         self.runtime = LambdaRuntime(clock, self._environment_for)
 
     def close(self) -> None:
@@ -936,7 +937,8 @@ class CloudFormation:
         seen: set[tuple[str, str, str]] = set()
         for account_id, region in {(f.account_id, f.region) for f in self.functions.values()}:
             client = self.session(account_id, region).client("events")
-            for rule in client.list_rules().get("Rules", []):
+            pages = client.get_paginator("list_rules").paginate()
+            for rule in [r for page in pages for r in page.get("Rules", [])]:
                 key = (account_id, region, rule["Name"])
                 match = RATE.match(rule.get("ScheduleExpression", ""))
                 if not match or rule.get("State") != "ENABLED":
@@ -949,6 +951,7 @@ class CloudFormation:
                     )
         for key in set(self._schedules) - seen:
             del self._schedules[key]
+        self.peak_rules = max(self.peak_rules, len(self._schedules))
 
     def _fire(self, schedule: _Schedule) -> None:
         schedule.next_fire += schedule.period
@@ -964,14 +967,14 @@ class CloudFormation:
                 continue
             self.runtime.invoke_async(function, json.loads(target.get("Input") or "{}"))
 
-    def rules_for(self, request_id: str) -> list[str]:
-        """Polling rules whose target Input belongs to this request."""
-        found = []
+    def rules_by_request(self) -> dict[str, list[str]]:
+        """The polling rules that exist now, by the RequestId in their target Input."""
+        found: dict[str, list[str]] = {}
         for account_id, region, name in list(self._schedules):
             client = self.session(account_id, region).client("events")
             for target in client.list_targets_by_rule(Rule=name).get("Targets", []):
-                if json.loads(target.get("Input") or "{}").get("RequestId") == request_id:
-                    found.append(name)
+                request_id = json.loads(target.get("Input") or "{}").get("RequestId", "")
+                found.setdefault(request_id, []).append(name)
         return found
 
     # -- the loop -------------------------------------------------------------------------------------------
@@ -1028,8 +1031,9 @@ class CloudFormation:
                     where = f"{request.logical_id} {request.event['RequestType']}"
                     self.violations.append(f"{where}: no response before ServiceTimeout")
         self._scan_schedules()
+        rules = self.rules_by_request()
         for request in requests:
-            self._check_done(request)
+            self._check_done(request, rules.get(request.event["RequestId"], []))
 
     def settle(self, seconds: float) -> None:
         """Let ``seconds`` of simulated time pass with nothing new sent (late invocations, schedules)."""
@@ -1088,7 +1092,7 @@ class CloudFormation:
         if "ResponseURL" in json.dumps(body.get("Data", {})) or "X-Amz-Signature" in json.dumps(body):
             self.violations.append(f"{where}: the response leaks the ResponseURL")
 
-    def _check_done(self, request: Request) -> None:
+    def _check_done(self, request: Request, left: list[str]) -> None:
         where = f"{request.logical_id} {request.event['RequestType']}"
         bodies = self.server.responses(request.event["RequestId"])
         if len(bodies) > request.deliveries:
@@ -1096,6 +1100,5 @@ class CloudFormation:
         answers = {(b.get("Status"), b.get("PhysicalResourceId")) for b in bodies}
         if len(answers) > 1:
             self.violations.append(f"{where}: contradicting responses {sorted(map(str, answers))}")
-        left = self.rules_for(request.event["RequestId"])
         if left:
             self.violations.append(f"{where}: polling rule(s) left behind: {left}")

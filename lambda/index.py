@@ -7,7 +7,6 @@ is in plain functions (``model_copy``, ``project_policy``), the crhelper compens
 from __future__ import annotations
 
 import logging
-import os
 from types import ModuleType
 from typing import Any
 
@@ -23,7 +22,6 @@ def _poll_properties(event: dict[str, Any]) -> dict[str, Any]:
 helper = PollingResource(poll_properties=_poll_properties)
 
 try:  # a failure here still answers every request (FAILED, with the error as the Reason)
-    import boto3
     import model_copy
     import project_policy
     from botocore.config import Config
@@ -42,8 +40,8 @@ except Exception as error:  # noqa: BLE001
 
 
 def _rekognition() -> Any:
-    """A client per invocation: credentials and Region are the invocation's own."""
-    return boto3.client("rekognition", region_name=os.environ.get("AWS_REGION"), config=RETRY_CONFIG)
+    """The invocation's Rekognition client (one per invocation, however often the fast path polls)."""
+    return helper.client("rekognition", RETRY_CONFIG)
 
 
 def _resource(event: dict[str, Any]) -> ModuleType:

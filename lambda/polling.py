@@ -155,11 +155,11 @@ class PollingResource(CfnResource):
         super().__init__(**kwargs)
         self._poll_properties = poll_properties
         self._outcome_complete = False
-        self._events_client: Any = None
+        self._clients: dict[str, Any] = {}
 
     # --- invocation ------------------------------------------------------------------------------------
     def __call__(self, event: dict[str, Any], context: Any) -> None:
-        self._events_client = None  # credentials and Region are read per invocation, as Lambda gives them
+        self._clients = {}  # credentials and Region are read per invocation
         self._outcome_complete = False
         if "CrHelperPoll" in event and not self._schedule_exists(event):
             # The schedule is removed only when the request is answered: this is a late or repeated
@@ -260,10 +260,17 @@ class PollingResource(CfnResource):
         return False
 
     # --- EventBridge schedule, no runtime IAM ----------------------------------------------------------
+    def client(self, service: str, config: Any = None) -> Any:
+        """The invocation's boto3 client for a service: made once per invocation (the fast path polls
+        many times), with the invocation's own credentials and Region."""
+        if service not in self._clients:
+            self._clients[service] = boto3.client(
+                service, region_name=os.environ.get("AWS_REGION"), config=config
+            )
+        return self._clients[service]
+
     def _events(self) -> Any:
-        if self._events_client is None:
-            self._events_client = boto3.client("events", region_name=os.environ.get("AWS_REGION"))
-        return self._events_client
+        return self.client("events")
 
     def _put_rule(self) -> str:
         prefix = os.environ.get("POLL_RULE_PREFIX", DEFAULT_RULE_PREFIX)

@@ -12,7 +12,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from . import validation
-from .provider import RekognitionModelCopyProvider
+from .provider import RekognitionModelCopyProvider, acknowledge_wildcard_resource
 
 RESOURCE_TYPE = "Custom::RekognitionModelCopy"
 DEFAULT_OUTPUT_PREFIX_TEMPLATE = "rekognition-model-copy/{version_name}/"
@@ -285,6 +285,22 @@ class RekognitionModelCopy(Construct):
                 resource_arns=[output_bucket.arn_for_objects(f"{output_prefix}*")],
             ),
         ]
+        acknowledge_wildcard_resource(
+            grantee,
+            destination_versions_arn,
+            "A model version's ARN ends in its creation timestamp, known only once CopyProjectVersion "
+            "returns. The statement is on the versions of this one destination project, not of the version "
+            "name, so that the Delete of a replaced copy (sent with its old name after the policy changed) "
+            "can still stop and delete it. The handler deletes only the version it created (its physical id, "
+            "or the one carrying its owner tag).",
+        )
+        acknowledge_wildcard_resource(
+            grantee,
+            output_bucket.arn_for_objects(f"{output_prefix}*"),
+            "Rekognition chooses the keys of the files it writes for a copy; the wildcard is limited to "
+            "this copy's output prefix in the output bucket, and s3:ListBucket has the same prefix as a "
+            "condition.",
+        )
         keys: list[kms.IKey] = []
         if encryption_key is not None:
             keys.append(encryption_key)

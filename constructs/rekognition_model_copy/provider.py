@@ -9,6 +9,11 @@ crhelper's polling schedules the function with EventBridge rules. The handler na
 ``POLL_RULE_PREFIX`` environment variable and makes no IAM or ``lambda:AddPermission`` call at run time:
 the rule permissions and the function's invoke permission for EventBridge are granted here, once, scoped
 to rules whose names start with that prefix.
+
+cdk-nag (AwsSolutions pack): the few wildcards the function's policy needs (the polling rules' name prefix,
+the versions of a destination project, the objects under a copy's output prefix) are acknowledged here and
+in the copy, each by its exact finding id (``AwsSolutions-IAM5[Resource::<resource>]``) with the reason, so
+an app using these constructs gets a clean cdk-nag run without suppressing anything itself.
 """
 
 from __future__ import annotations
@@ -18,11 +23,13 @@ import functools
 import hashlib
 import importlib.metadata
 import importlib.util
+import json
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Acknowledgment, Duration, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -117,6 +124,95 @@ def poll_rule_prefix(stack: Stack) -> str:
     return f"rmc-{digest[:8]}"
 
 
+NAG_WILDCARD_RULE = "AwsSolutions-IAM5"
+"""cdk-nag's rule for wildcards in identity policies; each wildcard resource is a finding of its own."""
+
+
+def _truthy(value: Any) -> bool:
+    """JavaScript's truthiness (cdk-nag tests intrinsics with ``!!node[field]``): ``[]`` and ``{}`` count."""
+    if value is None or value is False or value == "":
+        return False
+    return not (isinstance(value, int | float) and value == 0)
+
+
+def _flatten_cfn_reference(node: Any) -> str:
+    """A resolved CloudFormation value as one string, the way cdk-nag names resources in finding ids.
+
+    A port of cdk-nag's ``flattenCfnReference``: ``Fn::Join`` joined, ``Ref`` as ``<name>``, ``Fn::GetAtt``
+    as ``<logical id.attribute>``, ``${...}`` of ``Fn::Sub`` as ``<...>``, anything else as compact JSON.
+    """
+    if node is None:
+        return ""
+    if isinstance(node, str):
+        return node.replace("${", "<").replace("}", ">")
+    if isinstance(node, dict):
+        if _truthy(node.get("Fn::Join")):
+            delimiter, items = node["Fn::Join"]
+            return str(delimiter).join(_flatten_cfn_reference(item) for item in items)
+        if _truthy(node.get("Fn::Sub")):
+            return _flatten_cfn_reference(node["Fn::Sub"])
+        if _truthy(node.get("Fn::GetAtt")):
+            resource, attribute = node["Fn::GetAtt"]
+            return f"<{_flatten_cfn_reference(resource)}.{_flatten_cfn_reference(attribute)}>"
+        if _truthy(node.get("Fn::ImportValue")):
+            return _flatten_cfn_reference(node["Fn::ImportValue"])
+        if _truthy(node.get("Ref")):
+            return f"<{_flatten_cfn_reference(node['Ref'])}>"
+    return json.dumps(node, separators=(",", ":"), ensure_ascii=False)
+
+
+def nag_wildcard_finding_id(scope: IConstruct, resource: str) -> str:
+    """cdk-nag's finding id for the wildcard ``resource`` in an identity policy of ``scope``'s stack:
+    ``AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:events:us-east-1:222222222222:rule/rmc-1a2b3c4d*]``.
+
+    Tokens are resolved now: a logical id overridden later, or a reference to another stack (written as
+    ``Fn::ImportValue`` at synth), gives another id, and cdk-nag reports that finding instead.
+    """
+    flattened = _flatten_cfn_reference(Stack.of(scope).resolve(resource))
+    return f"{NAG_WILDCARD_RULE}[Resource::{flattened}]"
+
+
+def acknowledge_wildcard_resource(scope: IConstruct, resource: str, reason: str) -> None:
+    """Acknowledge, on ``scope`` (the role whose policy holds it), cdk-nag's finding for exactly this wildcard
+    resource; other wildcards in the same policy are still reported. Nothing is recorded for a resource
+    without ``*``. Acknowledgments are construct metadata: the templates do not change."""
+    finding = nag_wildcard_finding_id(scope, resource)
+    if "*" not in finding:
+        return
+    acknowledged = Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+    for entry in scope.node.metadata:  # one acknowledgment per finding, however many copies share it
+        if (
+            entry.type == acknowledged
+            and isinstance(entry.data, dict)
+            and any(key.endswith(f"::{finding}") for key in entry.data)
+        ):
+            return
+    Validations.of(scope).acknowledge(Acknowledgment(id=finding, reason=reason))
+
+
+HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_13
+"""The function's runtime: the newest Python the handler's tests have been run on."""
+_UNTESTED_NEWER_RUNTIMES = frozenset({"python3.14"})
+"""Python runtimes aws-cdk-lib knows that are newer than :data:`HANDLER_RUNTIME` and that the handler has not
+been tested on (no such interpreter on the project's machines). cdk-nag's AwsSolutions-L1 (latest runtime)
+is acknowledged only while these are the only newer ones: an aws-cdk-lib with a further runtime brings the
+finding back."""
+
+
+def _python_version(runtime: lambda_.Runtime) -> tuple[int, ...]:
+    return tuple(int(part) for part in runtime.name.removeprefix("python").split(".") if part.isdigit())
+
+
+def newer_python_runtimes() -> set[str]:
+    """Names of the Python runtimes aws-cdk-lib knows that are newer than :data:`HANDLER_RUNTIME`."""
+    ours = _python_version(HANDLER_RUNTIME)
+    return {
+        runtime.name
+        for runtime in lambda_.Runtime.ALL
+        if runtime.family == lambda_.RuntimeFamily.PYTHON and _python_version(runtime) > ours
+    }
+
+
 MAX_ROLE_NAME_LENGTH = 64
 ROLE_NAME_SUFFIX = "ModelCopy"
 
@@ -190,7 +286,7 @@ class RekognitionModelCopyProvider(Construct):
                 "Custom::RekognitionModelCopy and Custom::RekognitionProjectPolicy: copies Rekognition "
                 "Custom Labels model versions, puts project policies"
             ),
-            runtime=lambda_.Runtime.PYTHON_3_12,
+            runtime=HANDLER_RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler=HANDLER_ENTRY_POINT,
             code=lambda_.Code.from_asset(str(handler_asset_dir())),
@@ -203,6 +299,7 @@ class RekognitionModelCopyProvider(Construct):
             environment={POLL_RULE_PREFIX_ENV: self.poll_rule_prefix},
         )
         """The backing function; its ARN is every copy's ServiceToken."""
+        self._acknowledge_runtime()
 
         self.poll_rule_arn_pattern: str = stack.format_arn(
             service="events", resource="rule", resource_name=f"{self.poll_rule_prefix}*"
@@ -221,6 +318,13 @@ class RekognitionModelCopyProvider(Construct):
                 resources=[self.poll_rule_arn_pattern],
             )
         )
+        acknowledge_wildcard_resource(
+            self.role,
+            self.poll_rule_arn_pattern,
+            "crhelper creates one EventBridge rule per polling resource at run time, named by the handler "
+            "with this stack's prefix and a random suffix, so no rule ARN is known at synth time. The "
+            "wildcard only covers rules whose names start with the prefix, in this account and Region.",
+        )
         self.function.add_permission(
             "PollingRulesInvoke",
             principal=iam.ServicePrincipal("events.amazonaws.com"),
@@ -235,6 +339,24 @@ class RekognitionModelCopyProvider(Construct):
         ]
         """What must exist before the first request beyond the function itself: the role with its policy,
         the log group and EventBridge's invoke permission. Custom resources depend on these."""
+
+    def _acknowledge_runtime(self) -> None:
+        """Acknowledge cdk-nag's AwsSolutions-L1 (not the latest runtime) on the function alone, and only
+        while every newer Python runtime aws-cdk-lib knows is one the handler has not been tested on."""
+        newer = newer_python_runtimes()
+        if not newer or not newer <= _UNTESTED_NEWER_RUNTIMES:
+            return
+        cfn_function = self.function.node.default_child
+        assert isinstance(cfn_function, lambda_.CfnFunction)
+        ours, untested = HANDLER_RUNTIME.name, ", ".join(sorted(newer))
+        reason = (
+            f"{ours} is the newest Python the handler (pure Python: crhelper 2.0.12, boto3 from the "
+            f"runtime) has been tested on: its handler tests pass on CPython {ours.removeprefix('python')}. "
+            f"{untested} is newer, but no such interpreter is available here to test it, and this function "
+            "answers CloudFormation for production models. Only that runtime is acknowledged: a later one "
+            "brings the finding back."
+        )
+        Validations.of(cfn_function).acknowledge(Acknowledgment(id="AwsSolutions-L1", reason=reason))
 
     @classmethod
     def of(cls, scope: IConstruct, *, role_name: str | None = None) -> RekognitionModelCopyProvider:

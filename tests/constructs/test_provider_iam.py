@@ -53,7 +53,7 @@ def test_function_settings(template: Template) -> None:
     template.has_resource_properties(
         "AWS::Lambda::Function",
         {
-            "Runtime": "python3.12",
+            "Runtime": "python3.13",
             "Handler": "index.handler",
             "Timeout": 900,
             "MemorySize": 256,
