@@ -47,9 +47,11 @@ from .project_policy import DEFAULT_POLICY_TIMEOUT, RekognitionProjectPolicy, de
 from .project_policy import RESOURCE_TYPE as POLICY_RESOURCE_TYPE
 from .promotion import RekognitionModelPromotion
 from .provider import POLL_RULE_PREFIX_ENV, PROVIDER_ID, RekognitionModelCopyProvider, default_role_name
+from .provider_stack import DEFAULT_EXPORT_NAME, RekognitionModelCopyProviderStack
 from .validation import ModelCopyValidationError
 
 __all__ = [
+    "DEFAULT_EXPORT_NAME",
     "DEFAULT_POLICY_TIMEOUT",
     "DEFAULT_TIMEOUT",
     "POLICY_RESOURCE_TYPE",
@@ -59,6 +61,7 @@ __all__ = [
     "ModelCopyValidationError",
     "RekognitionModelCopy",
     "RekognitionModelCopyProvider",
+    "RekognitionModelCopyProviderStack",
     "RekognitionModelPromotion",
     "RekognitionProjectPolicy",
     "check_copy_arguments",

@@ -243,48 +243,30 @@ class RekognitionModelCopy(Construct):
         output_prefix: str,
         encryption_key: kms.IKey | None,
     ) -> list[iam.Grant]:
-        """Give the shared function exactly what this copy needs, on this copy's resources only."""
+        """Give the shared function exactly what this copy needs, on this copy's resources only (added to the
+        role's shared statements; KMS through the key's own grants, which may touch its key policy)."""
         grantee = self.provider.role
-        grants = [
-            iam.Grant.add_to_principal(
-                grantee=grantee,
-                actions=["rekognition:CopyProjectVersion"],
-                resource_arns=[source_project_arn, source_project_version_arn, destination_project_arn],
-            ),
-            iam.Grant.add_to_principal(
-                grantee=grantee,
-                actions=["rekognition:DescribeProjectVersions"],
-                resource_arns=[destination_project_arn],
-            ),
-            iam.Grant.add_to_principal(
-                grantee=grantee,
-                actions=[
-                    "rekognition:DeleteProjectVersion",
-                    "rekognition:StartProjectVersion",
-                    "rekognition:StopProjectVersion",
-                    "rekognition:TagResource",
-                    "rekognition:UntagResource",
-                    "rekognition:ListTagsForResource",
-                ],
-                resource_arns=[destination_versions_arn],
-            ),
-            iam.Grant.add_to_principal(
-                grantee=grantee,
-                actions=["s3:GetBucketLocation", "s3:GetBucketAcl"],
-                resource_arns=[output_bucket.bucket_arn],
-            ),
-            iam.Grant.add_to_principal(
-                grantee=grantee,
-                actions=["s3:ListBucket"],
-                resource_arns=[output_bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{output_prefix}*"]}},
-            ),
-            iam.Grant.add_to_principal(
-                grantee=grantee,
-                actions=["s3:PutObject", "s3:GetObject"],
-                resource_arns=[output_bucket.arn_for_objects(f"{output_prefix}*")],
-            ),
-        ]
+        provider = self.provider
+        provider.allow(
+            ["rekognition:CopyProjectVersion"],
+            [source_project_arn, source_project_version_arn, destination_project_arn],
+        )
+        provider.allow(["rekognition:DescribeProjectVersions"], [destination_project_arn])
+        provider.allow(
+            [
+                "rekognition:DeleteProjectVersion",
+                "rekognition:StartProjectVersion",
+                "rekognition:StopProjectVersion",
+                "rekognition:TagResource",
+                "rekognition:UntagResource",
+                "rekognition:ListTagsForResource",
+            ],
+            [destination_versions_arn],
+        )
+        provider.allow(["s3:GetBucketLocation", "s3:GetBucketAcl"], [output_bucket.bucket_arn])
+        provider.allow_list_bucket(output_bucket.bucket_arn, output_prefix)
+        provider.allow(["s3:PutObject", "s3:GetObject"], [output_bucket.arn_for_objects(f"{output_prefix}*")])
+        grants: list[iam.Grant] = []
         acknowledge_wildcard_resource(
             grantee,
             destination_versions_arn,

@@ -26,10 +26,12 @@ import importlib.util
 import json
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Acknowledgment, Duration, Stack, Validations
+import jsii
+from aws_cdk import Acknowledgment, Duration, IStableListProducer, Lazy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -240,6 +242,17 @@ def default_role_name(stack: Stack) -> str:
     return f"{stack.stack_name[:keep]}-{digest}{tail}"
 
 
+@jsii.implements(IStableListProducer)
+class _ListProducer:
+    """Renders a list that grows while the app is built (one entry per copy) when the stack is synthesised."""
+
+    def __init__(self, values: list[str]) -> None:
+        self._values = values
+
+    def produce(self) -> list[str]:
+        return list(self._values)
+
+
 class RekognitionModelCopyProvider(Construct):
     """The Lambda function (with its role, log group and polling permissions) behind every copy in a stack.
 
@@ -332,6 +345,9 @@ class RekognitionModelCopyProvider(Construct):
             source_arn=self.poll_rule_arn_pattern,
             source_account=stack.account,
         )
+        self._shared_statements: dict[tuple[str, ...], iam.PolicyStatement] = {}
+        self._shared_resources: dict[tuple[str, ...], list[str]] = {}
+        self._list_prefixes: dict[str, list[str]] = {}
         self.ready: list[IConstruct] = [
             self.role,
             self.log_group,
@@ -339,6 +355,40 @@ class RekognitionModelCopyProvider(Construct):
         ]
         """What must exist before the first request beyond the function itself: the role with its policy,
         the log group and EventBridge's invoke permission. Custom resources depend on these."""
+
+    def allow(self, actions: Sequence[str], resources: Sequence[str]) -> None:
+        """Let the function do ``actions`` on ``resources``, in the one statement the role has for these
+        actions: each copy adds only its resource ARNs, so a stack of many copies stays far inside IAM's
+        policy size and managed-policies-per-role quotas. (The role and all its policies are dependencies
+        of every custom resource through :attr:`ready`.)"""
+        key = tuple(sorted(actions))
+        statement = self._shared_statements.get(key)
+        if statement is None:
+            statement = iam.PolicyStatement(actions=list(actions))
+            self._shared_statements[key] = statement
+            self._shared_resources[key] = []
+            self.role.add_to_principal_policy(statement)
+        known = self._shared_resources[key]
+        new = [r for r in resources if r not in known]
+        known.extend(new)
+        if new:
+            statement.add_resources(*new)
+
+    def allow_list_bucket(self, bucket_arn: str, prefix: str) -> None:
+        """``s3:ListBucket`` on one bucket, limited by the ``s3:prefix`` condition to the prefixes of the
+        copies writing there: one statement per bucket, its prefix list growing with each copy."""
+        prefixes = self._list_prefixes.get(bucket_arn)
+        if prefixes is None:
+            prefixes = self._list_prefixes[bucket_arn] = []
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket"],
+                    resources=[bucket_arn],
+                    conditions={"StringLike": {"s3:prefix": Lazy.list(_ListProducer(prefixes))}},
+                )
+            )
+        if f"{prefix}*" not in prefixes:
+            prefixes.append(f"{prefix}*")
 
     def _acknowledge_runtime(self) -> None:
         """Acknowledge cdk-nag's AwsSolutions-L1 (not the latest runtime) on the function alone, and only

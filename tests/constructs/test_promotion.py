@@ -198,10 +198,16 @@ def test_s3_rights_on_the_output_prefix_only(promotion_stacks: PromotionStacks) 
     _role_statements(
         promotion_stacks.prod_template,
         _statement(["s3:GetBucketLocation", "s3:GetBucketAcl"], bucket_arn),
+        # copies of one stack share one statement per action set, each adding its own resources only
         _statement(
-            "s3:ListBucket", bucket_arn, Condition={"StringLike": {"s3:prefix": ["promoted/by-role/*"]}}
+            "s3:ListBucket",
+            bucket_arn,
+            Condition={"StringLike": {"s3:prefix": Match.array_with(["promoted/by-role/*"])}},
         ),
-        _statement(["s3:PutObject", "s3:GetObject"], {"Fn::Join": ["", [bucket_arn, "/promoted/by-role/*"]]}),
+        _statement(
+            ["s3:PutObject", "s3:GetObject"],
+            Match.array_with([{"Fn::Join": ["", [bucket_arn, "/promoted/by-role/*"]]}]),
+        ),
     )
 
 

@@ -33,6 +33,11 @@ def _statement(actions: Any, resource: Any, **extra: Any) -> Any:
     return Match.object_like({"Effect": "Allow", "Action": actions, "Resource": resource, **extra})
 
 
+def _among(*resources: Any) -> Any:
+    """The copies of a stack share one statement per action set: each adds its resources to it."""
+    return Match.array_with(list(resources))
+
+
 def _role_statements(template: Template, *statements: Any) -> None:
     template.has_resource_properties(
         "AWS::IAM::Policy", {"PolicyDocument": {"Statement": Match.array_with(list(statements))}}
@@ -134,8 +139,10 @@ def test_copy_rights_on_the_source_version_and_destination_project(template: Tem
     project_arn = {"Fn::GetAtt": ["Project", "Arn"]}
     _role_statements(
         template,
-        _statement("rekognition:CopyProjectVersion", [SOURCE_PROJECT_ARN, SOURCE_VERSION_ARN, project_arn]),
-        _statement("rekognition:DescribeProjectVersions", project_arn),
+        _statement(
+            "rekognition:CopyProjectVersion", _among(SOURCE_PROJECT_ARN, SOURCE_VERSION_ARN, project_arn)
+        ),
+        _statement("rekognition:DescribeProjectVersions", _among(project_arn)),
         _statement(
             [
                 "rekognition:DeleteProjectVersion",
@@ -145,12 +152,18 @@ def test_copy_rights_on_the_source_version_and_destination_project(template: Tem
                 "rekognition:UntagResource",
                 "rekognition:ListTagsForResource",
             ],
-            {
-                "Fn::Join": [
-                    "",
-                    ["arn:", PARTITION, f":rekognition:{REGION}:{ACCOUNT}:project/prod-defects/version/*"],  # noqa: E501
-                ]
-            },
+            _among(
+                {
+                    "Fn::Join": [
+                        "",
+                        [
+                            "arn:",
+                            PARTITION,
+                            f":rekognition:{REGION}:{ACCOUNT}:project/prod-defects/version/*",
+                        ],
+                    ]
+                }
+            ),
         ),
     )
 
@@ -159,12 +172,12 @@ def test_literal_destination_arn_is_parsed_at_synth_time(template: Template) -> 
     _role_statements(
         template,
         _statement(
-            "rekognition:CopyProjectVersion", [SOURCE_PROJECT_ARN, SOURCE_VERSION_ARN, DEST_PROJECT_ARN]
+            "rekognition:CopyProjectVersion", _among(SOURCE_PROJECT_ARN, SOURCE_VERSION_ARN, DEST_PROJECT_ARN)
         ),
-        _statement("rekognition:DescribeProjectVersions", DEST_PROJECT_ARN),
+        _statement("rekognition:DescribeProjectVersions", _among(DEST_PROJECT_ARN)),
         _statement(
             Match.array_with(["rekognition:DeleteProjectVersion"]),
-            f"arn:aws:rekognition:{REGION}:{ACCOUNT}:project/prod-imported/version/*",
+            _among(f"arn:aws:rekognition:{REGION}:{ACCOUNT}:project/prod-imported/version/*"),
         ),
     )
 
@@ -180,26 +193,28 @@ def test_token_destination_arn_is_split_at_deploy_time(template: Template) -> No
         template,
         _statement(
             "rekognition:CopyProjectVersion",
-            [{"Ref": "SourceProjectArn"}, {"Ref": "SourceVersionArn"}, dest],
+            _among({"Ref": "SourceProjectArn"}, {"Ref": "SourceVersionArn"}, dest),
         ),
         _statement(
             Match.array_with(["rekognition:DeleteProjectVersion"]),
-            {
-                "Fn::Join": [
-                    "",
-                    [
-                        "arn:",
-                        part(1),
-                        ":rekognition:",
-                        part(3),
-                        ":",
-                        part(4),
-                        ":project/",
-                        name,
-                        "/version/*",
-                    ],
-                ]
-            },
+            _among(
+                {
+                    "Fn::Join": [
+                        "",
+                        [
+                            "arn:",
+                            part(1),
+                            ":rekognition:",
+                            part(3),
+                            ":",
+                            part(4),
+                            ":project/",
+                            name,
+                            "/version/*",
+                        ],
+                    ]
+                }
+            ),
         ),
     )
 
@@ -208,11 +223,16 @@ def test_s3_rights_are_scoped_to_the_bucket_and_prefix(template: Template) -> No
     bucket_arn = {"Fn::GetAtt": [Match.string_like_regexp("^OutputBucket"), "Arn"]}
     _role_statements(
         template,
-        _statement(["s3:GetBucketLocation", "s3:GetBucketAcl"], bucket_arn),
+        _statement(["s3:GetBucketLocation", "s3:GetBucketAcl"], bucket_arn),  # one bucket in this stack
+        # one ListBucket statement per bucket, its prefix condition listing the prefixes of its copies
         _statement(
-            "s3:ListBucket", bucket_arn, Condition={"StringLike": {"s3:prefix": ["models/primary/*"]}}
+            "s3:ListBucket",
+            bucket_arn,
+            Condition={"StringLike": {"s3:prefix": Match.array_with(["models/primary/*"])}},
         ),
-        _statement(["s3:PutObject", "s3:GetObject"], {"Fn::Join": ["", [bucket_arn, "/models/primary/*"]]}),
+        _statement(
+            ["s3:PutObject", "s3:GetObject"], _among({"Fn::Join": ["", [bucket_arn, "/models/primary/*"]]})
+        ),
     )
 
 

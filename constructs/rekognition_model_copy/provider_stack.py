@@ -1,0 +1,309 @@
+"""``RekognitionModelCopyProviderStack``: the backing function on its own, for plain CloudFormation templates.
+
+Deploy it once per account and Region. It exports the function's ARN under ``export_name`` (default
+``RekognitionModelCopy-ServiceToken``), so any template of that account and Region can declare::
+
+    ModelCopy:
+      Type: Custom::RekognitionModelCopy
+      Properties:
+        ServiceToken: !ImportValue RekognitionModelCopy-ServiceToken
+        SourceProjectArn: ...
+
+CDK users do not need this stack: every :class:`RekognitionModelCopy` creates (or shares) its stack's
+function and grants it exactly what that copy touches. A standalone function cannot know the resources of
+templates written later, so its permissions are given here, up front, as patterns. **The defaults are
+broad**: every project, bucket and key of the account (and, for sources, every account) in the Region.
+Narrow them to what your templates use::
+
+    RekognitionModelCopyProviderStack(
+        app, "RekognitionModelCopyProvider",
+        env=Environment(account="222222222222", region="us-east-1"),
+        destination_project_names=["prod-defects"],
+        source_project_arns=["arn:aws:rekognition:us-east-1:111111111111:project/dev-defects/1700000000000"],
+        output_bucket_names=["prod-model-output"],
+        kms_key_arns=[],  # the copies use AWS owned keys
+    )
+
+A role's policy (IAM) and a project policy (Rekognition, in the source account) must both allow a
+cross-account copy: give ``role_name`` so the source account can name this role in its project policy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from aws_cdk import Arn, ArnComponents, CfnOutput, Stack
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from . import validation
+from .model_copy import _project_versions_arn
+from .provider import RekognitionModelCopyProvider
+
+DEFAULT_EXPORT_NAME = "RekognitionModelCopy-ServiceToken"
+"""The export that plain CloudFormation templates import as their ``ServiceToken``."""
+
+ANY = "*"
+"""In a scope argument: any project, bucket or key (see :class:`RekognitionModelCopyProviderStack`)."""
+
+EXPORT_NAME_PATTERN = re.compile(r"^[A-Za-z0-9:-]{1,255}$")
+# Project names and bucket names, each optionally with IAM's `*` and `?` wildcards.
+_PROJECT_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_\-*?]{1,255}$")
+_BUCKET_NAME_PATTERN = re.compile(r"^[a-z0-9.\-*?]{1,63}$")
+_KEY_ARN_PATTERN = re.compile(r"^arn:[a-z\d-]+:kms:[a-z\d-]+:\d{12}:key/[a-zA-Z0-9\-*?]+$")
+
+DESTINATION_ACTIONS = ("rekognition:CopyProjectVersion", "rekognition:DescribeProjectVersions")
+VERSION_ACTIONS = (
+    "rekognition:DeleteProjectVersion",
+    "rekognition:StartProjectVersion",
+    "rekognition:StopProjectVersion",
+    "rekognition:TagResource",
+    "rekognition:UntagResource",
+    "rekognition:ListTagsForResource",
+)
+POLICY_ACTIONS = (
+    "rekognition:PutProjectPolicy",
+    "rekognition:DeleteProjectPolicy",
+    "rekognition:ListProjectPolicies",
+)
+BUCKET_ACTIONS = ("s3:GetBucketLocation", "s3:GetBucketAcl", "s3:ListBucket")
+OBJECT_ACTIONS = ("s3:PutObject", "s3:GetObject")
+KEY_ACTIONS = ("kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt")
+
+
+class RekognitionModelCopyProviderStack(Stack):
+    """A stack holding only the model-copy function, its ServiceToken exported for plain CloudFormation.
+
+    One per account and Region (the export name is unique there). It serves both
+    ``Custom::RekognitionModelCopy`` (destination account) and ``Custom::RekognitionProjectPolicy`` (source
+    account) resources of any stack that imports the token.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        export_name: str = DEFAULT_EXPORT_NAME,
+        destination_project_names: Sequence[str] = (ANY,),
+        source_project_arns: Sequence[str] = (ANY,),
+        output_bucket_names: Sequence[str] = (ANY,),
+        kms_key_arns: Sequence[str] = (ANY,),
+        role_name: str | None = None,
+        **stack_kwargs: Any,
+    ) -> None:
+        """Create the stack, its function and the function's permissions.
+
+        :param export_name: name of the CloudFormation export holding the ServiceToken (1-255 letters,
+            digits, ``:`` or ``-``). Default: ``RekognitionModelCopy-ServiceToken``.
+        :param destination_project_names: names (``*`` and ``?`` wildcards allowed) of this account's
+            projects that copies go into: CopyProjectVersion and DescribeProjectVersions on the projects,
+            Delete/Start/Stop/Tag/Untag/ListTagsForResource on their versions. Default: ``["*"]``, every
+            project of this account and Region. Empty: the function makes no copies.
+        :param source_project_arns: ARNs of the projects copies are made from, in this or another account
+            of the Region: CopyProjectVersion on them and their versions, and (for projects of this
+            account) Put/Delete/ListProjectPolicies, so ``Custom::RekognitionProjectPolicy`` can let other
+            accounts copy from them. Default: ``["*"]``, any project of any account in the Region (project
+            policies: any project of this account). Empty: no copies, no project policies.
+        :param output_bucket_names: buckets (``*`` and ``?`` wildcards allowed) of the copies'
+            ``OutputConfig``: GetBucketLocation, GetBucketAcl, ListBucket and Put/GetObject on any key.
+            Default: ``["*"]``, every bucket the account can reach.
+        :param kms_key_arns: keys of ``KmsKeyId`` and of SSE-KMS output buckets: DescribeKey, GenerateDataKey,
+            Decrypt, and CreateGrant for AWS resources only. A key of another account must also allow this
+            role in its key policy. Default: ``["*"]``, every key in the Region. Empty: no KMS permissions
+            (copies encrypted with AWS owned keys, buckets with SSE-S3).
+        :param role_name: a fixed name for the function's role, so a source account can name it in a project
+            policy (``arn:aws:iam::<account>:role/<name>``). Default: a name CloudFormation generates.
+        :param stack_kwargs: passed to :class:`aws_cdk.Stack` (``env``, ``description``, ...).
+        :raises validation.ModelCopyValidationError: a name or ARN that can never match (the message names
+            the argument and the value). Tokens are not checked.
+        """
+        _check_scopes(
+            export_name=export_name,
+            destination_project_names=destination_project_names,
+            source_project_arns=source_project_arns,
+            output_bucket_names=output_bucket_names,
+            kms_key_arns=kms_key_arns,
+        )
+        if role_name is not None:
+            validation.check_role_name(role_name)
+        stack_kwargs.setdefault(
+            "description",
+            "Backing function of Custom::RekognitionModelCopy and Custom::RekognitionProjectPolicy; exports "
+            f"its ServiceToken as {export_name}",
+        )
+        super().__init__(scope, id, **stack_kwargs)
+
+        self.provider: RekognitionModelCopyProvider = RekognitionModelCopyProvider.of(
+            self, role_name=role_name
+        )
+        """The function, its role and log group."""
+        self.export_name: str = export_name
+        """Name of the export holding :attr:`service_token`; templates use ``!ImportValue <export_name>``."""
+        for statement in self._statements(
+            destination_project_names, source_project_arns, output_bucket_names, kms_key_arns
+        ):
+            self.provider.role.add_to_principal_policy(statement)
+
+        CfnOutput(
+            self,
+            "ServiceToken",
+            value=self.provider.service_token,
+            export_name=export_name,
+            description="ServiceToken of Custom::RekognitionModelCopy and Custom::RekognitionProjectPolicy",
+        )
+        CfnOutput(
+            self,
+            "RoleArn",
+            value=self.provider.role.role_arn,
+            description="The copy role; name it in a source project's policy for cross-account copies",
+        )
+
+    @property
+    def service_token(self) -> str:
+        """The function's ARN (a token in this stack; other stacks import :attr:`export_name`)."""
+        return self.provider.service_token
+
+    @property
+    def role(self) -> iam.IRole:
+        """The function's role, for further grants."""
+        return self.provider.role
+
+    def _statements(
+        self,
+        destination_project_names: Sequence[str],
+        source_project_arns: Sequence[str],
+        output_bucket_names: Sequence[str],
+        kms_key_arns: Sequence[str],
+    ) -> list[iam.PolicyStatement]:
+        statements: list[iam.PolicyStatement] = []
+        # `project/<name>/*` holds the project (`project/<name>/<timestamp>`) and its versions.
+        destinations = [
+            self.format_arn(service="rekognition", resource="project", resource_name=f"{name}/*")
+            for name in destination_project_names
+        ]
+        sources: list[str] = []
+        policy_projects: list[str] = []
+        for arn in source_project_arns:
+            if arn == ANY:
+                sources.append(
+                    Arn.format(
+                        ArnComponents(
+                            service="rekognition", account="*", resource="project", resource_name="*"
+                        ),
+                        self,
+                    )
+                )
+                policy_projects.append(
+                    self.format_arn(service="rekognition", resource="project", resource_name="*")
+                )
+            else:
+                parsed = validation.parse_project_arn("source_project_arns", arn)
+                sources += [arn, _project_versions_arn(arn, parsed)]
+                # A project policy can only be put by the project's own account.
+                if parsed is None or validation.is_token(self.account) or parsed.account == self.account:
+                    policy_projects.append(arn)
+        if destinations and sources:
+            statements += [
+                iam.PolicyStatement(
+                    sid="CopyProjectVersion",
+                    actions=["rekognition:CopyProjectVersion"],
+                    resources=sources + destinations,
+                ),
+                iam.PolicyStatement(
+                    sid="DescribeDestinationVersions",
+                    actions=["rekognition:DescribeProjectVersions"],
+                    resources=destinations,
+                ),
+                iam.PolicyStatement(
+                    sid="ManageCopiedVersions",
+                    actions=list(VERSION_ACTIONS),
+                    resources=[
+                        self.format_arn(
+                            service="rekognition", resource="project", resource_name=f"{name}/version/*"
+                        )
+                        for name in destination_project_names
+                    ],
+                ),
+            ]
+        if policy_projects:
+            statements.append(
+                iam.PolicyStatement(
+                    sid="ManageProjectPolicies", actions=list(POLICY_ACTIONS), resources=policy_projects
+                )
+            )
+        if output_bucket_names and destinations:
+            buckets = [f"arn:{self.partition}:s3:::{name}" for name in output_bucket_names]
+            statements += [
+                iam.PolicyStatement(sid="OutputBuckets", actions=list(BUCKET_ACTIONS), resources=buckets),
+                iam.PolicyStatement(
+                    sid="OutputObjects", actions=list(OBJECT_ACTIONS), resources=[f"{b}/*" for b in buckets]
+                ),
+            ]
+        if kms_key_arns and destinations:
+            keys = [
+                Arn.format(ArnComponents(service="kms", account="*", resource="key", resource_name="*"), self)
+                if arn == ANY
+                else arn
+                for arn in kms_key_arns
+            ]
+            statements += [
+                iam.PolicyStatement(sid="UseKeys", actions=list(KEY_ACTIONS), resources=keys),
+                iam.PolicyStatement(
+                    sid="GrantKeysToAwsResources",
+                    actions=["kms:CreateGrant"],
+                    resources=keys,
+                    conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                ),
+            ]
+        return statements
+
+
+def _check_scopes(
+    *,
+    export_name: str,
+    destination_project_names: Sequence[str],
+    source_project_arns: Sequence[str],
+    output_bucket_names: Sequence[str],
+    kms_key_arns: Sequence[str],
+) -> None:
+    """Reject values that can never match before any construct is created (tokens pass)."""
+    if not validation.is_token(export_name) and not EXPORT_NAME_PATTERN.match(export_name):
+        raise validation.ModelCopyValidationError(
+            f"export_name must be 1-255 letters, digits, ':' or '-' (a CloudFormation export name); got "
+            f"{export_name!r}. Use a name such as {DEFAULT_EXPORT_NAME!r}."
+        )
+    for argument, values in (
+        ("destination_project_names", destination_project_names),
+        ("source_project_arns", source_project_arns),
+        ("output_bucket_names", output_bucket_names),
+        ("kms_key_arns", kms_key_arns),
+    ):
+        if isinstance(values, str):
+            raise validation.ModelCopyValidationError(
+                f"{argument} must be a list of values, got the string {values!r}. Write [{values!r}]."
+            )
+    for name in destination_project_names:
+        if not validation.is_token(name) and not _PROJECT_NAME_PATTERN.match(name):
+            raise validation.ModelCopyValidationError(
+                f"destination_project_names holds {name!r}, which is no project name: give names of "
+                "1-255 letters, digits, '_' or '-' (wildcards '*' and '?' allowed), not ARNs."
+            )
+    for arn in source_project_arns:
+        if arn != ANY:
+            validation.parse_project_arn("source_project_arns", arn)
+    for name in output_bucket_names:
+        if not validation.is_token(name) and not _BUCKET_NAME_PATTERN.match(name):
+            raise validation.ModelCopyValidationError(
+                f"output_bucket_names holds {name!r}, which is no bucket name: give names of 1-63 lowercase "
+                "letters, digits, '.' or '-' (wildcards '*' and '?' allowed), not ARNs or s3:// URLs."
+            )
+    for arn in kms_key_arns:
+        if arn != ANY and not validation.is_token(arn) and not _KEY_ARN_PATTERN.match(arn):
+            raise validation.ModelCopyValidationError(
+                f"kms_key_arns holds {arn!r}, which is no KMS key ARN: give key ARNs (IAM does not match "
+                "aliases) such as "
+                "arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab, or '*'."
+            )

@@ -1,0 +1,267 @@
+"""A package others install: the built wheel, a fresh virtual environment, a fresh app from the README.
+
+How the fresh environment gets its dependencies (offline, a few seconds, and still a real test of the
+wheel). ``python -m venv --without-pip`` makes an empty environment (no ``--system-site-packages``, so
+nothing of this checkout or its ``.venv`` is visible). ``pip install --no-deps --no-index`` installs the
+wheel. Its dependencies are then put in place *file by file* from the distributions already installed in
+the test's environment: starting from the wheel's own ``Requires-Dist`` (markers evaluated), following each
+distribution's ``Requires-Dist`` recursively, every file a distribution's RECORD lists is symlinked at the
+same relative place in the fresh ``site-packages`` (its ``.dist-info`` included). The result is what
+``pip install <wheel>`` would give, minus the download: exactly the declared closure and nothing else
+(no pytest, no moto, no editable install of this repo), which ``pip check`` and ``pip list`` confirm.
+A dependency the wheel forgot to declare is therefore an ImportError here, and the handler asset can only
+come from the wheel. The wheel is built with ``--no-build-isolation --no-index`` (the setuptools and
+wheel pinned in requirements-dev.txt), so no step needs the network; the app runs with dead HTTP(S) proxies
+to make sure.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import importlib.metadata
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+import tomllib
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from tests.constructs.conftest import NODE_BIN, REPO_ROOT  # also puts the repo's Node first on PATH
+
+DISTRIBUTION = "rekognition-model-copy"
+DIST_INPUTS = ("pyproject.toml", "README.md", "constructs", "lambda")
+"""What the wheel is built from (see pyproject's [tool.setuptools])."""
+
+
+def pyproject_version() -> str:
+    return str(
+        tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    )
+
+
+def build_wheel(out: Path) -> Path:
+    """Build the wheel offline from a copy of the distribution's inputs (no build/ left in the checkout)."""
+    source = out / "source"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for name in DIST_INPUTS:
+        path = REPO_ROOT / name
+        if path.is_dir():
+            shutil.copytree(path, source / name, ignore=ignore)
+        else:
+            source.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, source / name)
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation", "--no-index"]
+        + ["--quiet", "-w", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, (
+        f"{result.stdout}{result.stderr}\nThe offline build needs the setuptools and wheel pinned in "
+        "requirements-dev.txt (make setup)."
+    )
+    (wheel,) = out.glob(f"rekognition_model_copy-{pyproject_version()}-py3-none-any.whl")
+    return wheel
+
+
+def wheel_requirements(wheel: Path) -> list[str]:
+    """The wheel's Requires-Dist."""
+    with zipfile.ZipFile(wheel) as archive:
+        (metadata,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        message = email.parser.Parser().parsestr(archive.read(metadata).decode("utf-8"))
+    return list(message.get_all("Requires-Dist") or [])
+
+
+def dependency_closure(requirements: list[str]) -> list[importlib.metadata.Distribution]:
+    """The installed distributions satisfying ``requirements``, recursively (markers for no extras)."""
+    found: dict[str, importlib.metadata.Distribution] = {}
+    todo = list(requirements)
+    while todo:
+        requirement = Requirement(todo.pop())
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+            continue
+        name = canonicalize_name(requirement.name)
+        if name in found:
+            continue
+        dist = importlib.metadata.distribution(name)
+        assert requirement.specifier.contains(dist.version, prereleases=True), (
+            f"{requirement} is not satisfied by the installed {name} {dist.version}"
+        )
+        found[name] = dist
+        todo += dist.requires or []
+    return list(found.values())
+
+
+def link_distribution(dist: importlib.metadata.Distribution, site_packages: Path) -> int:
+    """Symlink every file of ``dist``'s RECORD that lives in site-packages; returns how many."""
+    assert dist.files is not None, f"{dist.metadata['Name']} has no RECORD"
+    linked = 0
+    for file in dist.files:
+        if file.parts[0] == "..":  # console scripts in bin/: not needed to import
+            continue
+        source = Path(str(dist.locate_file(file)))
+        if not source.is_file():  # e.g. a .pyc listed in RECORD but never written
+            continue
+        target = site_packages / file
+        if target.is_symlink():  # a file two distributions record (a shared namespace's __init__.py)
+            assert target.readlink() == source
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(source)
+        linked += 1
+    return linked
+
+
+@dataclass
+class FreshVenv:
+    python: Path
+    site_packages: Path
+    wheel: Path
+    dependencies: set[str]
+    env: dict[str, str]
+
+    def pip(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pip", "--python", str(self.python), *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+        )
+
+
+@pytest.fixture(scope="module")
+def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> FreshVenv:
+    wheel = build_wheel(tmp_path_factory.mktemp("wheel"))
+    root = tmp_path_factory.mktemp("fresh") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
+    python = root / "bin" / "python"
+    site_packages = Path(
+        subprocess.run(
+            [str(python), "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
+    keep = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PIP_", "VIRTUAL_ENV", "CDK_"))
+    }
+    dead = "http://127.0.0.1:9"  # nothing listens: a download attempt fails at once
+    env = {
+        **keep,
+        "PATH": os.pathsep.join([str(NODE_BIN), str(root / "bin"), os.environ.get("PATH", "")]),
+        "PIP_NO_INDEX": "1",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        **{proxy: dead for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")},
+        "NO_PROXY": "",
+        "no_proxy": "",
+    }
+    venv = FreshVenv(python, site_packages, wheel, set(), env)
+    installed = venv.pip("install", "--no-deps", "--quiet", str(wheel))
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    for dist in dependency_closure(wheel_requirements(wheel)):
+        assert link_distribution(dist, site_packages) > 0
+        venv.dependencies.add(canonicalize_name(dist.metadata["Name"]))
+    return venv
+
+
+def test_version_matches_pyproject_and_changelog() -> None:
+    import rekognition_model_copy
+
+    version = pyproject_version()
+    assert rekognition_model_copy.__version__ == version
+    changelog = (REPO_ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    released = re.findall(r"^## \[(\d+\.\d+\.\d+)\] - \d{4}-\d{2}-\d{2}$", changelog, flags=re.MULTILINE)
+    assert released and released[0] == version, "the newest CHANGELOG entry is the package's version"
+
+
+def test_fresh_venv_holds_the_wheel_and_its_declared_dependencies_only(fresh_venv: FreshVenv) -> None:
+    check = fresh_venv.pip("check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    listed = fresh_venv.pip("list", "--format=json")
+    assert listed.returncode == 0, listed.stderr
+    names = {canonicalize_name(p["name"]) for p in json.loads(listed.stdout)}
+    assert names == fresh_venv.dependencies | {DISTRIBUTION}
+    assert {"aws-cdk-lib", "constructs", "crhelper"} <= names
+    assert not names & {"pytest", "moto", "boto3", "cfn-lint"}
+
+
+def readme_first_python_example() -> str:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"^```python\n(.*?)^```", readme, flags=re.MULTILINE | re.DOTALL)
+    assert match, "README.md has no ```python example"
+    return match.group(1)
+
+
+APP_TEMPLATE = '''\
+"""A fresh CDK app: the README's first example, in a stack with the `project` and `bucket` it uses."""
+import importlib.metadata
+import json
+
+from aws_cdk import App, Environment, Stack
+from aws_cdk import aws_rekognition as rekognition
+from aws_cdk import aws_s3 as s3
+
+import rekognition_model_copy
+
+
+class ReadmeStack(Stack):
+    def __init__(self, scope, id, **kwargs):
+        super().__init__(scope, id, **kwargs)
+        project = rekognition.CfnProject(self, "Project", project_name="prod-defects")
+        bucket = s3.Bucket(self, "Bucket")
+{snippet}
+
+app = App(outdir="cdk.out", context={{"aws:cdk:enable-asset-metadata": True}})
+ReadmeStack(app, "ReadmeStack", env=Environment(account="222222222222", region="us-east-1"))
+app.synth()
+print(json.dumps({{
+    "package": rekognition_model_copy.__file__,
+    "version": rekognition_model_copy.__version__,
+    "distribution_version": importlib.metadata.version("rekognition-model-copy"),
+}}))
+'''
+
+
+def test_readme_example_synthesises_in_a_fresh_app_with_the_wheels_handler(
+    fresh_venv: FreshVenv, tmp_path: Path
+) -> None:
+    from aws_cdk.assertions import Template
+
+    app_dir = tmp_path / "app"
+    app_dir.mkdir()
+    snippet = textwrap.indent(readme_first_python_example(), " " * 8)
+    (app_dir / "app.py").write_text(APP_TEMPLATE.format(snippet=snippet), encoding="utf-8")
+
+    result = subprocess.run(
+        [str(fresh_venv.python), "-I", "app.py"],
+        cwd=app_dir,
+        env=fresh_venv.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    info = json.loads(result.stdout.strip().splitlines()[-1])
+    assert Path(info["package"]).is_relative_to(fresh_venv.site_packages)
+    assert not Path(info["package"]).is_symlink()  # installed from the wheel, not linked from elsewhere
+    assert info["version"] == info["distribution_version"] == pyproject_version()
+
+    out = app_dir / "cdk.out"
+    template = Template.from_json(json.loads((out / "ReadmeStack.template.json").read_text(encoding="utf-8")))
+    template.resource_count_is("Custom::RekognitionModelCopy", 1)
+    (function,) = template.find_resources("AWS::Lambda::Function").values()
+    asset = out / function["Metadata"]["aws:asset:path"]
+    assert (asset / "index.py").is_file()
+    assert (asset / "crhelper").is_dir() and (asset / "crhelper" / "__init__.py").is_file()
+    with zipfile.ZipFile(fresh_venv.wheel) as wheel:
+        assert (asset / "index.py").read_bytes() == wheel.read("rekognition_model_copy/_handler/index.py")
