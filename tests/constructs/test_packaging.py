@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -36,21 +35,10 @@ def test_import_constructs_resolves_to_the_library() -> None:
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel, built from a copy of what the distribution is made of (no build/ left in the checkout)."""
-    source = tmp_path_factory.mktemp("source")
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copy(REPO_ROOT / "pyproject.toml", source)
-    shutil.copytree(REPO_ROOT / "constructs", source / "constructs", ignore=ignore)
-    shutil.copytree(REPO_ROOT / "lambda", source / "lambda", ignore=ignore)
-    out = tmp_path_factory.mktemp("wheel")
-    result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--quiet", "-w", str(out)],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    (built,) = out.glob("rekognition_model_copy-0.1.0-*.whl")
-    return built
+    """The wheel, built offline from a copy of what the distribution is made of (no build/ left behind)."""
+    from tests.e2e.test_wheel import build_wheel
+
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
 def test_wheel_ships_the_library_and_the_handler(wheel: Path) -> None:

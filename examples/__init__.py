@@ -1,0 +1,1 @@
+"""Example apps and templates (run them as scripts; tests import them as a package)."""
