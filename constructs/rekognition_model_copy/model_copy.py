@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Arn, ArnComponents, ArnFormat, CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import (
+    Annotations,
+    Arn,
+    ArnComponents,
+    ArnFormat,
+    CfnDeletionPolicy,
+    CustomResource,
+    Duration,
+    RemovalPolicy,
+    Stack,
+)
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rekognition as rekognition
@@ -153,6 +163,7 @@ class RekognitionModelCopy(Construct):
         )
 
         super().__init__(scope, id)
+        _warn_if_the_project_goes_first(self, destination_project, removal_policy)
 
         self.provider = RekognitionModelCopyProvider.of(self)
         """The stack's shared backing function (one per stack)."""
@@ -301,6 +312,24 @@ class RekognitionModelCopy(Construct):
                 )
             )
         return grants
+
+
+def _warn_if_the_project_goes_first(
+    scope: Construct, project: rekognition.CfnProject | str, removal_policy: RemovalPolicy
+) -> None:
+    """RETAIN keeps the copy, but Rekognition cannot delete a project that still has versions: a
+    destination CfnProject that is not retained too makes the stack's deletion fail on the project."""
+    if removal_policy != RemovalPolicy.RETAIN or not isinstance(project, rekognition.CfnProject):
+        return
+    if project.cfn_options.deletion_policy == CfnDeletionPolicy.RETAIN:
+        return
+    Annotations.of(scope).add_warning_v2(
+        "rekognition-model-copy:retained-copy-in-deleted-project",
+        f"removal_policy=RETAIN keeps the copied model, but the destination project "
+        f"{project.node.path} is deleted with the stack, and Rekognition cannot delete a project that "
+        "still has model versions: the stack's deletion would fail. Retain the project too "
+        "(project.apply_removal_policy(RemovalPolicy.RETAIN)) or keep it in another stack.",
+    )
 
 
 def _project_versions_arn(project_arn: str, parsed: validation.ParsedArn | None) -> str:

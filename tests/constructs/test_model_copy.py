@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from aws_cdk import App, Environment, Stack
+from typing import Any
+
+from aws_cdk import App, Environment, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk.assertions import Capture, Match, Template
+from aws_cdk import aws_rekognition as rekognition
+from aws_cdk.assertions import Annotations, Capture, Match, Template
 
 from rekognition_model_copy import RESOURCE_TYPE, RekognitionModelCopy
 
@@ -194,3 +197,23 @@ def test_inference_units_are_passed_and_detect_is_granted_on_the_copy_only() -> 
             "Roles": [{"Ref": Match.string_like_regexp("^App")}],
         },
     )
+
+
+def _retained_copy_warnings(retain_project: bool) -> list[Any]:
+    app = App()
+    stack = Stack(app, "Retained", env=Environment(account="222222222222", region="us-east-1"))
+    project = rekognition.CfnProject(stack, "Project", project_name="prod-defects")
+    if retain_project:
+        project.apply_removal_policy(RemovalPolicy.RETAIN)
+    kwargs = valid_kwargs(stack, destination_project=project, removal_policy=RemovalPolicy.RETAIN)
+    RekognitionModelCopy(stack, "Copy", **kwargs)  # type: ignore[arg-type]
+    return list(
+        Annotations.from_stack(stack).find_warning(
+            "*", Match.string_like_regexp(".*Rekognition cannot delete")
+        )
+    )
+
+
+def test_retaining_the_copy_but_not_its_project_warns_at_synth() -> None:
+    assert len(_retained_copy_warnings(retain_project=False)) == 1
+    assert _retained_copy_warnings(retain_project=True) == []
