@@ -6,7 +6,7 @@
 * A thread gives the baton back when it sleeps (the handler's ``polling.CLOCK.sleep``, botocore's retry
   backoff): the scheduler then runs other invocations, and advances the shared simulated clock to the
   earliest wake-up only when every invocation is asleep. Concurrent invocations thus overlap in
-  simulated time as they would on AWS, and a 14-minute wait costs no real time.
+  simulated time as they would on AWS, and a 10-minute wait costs no real time.
 * Containers: an invocation takes an idle container of its function (warm start) or loads the handler
   afresh in a new one (cold start: a separate module instance, as a separate Lambda sandbox would be).
 * Limits: an invocation still running at the function's timeout is stopped (nothing after that point

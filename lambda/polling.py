@@ -10,8 +10,8 @@ keeps its flow and compensates for its known defects (see DOMAIN.md):
   under EventBridge's 8192 characters;
 * an overall deadline: a poll after ``PollDeadline`` fails the resource and removes the schedule;
 * a resource function may answer at once (``Outcome.complete``): no schedule is created for it;
-* a fast path: before handing over to the 1-minute schedule, the first invocation polls in-process with
-  10-second intervals while the function has time left, so most operations answer within seconds;
+* a fast path: before handing over to the 1-minute schedule, the first invocation polls in-process every
+  10 s for up to 10 minutes (while the function has time left), so most operations answer in seconds;
 * the pre-timeout timer also removes the schedule, so a timed-out poll does not poll forever;
 * the response PUT is retried a bounded number of times, its HTTP status is checked, and neither the
   ResponseURL nor the event is ever logged; the Reason is truncated at its end, not its beginning.
@@ -48,6 +48,9 @@ SEND_ATTEMPTS = 5
 FAST_PATH_FIRST_DELAY = 10.0
 FAST_PATH_MAX_DELAY = 10.0
 FAST_PATH_RESERVE = 30.0
+# No longer than this: copies under 10 minutes are answered within 10 s of finishing; a longer copy does
+# not keep the function running (and billed) for its whole 15 minutes before the schedule takes over.
+FAST_PATH_MAX_SECONDS = 600.0
 # Keys of the event that a poll invocation needs; everything else is left out of the target Input.
 _POLL_EVENT_KEYS = (
     "RequestType",
@@ -237,10 +240,14 @@ class PollingResource(CfnResource):
         }
         first_id, saved = self.PhysicalResourceId, self._event
         self._event = poll_event
-        delay = FAST_PATH_FIRST_DELAY
+        delay, waited = FAST_PATH_FIRST_DELAY, 0.0
         try:
-            while self._context.get_remaining_time_in_millis() / 1000 - delay > FAST_PATH_RESERVE:
+            while (
+                self._context.get_remaining_time_in_millis() / 1000 - delay > FAST_PATH_RESERVE
+                and waited + delay <= FAST_PATH_MAX_SECONDS
+            ):
                 CLOCK.sleep(delay)
+                waited += delay
                 try:
                     physical_id = poll(poll_event, self._context)
                 except Exception as error:  # noqa: BLE001 - reported to CloudFormation as the Reason

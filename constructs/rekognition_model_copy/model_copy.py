@@ -22,7 +22,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from . import validation
-from .provider import RekognitionModelCopyProvider, acknowledge_wildcard_resource
+from .provider import RekognitionModelCopyProvider
 
 RESOURCE_TYPE = "Custom::RekognitionModelCopy"
 DEFAULT_OUTPUT_PREFIX_TEMPLATE = "rekognition-model-copy/{version_name}/"
@@ -278,8 +278,7 @@ class RekognitionModelCopy(Construct):
         provider.allow_list_bucket(output_bucket.bucket_arn, output_prefix)
         provider.allow(["s3:PutObject", "s3:GetObject"], [output_bucket.arn_for_objects(f"{output_prefix}*")])
         grants: list[iam.Grant] = []
-        acknowledge_wildcard_resource(
-            grantee,
+        provider.acknowledge_wildcard(
             destination_versions_arn,
             "A model version's ARN ends in its creation timestamp, known only once CopyProjectVersion "
             "returns. The statement is on the versions of this one destination project, not of the version "
@@ -287,8 +286,7 @@ class RekognitionModelCopy(Construct):
             "can still stop and delete it. The handler deletes only the version it created (its physical id, "
             "or the one carrying its owner tag).",
         )
-        acknowledge_wildcard_resource(
-            grantee,
+        provider.acknowledge_wildcard(
             output_bucket.arn_for_objects(f"{output_prefix}*"),
             "Rekognition chooses the keys of the files it writes for a copy; the wildcard is limited to "
             "this copy's output prefix in the output bucket, and s3:ListBucket has the same prefix as a "

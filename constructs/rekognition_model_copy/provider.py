@@ -303,10 +303,10 @@ class RekognitionModelCopyProvider(Construct):
             architecture=lambda_.Architecture.ARM_64,
             handler=HANDLER_ENTRY_POINT,
             code=lambda_.Code.from_asset(str(handler_asset_dir())),
-            # Lambda's maximum: the first invocation waits in-process for most of it (the fast path),
-            # so copies shorter than ~14 minutes are answered within seconds of finishing.
+            # Lambda's maximum: the first invocation waits in-process (the fast path)
+            # for up to 10 minutes, so shorter copies are answered within seconds of finishing.
             timeout=Duration.minutes(15),
-            memory_size=256,
+            memory_size=128,  # it waits on I/O: the least memory bills the least for the fast path
             role=self.role,
             log_group=self.log_group,
             environment={POLL_RULE_PREFIX_ENV: self.poll_rule_prefix},
@@ -348,6 +348,7 @@ class RekognitionModelCopyProvider(Construct):
         self._shared_statements: dict[tuple[str, ...], iam.PolicyStatement] = {}
         self._shared_resources: dict[tuple[str, ...], list[str]] = {}
         self._list_prefixes: dict[str, list[str]] = {}
+        self._acknowledged: set[str] = set()
         self.ready: list[IConstruct] = [
             self.role,
             self.log_group,
@@ -355,6 +356,16 @@ class RekognitionModelCopyProvider(Construct):
         ]
         """What must exist before the first request beyond the function itself: the role with its policy,
         the log group and EventBridge's invoke permission. Custom resources depend on these."""
+
+    def acknowledge_wildcard(self, resource: str, reason: str) -> None:
+        """:func:`acknowledge_wildcard_resource` on the role, once per finding however many copies share
+        it (remembered here: reading the role's metadata back through jsii for every copy made a stack
+        of many copies synthesise in quadratic time)."""
+        finding = nag_wildcard_finding_id(self.role, resource)
+        if "*" not in finding or finding in self._acknowledged:
+            return
+        self._acknowledged.add(finding)
+        Validations.of(self.role).acknowledge(Acknowledgment(id=finding, reason=reason))
 
     def allow(self, actions: Sequence[str], resources: Sequence[str]) -> None:
         """Let the function do ``actions`` on ``resources``, in the one statement the role has for these

@@ -61,7 +61,7 @@ def test_function_settings(template: Template) -> None:
             "Runtime": "python3.13",
             "Handler": "index.handler",
             "Timeout": 900,
-            "MemorySize": 256,
+            "MemorySize": 128,
             "Architectures": ["arm64"],
             "LoggingConfig": {"LogGroup": {"Ref": log_group}},
         },

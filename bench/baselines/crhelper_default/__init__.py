@@ -1,0 +1,1 @@
+"""The crhelper-with-defaults baseline: a Lambda asset directory (``index.handler``)."""
