@@ -27,7 +27,8 @@ try:  # a failure here still answers every request (FAILED, with the error as th
     from botocore.config import Config
     from errors import ResourceError
 
-    # botocore's standard retry mode retries throttling and internal errors with backoff.
+    # botocore's standard retry mode: exponential backoff with jitter on throttling and internal errors.
+    # (Adaptive mode adds a client-side token bucket; at one call per 10 s per invocation it never engages.)
     RETRY_CONFIG = Config(
         retries={"mode": "standard", "max_attempts": 6}, connect_timeout=10, read_timeout=30
     )

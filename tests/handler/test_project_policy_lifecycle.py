@@ -165,3 +165,19 @@ def test_a_malformed_document_fails_with_the_service_message(cloud, dev):
 
     assert stack.status == "ROLLBACK_COMPLETE"
     assert any("MalformedPolicyDocumentException" in e.reason for e in cloud.events)
+
+
+def test_a_promotion_with_a_customer_key_encrypts_the_copy_with_it(cloud, dev, deploy):
+    project_arn, version_arn, _ = dev
+    deploy_dev(cloud, policy_template(project_arn, policy_document(version_arn, prod_role_arn())))
+    template = copy_template((project_arn, version_arn), kms=True)
+    template["Resources"]["Role"]["Properties"]["RoleName"] = "prod-model-copy"
+
+    prod = deploy(template)
+
+    assert prod.status == "CREATE_COMPLETE"
+    client = prod.session().client("rekognition")
+    project = prod.resources["Project"].attributes["Arn"]
+    (version,) = client.describe_project_versions(ProjectArn=project)["ProjectVersionDescriptions"]
+    assert version["KmsKeyId"] == prod.resources["Key"].attributes["Arn"]
+    assert version["SourceProjectVersionArn"] == version_arn
