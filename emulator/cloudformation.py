@@ -22,6 +22,7 @@ The simulated clock is shared with the Custom Labels emulator, so a 20-minute co
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import ipaddress
 import json
@@ -31,7 +32,7 @@ import ssl
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -855,13 +856,16 @@ class CloudFormation:
         self.runtime = LambdaRuntime(clock, self._environment_for)
 
     def close(self) -> None:
-        self._run_ready_closing()
+        with self._host_restored():
+            self.runtime.close()
         self.server.close()
 
-    def _run_ready_closing(self) -> None:
+    @contextlib.contextmanager
+    def _host_restored(self) -> Iterator[None]:
+        """Invocations switch os.environ and boto3's default session to their sandbox's: restore ours."""
         saved_env, saved_session = dict(os.environ), boto3.DEFAULT_SESSION
         try:
-            self.runtime.close()
+            yield
         finally:
             os.environ.clear()
             os.environ.update(saved_env)
@@ -924,13 +928,8 @@ class CloudFormation:
         self._run_ready()
 
     def _run_ready(self) -> None:
-        saved_env, saved_session = dict(os.environ), boto3.DEFAULT_SESSION
-        try:
+        with self._host_restored():
             self.runtime.run_ready()
-        finally:
-            os.environ.clear()
-            os.environ.update(saved_env)
-            boto3.DEFAULT_SESSION = saved_session
 
     # -- EventBridge schedules -------------------------------------------------------------------------------
     def _scan_schedules(self) -> None:
