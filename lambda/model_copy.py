@@ -147,9 +147,7 @@ def owner_of(event: Mapping[str, Any]) -> str:
 def poll_properties(event: Mapping[str, Any]) -> dict[str, Any]:
     """What a poll invocation needs to know about the resource (kept small for EventBridge)."""
     props = event.get("ResourceProperties", {})
-    return {
-        key: props.get(key) for key in ("DestinationProjectArn", "VersionName", "SourceProjectVersionArn")
-    }
+    return {key: props.get(key) for key in ("DestinationProjectArn", "SourceProjectVersionArn")}
 
 
 def _data(version_arn: str, status: str) -> dict[str, str]:
@@ -208,8 +206,10 @@ def create(client: Any, props: Mapping[str, Any], owner: str) -> Outcome:
 
 def find_owned(client: Any, project_arn: str, version_name: str, owner: str) -> str | None:
     """The ARN of the version of that name if it carries this owner's marker, else None."""
+    operation = "DescribeProjectVersions"
     try:
         found = client.describe_project_versions(ProjectArn=project_arn, VersionNames=[version_name])
+        operation = "ListTagsForResource"
         for description in found.get("ProjectVersionDescriptions", []):
             arn = str(description["ProjectVersionArn"])
             tags = client.list_tags_for_resource(ResourceArn=arn).get("Tags", {})
@@ -217,7 +217,7 @@ def find_owned(client: Any, project_arn: str, version_name: str, owner: str) -> 
                 return arn
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-            raise failure("DescribeProjectVersions", error) from error
+            raise failure(operation, error) from error
     return None
 
 
@@ -327,12 +327,11 @@ def _update_tags(client: Any, version_arn: str, old: Mapping[str, str], new: Map
 
 
 def abandon_copy(client: Any, poll_props: Mapping[str, Any], version_arn: str) -> None:
-    """Best effort: remove a replacement copy whose Update failed, so it is not left behind."""
+    """Best effort: one step of :func:`advance_delete` on a replacement copy whose Update failed, so it is
+    not left behind (nor left running)."""
     try:
-        description = describe_version(client, str(poll_props["DestinationProjectArn"]), version_arn)
-        if description and description.get("Status") not in DELETE_WAIT:
-            client.delete_project_version(ProjectVersionArn=version_arn)
-    except (ClientError, ResourceError):
+        advance_delete(client, str(poll_props["DestinationProjectArn"]), version_arn)
+    except ResourceError:
         pass
 
 

@@ -45,8 +45,7 @@ SEND_ATTEMPTS = 5
 # The fast path: the first invocation polls in-process every 10 s while the Lambda has more than
 # FAST_PATH_RESERVE seconds left, then hands over to crhelper's 1-minute schedule. 10 s is both the
 # detection latency target and the call budget (one DescribeProjectVersions per 10 s of copy time).
-FAST_PATH_FIRST_DELAY = 10.0
-FAST_PATH_MAX_DELAY = 10.0
+FAST_PATH_INTERVAL = 10.0
 FAST_PATH_RESERVE = 30.0
 # No longer than this: copies under 10 minutes are answered within 10 s of finishing; a longer copy does
 # not keep the function running (and billed) for its whole 15 minutes before the schedule takes over.
@@ -240,14 +239,14 @@ class PollingResource(CfnResource):
         }
         first_id, saved = self.PhysicalResourceId, self._event
         self._event = poll_event
-        delay, waited = FAST_PATH_FIRST_DELAY, 0.0
+        waited = 0.0
         try:
             while (
-                self._context.get_remaining_time_in_millis() / 1000 - delay > FAST_PATH_RESERVE
-                and waited + delay <= FAST_PATH_MAX_SECONDS
+                self._context.get_remaining_time_in_millis() / 1000 - FAST_PATH_INTERVAL > FAST_PATH_RESERVE
+                and waited + FAST_PATH_INTERVAL <= FAST_PATH_MAX_SECONDS
             ):
-                CLOCK.sleep(delay)
-                waited += delay
+                CLOCK.sleep(FAST_PATH_INTERVAL)
+                waited += FAST_PATH_INTERVAL
                 try:
                     physical_id = poll(poll_event, self._context)
                 except Exception as error:  # noqa: BLE001 - reported to CloudFormation as the Reason
@@ -260,7 +259,6 @@ class PollingResource(CfnResource):
                     self.PhysicalResourceId = physical_id
                     self._send_response = True
                     return True
-                delay = min(delay * 2, FAST_PATH_MAX_DELAY)
         finally:
             self._event = saved
         self.PhysicalResourceId = first_id
