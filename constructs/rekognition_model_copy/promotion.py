@@ -177,6 +177,22 @@ class RekognitionModelPromotion:
         self.source_project_version_arn: str = source_project_version_arn
         """The promoted model version (source account)."""
 
+        # The policy first: its own checks (a name taken in the app, a sixth policy on the project) can still
+        # fail, and then nothing may be left in the destination stack. The copy's checks have all passed.
+        self.policy: RekognitionProjectPolicy | None = None
+        """The project policy holding this promotion's permission (source stack); ``None`` within one
+        account."""
+        if self.cross_account:
+            self.policy = project_policy or RekognitionProjectPolicy(
+                source_stack, id, project=source_project_arn, policy_name=policy_name
+            )
+            self.policy.add_copy_permission(
+                principal=self.principal_arn, source_project_version_arn=source_project_version_arn
+            )
+            destination_stack.add_stack_dependency(
+                source_stack, reason="the source project's policy must allow the copy before it runs"
+            )
+
         RekognitionModelCopyProvider.of(destination_stack, role_name=role_name)
         self.copy = RekognitionModelCopy(
             destination_stack,
@@ -195,20 +211,6 @@ class RekognitionModelPromotion:
             max_inference_units=max_inference_units,
         )
         """The :class:`RekognitionModelCopy` in the destination stack."""
-
-        self.policy: RekognitionProjectPolicy | None = None
-        """The project policy holding this promotion's permission (source stack); ``None`` within one
-        account."""
-        if self.cross_account:
-            self.policy = project_policy or RekognitionProjectPolicy(
-                source_stack, id, project=source_project_arn, policy_name=policy_name
-            )
-            self.policy.add_copy_permission(
-                principal=self.principal_arn, source_project_version_arn=source_project_version_arn
-            )
-            destination_stack.add_stack_dependency(
-                source_stack, reason="the source project's policy must allow the copy before it runs"
-            )
 
         self._keys: list[kms.IKey] = []
         if encryption_key is not None:
