@@ -922,11 +922,6 @@ class CloudFormation:
         """Every handler invocation so far, in the order they started."""
         return self.runtime.invocations
 
-    def invoke(self, function: Function, event: dict[str, Any]) -> None:
-        """One asynchronous invocation of the function's real handler, run until it ends or sleeps."""
-        self.runtime.invoke_async(function, event)
-        self._run_ready()
-
     def _run_ready(self) -> None:
         with self._host_restored():
             self.runtime.run_ready()

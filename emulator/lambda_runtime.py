@@ -199,10 +199,6 @@ class LambdaRuntime:
         worker = _Worker(self, function, json.loads(json.dumps(event)), attempt)
         self._ready.append(worker)
 
-    def busy(self) -> bool:
-        """True while any invocation is runnable, asleep, or waiting to be retried."""
-        return bool(self._ready or self._sleeping or self._retries)
-
     def next_wake(self) -> float | None:
         """When the earliest sleeping invocation, timeout or retry is due."""
         times = [wake for wake, _, _ in self._sleeping]
