@@ -56,7 +56,6 @@ PROMOTION_ID = "ModelCopy"
 """Construct id of the copy in the production stack and of the policy in the dev stack."""
 DEFAULT_DEV_ACCOUNT = "111111111111"
 DEFAULT_PROD_ACCOUNT = "222222222222"
-DEFAULT_ACCOUNT = DEFAULT_PROD_ACCOUNT
 DEFAULT_REGION = "us-east-1"
 DEFAULT_SOURCE_PROJECT_ARN = "arn:aws:rekognition:us-east-1:111111111111:project/dev-defects/1700000000000"
 DEFAULT_SOURCE_VERSION_ARN = (

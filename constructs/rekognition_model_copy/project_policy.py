@@ -81,6 +81,14 @@ class _DocumentValidation:
         return validation.check_policy_document_length(self._policy.render())
 
 
+POLICY_ACTIONS = (
+    "rekognition:PutProjectPolicy",
+    "rekognition:DeleteProjectPolicy",
+    "rekognition:ListProjectPolicies",
+)
+"""What the backing function does with a project policy, on the policy's project only."""
+
+
 class RekognitionProjectPolicy(Construct):
     """A project policy (PutProjectPolicy) on a Rekognition Custom Labels project of this stack's account.
 
@@ -172,16 +180,15 @@ class RekognitionProjectPolicy(Construct):
         )
         """The ``Custom::RekognitionProjectPolicy`` resource."""
         self.resource.node.add_dependency(*self.provider.ready)
-        grant = iam.Grant.add_to_principal(
-            grantee=self.provider.role,
-            actions=[
+        # the role and all its policies are already dependencies through provider.ready
+        self.provider.allow(
+            [
                 "rekognition:PutProjectPolicy",
                 "rekognition:DeleteProjectPolicy",
                 "rekognition:ListProjectPolicies",
             ],
-            resource_arns=[project_arn],
+            [project_arn],
         )
-        grant.apply_before(self.resource)
         self.node.add_validation(_DocumentValidation(self))
 
         self.policy_revision_id: str = self.resource.get_att_string("PolicyRevisionId")
@@ -207,6 +214,8 @@ class RekognitionProjectPolicy(Construct):
         :param sid: the statement id (ASCII letters and digits). Default: none.
         :raises validation.ModelCopyValidationError: a principal or version ARN that is not allowed.
         """
+        # checked here first for its own message (an exact version ARN, no wildcard); the statement is
+        # checked as a whole again when it is added
         validation.check_resource_of_project(
             source_project_version_arn, self._project, self._project_description
         )

@@ -174,24 +174,6 @@ def nag_wildcard_finding_id(scope: IConstruct, resource: str) -> str:
     return f"{NAG_WILDCARD_RULE}[Resource::{flattened}]"
 
 
-def acknowledge_wildcard_resource(scope: IConstruct, resource: str, reason: str) -> None:
-    """Acknowledge, on ``scope`` (the role whose policy holds it), cdk-nag's finding for exactly this wildcard
-    resource; other wildcards in the same policy are still reported. Nothing is recorded for a resource
-    without ``*``. Acknowledgments are construct metadata: the templates do not change."""
-    finding = nag_wildcard_finding_id(scope, resource)
-    if "*" not in finding:
-        return
-    acknowledged = Validations.ACKNOWLEDGED_RULES_METADATA_KEY
-    for entry in scope.node.metadata:  # one acknowledgment per finding, however many copies share it
-        if (
-            entry.type == acknowledged
-            and isinstance(entry.data, dict)
-            and any(key.endswith(f"::{finding}") for key in entry.data)
-        ):
-            return
-    Validations.of(scope).acknowledge(Acknowledgment(id=finding, reason=reason))
-
-
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_13
 """The function's runtime: the newest Python the handler's tests have been run on."""
 _UNTESTED_NEWER_RUNTIMES = frozenset({"python3.14"})
@@ -331,8 +313,8 @@ class RekognitionModelCopyProvider(Construct):
                 resources=[self.poll_rule_arn_pattern],
             )
         )
-        acknowledge_wildcard_resource(
-            self.role,
+        self._acknowledged: set[str] = set()
+        self.acknowledge_wildcard(
             self.poll_rule_arn_pattern,
             "crhelper creates one EventBridge rule per polling resource at run time, named by the handler "
             "with this stack's prefix and a random suffix, so no rule ARN is known at synth time. The "
@@ -348,7 +330,6 @@ class RekognitionModelCopyProvider(Construct):
         self._shared_statements: dict[tuple[str, ...], iam.PolicyStatement] = {}
         self._shared_resources: dict[tuple[str, ...], list[str]] = {}
         self._list_prefixes: dict[str, list[str]] = {}
-        self._acknowledged: set[str] = set()
         self.ready: list[IConstruct] = [
             self.role,
             self.log_group,
@@ -358,9 +339,10 @@ class RekognitionModelCopyProvider(Construct):
         the log group and EventBridge's invoke permission. Custom resources depend on these."""
 
     def acknowledge_wildcard(self, resource: str, reason: str) -> None:
-        """:func:`acknowledge_wildcard_resource` on the role, once per finding however many copies share
-        it (remembered here: reading the role's metadata back through jsii for every copy made a stack
-        of many copies synthesise in quadratic time)."""
+        """Acknowledge, on the role, cdk-nag's finding for exactly this wildcard resource (other wildcards
+        in its policy are still reported), once per finding however many copies share it: remembered here,
+        as reading the role's metadata back through jsii for every copy made synth time quadratic. Nothing
+        is recorded for a resource without ``*``. Acknowledgments are metadata: templates do not change."""
         finding = nag_wildcard_finding_id(self.role, resource)
         if "*" not in finding or finding in self._acknowledged:
             return

@@ -54,7 +54,6 @@ _PROJECT_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_\-*?]{1,255}$")
 _BUCKET_NAME_PATTERN = re.compile(r"^[a-z0-9.\-*?]{1,63}$")
 _KEY_ARN_PATTERN = re.compile(r"^arn:[a-z\d-]+:kms:[a-z\d-]+:\d{12}:key/[a-zA-Z0-9\-*?]+$")
 
-DESTINATION_ACTIONS = ("rekognition:CopyProjectVersion", "rekognition:DescribeProjectVersions")
 VERSION_ACTIONS = (
     "rekognition:DeleteProjectVersion",
     "rekognition:StartProjectVersion",

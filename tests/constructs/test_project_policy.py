@@ -141,16 +141,14 @@ def test_role_may_manage_policies_of_these_projects_only(policy_stacks: PolicySt
         "AWS::IAM::Policy",
         {
             "PolicyDocument": {
+                # one statement for the stack's policies (they share it), on their projects only
                 "Statement": Match.array_with(
                     [
-                        Match.object_like(
-                            {"Effect": "Allow", "Action": actions, "Resource": SOURCE_PROJECT_ARN}
-                        ),
                         Match.object_like(
                             {
                                 "Effect": "Allow",
                                 "Action": actions,
-                                "Resource": {"Fn::GetAtt": ["Project", "Arn"]},
+                                "Resource": [SOURCE_PROJECT_ARN, {"Fn::GetAtt": ["Project", "Arn"]}],
                             }
                         ),
                     ]
