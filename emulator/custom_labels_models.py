@@ -498,10 +498,6 @@ class CustomLabelsBackend(BaseBackend):
             action="CopyProjectVersion",
             parameter="DestinationProjectArn",
         )
-        if source["region"] != self.region_name:
-            raise ResourceNotFoundException(
-                f"The project {source_project_arn} does not exist in {self.region_name}."
-            )
         source_backend = custom_labels_backends[source["account"]][self.region_name]
         source_project = source_backend.projects.get(source["project"])
         if source_project is None or source_project.arn != source_project_arn:

@@ -659,6 +659,8 @@ def test_tags_on_versions_and_projects(rek: Any) -> None:
 
     with pytest.raises(rek.exceptions.InvalidParameterException):
         rek.tag_resource(ResourceArn=version, Tags={"aws:reserved": "x"})
+    with pytest.raises(rek.exceptions.InvalidParameterException):  # past botocore's pattern: the emulator's
+        rek.tag_resource(ResourceArn=version, Tags={"AWS:reserved": "x"})
     with pytest.raises(rek.exceptions.InvalidParameterException):
         rek.tag_resource(ResourceArn=version, Tags={"k" * 129: "x"})
     with pytest.raises(rek.exceptions.InvalidParameterException):

@@ -241,15 +241,6 @@ def test_a_copy_that_cannot_be_deleted_while_copying_fails_the_rollback_clearly(
     assert "Gave up waiting" in delete_failed.reason and "may still be running" in delete_failed.reason
 
 
-def test_throttling_is_retried_by_botocore(cloud, deploy, source_version):
-    custom_labels.faults.inject("CopyProjectVersion", "ThrottlingException", times=1)
-    custom_labels.faults.inject("DescribeProjectVersions", "ThrottlingException", times=1)
-
-    stack = deploy(copy_template(source_version))
-
-    assert stack.status == "CREATE_COMPLETE"
-
-
 def test_logs_never_show_the_response_url(cloud, deploy, source_version, caplog):
     caplog.set_level(logging.DEBUG)
     deploy(copy_template(source_version))
@@ -258,9 +249,11 @@ def test_logs_never_show_the_response_url(cloud, deploy, source_version, caplog)
 
 
 def test_polling_rule_names_fit_eventbridge_for_long_logical_ids(cloud, deploy, source_version):
+    custom_labels.config.copy_duration = 50 * 60  # beyond the fast path: a polling rule is made
     logical_id = "ModelCopy" + "X" * 200
     stack = deploy(copy_template(source_version, logical_id=logical_id))
     assert stack.status == "CREATE_COMPLETE"
+    assert any(i.poll for i in cloud.invocations) and cloud.peak_rules == 1
 
 
 def test_unknown_resource_type_fails_create_and_lets_delete_pass(cloud, clock):

@@ -111,7 +111,7 @@ def test_update_uses_the_current_revision_even_when_changed_out_of_band(cloud, d
         ProjectArn=project_arn,
         PolicyName="promote-to-prod",
         PolicyRevisionId=current,
-        PolicyDocument=policy_document(version_arn, f"arn:aws:iam::{DEST_ACCOUNT}:root"),
+        PolicyDocument=policy_document(version_arn, DEST_ACCOUNT),  # another principal than either
     )
 
     root = f"arn:aws:iam::{DEST_ACCOUNT}:root"
