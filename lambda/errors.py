@@ -10,6 +10,15 @@ class ResourceError(Exception):
 
 
 _QUOTA = "A Rekognition limit or quota was reached; remove unused model versions or ask for more."
+# Answers that say nothing about the resource: look again later (while waiting, they are not a failure).
+TRANSIENT = {
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "InternalServerError",
+    "ServiceUnavailableException",
+    "RequestTimeout",
+    "RequestTimeoutException",
+}
 _THROTTLED = "Rekognition kept throttling after retries; deploy again later."
 _HINTS = {
     "AccessDeniedException": (
@@ -25,6 +34,13 @@ _HINTS = {
     "ProvisionedThroughputExceededException": _THROTTLED,
     "InternalServerError": "Rekognition had an internal error after retries; deploy again later.",
 }
+
+
+def is_transient(error: ClientError) -> bool:
+    """A throttling or server-side (5xx) answer, which the next look may not get."""
+    code = error.response.get("Error", {}).get("Code", "")
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    return code in TRANSIENT or status >= 500
 
 
 def failure(operation: str, error: Exception) -> ResourceError:

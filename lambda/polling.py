@@ -19,21 +19,20 @@ keeps its flow and compensates for its known defects (see DOMAIN.md):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
-import random
 import re
-import string
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from http.client import HTTPSConnection
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
-from crhelper import CfnResource
+from botocore.config import Config
+from crhelper import CfnResource, resource_helper
+from outcome import Deadline, Outcome
 
 logger = logging.getLogger(__name__)
 
@@ -65,20 +64,25 @@ _POLL_EVENT_KEYS = (
     "CrHelperRule",
     "CrHelperPermission",
     "PollDeadline",
-    "PollProperties",
 )
-
-
-@dataclass
-class Outcome:
-    """What a resource function reports: the physical id, the Data to return, and whether it is done.
-
-    ``complete=False`` hands over to the polling schedule; ``complete=True`` answers CloudFormation now.
-    """
-
-    physical_id: str
-    data: dict[str, str] = field(default_factory=dict)
-    complete: bool = False
+# The deadline: answer at least ANSWER_MARGIN seconds (a quarter of ServiceTimeout when that is shorter)
+# before CloudFormation's own timeout, counted from when the request reached the function.
+ANSWER_MARGIN = 15.0
+# What one look (a step) may take at the least: its calls with their retries, and the response PUT; a
+# step is not started when less is left. Each client's retry budget is fitted into what is left.
+MIN_STEP = 20.0
+SEND_RESERVE = 5.0
+CALLS_PER_STEP = 3
+# botocore's standard retry mode at most: 3 attempts, 5 s to connect, 15 s to read (66 s with backoff);
+# fewer and shorter when less time is left. Throttling while waiting is not a failure: the next look
+# tries again.
+MAX_ATTEMPTS, CONNECT_TIMEOUT, READ_TIMEOUT = 3, 5.0, 15.0
+SCHEDULE_ROUND = 60.0
+# The request's rule (see PollingResource._claim): its Description says what it is.
+CLAIMED, POLLING, ANSWERED = "claimed", "polling", "answered"
+ANSWERED_KEY = "RmcAnsweredRule"  # the target Input of a tombstone
+TOMBSTONE_RATE = "rate(10 minutes)"
+TIMER_LEAD = 3.0
 
 
 class SystemClock:
@@ -94,8 +98,37 @@ class SystemClock:
 CLOCK: Any = SystemClock()
 
 
-class DeadlineExceeded(Exception):
-    """The resource's own deadline (the template's ServiceTimeout) passed while it was still working."""
+def answer_by(arrival: float, service_timeout: float) -> float:
+    """When the answer must be sent: ServiceTimeout after arrival, less the margin."""
+    return arrival + service_timeout - min(ANSWER_MARGIN, service_timeout / 4)
+
+
+def retry_budget(attempts: int, connect: float, read: float) -> float:
+    """The longest botocore's standard mode can take: every attempt timing out, plus its backoff
+    (at most 2**n s before attempt n+1)."""
+    return attempts * (connect + read) + sum(min(2.0**n, 20.0) for n in range(1, attempts))
+
+
+def fitted_config(seconds: float) -> Config:
+    """Retries and timeouts whose whole budget fits in ``seconds`` (at least one short attempt)."""
+    attempts = MAX_ATTEMPTS
+    while attempts > 1 and retry_budget(attempts, 1.0, 2.0) > seconds:
+        attempts -= 1
+    per_attempt = (seconds - retry_budget(attempts, 0.0, 0.0)) / attempts
+    connect = max(1.0, min(CONNECT_TIMEOUT, per_attempt / 4))
+    read = max(2.0, min(READ_TIMEOUT, per_attempt - connect))
+    return Config(
+        retries={"mode": "standard", "max_attempts": attempts}, connect_timeout=connect, read_timeout=read
+    )
+
+
+def service_timeout(event: dict[str, Any]) -> float:
+    """The template's ServiceTimeout (1-3600 s, CloudFormation's default 3600)."""
+    try:
+        value = float(str(event.get("ResourceProperties", {}).get("ServiceTimeout") or 3600))
+    except ValueError:
+        return 3600.0
+    return min(max(value, 1.0), 3600.0)
 
 
 def _sanitise(text: str) -> str:
@@ -138,6 +171,7 @@ def send_response(response_url: str, body: dict[str, Any], ssl_verify: Any = Non
 # crhelper's stubs declare only its public API; the private methods this layer overrides are reached
 # through an untyped alias, and the private attributes it reads are declared on the subclass.
 _CRHELPER: Any = CfnResource
+_RESOURCE_HELPER: Any = resource_helper
 
 
 class PollingResource(CfnResource):
@@ -149,34 +183,118 @@ class PollingResource(CfnResource):
     _ssl_verify: Any
     _context: Any
 
-    def __init__(self, *, poll_properties: Callable[[dict[str, Any]], dict[str, Any]], **kwargs: Any) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("log_level", "INFO")
         kwargs.setdefault("boto_level", "WARNING")
         kwargs.setdefault("polling_interval", 1)
         kwargs.setdefault("sleep_on_delete", 0)
         super().__init__(**kwargs)
-        self._poll_properties = poll_properties
         self._outcome_complete = False
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[tuple[str, float], Any] = {}
+        self._arrival = 0.0
+        self._round = SCHEDULE_ROUND
+        self._timer_answered = False
 
     # --- invocation ------------------------------------------------------------------------------------
     def __call__(self, event: dict[str, Any], context: Any) -> None:
+        self._arrival = CLOCK.now()
         self._clients = {}  # credentials and Region are read per invocation
         self._outcome_complete = False
-        if "CrHelperPoll" in event and not self._schedule_exists(event):
-            # The schedule is removed only when the request is answered: this is a late or repeated
-            # delivery (EventBridge delivers at least once; Lambda retries a timed-out poll). Answering
-            # again would send a second, possibly contradicting, response.
+        self._round = SCHEDULE_ROUND * self._polling_interval
+        self._timer_answered = False
+        self._context = context
+        if ANSWERED_KEY in event:
+            self._clear_tombstone(str(event[ANSWERED_KEY]))
+            return
+        if "CrHelperPoll" not in event:
+            if not self._claim(event):
+                return
+            # answer before CloudFormation gives up, so the Reason is ours and the schedule is removed
+            event["PollDeadline"] = answer_by(self._arrival, service_timeout(event))
+        elif self._rule_state(str(event.get("CrHelperRule", "")).split("/")[-1]) != POLLING:
+            # The schedule is removed when the request is answered: this is a late or repeated delivery
+            # (EventBridge delivers at least once; Lambda retries a timed-out poll). Answering again
+            # would send a second, possibly contradicting, response.
             logger.info("Poll of %s: already answered, nothing to do", event.get("LogicalResourceId"))
             return
         super().__call__(event, context)
+        if "CrHelperPoll" not in event and "CrHelperRule" not in event and not self._timer_answered:
+            self._delete_rule_named(self._rule_for(event))  # answered here: the claim is released
 
-    def _schedule_exists(self, event: dict[str, Any]) -> bool:
+    # --- exactly one answer per request -----------------------------------------------------------------
+    # Each request has one EventBridge rule, named after its RequestId. The first delivery creates it,
+    # disabled, as a claim; it becomes the polling schedule when the request is handed over, and is
+    # deleted when the request is answered. A delivery that finds the rule (a duplicate, or Lambda's retry
+    # of an invocation that timed out after answering FAILED) does nothing. An answer sent by the
+    # pre-timeout timer leaves the rule as a tombstone that deletes itself ten minutes later, after
+    # Lambda's retries of the timed-out invocation have found it.
+    def _rule_for(self, event: dict[str, Any]) -> str:
+        prefix = os.environ.get("POLL_RULE_PREFIX", DEFAULT_RULE_PREFIX)
+        digest = hashlib.sha256(str(event.get("RequestId", "")).encode()).hexdigest()[:8].upper()
+        return rule_name(prefix, str(event.get("LogicalResourceId", "")), digest)
+
+    def _rule_state(self, name: str) -> str:
+        """CLAIMED, POLLING, ANSWERED (a tombstone), or "" when the rule does not exist."""
         try:
-            self._events().describe_rule(Name=str(event.get("CrHelperRule", "")).split("/")[-1])
+            rule = self._events().describe_rule(Name=name)
         except self._events().exceptions.ResourceNotFoundException:
-            return False
+            return ""
+        description = str(rule.get("Description") or "")
+        return next((s for s in (CLAIMED, ANSWERED) if description.startswith(s)), POLLING)
+
+    def _claim(self, event: dict[str, Any]) -> bool:
+        """Claim a request for this invocation; False when another delivery has (or had) it."""
+        name = self._rule_for(event)
+        try:
+            state = self._rule_state(name)
+            if state:
+                logger.info(
+                    "%s of %s is already in hand (%s): nothing to do",
+                    event.get("RequestType"),
+                    event.get("LogicalResourceId"),
+                    state,
+                )
+                return False
+            self._events().put_rule(
+                Name=name, ScheduleExpression="rate(1 minute)", State="DISABLED", Description=CLAIMED
+            )
+        except Exception:  # noqa: BLE001 - without a claim the request is still answered
+            logger.exception("Claiming the request failed; working on it regardless")
         return True
+
+    def _tombstone(self) -> None:
+        """After the timer's answer: the request's rule stays, answered, and deletes itself later."""
+        name = self._rule_for(self._event)
+        try:
+            self._events().put_rule(
+                Name=name, ScheduleExpression=TOMBSTONE_RATE, State="ENABLED", Description=ANSWERED
+            )
+            self._events().put_targets(
+                Rule=name,
+                Targets=[
+                    {
+                        "Id": "1",
+                        "Arn": str(self._context.invoked_function_arn),
+                        "Input": json.dumps({ANSWERED_KEY: name}),
+                    }
+                ],
+            )
+        except Exception:  # noqa: BLE001 - the answer is sent; a retry may answer again
+            logger.exception("Leaving the answered mark failed")
+
+    def _clear_tombstone(self, name: str) -> None:
+        prefix = os.environ.get("POLL_RULE_PREFIX", DEFAULT_RULE_PREFIX)
+        if name.startswith(prefix) and self._rule_state(name) == ANSWERED:
+            self._delete_rule_named(name)
+
+    def _delete_rule_named(self, name: str) -> None:
+        try:
+            self._events().remove_targets(Rule=name, Ids=["1"])
+            self._events().delete_rule(Name=name)
+        except self._events().exceptions.ResourceNotFoundException:
+            pass
+        except Exception:  # noqa: BLE001 - the answer to CloudFormation matters more than the cleanup
+            logger.exception("Removing the rule %s failed", name)
 
     def _log_setup(self, event: dict[str, Any], context: Any) -> None:
         _CRHELPER._log_setup(self, event, context)
@@ -196,14 +314,21 @@ class PollingResource(CfnResource):
         self._outcome_complete = outcome.complete
         return outcome.physical_id
 
-    def check_deadline(self) -> None:
-        """Raise DeadlineExceeded when this request's own deadline has passed."""
-        deadline = self._event.get("PollDeadline")
-        if deadline is not None and CLOCK.now() > float(deadline):
-            raise DeadlineExceeded(
-                "Gave up waiting: the resource's timeout (the template's ServiceTimeout) passed. The "
-                "Rekognition operation may still be running; see the function's log group."
-            )
+    def _answer_by(self) -> float:
+        stored = self._event.get("PollDeadline")
+        return float(stored) if stored else answer_by(self._arrival, service_timeout(self._event))
+
+    def _time_left(self) -> float:
+        """Seconds this invocation may still spend on calls: to the request's deadline, and within the
+        Lambda's own timeout (crhelper's timer answers half a second before it)."""
+        left = self._answer_by() - float(CLOCK.now())
+        if self._context is not None:
+            left = min(left, float(self._context.get_remaining_time_in_millis()) / 1000 - 1.0)
+        return left - SEND_RESERVE
+
+    def deadline(self) -> Deadline:
+        """The request's deadline, for the resource functions' polls."""
+        return Deadline(self._answer_by(), CLOCK, MIN_STEP, self._round)
 
     def _polling_init(self, event: dict[str, Any]) -> None:
         if "CrHelperPoll" not in event and self._outcome_complete and self.Status != "FAILED":
@@ -215,14 +340,15 @@ class PollingResource(CfnResource):
         if "CrHelperPoll" in event and self.Status == "FAILED" and event["RequestType"] == "Create":
             # crhelper would answer with a random id; see _failure_physical_id
             self.PhysicalResourceId = self._failure_physical_id()
-        if "CrHelperPoll" not in event:
-            timeout = float(event.get("ResourceProperties", {}).get("ServiceTimeout") or 3600)
-            # answer before CloudFormation gives up, so the Reason is ours and the schedule is removed
-            event["PollDeadline"] = CLOCK.now() + timeout - min(60.0, timeout / 10)
-            event["PollProperties"] = self._poll_properties(event)
-            if self._wait_in_process(event):
-                return
+        if "CrHelperPoll" not in event and self._wait_in_process(event):
+            return
         _CRHELPER._polling_init(self, event)
+
+    def _fast_path_has_room(self, waited: float) -> bool:
+        return bool(
+            self._context.get_remaining_time_in_millis() / 1000 - FAST_PATH_INTERVAL > FAST_PATH_RESERVE
+            and waited + FAST_PATH_INTERVAL <= FAST_PATH_MAX_SECONDS
+        )
 
     def _wait_in_process(self, event: dict[str, Any]) -> bool:
         """The fast path: poll in this invocation while Lambda time is left (then the 1-minute schedule).
@@ -241,12 +367,11 @@ class PollingResource(CfnResource):
         self._event = poll_event
         waited = 0.0
         try:
-            while (
-                self._context.get_remaining_time_in_millis() / 1000 - FAST_PATH_INTERVAL > FAST_PATH_RESERVE
-                and waited + FAST_PATH_INTERVAL <= FAST_PATH_MAX_SECONDS
-            ):
+            while self._fast_path_has_room(waited):
                 CLOCK.sleep(FAST_PATH_INTERVAL)
                 waited += FAST_PATH_INTERVAL
+                # the next look: in 10 s, or (handing over) at the schedule's first tick
+                self._round = FAST_PATH_INTERVAL if self._fast_path_has_room(waited) else SCHEDULE_ROUND
                 try:
                     physical_id = poll(poll_event, self._context)
                 except Exception as error:  # noqa: BLE001 - reported to CloudFormation as the Reason
@@ -264,28 +389,30 @@ class PollingResource(CfnResource):
         self.PhysicalResourceId = first_id
         return False
 
-    # --- EventBridge schedule, no runtime IAM ----------------------------------------------------------
-    def client(self, service: str, config: Any = None) -> Any:
-        """The invocation's boto3 client for a service: made once per invocation (the fast path polls
-        many times), with the invocation's own credentials and Region."""
-        if service not in self._clients:
-            self._clients[service] = boto3.client(
-                service, region_name=os.environ.get("AWS_REGION"), config=config
+    # --- clients ----------------------------------------------------------------------------------------
+    def client(self, service: str) -> Any:
+        """A boto3 client for a service, with the invocation's own credentials and Region, whose retries
+        and timeouts fit in the time left (see ``fitted_config``); one per invocation while time allows
+        the full budget (the fast path looks many times)."""
+        budget = max(self._time_left(), 1.0) / CALLS_PER_STEP
+        key = (service, min(budget, retry_budget(MAX_ATTEMPTS, CONNECT_TIMEOUT, READ_TIMEOUT)))
+        if key not in self._clients:
+            self._clients[key] = boto3.client(
+                service, region_name=os.environ.get("AWS_REGION"), config=fitted_config(key[1])
             )
-        return self._clients[service]
+        return self._clients[key]
 
     def _events(self) -> Any:
         return self.client("events")
 
     def _put_rule(self) -> str:
-        prefix = os.environ.get("POLL_RULE_PREFIX", DEFAULT_RULE_PREFIX)
-        suffix = "".join(random.choice(string.ascii_uppercase + string.digits) for _ in range(8))
         response = self._events().put_rule(
-            Name=rule_name(prefix, self._event["LogicalResourceId"], suffix),
+            Name=self._rule_for(self._event),  # the request's claim becomes its schedule
             ScheduleExpression="rate(1 minute)"
             if self._polling_interval == 1
             else f"rate({self._polling_interval} minutes)",
             State="ENABLED",
+            Description=POLLING,
         )
         return str(response["RuleArn"])
 
@@ -330,11 +457,19 @@ class PollingResource(CfnResource):
         except Exception:  # noqa: BLE001 - the answer to CloudFormation matters more than the cleanup
             logger.exception("Removing the polling schedule failed")
 
+    def _set_timeout(self) -> None:
+        # crhelper's timer, TIMER_LEAD seconds before the Lambda timeout (crhelper: 0.5 s), so the answer
+        # and the answered mark both fit; resource_helper.threading is what a test driver virtualises
+        seconds = self._context.get_remaining_time_in_millis() / 1000 - TIMER_LEAD
+        self._timer = _RESOURCE_HELPER.threading.Timer(max(seconds, 0.0), self._timeout)
+        self._timer.start()
+
     def _timeout(self) -> None:
         logger.error("The invocation is about to time out; answering FAILED")
-        self._remove_polling()
         self.PhysicalResourceId = self._failure_physical_id()
         self._send("FAILED", "The function timed out while working on the resource; see its log group.")
+        self._timer_answered = True
+        self._tombstone()  # replaces the schedule, if any: no poll answers again
 
     def _failure_physical_id(self) -> str:
         """The id a FAILED answer carries: for a Create, what it made (so the Delete that CloudFormation
@@ -347,6 +482,8 @@ class PollingResource(CfnResource):
 
     # --- the response -----------------------------------------------------------------------------------
     def _send(self, status: str | None = None, reason: str = "", sender: Any = None) -> None:
+        if self._timer_answered:
+            return  # the timer answered already; the invocation ran on after all
         # crhelper's signature is kept; the PUT always goes through this module's send_response.
         body = {
             "Status": status or self.Status,

@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError, ParamValidationError
 from errors import ResourceError, failure
-from polling import Outcome
+from outcome import Outcome
 
 RESOURCE_TYPE = "Custom::RekognitionProjectPolicy"
 _SEPARATOR = "/policy/"
