@@ -27,6 +27,7 @@ import datetime
 import ipaddress
 import json
 import os
+import random
 import re
 import ssl
 import tempfile
@@ -40,7 +41,15 @@ from typing import Any
 
 import boto3
 
-from emulator.lambda_runtime import Function, Invocation, LambdaRuntime
+from emulator.lambda_runtime import (
+    DEFAULT_COLD_START,
+    DEFAULT_MAX_EVENT_AGE,
+    DEFAULT_MAX_RETRY_ATTEMPTS,
+    DEFAULT_QUEUE_DELAY,
+    Function,
+    Invocation,
+    LambdaRuntime,
+)
 
 CUSTOM_PREFIX = "Custom::"
 MAX_RESPONSE_BYTES = 4096
@@ -93,13 +102,19 @@ def _self_signed_certificate(directory: Path) -> tuple[Path, Path]:
 
 
 class ResponseServer:
-    """Receives the custom resource responses PUT to presigned-looking HTTPS URLs on 127.0.0.1."""
+    """Receives the custom resource responses PUT to presigned-looking HTTPS URLs on 127.0.0.1.
 
-    def __init__(self) -> None:
+    ``now`` gives the (simulated) time a response arrives: the handler PUTs from inside an invocation,
+    so the simulated clock reads the moment CloudFormation would have received it.
+    """
+
+    def __init__(self, now: Callable[[], float] | None = None) -> None:
         self._directory = tempfile.TemporaryDirectory(prefix="cfn-driver-")
         self.cert_file, key_file = _self_signed_certificate(Path(self._directory.name))
         self.bodies: dict[str, list[dict[str, Any]]] = {}
         self.raw_sizes: dict[str, list[int]] = {}
+        self.times: dict[str, list[float]] = {}
+        self._now = now or (lambda: 0.0)
         self._lock = threading.Lock()
         server = self
 
@@ -115,6 +130,7 @@ class ResponseServer:
                 with server._lock:
                     server.bodies.setdefault(request_id, []).append(body)
                     server.raw_sizes.setdefault(request_id, []).append(len(raw))
+                    server.times.setdefault(request_id, []).append(server._now())
                 self.send_response(200)
                 self.send_header("content-length", "0")
                 self.end_headers()
@@ -142,6 +158,10 @@ class ResponseServer:
     def responses(self, request_id: str) -> list[dict[str, Any]]:
         with self._lock:
             return list(self.bodies.get(request_id, []))
+
+    def arrival_times(self, request_id: str) -> list[float]:
+        with self._lock:
+            return list(self.times.get(request_id, []))
 
     def close(self) -> None:
         self._httpd.shutdown()
@@ -180,7 +200,13 @@ class Resource:
 
 @dataclass
 class Request:
-    """A custom resource request in flight."""
+    """A custom resource request in flight.
+
+    Times (simulated epoch seconds): ``sent`` when CloudFormation invoked the function (asynchronously);
+    ``deadline`` = sent + ServiceTimeout, when CloudFormation gives up; ``answered`` when the response it
+    took arrived; ``reached`` (property) when the request first reached the handler, after Lambda's queue
+    and any cold start. Before ``send``, ``deadline`` counts from when the request was made.
+    """
 
     stack: Stack
     logical_id: str
@@ -189,6 +215,16 @@ class Request:
     deadline: float
     response: dict[str, Any] | None = None
     deliveries: int = 1  # Lambda's asynchronous invocation may deliver an event more than once
+    service_timeout: float = 3600.0
+    sent: float | None = None
+    answered: float | None = None
+
+    @property
+    def reached(self) -> float | None:
+        """When the handler was first called with this request (not counting polls)."""
+        request_id = self.event["RequestId"]
+        times = [i.started for i in self.stack.cloud.invocations if i.request_id == request_id and not i.poll]
+        return min(times, default=None)
 
 
 def _closure(graph: dict[str, set[str]], start: str) -> set[str]:
@@ -491,7 +527,14 @@ class Stack:
         if old_properties is not None:
             event["OldResourceProperties"] = old_properties
         timeout = float(properties.get("ServiceTimeout") or 3600)
-        return Request(self, logical_id, event, self.cloud.functions[token], self.cloud.clock.now() + timeout)
+        return Request(
+            self,
+            logical_id,
+            event,
+            self.cloud.functions[token],
+            self.cloud.clock.now() + timeout,
+            service_timeout=timeout,
+        )
 
     def request(
         self, logical_id: str, request_type: str, *, physical_id: str | None = None, deliveries: int = 1
@@ -520,13 +563,16 @@ class Stack:
                 definition = template["Resources"][logical_id]
                 if not definition["Type"].startswith(CUSTOM_PREFIX):
                     self.resources[logical_id] = self._deploy_plain(logical_id, definition)
+                    self.cloud.configure(self.resources[logical_id])
 
-    def _custom(self, requests: list[Request], verb: str) -> list[Request]:
+    def _custom(self, requests: list[Request]) -> list[Request]:
+        """Send requests together (CloudFormation works on a wave in parallel), wait for every answer
+        (or ServiceTimeout) and record the resource events."""
         for request in requests:
             self.event(
                 request.logical_id,
                 request.event["ResourceType"],
-                f"{verb}_IN_PROGRESS",
+                f"{request.event['RequestType'].upper()}_IN_PROGRESS",
                 physical_id=request.event.get("PhysicalResourceId", ""),
             )
         self.cloud.run(requests)
@@ -536,7 +582,7 @@ class Stack:
             self.event(
                 request.logical_id,
                 request.event["ResourceType"],
-                f"{verb}_{'COMPLETE' if ok else 'FAILED'}",
+                f"{request.event['RequestType'].upper()}_{'COMPLETE' if ok else 'FAILED'}",
                 "" if ok else str(response.get("Reason", "")),
                 str(response.get("PhysicalResourceId", "")),
             )
@@ -572,11 +618,16 @@ class Stack:
         )
 
     # -- operations ---------------------------------------------------------------------------------------
+    # CloudFormation's stack operations and their rollbacks. Documented behaviour (stack status codes:
+    # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/view-stack-events.html; custom
+    # resource replacement: .../aws-resource-cloudformation-customresource.html) is followed; where the
+    # documentation is silent the stricter plausible behaviour is chosen and says so.
     def create(self, template: dict[str, Any]) -> str:
-        """CREATE the stack; on failure roll back. Returns the final stack status."""
+        """CREATE the stack; on failure roll back: every resource made so far is deleted (a failed custom
+        resource with the id its FAILED answer carried). ROLLBACK_FAILED when a Delete fails."""
         self.template = template
         self._stack_event("CREATE_IN_PROGRESS")
-        failure = self._deploy_waves(template, {})
+        failure = self._deploy_waves(template, {}, [])
         if failure:
             self._stack_event("ROLLBACK_IN_PROGRESS", failure)
             failures = self._delete_resources(set(self.resources))
@@ -587,17 +638,16 @@ class Stack:
         return self.status
 
     def _deploy_waves(
-        self,
-        template: dict[str, Any],
-        old: dict[str, Resource],
-        replaced: dict[str, Resource] | None = None,
-        updated: dict[str, Resource] | None = None,
+        self, template: dict[str, Any], old: dict[str, Resource], updates: list[Request]
     ) -> str:
-        """Create new resources and update changed ones, wave by wave. Returns a failure reason or ''."""
+        """Create new resources and update changed ones, wave by wave, stopping after the first wave with
+        a failure. Every Update request sent is appended to ``updates``. A SUCCESS answer sets the
+        physical id the stack holds; a FAILED answer to an Update leaves it unchanged. Returns the first
+        failure's reason, or ''."""
         resources = template.get("Resources", {})
         for wave in self.waves(template):
             creates: list[Request] = []
-            updates: list[Request] = []
+            wave_updates: list[Request] = []
             for logical_id in wave:
                 definition = resources[logical_id]
                 if not definition["Type"].startswith(CUSTOM_PREFIX) and definition["Type"] != (
@@ -606,6 +656,7 @@ class Stack:
                     if logical_id not in old:
                         self.event(logical_id, definition["Type"], "CREATE_IN_PROGRESS")
                         self.resources[logical_id] = self._deploy_plain(logical_id, definition)
+                        self.cloud.configure(self.resources[logical_id])
                         self.event(
                             logical_id,
                             definition["Type"],
@@ -617,7 +668,7 @@ class Stack:
                 if logical_id not in old:
                     creates.append(self._request(logical_id, "Create", definition, properties))
                 elif properties != old[logical_id].properties:
-                    updates.append(
+                    wave_updates.append(
                         self._request(
                             logical_id,
                             "Update",
@@ -627,7 +678,9 @@ class Stack:
                             old[logical_id].properties,
                         )
                     )
-            for request in self._custom(creates, "CREATE"):
+            updates.extend(wave_updates)
+            self._custom(creates + wave_updates)
+            for request in creates:
                 response = request.response or {}
                 if response.get("Status") == "SUCCESS":
                     self.resources[request.logical_id] = self._custom_resource(
@@ -636,7 +689,7 @@ class Stack:
                         response,
                         request.event["ResourceProperties"],
                     )
-                elif response:
+                else:
                     # CloudFormation records the failed resource with the id it answered; rollback deletes it
                     self.resources[request.logical_id] = Resource(
                         request.logical_id,
@@ -644,119 +697,145 @@ class Stack:
                         str(response.get("PhysicalResourceId")),
                         request.event["ResourceProperties"],
                     )
-            for request in self._custom(updates, "UPDATE"):
+            for request in wave_updates:
                 response = request.response or {}
                 if response.get("Status") == "SUCCESS":
-                    previous = old[request.logical_id]
-                    current = self._custom_resource(
+                    self.resources[request.logical_id] = self._custom_resource(
                         request.logical_id,
                         resources[request.logical_id],
                         response,
                         request.event["ResourceProperties"],
                     )
-                    if current.physical_id != previous.physical_id and replaced is not None:
-                        replaced[request.logical_id] = previous
-                    if updated is not None:
-                        updated[request.logical_id] = previous
-                    self.resources[request.logical_id] = current
-            failed = [r for r in creates + updates if (r.response or {}).get("Status") != "SUCCESS"]
+            failed = [r for r in creates + wave_updates if (r.response or {}).get("Status") != "SUCCESS"]
             if failed:
                 first = failed[0]
                 return f"{first.logical_id}: {(first.response or {}).get('Reason', 'no response')}"
         return ""
 
     def update(self, template: dict[str, Any]) -> str:
-        """UPDATE the stack to a new template; on failure roll back to the old one."""
+        """UPDATE the stack to a new template; on failure roll back to the old one.
+
+        Success: UPDATE_COMPLETE_CLEANUP_IN_PROGRESS deletes what was replaced (unless UpdateReplacePolicy
+        is Retain) and what the new template removed, then UPDATE_COMPLETE (a failed cleanup Delete is
+        recorded as DELETE_FAILED; the stack stays UPDATE_COMPLETE, as CloudFormation does).
+
+        Failure: UPDATE_ROLLBACK_IN_PROGRESS sends every custom resource this update sent an Update to
+        (answered or not) an Update back: ResourceProperties = its previous properties,
+        OldResourceProperties = the rejected ones, PhysicalResourceId = the id the stack holds now (the new
+        id of an accepted replacement; the old one when the Update failed). A rollback answering another id
+        is a replacement: the id the stack held is deleted in UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS,
+        with the resources this update created. UPDATE_ROLLBACK_COMPLETE only if every rollback Update and
+        every cleanup Delete answers SUCCESS, else UPDATE_ROLLBACK_FAILED with the reasons. (Stricter than
+        CloudFormation for the cleanup Deletes, whose failure it may only record as DELETE_FAILED.)
+        """
         old_template, old_resources = self.template, dict(self.resources)
         self.template = template
         self._stack_event("UPDATE_IN_PROGRESS")
-        replaced: dict[str, Resource] = {}
-        updated: dict[str, Resource] = {}
-        failure = self._deploy_waves(template, old_resources, replaced, updated)
+        updates: list[Request] = []
+        failure = self._deploy_waves(template, old_resources, updates)
         if not failure:
             self._stack_event("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
-            for previous in replaced.values():
-                if previous.update_replace_policy != "Retain":
-                    self._delete_one(previous)
+            replaced = [
+                old_resources[r.logical_id]
+                for r in updates
+                if self.resources[r.logical_id].physical_id != old_resources[r.logical_id].physical_id
+                and self.resources[r.logical_id].update_replace_policy != "Retain"
+            ]
+            self._delete_held(replaced)
             removed = set(old_resources) - set(template.get("Resources", {}))
-            self._delete_resources(removed, pool=old_resources)
+            self._delete_resources(removed, pool=old_resources, template=old_template)
             self._collect_outputs()
             self._stack_event("UPDATE_COMPLETE")
             return self.status
         self._stack_event("UPDATE_ROLLBACK_IN_PROGRESS", failure)
         self.template = old_template
-        rollbacks: list[Request] = []
-        for logical_id, previous in updated.items():
-            current = self.resources[logical_id]
-            if logical_id in replaced:
-                self._delete_one(current)  # the new copy goes; the old one was never touched
-                self.resources[logical_id] = previous
-            else:
-                rollbacks.append(
-                    self._request(
-                        logical_id,
-                        "Update",
-                        old_template["Resources"][logical_id],
-                        previous.properties,
-                        current.physical_id,
-                        current.properties,
-                    )
-                )
-        failed_id = failure.split(":")[0]
-        if failed_id in old_resources and failed_id not in updated and self.resources.get(failed_id):
-            previous = old_resources[failed_id]
-            new_props = self._stringify(self.resolve(template["Resources"][failed_id].get("Properties", {})))
-            rollbacks.append(
-                self._request(
-                    failed_id,
-                    "Update",
-                    old_template["Resources"][failed_id],
-                    previous.properties,
-                    previous.physical_id,
-                    new_props,
-                )
-            )
-        for request in self._custom(rollbacks, "UPDATE"):
-            if (request.response or {}).get("Status") == "SUCCESS":
-                self.resources[request.logical_id] = self._custom_resource(
-                    request.logical_id,
-                    old_template["Resources"][request.logical_id],
-                    request.response or {},
-                    request.event["ResourceProperties"],
-                )
+        failures, superseded = self._roll_back_updates(old_template, old_resources, updates)
+        if failures:
+            self._stack_event("UPDATE_ROLLBACK_FAILED", "; ".join(failures))
+            return self.status
+        self._stack_event("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
+        failures = self._delete_held(superseded)
         created = set(self.resources) - set(old_resources)
-        self._delete_resources(created)
-        self._stack_event("UPDATE_ROLLBACK_COMPLETE")
+        failures += self._delete_resources(created, template=template)
+        self._stack_event(
+            "UPDATE_ROLLBACK_FAILED" if failures else "UPDATE_ROLLBACK_COMPLETE", "; ".join(failures)
+        )
         return self.status
 
+    def _roll_back_updates(
+        self, old_template: dict[str, Any], old_resources: dict[str, Resource], updates: list[Request]
+    ) -> tuple[list[str], list[Resource]]:
+        """The rollback Updates (see ``update``), wave by wave in the old template's order, stopping after
+        a wave with a failure. Returns the failure reasons and the held resources a rollback superseded."""
+        sent = {request.logical_id: request for request in updates}
+        failures: list[str] = []
+        superseded: list[Resource] = []
+        for wave in self.waves(old_template):
+            rollbacks = [
+                self._request(
+                    logical_id,
+                    "Update",
+                    old_template["Resources"][logical_id],
+                    old_resources[logical_id].properties,
+                    self.resources[logical_id].physical_id,
+                    sent[logical_id].event["ResourceProperties"],
+                )
+                for logical_id in wave
+                if logical_id in sent
+            ]
+            for request in self._custom(rollbacks):
+                response = request.response or {}
+                if response.get("Status") != "SUCCESS":
+                    failures.append(f"{request.logical_id}: {response.get('Reason')}")
+                    continue
+                held = self.resources[request.logical_id]
+                current = self._custom_resource(
+                    request.logical_id,
+                    old_template["Resources"][request.logical_id],
+                    response,
+                    request.event["ResourceProperties"],
+                )
+                if current.physical_id != held.physical_id and current.update_replace_policy != "Retain":
+                    superseded.append(held)
+                self.resources[request.logical_id] = current
+            if failures:
+                break
+        return failures, superseded
+
     def delete(self) -> str:
-        """DELETE the stack: custom resources get a Delete unless their DeletionPolicy is Retain."""
+        """DELETE the stack: custom resources get a Delete unless their DeletionPolicy is Retain; what a
+        resource that fails to delete depends on is kept. DELETE_FAILED when a Delete fails."""
         self._stack_event("DELETE_IN_PROGRESS")
         failures = self._delete_resources(set(self.resources))
         self._stack_event("DELETE_FAILED" if failures else "DELETE_COMPLETE", "; ".join(failures))
         return self.status
 
-    def _delete_one(self, resource: Resource) -> str:
-        if not resource.type.startswith(CUSTOM_PREFIX):
-            return ""
-        definition = {"Type": resource.type}
-        request = self._request(
-            resource.logical_id, "Delete", definition, resource.properties, resource.physical_id
-        )
-        self._custom([request], "DELETE")
-        response = request.response or {}
-        return (
-            "" if response.get("Status") == "SUCCESS" else f"{resource.logical_id}: {response.get('Reason')}"
-        )
+    def _delete_held(self, resources: list[Resource]) -> list[str]:
+        """Delete requests, sent together, for custom resources the stack no longer holds (replaced or
+        superseded ids). Returns failure reasons."""
+        requests = [
+            self._request(r.logical_id, "Delete", {"Type": r.type}, r.properties, r.physical_id)
+            for r in resources
+            if r.type.startswith(CUSTOM_PREFIX)
+        ]
+        self._custom(requests)
+        return [
+            f"{r.logical_id}: {(r.response or {}).get('Reason')}"
+            for r in requests
+            if (r.response or {}).get("Status") != "SUCCESS"
+        ]
 
-    def _delete_resources(self, logical_ids: set[str], pool: dict[str, Resource] | None = None) -> list[str]:
+    def _delete_resources(
+        self,
+        logical_ids: set[str],
+        pool: dict[str, Resource] | None = None,
+        template: dict[str, Any] | None = None,
+    ) -> list[str]:
+        """Delete resources in reverse dependency order (of ``template``, default the stack's)."""
         pool = self.resources if pool is None else pool
+        definitions = (template or self.template).get("Resources", {})
         template = {
-            "Resources": {
-                k: self.template.get("Resources", {}).get(k, {"Type": pool[k].type})
-                for k in logical_ids
-                if k in pool
-            }
+            "Resources": {k: definitions.get(k, {"Type": pool[k].type}) for k in logical_ids if k in pool}
         }
         failures: list[str] = []
         graph = self.dependencies(template)
@@ -785,6 +864,8 @@ class Stack:
                     failure = self._delete_plain(resource)
                     if failure:
                         failures.append(f"{logical_id}: {failure}")
+                    else:
+                        self.cloud.unconfigure(resource)
                     self.event(
                         logical_id,
                         resource.type,
@@ -792,7 +873,7 @@ class Stack:
                         failure,
                         resource.physical_id,
                     )
-            for request in self._custom(requests, "DELETE"):
+            for request in self._custom(requests):
                 if (request.response or {}).get("Status") != "SUCCESS":
                     failures.append(f"{request.logical_id}: {(request.response or {}).get('Reason')}")
             for logical_id in wave:
@@ -831,6 +912,12 @@ class CloudFormation:
 
     Use inside ``moto.mock_aws()``. ``on_event`` receives every StackEvent as it happens; ``on_wait``
     is called with the requests in flight whenever the simulated clock jumps forward.
+
+    Knobs: ``queue_delay`` and ``cold_start`` (seconds; see lambda_runtime) are Lambda's latencies, which
+    count against CloudFormation's timeout; ``duplicate_schedule_deliveries`` is the probability that
+    EventBridge delivers a scheduled invocation twice (it delivers at least once:
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html), drawn from a random
+    generator seeded with ``seed`` so runs are repeatable.
     """
 
     def __init__(
@@ -839,9 +926,16 @@ class CloudFormation:
         *,
         on_event: Callable[[StackEvent], None] | None = None,
         on_wait: Callable[[list[Request]], None] | None = None,
+        queue_delay: float = DEFAULT_QUEUE_DELAY,
+        cold_start: float = DEFAULT_COLD_START,
+        duplicate_schedule_deliveries: float = 0.0,
+        seed: int = 0,
     ) -> None:
         self.clock = clock
-        self.server = ResponseServer()
+        self.server = ResponseServer(clock.now)
+        self.duplicate_schedule_deliveries = duplicate_schedule_deliveries
+        self.random = random.Random(seed)
+        self.duplicated: list[dict[str, Any]] = []  # scheduled events EventBridge delivered twice
         self.functions: dict[str, Function] = {}
         self.exports: dict[str, Any] = {}
         self.events: list[StackEvent] = []
@@ -853,7 +947,9 @@ class CloudFormation:
         self._schedules: dict[tuple[str, str, str], _Schedule] = {}
         self.all_requests: list[Request] = []
         self.peak_rules = 0  # the most polling schedules (EventBridge rules) that existed at once
-        self.runtime = LambdaRuntime(clock, self._environment_for)
+        self.runtime = LambdaRuntime(
+            clock, self._environment_for, queue_delay=queue_delay, cold_start=cold_start
+        )
 
     def close(self) -> None:
         with self._host_restored():
@@ -917,6 +1013,35 @@ class CloudFormation:
             "SSL_CERT_FILE": str(self.server.cert_file),
         }
 
+    def configure(self, resource: Resource) -> None:
+        """Apply an ordinary resource that changes how Lambda runs a function: EventInvokeConfig."""
+        if resource.type != "AWS::Lambda::EventInvokeConfig":
+            return
+        function = self._function_named(str(resource.properties.get("FunctionName", "")))
+        retries = int(resource.properties.get("MaximumRetryAttempts", DEFAULT_MAX_RETRY_ATTEMPTS))
+        age = float(resource.properties.get("MaximumEventAgeInSeconds", DEFAULT_MAX_EVENT_AGE))
+        if not 0 <= retries <= 2 or not 60 <= age <= 21600:
+            raise DriverError(
+                f"{resource.logical_id}: MaximumRetryAttempts must be 0-2 and MaximumEventAgeInSeconds "
+                f"60-21600, not {retries} and {age:g}"
+            )
+        function.max_retry_attempts, function.max_event_age = retries, age
+
+    def unconfigure(self, resource: Resource) -> None:
+        """A deleted EventInvokeConfig: Lambda's defaults apply again."""
+        if resource.type == "AWS::Lambda::EventInvokeConfig":
+            name = str(resource.properties.get("FunctionName", ""))
+            with contextlib.suppress(DriverError):
+                function = self._function_named(name)
+                function.max_retry_attempts = DEFAULT_MAX_RETRY_ATTEMPTS
+                function.max_event_age = DEFAULT_MAX_EVENT_AGE
+
+    def _function_named(self, name_or_arn: str) -> Function:
+        for function in self.functions.values():
+            if name_or_arn in (function.name, function.arn):
+                return function
+        raise DriverError(f"EventInvokeConfig of {name_or_arn!r}, a function this driver did not deploy")
+
     @property
     def invocations(self) -> list[Invocation]:
         """Every handler invocation so far, in the order they started."""
@@ -959,7 +1084,13 @@ class CloudFormation:
             if function is None:
                 self.violations.append(f"rule {schedule.rule} targets an unknown function {target['Arn']}")
                 continue
-            self.runtime.invoke_async(function, json.loads(target.get("Input") or "{}"))
+            event = json.loads(target.get("Input") or "{}")
+            self.runtime.invoke_async(function, event)
+            if self.random.random() < self.duplicate_schedule_deliveries:
+                self.duplicated.append(event)  # the same event again, a little later
+                self.runtime.invoke_async(
+                    function, event, delay=self.runtime.queue_delay + self.random.uniform(0, 5)
+                )
 
     def rules_by_request(self) -> dict[str, list[str]]:
         """The polling rules that exist now, by the RequestId in their target Input."""
@@ -978,9 +1109,14 @@ class CloudFormation:
         self.wait(requests)
 
     def send(self, requests: list[Request]) -> None:
-        """Deliver the requests to their functions (each ``deliveries`` times) without waiting."""
+        """Invoke the requests' functions asynchronously (each ``deliveries`` times) without waiting.
+
+        CloudFormation's timeout runs from now: the time the event waits in Lambda's queue, a cold start
+        and the response PUT all count against it."""
         self.all_requests.extend(requests)
         for request in requests:
+            request.sent = self.clock.now()
+            request.deadline = request.sent + request.service_timeout
             for _ in range(request.deliveries):
                 self.runtime.invoke_async(request.function, request.event)
         self._run_ready()
@@ -1014,16 +1150,7 @@ class CloudFormation:
             for request in waiting:
                 self._collect(request)
                 if request.response is None and request.deadline <= self.clock.now():
-                    request.response = {
-                        "Status": "FAILED",
-                        "Reason": (
-                            "CloudFormation did not receive a response from your Custom Resource within "
-                            "the ServiceTimeout; it may not have been created or deleted correctly."
-                        ),
-                        "PhysicalResourceId": request.event.get("PhysicalResourceId", ""),
-                    }
-                    where = f"{request.logical_id} {request.event['RequestType']}"
-                    self.violations.append(f"{where}: no response before ServiceTimeout")
+                    self._time_out(request)
         self._scan_schedules()
         rules = self.rules_by_request()
         for request in requests:
@@ -1060,11 +1187,36 @@ class CloudFormation:
         return self.violations
 
     def _collect(self, request: Request) -> None:
+        """Take the first response, if it arrived before CloudFormation's timeout."""
         bodies = self.server.responses(request.event["RequestId"])
         if bodies and request.response is None:
-            request.response = bodies[0]
+            arrived = self.server.arrival_times(request.event["RequestId"])[0]
+            if arrived > request.deadline:
+                self._time_out(request)  # too late: CloudFormation had given up already
+                return
+            request.response, request.answered = bodies[0], arrived
             self.responses.append((request.event, bodies[0]))
             self._check_response(request, bodies[0])
+
+    def _time_out(self, request: Request) -> None:
+        """CloudFormation gives up on a request at its ServiceTimeout (counted from when it was sent)."""
+        physical_id = request.event.get("PhysicalResourceId")
+        if physical_id is None:
+            # A Create never answered has no id; CloudFormation's rollback still sends a Delete. Its id is
+            # not documented: a generated one (stack-logical-random), never an id the handler made, is the
+            # stricter choice.
+            physical_id = f"{request.stack.name}-{request.logical_id}-{uuid.uuid4().hex[:12].upper()}"
+        request.response = {
+            "Status": "FAILED",
+            "Reason": (
+                "CloudFormation did not receive a response from your Custom Resource within the "
+                "ServiceTimeout; it may not have been created or deleted correctly."
+            ),
+            "PhysicalResourceId": physical_id,
+        }
+        request.answered = request.deadline
+        where = f"{request.logical_id} {request.event['RequestType']}"
+        self.violations.append(f"{where}: no response before ServiceTimeout")
 
     def _check_response(self, request: Request, body: dict[str, Any]) -> None:
         event, where = request.event, f"{request.logical_id} {request.event['RequestType']}"
@@ -1083,6 +1235,16 @@ class CloudFormation:
                 self.violations.append(f"{where}: {key} {body.get(key)!r} does not echo the request")
         if event["RequestType"] == "Delete" and physical_id != event.get("PhysicalResourceId"):
             self.violations.append(f"{where}: Delete answered another PhysicalResourceId {physical_id!r}")
+        if (
+            event["RequestType"] == "Update"
+            and body.get("Status") == "FAILED"
+            and physical_id != event.get("PhysicalResourceId")
+        ):
+            # The driver keeps the held id; what CloudFormation does with another id in a FAILED Update is
+            # not documented (reports say it may record it and Delete it later): answer the held id.
+            self.violations.append(
+                f"{where}: FAILED Update answered another PhysicalResourceId {physical_id!r}"
+            )
         if "ResponseURL" in json.dumps(body.get("Data", {})) or "X-Amz-Signature" in json.dumps(body):
             self.violations.append(f"{where}: the response leaks the ResponseURL")
 

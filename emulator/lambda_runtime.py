@@ -9,9 +9,15 @@
   simulated time as they would on AWS, and a 10-minute wait costs no real time.
 * Containers: an invocation takes an idle container of its function (warm start) or loads the handler
   afresh in a new one (cold start: a separate module instance, as a separate Lambda sandbox would be).
+* Asynchronous invocation (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html): an event
+  waits in Lambda's queue (``queue_delay``) before a function instance takes it; a cold start runs the
+  init phase (``cold_start`` seconds, not counted against the function's timeout) before the handler.
+  Both count against CloudFormation's timeout, which runs from when it sent the request.
 * Limits: an invocation still running at the function's timeout is stopped (nothing after that point
-  runs), and, like Lambda's asynchronous invocation, an invocation that errors or times out is retried
-  twice, after 1 and 2 minutes.
+  runs). An invocation that errors or times out is retried twice, the first retry after 1 minute, the
+  second after 2 more (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html),
+  unless the function's EventInvokeConfig sets ``MaximumRetryAttempts`` (0-2); an event older than
+  ``MaximumEventAgeInSeconds`` (60-21600, default 6 hours) is discarded instead of retried.
 """
 
 from __future__ import annotations
@@ -35,6 +41,12 @@ import botocore.endpoint
 import botocore.session
 
 ASYNC_RETRY_DELAYS = (60.0, 120.0)
+DEFAULT_MAX_RETRY_ATTEMPTS = 2
+DEFAULT_MAX_EVENT_AGE = 6 * 3600.0
+# Small, realistic defaults (Lambda documents neither): the time an asynchronous event waits in the
+# queue before an instance takes it, and the init phase of a cold start (Python, boto3, crhelper).
+DEFAULT_QUEUE_DELAY = 1.0
+DEFAULT_COLD_START = 1.0
 
 
 class _Stopped(BaseException):
@@ -59,6 +71,9 @@ class Function:
     cold_starts: int = 0
     billed_ms: int = 0
     idle: list[Container] = field(default_factory=list)
+    # AWS::Lambda::EventInvokeConfig of the function (the driver sets them when the template has one)
+    max_retry_attempts: int = DEFAULT_MAX_RETRY_ATTEMPTS
+    max_event_age: float = DEFAULT_MAX_EVENT_AGE
 
 
 @dataclass
@@ -71,7 +86,12 @@ class Container:
 
 @dataclass
 class Invocation:
-    """One invocation, for the record and the benchmark."""
+    """One invocation, for the record and the benchmark.
+
+    ``queued``: when Lambda accepted the event (for a retry: when the first attempt was queued, the
+    event's age counts from there); ``received``: when an instance took it from the queue (a cold start's
+    init follows); ``started``: when the handler was called, i.e. when the request reached the function.
+    """
 
     function: str
     request_id: str
@@ -82,6 +102,9 @@ class Invocation:
     duration: float = 0.0
     outcome: str = "running"  # ok, error, timeout
     attempt: int = 1
+    queued: float = 0.0
+    received: float = 0.0
+    cold_start: bool = False
 
 
 class LambdaContext:
@@ -140,12 +163,14 @@ class _Worker:
     """An invocation's thread and what the scheduler needs to switch to it."""
 
     def __init__(
-        self, runtime: LambdaRuntime, function: Function, event: dict[str, Any], attempt: int
+        self, runtime: LambdaRuntime, function: Function, event: dict[str, Any], attempt: int, queued: float
     ) -> None:
         self.runtime = runtime
         self.function = function
         self.event = event
         self.attempt = attempt
+        self.queued = queued
+        self.payload = json.dumps(event)  # what Lambda redelivers on a retry (the handler may mutate event)
         self.container: Container | None = None
         self.context: LambdaContext | None = None
         self.record: Invocation | None = None
@@ -170,14 +195,25 @@ class _Worker:
 class LambdaRuntime:
     """Runs invocations as cooperative threads on the simulated clock (see the module docstring)."""
 
-    def __init__(self, clock: Any, environment_for: Callable[[Function], dict[str, str]]) -> None:
+    def __init__(
+        self,
+        clock: Any,
+        environment_for: Callable[[Function], dict[str, str]],
+        *,
+        queue_delay: float = DEFAULT_QUEUE_DELAY,
+        cold_start: float = DEFAULT_COLD_START,
+    ) -> None:
         self.clock = clock
+        self.queue_delay = queue_delay  # seconds an asynchronous event waits before an instance takes it
+        self.cold_start = cold_start  # seconds of init phase when no warm instance is idle
         self.invocations: list[Invocation] = []
+        self.discarded: list[tuple[str, dict[str, Any]]] = []  # (reason, event) Lambda gave up on
         self._environment_for = environment_for
         self._main_turn = threading.Event()
         self._ready: deque[_Worker] = deque()
         self._sleeping: list[tuple[float, int, _Worker]] = []
-        self._retries: list[tuple[float, int, Function, dict[str, Any], int]] = []
+        # events in Lambda's queue (first deliveries and retries), due when an instance takes them
+        self._queue: list[tuple[float, int, _Worker]] = []
         self._timers: list[_VirtualTimer] = []
         self._seq = itertools.count()
         self._local = threading.local()
@@ -194,16 +230,29 @@ class LambdaRuntime:
         botocore.endpoint.time = self._saved_botocore_time
 
     # -- public -----------------------------------------------------------------------------------------
-    def invoke_async(self, function: Function, event: dict[str, Any], attempt: int = 1) -> None:
-        """Queue an asynchronous invocation (it runs at the next ``run_ready``)."""
-        worker = _Worker(self, function, json.loads(json.dumps(event)), attempt)
-        self._ready.append(worker)
+    def invoke_async(
+        self,
+        function: Function,
+        event: dict[str, Any],
+        attempt: int = 1,
+        *,
+        delay: float | None = None,
+        queued: float | None = None,
+    ) -> None:
+        """Queue an asynchronous invocation: an instance takes it ``delay`` seconds from now (default:
+        the queue delay), and it runs at the ``run_ready`` after that."""
+        now = self.clock.now()
+        worker = _Worker(
+            self, function, json.loads(json.dumps(event)), attempt, now if queued is None else queued
+        )
+        due = now + (self.queue_delay if delay is None else max(delay, 0.0))
+        heapq.heappush(self._queue, (due, next(self._seq), worker))
 
     def next_wake(self) -> float | None:
-        """When the earliest sleeping invocation, timeout or retry is due."""
+        """When the earliest sleeping invocation, timeout or queued event is due."""
         times = [wake for wake, _, _ in self._sleeping]
         times += [w.context.deadline for _, _, w in self._sleeping if w.context is not None]
-        times += [due for due, *_ in self._retries]
+        times += [due for due, _, _ in self._queue]
         times += [t.due for t in self._timers if not t.cancelled]
         return min(times) if times else None
 
@@ -219,9 +268,8 @@ class LambdaRuntime:
                 self._ready.append(worker)
         heapq.heapify(self._sleeping)
         self._fire_timers()
-        while self._retries and self._retries[0][0] <= now:
-            _, _, function, event, attempt = heapq.heappop(self._retries)
-            self.invoke_async(function, event, attempt)
+        while self._queue and self._queue[0][0] <= now:
+            self._ready.append(heapq.heappop(self._queue)[2])
 
     def run_ready(self) -> None:
         """Run runnable invocations, one at a time, until each has finished or gone to sleep."""
@@ -289,7 +337,7 @@ class LambdaRuntime:
             if timer.cancelled or owner is None or owner.done or owner.stop:
                 continue
             # the timer thread runs in the owner's sandbox, while the owner is still running
-            helper = _Worker(self, owner.function, owner.event, owner.attempt)
+            helper = _Worker(self, owner.function, owner.event, owner.attempt, owner.queued)
             helper.container, helper.context = owner.container, owner.context
             helper.run = timer.callback
             self._ready.append(helper)
@@ -297,11 +345,15 @@ class LambdaRuntime:
     # -- one invocation ---------------------------------------------------------------------------------
     def _run_invocation(self, worker: _Worker) -> None:
         function, event = worker.function, worker.event
-        if function.idle:
+        received = self.clock.now()
+        cold = not function.idle
+        if not cold:
             worker.container = function.idle.pop()
             boto3.DEFAULT_SESSION = worker.container.boto_session
         else:
             function.cold_starts += 1
+            if self.cold_start > 0:
+                self.sleep(self.cold_start)  # the init phase, before the function's timeout starts
             boto3.DEFAULT_SESSION = _new_session()
             worker.container = Container(load_handler(function.asset_dir), boto3.DEFAULT_SESSION)
             self._virtualise(sys.modules)
@@ -315,6 +367,9 @@ class LambdaRuntime:
             "CrHelperPoll" in event,
             self.clock.now(),
             attempt=worker.attempt,
+            queued=worker.queued,
+            received=received,
+            cold_start=cold,
         )
         self.invocations.append(worker.record)
         function.invocations += 1
@@ -333,10 +388,28 @@ class LambdaRuntime:
             function.billed_ms += max(1, int(duration * 1000))
             if outcome == "ok":
                 function.idle.append(worker.container)
-            elif worker.attempt <= len(ASYNC_RETRY_DELAYS):
-                due = worker.context.deadline if outcome == "timeout" else self.clock.now()
-                due += ASYNC_RETRY_DELAYS[worker.attempt - 1]
-                heapq.heappush(self._retries, (due, next(self._seq), function, event, worker.attempt + 1))
+            else:
+                self._retry(worker, outcome)
+
+    def _retry(self, worker: _Worker, outcome: str) -> None:
+        """Lambda's retry of a failed asynchronous invocation (see the module docstring)."""
+        function, context = worker.function, worker.context
+        assert context is not None
+        if worker.attempt > min(function.max_retry_attempts, len(ASYNC_RETRY_DELAYS)):
+            self.discarded.append((f"{outcome}; no retry left after attempt {worker.attempt}", worker.event))
+            return
+        ended = context.deadline if outcome == "timeout" else self.clock.now()
+        due = ended + ASYNC_RETRY_DELAYS[worker.attempt - 1]
+        if due - worker.queued > function.max_event_age:
+            self.discarded.append((f"{outcome}, event older than {function.max_event_age:g} s", worker.event))
+            return
+        self.invoke_async(
+            function,
+            json.loads(worker.payload),
+            worker.attempt + 1,
+            delay=due - self.clock.now(),
+            queued=worker.queued,
+        )
 
 
 class _ClockForHandler:
