@@ -1,15 +1,25 @@
 """Custom::RekognitionProjectPolicy: a project policy on a (source) project, for cross-account copies.
 
-PutProjectPolicy on create; on update, PutProjectPolicy with the revision id the project has now (read
-with ListProjectPolicies, so a revision changed outside the stack does not fail the update); a new
-project or policy name is a replacement. DeleteProjectPolicy on delete; already gone is success.
-All of it is synchronous: every outcome is complete at once.
+Project policies carry no tags, so what a stack owns is recorded in its physical id:
+
+* ``<project ARN>/policy/<name>/revision/<revision id>``: this resource put the policy, and owns it as
+  long as the policy is at that revision. Each put (Create, a document change) answers the new revision;
+  the Delete that follows (CloudFormation's cleanup, or the stack's delete) deletes the policy only at the
+  revision it names (DeleteProjectPolicy with PolicyRevisionId), so a policy someone else put under the
+  same name after an out-of-band delete, or edited since, is never deleted by this stack.
+* ``<project ARN>/policy/<name>/adopted``: the policy was already there with this very document (another
+  stack declares it too): this resource relies on it and never changes or deletes it.
+* ``<project ARN>/policy/<name>``: written by earlier versions of this handler; deleted as before.
+
+A new project or policy name is a replacement. All of it is synchronous: every outcome is complete at once.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError, ParamValidationError
@@ -18,11 +28,40 @@ from outcome import Outcome
 
 RESOURCE_TYPE = "Custom::RekognitionProjectPolicy"
 _SEPARATOR = "/policy/"
+_REVISION = "/revision/"
+_ADOPTED = "/adopted"
+POLICY_NAME = re.compile(r"^[a-zA-Z0-9_.\-]{1,128}$")
+PROJECT_ARN = re.compile(
+    r"^arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:project/[a-zA-Z0-9_.\-]{1,255}/[0-9]+$"
+)
+MAX_POLICIES = 5  # per project, a hard limit (PutProjectPolicy)
 
 
-def physical_id(project_arn: str, policy_name: str) -> str:
-    """``<project ARN>/policy/<policy name>``: stable, and names both halves of the policy's identity."""
-    return f"{project_arn}{_SEPARATOR}{policy_name}"
+@dataclass(frozen=True)
+class Held:
+    """What a physical id says this resource holds."""
+
+    project_arn: str
+    policy_name: str
+    revision: str | None  # the revision it put (owned), or None
+    adopted: bool  # relies on a policy another stack put
+
+
+def physical_id(project_arn: str, policy_name: str, revision: str | None) -> str:
+    """The physical id for a policy this resource put at ``revision`` (None: adopted as it was)."""
+    base = f"{project_arn}{_SEPARATOR}{policy_name}"
+    return f"{base}{_REVISION}{revision}" if revision else f"{base}{_ADOPTED}"
+
+
+def held(physical: str) -> Held | None:
+    """Parse a physical id (None: not one of ours, e.g. the generated id of a failed Create)."""
+    if _SEPARATOR not in (physical or ""):
+        return None
+    project_arn, rest = physical.rsplit(_SEPARATOR, 1)
+    if rest.endswith(_ADOPTED):
+        return Held(project_arn, rest[: -len(_ADOPTED)], None, True)
+    name, _, revision = rest.partition(_REVISION)
+    return Held(project_arn, name, revision or None, False)
 
 
 def _parse(props: Mapping[str, Any]) -> tuple[str, str, str]:
@@ -32,6 +71,12 @@ def _parse(props: Mapping[str, Any]) -> tuple[str, str, str]:
         if not isinstance(value, str) or not value:
             raise ResourceError(f"Property {name} is required and must be a non-empty string.")
         values.append(value)
+    if not PROJECT_ARN.match(values[0]):
+        raise ResourceError(f"Property ProjectArn is not a Rekognition project ARN: {values[0][:300]!r}.")
+    if not POLICY_NAME.match(values[1]):
+        raise ResourceError(
+            f"Property PolicyName is not valid (1-128 of a-z A-Z 0-9 _ . -): {values[1][:130]!r}."
+        )
     try:
         json.loads(values[2])
     except ValueError as error:
@@ -61,12 +106,19 @@ def _put(client: Any, project_arn: str, policy_name: str, document: str, revisio
         request["PolicyRevisionId"] = revision_id
     try:
         response = client.put_project_policy(**request)
-    except (ClientError, ParamValidationError) as error:
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "LimitExceededException":
+            raise ResourceError(
+                f"PutProjectPolicy failed: the project {project_arn} already has {MAX_POLICIES} project "
+                f"policies, the most a project can have (a fixed limit, not a quota to raise). Delete one "
+                "it no longer needs, or reuse one of them, then deploy again."
+            ) from error
         raise failure("PutProjectPolicy", error) from error
+    except ParamValidationError as error:
+        raise failure("PutProjectPolicy", error) from error
+    revision = str(response.get("PolicyRevisionId", ""))
     return Outcome(
-        physical_id(project_arn, policy_name),
-        {"PolicyRevisionId": str(response.get("PolicyRevisionId", ""))},
-        complete=True,
+        physical_id(project_arn, policy_name, revision), {"PolicyRevisionId": revision}, complete=True
     )
 
 
@@ -78,14 +130,14 @@ def _same_document(a: str, b: str) -> bool:
 
 
 def create(client: Any, props: Mapping[str, Any], owner: str = "") -> Outcome:
-    """Attach the policy. A policy of that name already on the project is adopted only when it is this
-    very document (a redelivered Create); any other is left alone and the Create fails."""
+    """Attach the policy. A policy of that name already there with this very document (another stack
+    declares it too) is relied on, never owned; any other document fails the Create and is left alone."""
     project_arn, policy_name, document = _parse(props)
     existing = current_policy(client, project_arn, policy_name)
     if existing is not None:
         if _same_document(str(existing.get("PolicyDocument", "")), document):
             return Outcome(
-                physical_id(project_arn, policy_name),
+                physical_id(project_arn, policy_name, None),
                 {"PolicyRevisionId": str(existing.get("PolicyRevisionId", ""))},
                 complete=True,
             )
@@ -99,23 +151,42 @@ def create(client: Any, props: Mapping[str, Any], owner: str = "") -> Outcome:
 def update(
     client: Any, props: Mapping[str, Any], old_props: Mapping[str, Any], physical: str, owner: str = ""
 ) -> Outcome:
-    """A new project or name is a new policy (replacement); otherwise the document, in place."""
+    """A new project or name is a new policy (replacement); otherwise the document, in place (with the
+    revision the project has now, so an edit made outside the stack does not fail the update)."""
     project_arn, policy_name, document = _parse(props)
-    if physical_id(project_arn, policy_name) != physical:
+    holding = held(physical)
+    if holding is None or (holding.project_arn, holding.policy_name) != (project_arn, policy_name):
         return create(client, props)
     existing = current_policy(client, project_arn, policy_name)
-    revision = str(existing["PolicyRevisionId"]) if existing and existing.get("PolicyRevisionId") else None
-    return _put(client, project_arn, policy_name, document, revision)
+    if existing is None:
+        return _put(client, project_arn, policy_name, document, None)
+    if holding.adopted:
+        if _same_document(str(existing.get("PolicyDocument", "")), document):
+            return Outcome(physical, {"PolicyRevisionId": str(existing.get("PolicyRevisionId", ""))}, True)
+        raise ResourceError(
+            f"The policy {policy_name} on {project_arn} was put by another stack (this one relies on it as "
+            "it is); changing its document here would change theirs. Choose another policy name."
+        )
+    return _put(
+        client, project_arn, policy_name, document, str(existing.get("PolicyRevisionId") or "") or None
+    )
 
 
 def delete(client: Any, props: Mapping[str, Any], physical: str, owner: str = "") -> Outcome:
-    """Remove the policy this resource put; gone already, or never made (a failed create), is success."""
-    if _SEPARATOR not in (physical or ""):
+    """Remove the policy this resource put, only at the revision it put; gone already, changed since,
+    adopted, or never made (a failed create) leaves the project as it is."""
+    holding = held(physical)
+    if holding is None or holding.adopted:
         return Outcome(physical, complete=True)
-    project_arn, policy_name = physical.rsplit(_SEPARATOR, 1)
+    request = {"ProjectArn": holding.project_arn, "PolicyName": holding.policy_name}
+    if holding.revision:
+        request["PolicyRevisionId"] = holding.revision
     try:
-        client.delete_project_policy(ProjectArn=project_arn, PolicyName=policy_name)
+        client.delete_project_policy(**request)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+        code = error.response.get("Error", {}).get("Code")
+        if code not in ("ResourceNotFoundException", "InvalidPolicyRevisionIdException"):
             raise failure("DeleteProjectPolicy", error) from error
+    except ParamValidationError:
+        pass  # an id this handler never wrote: nothing of ours to delete
     return Outcome(physical, complete=True)

@@ -77,11 +77,9 @@ def test_policy_then_copy_promotes_across_accounts(cloud, dev, deploy):
     dev_stack = deploy_dev(cloud, policy_template(project_arn, policy_document(version_arn, prod_role_arn())))
     assert dev_stack.status == "CREATE_COMPLETE"
     policy = dev_stack.resources["Policy"]
-    assert policy.physical_id == f"{project_arn}/policy/promote-to-prod"
-    assert (
-        policy.attributes["PolicyRevisionId"]
-        == policies(client, project_arn)["promote-to-prod"]["PolicyRevisionId"]
-    )
+    revision = policies(client, project_arn)["promote-to-prod"]["PolicyRevisionId"]
+    assert policy.physical_id == f"{project_arn}/policy/promote-to-prod/revision/{revision}"
+    assert policy.attributes["PolicyRevisionId"] == revision
 
     template = copy_template((project_arn, version_arn))
     template["Resources"]["Role"]["Properties"]["RoleName"] = "prod-model-copy"
@@ -119,8 +117,10 @@ def test_update_uses_the_current_revision_even_when_changed_out_of_band(cloud, d
     assert stack.update(policy_template(project_arn, new_document + " ")) == "UPDATE_COMPLETE"
 
     after = stack.resources["Policy"]
-    assert after.physical_id == before.physical_id
     stored = policies(client, project_arn)["promote-to-prod"]
+    # the id names the revision this stack put: the Delete that follows removes only that revision
+    assert after.physical_id == f"{project_arn}/policy/promote-to-prod/revision/{stored['PolicyRevisionId']}"
+    assert before.physical_id != after.physical_id
     assert after.attributes["PolicyRevisionId"] == stored["PolicyRevisionId"] != current
     assert json.loads(stored["PolicyDocument"])["Statement"][0]["Principal"]["AWS"] == root
 
@@ -181,3 +181,47 @@ def test_a_promotion_with_a_customer_key_encrypts_the_copy_with_it(cloud, dev, d
     (version,) = client.describe_project_versions(ProjectArn=project)["ProjectVersionDescriptions"]
     assert version["KmsKeyId"] == prod.resources["Key"].attributes["Arn"]
     assert version["SourceProjectVersionArn"] == version_arn
+
+
+def test_a_policy_two_stacks_declare_is_owned_by_the_first_and_outlives_the_other(cloud, dev):
+    project_arn, version_arn, client = dev
+    template = policy_template(project_arn, policy_document(version_arn, prod_role_arn()))
+    first = cloud.stack("dev-a", account_id=SOURCE_ACCOUNT, region=REGION, asset_root=REPO)
+    second = cloud.stack("dev-b", account_id=SOURCE_ACCOUNT, region=REGION, asset_root=REPO)
+    assert first.create(template) == "CREATE_COMPLETE"
+    assert second.create(template) == "CREATE_COMPLETE"
+
+    assert second.delete() == "DELETE_COMPLETE"
+    assert set(policies(client, project_arn)) == {"promote-to-prod"}  # the second stack only relied on it
+    assert first.delete() == "DELETE_COMPLETE"
+    assert policies(client, project_arn) == {}
+
+
+def test_a_policy_put_by_someone_else_after_an_out_of_band_delete_is_never_deleted(cloud, dev):
+    project_arn, version_arn, client = dev
+    document = policy_document(version_arn, prod_role_arn())
+    stack = deploy_dev(cloud, policy_template(project_arn, document))
+    client.delete_project_policy(ProjectArn=project_arn, PolicyName="promote-to-prod")
+    client.put_project_policy(ProjectArn=project_arn, PolicyName="promote-to-prod", PolicyDocument=document)
+    theirs = policies(client, project_arn)["promote-to-prod"]["PolicyRevisionId"]
+
+    assert stack.delete() == "DELETE_COMPLETE"
+
+    assert policies(client, project_arn)["promote-to-prod"]["PolicyRevisionId"] == theirs
+
+
+def test_the_five_policy_limit_is_named_as_a_fixed_limit(cloud, dev):
+    project_arn, version_arn, client = dev
+    for i in range(5):
+        client.put_project_policy(
+            ProjectArn=project_arn,
+            PolicyName=f"other-{i}",
+            PolicyDocument=policy_document(version_arn, DEST_ACCOUNT),
+        )
+
+    stack = deploy_dev(cloud, policy_template(project_arn, policy_document(version_arn, prod_role_arn())))
+
+    assert stack.status == "ROLLBACK_COMPLETE"
+    reason = next(e.reason for e in cloud.events if e.status == "CREATE_FAILED" and e.logical_id == "Policy")
+    assert "already has 5 project policies" in reason and "not a quota to raise" in reason
+    assert "ask for more" not in reason
