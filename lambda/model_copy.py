@@ -265,12 +265,13 @@ class Identity:
 
 
 def identity_of(props: Mapping[str, Any]) -> Identity | None:
-    """The identity named by properties, or None when they could never have made a copy."""
-    values = [props.get(k) for k in ("DestinationProjectArn", "VersionName", "SourceProjectVersionArn")]
-    project, name, source = (v if isinstance(v, str) else "" for v in values)
-    if PROJECT_ARN.match(project) and VERSION_NAME.match(name) and VERSION_ARN.match(source):
-        return Identity(project, name, source)
-    return None
+    """The identity named by properties, or None when they could never have made a copy (a Create
+    checks them all before it copies)."""
+    try:
+        copy = CopyProperties.parse(props)
+    except ResourceError:
+        return None
+    return Identity(copy.destination_project_arn, copy.version_name, copy.source_project_version_arn)
 
 
 def owner_of(event: Mapping[str, Any]) -> str:
