@@ -880,7 +880,7 @@ class Stack:
                 if any(f.startswith(f"{logical_id}:") for f in failures):
                     kept |= _closure(graph, logical_id)
             for logical_id in wave:
-                if not any(f.startswith(f"{logical_id}:") for f in failures):
+                if logical_id not in kept and not any(f.startswith(f"{logical_id}:") for f in failures):
                     pool.pop(logical_id, None)
                     self.resources.pop(logical_id, None)
         return failures
