@@ -946,6 +946,7 @@ class CloudFormation:
         self._sessions: dict[tuple[str, str, str], boto3.Session] = {}
         self._schedules: dict[tuple[str, str, str], _Schedule] = {}
         self.all_requests: list[Request] = []
+        self._counted: dict[str, int] = {}  # responses counted in a violation already, by RequestId
         self.peak_rules = 0  # the most polling schedules (EventBridge rules) that existed at once
         self.runtime = LambdaRuntime(
             clock, self._environment_for, queue_delay=queue_delay, cold_start=cold_start
@@ -1180,10 +1181,10 @@ class CloudFormation:
         """Protocol checks over every request so far (late duplicates included); returns violations."""
         for request in self.all_requests:
             count = len(self.server.responses(request.event["RequestId"]))
-            where = f"{request.logical_id} {request.event['RequestType']}"
-            message = f"{where}: {count} responses to one request"
-            if count > request.deliveries and message not in self.violations:
-                self.violations.append(message)
+            if count > request.deliveries and self._counted.get(request.event["RequestId"], 0) < count:
+                self._counted[request.event["RequestId"]] = count  # reported once per count
+                where = f"{request.logical_id} {request.event['RequestType']}"
+                self.violations.append(f"{where}: {count} responses to one request")
         return self.violations
 
     def _collect(self, request: Request) -> None:
@@ -1252,6 +1253,7 @@ class CloudFormation:
         where = f"{request.logical_id} {request.event['RequestType']}"
         bodies = self.server.responses(request.event["RequestId"])
         if len(bodies) > request.deliveries:
+            self._counted[request.event["RequestId"]] = len(bodies)
             self.violations.append(f"{where}: {len(bodies)} responses to one request")
         answers = {(b.get("Status"), b.get("PhysicalResourceId")) for b in bodies}
         if len(answers) > 1:

@@ -377,7 +377,7 @@ def test_the_queue_and_a_cold_start_come_between_sending_and_reaching_the_functi
     assert stack.status == "CREATE_COMPLETE"
     assert first.sent is not None and first.reached == first.sent + 35  # queue, then init
     assert first.answered == first.reached
-    assert second.reached == second.sent + 30  # a warm instance: no init
+    assert second.sent is not None and second.reached == second.sent + 30  # a warm instance: no init
     invocation = cloud.invocations[0]
     assert (invocation.queued, invocation.received, invocation.cold_start) == (
         first.sent,
@@ -392,7 +392,7 @@ def test_the_service_timeout_counts_the_time_before_the_function_started(cloud, 
     stack = _stack(cloud, asset, {"Probe": {"Id": "p-1", "OnCreate": "sleep:40", "ServiceTimeout": "60"}})
 
     create = _requests(cloud, "Probe", "Create")[0]
-    assert stack.status == "ROLLBACK_COMPLETE"
+    assert stack.status == "ROLLBACK_COMPLETE" and create.sent is not None
     assert create.deadline == create.sent + 60
     failed = next(e for e in cloud.events if e.logical_id == "Probe" and e.status == "CREATE_FAILED")
     assert failed.time == create.sent + 60 and "ServiceTimeout" in failed.reason
@@ -486,7 +486,7 @@ def test_eventbridge_delivers_a_scheduled_invocation_twice_when_told(cloud, asse
 
 
 def test_duplicate_schedule_deliveries_are_repeatable_with_a_seed(asset, clock):
-    counts = []
+    counts: list[int] = []
     for _ in range(2):
         with CloudFormation(clock, duplicate_schedule_deliveries=0.5, seed=3) as cloud:
             stack = cloud.stack(
@@ -526,7 +526,7 @@ def test_no_answer_waits_for_the_service_timeout_then_fails(cloud, asset):
 
     create, delete = _requests(cloud, "Probe", "Create")[0], _requests(cloud, "Probe", "Delete")[0]
     failed = next(e for e in cloud.events if e.logical_id == "Probe" and e.status == "CREATE_FAILED")
-    assert failed.time == create.sent + 300
+    assert create.sent is not None and failed.time == create.sent + 300
     # the rollback's Delete carries an id CloudFormation made up, not one the handler answered
     assert delete.event["PhysicalResourceId"].startswith("probe-Probe-")
     assert stack.status == "ROLLBACK_COMPLETE"
