@@ -192,9 +192,7 @@ def _sent(cloud: CloudFormation, logical_id: str | None = None) -> list[tuple[st
 
 
 def _requests(cloud: CloudFormation, logical_id: str, request_type: str) -> list[Request]:
-    return [
-        r for r in cloud.all_requests if r.logical_id == logical_id and r.event["RequestType"] == request_type
-    ]
+    return cloud.sent_requests(logical_id, request_type)
 
 
 def _stack_statuses(cloud: CloudFormation) -> list[str]:
