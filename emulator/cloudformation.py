@@ -9,13 +9,20 @@ It plays CloudFormation for a synthesised template, inside ``moto.mock_aws``:
 * calls the real ``index.handler`` from the function's asset directory, with the function's environment,
   credentials of its role (STS assume-role, so the emulator sees the right account and principal) and a
   Lambda context whose remaining time counts down on the simulated clock;
+* invokes it asynchronously, as CloudFormation does: the event waits in Lambda's queue, a cold start
+  runs the init phase, a failed or timed-out invocation is retried (twice, or as the template's
+  AWS::Lambda::EventInvokeConfig says); see ``lambda_runtime``;
 * fires the EventBridge schedules crhelper creates, at their rate on the simulated clock, with the
-  target Input as the event;
+  target Input as the event (delivered twice with the probability ``duplicate_schedule_deliveries``);
 * follows CloudFormation's rules: replacement when an Update answers a new physical id (Delete of the old
-  one afterwards unless UpdateReplacePolicy is Retain), rollback after a failure, no Delete for
-  DeletionPolicy Retain, a FAILED stack when no answer arrives within ServiceTimeout;
+  one afterwards unless UpdateReplacePolicy is Retain); rollback after a failure (Deletes after a failed
+  Create; after a failed Update, Updates back to the old properties sent to the physical id the stack
+  holds, then Deletes of what the update created or the rollback superseded), ending *_FAILED when a
+  rollback request fails; no Delete for DeletionPolicy Retain; a FAILED resource when no answer arrives
+  within ServiceTimeout, counted from when the request was sent;
 * asserts the protocol: exactly one response per request, well-formed bodies, physical id rules, and no
-  polling rule left behind once a request is answered. Violations are collected in ``violations``.
+  polling rule left behind once a request is answered. Violations are collected in ``violations``
+  (``audit()`` adds responses that arrived late).
 
 The simulated clock is shared with the Custom Labels emulator, so a 20-minute copy takes milliseconds.
 """
@@ -880,7 +887,7 @@ class Stack:
                 if any(f.startswith(f"{logical_id}:") for f in failures):
                     kept |= _closure(graph, logical_id)
             for logical_id in wave:
-                if not any(f.startswith(f"{logical_id}:") for f in failures):
+                if logical_id not in kept and not any(f.startswith(f"{logical_id}:") for f in failures):
                     pool.pop(logical_id, None)
                     self.resources.pop(logical_id, None)
         return failures
@@ -946,6 +953,7 @@ class CloudFormation:
         self._sessions: dict[tuple[str, str, str], boto3.Session] = {}
         self._schedules: dict[tuple[str, str, str], _Schedule] = {}
         self.all_requests: list[Request] = []
+        self._counted: dict[str, int] = {}  # responses counted in a violation already, by RequestId
         self.peak_rules = 0  # the most polling schedules (EventBridge rules) that existed at once
         self.runtime = LambdaRuntime(
             clock, self._environment_for, queue_delay=queue_delay, cold_start=cold_start
@@ -1092,6 +1100,15 @@ class CloudFormation:
                     function, event, delay=self.runtime.queue_delay + self.random.uniform(0, 5)
                 )
 
+    def sent_requests(self, logical_id: str | None = None, request_type: str | None = None) -> list[Request]:
+        """The requests sent so far (by stack operations or by tests), in order, optionally only those of
+        one logical id and/or RequestType."""
+        return [
+            r
+            for r in self.all_requests
+            if logical_id in (None, r.logical_id) and request_type in (None, r.event["RequestType"])
+        ]
+
     def rules_by_request(self) -> dict[str, list[str]]:
         """The polling rules that exist now, by the RequestId in their target Input."""
         found: dict[str, list[str]] = {}
@@ -1180,10 +1197,10 @@ class CloudFormation:
         """Protocol checks over every request so far (late duplicates included); returns violations."""
         for request in self.all_requests:
             count = len(self.server.responses(request.event["RequestId"]))
-            where = f"{request.logical_id} {request.event['RequestType']}"
-            message = f"{where}: {count} responses to one request"
-            if count > request.deliveries and message not in self.violations:
-                self.violations.append(message)
+            if count > request.deliveries and self._counted.get(request.event["RequestId"], 0) < count:
+                self._counted[request.event["RequestId"]] = count  # reported once per count
+                where = f"{request.logical_id} {request.event['RequestType']}"
+                self.violations.append(f"{where}: {count} responses to one request")
         return self.violations
 
     def _collect(self, request: Request) -> None:
@@ -1252,6 +1269,7 @@ class CloudFormation:
         where = f"{request.logical_id} {request.event['RequestType']}"
         bodies = self.server.responses(request.event["RequestId"])
         if len(bodies) > request.deliveries:
+            self._counted[request.event["RequestId"]] = len(bodies)
             self.violations.append(f"{where}: {len(bodies)} responses to one request")
         answers = {(b.get("Status"), b.get("PhysicalResourceId")) for b in bodies}
         if len(answers) > 1:
