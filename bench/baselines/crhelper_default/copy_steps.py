@@ -34,7 +34,7 @@ def start_copy(client: Any, props: Mapping[str, Any], owner: str) -> tuple[str, 
 
 def copy_finished(client: Any, project_arn: str, version_arn: str) -> bool:
     """One check: True once the copy is done, CopyFailed if it failed."""
-    description = model_copy.describe_version(client, project_arn, version_arn)
+    description = model_copy.describe_version(client, model_copy.Version(project_arn, version_arn))
     if description is None:
         raise CopyFailed(f"The copied version {version_arn} disappeared while the copy was in progress.")
     status = str(description.get("Status"))
@@ -48,9 +48,9 @@ def start_delete(client: Any, props: Mapping[str, Any], physical_id: str, owner:
     outcome = model_copy.delete(client, props, physical_id, owner)
     if outcome.complete:
         return None
-    return str(outcome.data.get(model_copy.DELETE_TARGET) or physical_id)
+    return model_copy.Work.from_data(outcome.data).target.arn
 
 
 def delete_finished(client: Any, project_arn: str, version_arn: str) -> bool:
     """One check (and the next step: delete once stopped): True once the version is gone."""
-    return bool(model_copy.advance_delete(client, project_arn, version_arn))
+    return model_copy.removal_step(client, model_copy.Version(project_arn, version_arn)).done
