@@ -16,6 +16,7 @@ properties say: ``On<RequestType>`` (``OnCreate``, ``OnUpdate``, ``OnDelete``) i
 * ``keep-id``: SUCCESS with the id it was sent;
 * ``long-reason``: FAILED with a Reason of 5000 characters (a body over 4096 bytes);
 * ``raise``: an exception (a function error: Lambda retries the invocation);
+* ``mutate-raise``: adds a key to the event, then raises; answers FAILED if it sees the key already;
 * ``sleep:N``: sleep N seconds (simulated), then as ``ok``;
 * ``schedule``: as ``ok``, after creating an EventBridge rule ``rate(1 minute)`` that invokes the
   function with ``{"Tick": true}`` (such invocations do nothing).
@@ -75,6 +76,12 @@ def handler(event, context):
         polling.CLOCK.sleep(float(mode.split(":")[1]))
         mode = "ok"
     if mode == "raise":
+        raise RuntimeError("broken on purpose")
+    if mode == "mutate-raise":
+        if event.get("Mutated"):
+            put(event, "FAILED", answer_id, "a retry got the event as the last attempt left it")
+            return
+        event["Mutated"] = True
         raise RuntimeError("broken on purpose")
     if mode == "silent":
         return
@@ -424,6 +431,14 @@ def test_a_function_error_is_retried_twice_after_one_then_two_minutes(cloud, ass
     assert all(i.queued == runs[0].queued for i in runs)  # the event's age counts from the first queueing
     assert runs[1].started - runs[1].received in (0, cold)
     assert "no retry left after attempt 3" in cloud.runtime.discarded[0][0]
+    _expect_violations(cloud, "Probe Create: no response before ServiceTimeout")
+
+
+def test_a_retry_gets_the_event_as_lambda_received_it(cloud, asset):
+    _stack(cloud, asset, {"Probe": {"Id": "p-1", "OnCreate": "mutate-raise", "ServiceTimeout": "600"}})
+
+    runs = [i for i in cloud.invocations if i.logical_id == "Probe" and i.request_type == "Create"]
+    assert [i.outcome for i in runs] == ["error", "error", "error"]
     _expect_violations(cloud, "Probe Create: no response before ServiceTimeout")
 
 
