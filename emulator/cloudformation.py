@@ -1100,15 +1100,6 @@ class CloudFormation:
                     function, event, delay=self.runtime.queue_delay + self.random.uniform(0, 5)
                 )
 
-    def sent_requests(self, logical_id: str | None = None, request_type: str | None = None) -> list[Request]:
-        """The requests sent so far (by stack operations or by tests), in order, optionally only those of
-        one logical id and/or RequestType."""
-        return [
-            r
-            for r in self.all_requests
-            if logical_id in (None, r.logical_id) and request_type in (None, r.event["RequestType"])
-        ]
-
     def rules_by_request(self) -> dict[str, list[str]]:
         """The polling rules that exist now, by the RequestId in their target Input."""
         found: dict[str, list[str]] = {}
@@ -1192,6 +1183,15 @@ class CloudFormation:
                     self._fire(schedule)
             self._run_ready()
         self.clock.advance(max(until - self.clock.now(), 0))
+
+    def sent_requests(self, logical_id: str | None = None, request_type: str | None = None) -> list[Request]:
+        """The requests sent so far (by stack operations or by tests), in order, optionally only those of
+        one logical id and/or RequestType."""
+        return [
+            r
+            for r in self.all_requests
+            if logical_id in (None, r.logical_id) and request_type in (None, r.event["RequestType"])
+        ]
 
     def audit(self) -> list[str]:
         """Protocol checks over every request so far (late duplicates included); returns violations."""
