@@ -468,8 +468,11 @@ def _stray(client: Any, old_props: Mapping[str, Any], physical_id: str, owner: s
     """The copy the rejected properties of a rollback name, when this resource made it and the stack
     does not hold it (a failed replacement): it is removed."""
     identity = identity_of(old_props)
-    if identity is None:
-        return ()
+    if identity is None or (identity.project_arn.rsplit("/", 1)[0], identity.version_name) == (
+        _project_of(physical_id),
+        version_name_of(physical_id),
+    ):
+        return ()  # nothing was made from them, or they name the version the stack holds
     found = find_version(client, identity.project_arn, identity.version_name)
     if found is None or found[1].get(OWNER_TAG) != owner:
         return ()

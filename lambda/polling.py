@@ -1,18 +1,28 @@
-"""Our thin layer over crhelper's CfnResource.
+"""Our layer over crhelper's CfnResource.
 
 crhelper (2.0.12) drives the custom resource protocol and the EventBridge polling schedule. This subclass
-keeps its flow and compensates for its known defects (see DOMAIN.md):
+keeps its flow and compensates for its known defects (see DOMAIN.md). It overrides these private methods
+of CfnResource (``CRHELPER_OVERRIDES``; a test pins that they still exist with these signatures):
+``_log_setup``, ``_polling_init``, ``_put_rule``, ``_add_permission``, ``_remove_permission``,
+``_put_targets``, ``_remove_targets``, ``_delete_rule``, ``_remove_polling``, ``_set_timeout``,
+``_timeout`` and ``_send``.
 
 * no runtime IAM changes: the invoke permission for the schedule is granted once in the template,
   scoped to the rule-name prefix in ``POLL_RULE_PREFIX``; ``lambda:AddPermission`` is never called;
 * rule names always fit EventBridge's 64 characters, whatever the LogicalResourceId;
 * the schedule's target Input is a slim copy of the event (no Tags, no OldResourceProperties), so it stays
   under EventBridge's 8192 characters;
-* an overall deadline: a poll after ``PollDeadline`` fails the resource and removes the schedule;
+* one answer per request: the first delivery claims the request with a rule named after its RequestId
+  (which becomes its schedule); a duplicate delivery, a late poll or Lambda's retry of an invocation that
+  timed out after answering finds the rule and does nothing (see ``_claim``);
+* a deadline: FAILED is sent ANSWER_MARGIN seconds (a quarter of ServiceTimeout when shorter) before
+  CloudFormation's timeout, counted from when the request reached the function (``Deadline``), and the
+  schedule is removed; every client's retries and timeouts fit in the time left (``fitted_config``);
 * a resource function may answer at once (``Outcome.complete``): no schedule is created for it;
 * a fast path: before handing over to the 1-minute schedule, the first invocation polls in-process every
   10 s for up to 10 minutes (while the function has time left), so most operations answer in seconds;
-* the pre-timeout timer also removes the schedule, so a timed-out poll does not poll forever;
+* the pre-timeout timer (TIMER_LEAD s before Lambda's timeout) also takes the schedule down, so a
+  timed-out poll does not poll forever;
 * the response PUT is retried a bounded number of times, its HTTP status is checked, and neither the
   ResponseURL nor the event is ever logged; the Reason is truncated at its end, not its beginning.
 """
@@ -41,6 +51,7 @@ TARGET_INPUT_MAX = 8192
 REASON_MAX = 1024
 DEFAULT_RULE_PREFIX = "rmc-"
 SEND_ATTEMPTS = 5
+PUT_TIMEOUT = 10.0
 # The fast path: the first invocation polls in-process every 10 s while the Lambda has more than
 # FAST_PATH_RESERVE seconds left, then hands over to crhelper's 1-minute schedule. 10 s is both the
 # detection latency target and the call budget (one DescribeProjectVersions per 10 s of copy time).
@@ -141,8 +152,11 @@ def rule_name(prefix: str, logical_id: str, suffix: str) -> str:
     return f"{prefix}{_sanitise(logical_id)[: max(room, 0)]}-{suffix}"[:RULE_NAME_MAX]
 
 
-def send_response(response_url: str, body: dict[str, Any], ssl_verify: Any = None) -> None:
-    """PUT the response to the presigned URL: bounded retries, HTTP status checked, URL never logged."""
+def put_response(
+    response_url: str, body: dict[str, Any], ssl_verify: Any = None, until: float = float("inf")
+) -> None:
+    """PUT the response to the presigned URL: bounded retries (none started after ``until``, when
+    CloudFormation no longer listens), HTTP status checked, URL never logged."""
     payload = json.dumps(body)
     parts = urlsplit(response_url)
     path = urlunsplit(("", "", parts.path, parts.query, parts.fragment))
@@ -150,7 +164,7 @@ def send_response(response_url: str, body: dict[str, Any], ssl_verify: Any = Non
     last_error = "no attempt made"
     for attempt in range(1, SEND_ATTEMPTS + 1):
         try:
-            connection = HTTPSConnection(parts.netloc, timeout=30)
+            connection = HTTPSConnection(parts.netloc, timeout=PUT_TIMEOUT)
             connection.request("PUT", path, body=payload, headers=headers)
             status = connection.getresponse().status
             connection.close()
@@ -163,11 +177,27 @@ def send_response(response_url: str, body: dict[str, Any], ssl_verify: Any = Non
         logger.warning(
             "Sending the response failed (%s), attempt %d of %d", last_error, attempt, SEND_ATTEMPTS
         )
-        if attempt < SEND_ATTEMPTS:
-            CLOCK.sleep(min(2**attempt, 10))
+        pause = min(2**attempt, 10)
+        if attempt == SEND_ATTEMPTS or CLOCK.now() + pause + PUT_TIMEOUT > until:
+            break
+        CLOCK.sleep(pause)
     logger.error("Giving up sending the response to CloudFormation: %s", last_error)
 
 
+CRHELPER_OVERRIDES = (
+    "_log_setup",
+    "_polling_init",
+    "_put_rule",
+    "_add_permission",
+    "_remove_permission",
+    "_put_targets",
+    "_remove_targets",
+    "_delete_rule",
+    "_remove_polling",
+    "_set_timeout",
+    "_timeout",
+    "_send",
+)
 # crhelper's stubs declare only its public API; the private methods this layer overrides are reached
 # through an untyped alias, and the private attributes it reads are declared on the subclass.
 _CRHELPER: Any = CfnResource
@@ -481,10 +511,10 @@ class PollingResource(CfnResource):
         return str(made or self.generate_physical_id(event))
 
     # --- the response -----------------------------------------------------------------------------------
-    def _send(self, status: str | None = None, reason: str = "", sender: Any = None) -> None:
+    def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
         if self._timer_answered:
             return  # the timer answered already; the invocation ran on after all
-        # crhelper's signature is kept; the PUT always goes through this module's send_response.
+        # crhelper's signature is kept; the PUT always goes through this module's put_response.
         body = {
             "Status": status or self.Status,
             # crhelper answers its own init failures with an empty id, which CloudFormation rejects
@@ -501,7 +531,13 @@ class PollingResource(CfnResource):
         }
         if body["Status"] == "FAILED":
             logger.error("FAILED: %s", body["Reason"])
-        send_response(self._response_url, body, self._ssl_verify)
+        timeout = service_timeout(self._event)
+        put_response(
+            self._response_url,
+            body,
+            self._ssl_verify,
+            until=self._answer_by() + min(ANSWER_MARGIN, timeout / 4),
+        )
 
 
 def _truncate(reason: str) -> str:

@@ -268,3 +268,18 @@ def test_a_policy_delete_names_the_revision_it_put(client: Any) -> None:
         outcome = pp.delete(client, {}, pp.physical_id(SOURCE_PROJECT, "promote", "abc123"))
         stub.assert_no_pending_responses()
     assert outcome.complete  # someone else's revision now: left alone
+
+
+# --- the crhelper contract polling.py relies on ----------------------------------------------------------
+def test_the_crhelper_methods_polling_overrides_still_exist() -> None:
+    import inspect
+
+    from crhelper import resource_helper
+
+    for name in polling.CRHELPER_OVERRIDES:
+        ours = inspect.signature(getattr(polling.PollingResource, name)).parameters
+        theirs = inspect.signature(getattr(resource_helper.CfnResource, name)).parameters
+        assert list(ours) == list(theirs), name
+    # the timer is made through the module's threading (what a test driver virtualises)
+    assert "threading.Timer" in inspect.getsource(resource_helper.CfnResource._set_timeout)
+    assert "_set_timeout()" in inspect.getsource(resource_helper.CfnResource._crhelper_init)
