@@ -193,15 +193,28 @@ def glob_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
     return _glob(pattern, ignore_case).match(value) is not None
 
 
+@functools.lru_cache(maxsize=4096)
+def _arn_pattern(pattern: str) -> re.Pattern[str] | None:
+    parts = pattern.split(":", 5)
+    if len(parts) != 6:
+        return None
+
+    def segment(text: str, last: bool) -> str:
+        star, one = (".*", ".") if last else ("[^:]*", "[^:]")
+        return "".join(star if c == "*" else one if c == "?" else re.escape(c) for c in text)
+
+    body = ":".join(segment(part, index == 5) for index, part in enumerate(parts))
+    return re.compile(f"^{body}$", re.DOTALL)
+
+
 def arn_match(pattern: str, arn: str) -> bool:
     """ARN matching: ``*`` alone matches everything; otherwise each of the six parts on its own."""
     if pattern == "*":
         return True
-    wanted = pattern.split(":", 5)
-    actual = arn.split(":", 5)
-    if len(wanted) != 6 or len(actual) != 6:
+    compiled = _arn_pattern(pattern)
+    if compiled is None:
         return glob_match(pattern, arn)
-    return all(glob_match(w, a) for w, a in zip(wanted, actual, strict=True))
+    return compiled.match(arn) is not None
 
 
 _VARIABLE = re.compile(r"\$\{([^}]+)\}")
@@ -232,7 +245,22 @@ def _action_matches(patterns: tuple[str, ...], action: str) -> bool:
     return any(glob_match(p, action, ignore_case=True) for p in patterns)
 
 
+@functools.lru_cache(maxsize=4096)
+def _any_arn(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One regex for a list of ARN patterns (None when one of them is not an ARN pattern)."""
+    if "*" in patterns:
+        return re.compile(".*", re.DOTALL)
+    compiled = [_arn_pattern(p) for p in patterns]
+    if any(c is None for c in compiled):
+        return None
+    return re.compile("|".join(f"(?:{c.pattern})" for c in compiled if c is not None), re.DOTALL)
+
+
 def _resource_matches(patterns: tuple[str, ...], request: Request, variables: bool) -> bool:
+    if not (variables and any("${" in p for p in patterns)):
+        combined = _any_arn(patterns)
+        if combined is not None:
+            return combined.match(request.resource) is not None
     for pattern in patterns:
         resolved = _substitute(pattern, request, variables)
         if resolved is not None and arn_match(resolved, request.resource):
