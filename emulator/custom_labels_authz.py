@@ -16,6 +16,7 @@ the roles, users and groups a test (or the CloudFormation driver, from the synth
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -35,7 +36,7 @@ from .custom_labels_models import (
     custom_labels_backends,
     epoch_ms,
 )
-from .custom_labels_policy import CallerIdentity, find_role, user_of
+from .custom_labels_policy import CallerIdentity, find_role, principal_exists, user_of
 from .iam_policy import ADMINISTRATOR_ACCESS, ContextValue, Outcome, Principal, Request, authorize
 
 Params = dict[str, Any]
@@ -130,25 +131,48 @@ def ensure_role(account_id: str, role_name: str, policy: str = ADMINISTRATOR_ACC
     backend.put_role_policy(role_name, "AdministratorAccess", policy)
 
 
+@functools.lru_cache(maxsize=1)
+def _aws_managed_policies() -> dict[str, tuple[str, dict[str, Any]]]:
+    """moto's copy of AWS's managed policies, by ARN (parsed once: the data is large)."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    data: dict[str, dict[str, Any]] = json.loads(aws_managed_policies_data)
+    return {
+        f"arn:aws:iam::aws:policy{item.get('Path', '/')}{name}": (name, item) for name, item in data.items()
+    }
+
+
 def ensure_aws_managed_policy(account_id: str, policy_arn: str) -> None:
     """Make an AWS managed policy (``arn:aws:iam::aws:policy/...``) attachable in ``account_id``.
 
     moto loads AWS managed policies only with MOTO_IAM_LOAD_MANAGED_POLICIES (slow: every one of them);
     this loads the one a template attaches, with its real document from moto's copy of AWS's data.
     """
+    from moto.iam.models import AWSManagedPolicy
+
     backend = _iam(account_id)
     if policy_arn in backend.managed_policies:
         return
-    from moto.iam.aws_managed_policies import aws_managed_policies_data
-    from moto.iam.models import AWSManagedPolicy
+    found = _aws_managed_policies().get(policy_arn)
+    if found is None:
+        raise ValueError(f"{policy_arn} is not an AWS managed policy moto knows")
+    policy = AWSManagedPolicy.from_data(found[0], account_id, backend.region_name, found[1])
+    backend.managed_policies[policy.arn] = policy
 
-    data = json.loads(aws_managed_policies_data)
-    for name, item in data.items():
-        policy = AWSManagedPolicy.from_data(name, account_id, backend.region_name, item)
-        if policy.arn == policy_arn:
-            backend.managed_policies[policy.arn] = policy
-            return
-    raise ValueError(f"{policy_arn} is not an AWS managed policy moto knows")
+
+def missing_principals(document: Mapping[str, Any]) -> list[str]:
+    """AWS principals a resource policy names that do not exist (KMS and S3 reject such a policy:
+    MalformedPolicyDocumentException / "Invalid principal in policy")."""
+    missing: list[str] = []
+    statements = document.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        for key in ("Principal", "NotPrincipal"):
+            principal = statement.get(key)
+            names = principal.get("AWS", []) if isinstance(principal, dict) else []
+            for name in names if isinstance(names, list) else [names]:
+                if isinstance(name, str) and not principal_exists(name):
+                    missing.append(name)
+    return missing
 
 
 # ---------------------------------------------------------------------------------------------------------
