@@ -189,7 +189,10 @@ def _rekognition_resource(arn: str, region: str) -> tuple[list[str] | None, dict
     if match is None:
         return None, {}, {}
     parts = match.groupdict()
-    backend: CustomLabelsBackend = custom_labels_backends[parts["account"]][parts["region"] or region]
+    try:
+        backend: CustomLabelsBackend = custom_labels_backends[parts["account"]][parts["region"] or region]
+    except KeyError:  # a Region moto does not know: no such resource
+        return None, {}, {}
     project = backend.projects.get(parts["project"])
     if project is None:
         return None, {}, {}
@@ -225,8 +228,8 @@ def _key(key_id: str, account_id: str, region: str) -> tuple[str, str, str] | No
     parts = key_id.split(":", 5)
     if len(parts) == 6:
         account_id, region = parts[4], parts[3]
-    backend = kms_backends[account_id][region]
     try:
+        backend = kms_backends[account_id][region]
         key = backend.keys[backend.any_id_to_key_id(key_id)]
     except Exception:  # noqa: BLE001 - moto raises KeyError or its own NotFound for an unknown key
         return None
@@ -415,6 +418,8 @@ class _Authorizer:
         if match is None:
             return
         parts = match.groupdict()
+        if parts["region"] != self.region:
+            return  # the copy is refused (source and destination in one Region) before it reads anything
         project = custom_labels_backends[parts["account"]][parts["region"]].projects.get(parts["project"])
         version = project.versions.get(parts["version"]) if project is not None else None
         if version is None or version.arn != arn or not version.kms_key_id:
