@@ -24,6 +24,12 @@ Date/IpAddress/Binary operators. An operator this module does not know raises
 emulator cannot evaluate never grants access (stricter than guessing).
 
 Parsed documents and compiled patterns are cached by their text, so a call costs dictionary lookups.
+
+Why our own: no maintained Python library evaluates a request against identity AND resource policies with
+conditions. moto 5.2's IAM enforcement checks actions only (no resources, no conditions);
+principalmapper 1.1.5 does not import on Python 3.10+; policyuniverse parses and expands policies but
+does not decide requests; iam-ape computes an entity's effective permissions (no resource policies,
+no request context); iamspy (0.0.1, 2022) is unmaintained.
 """
 
 from __future__ import annotations
