@@ -413,7 +413,15 @@ def conditions_hold(statement: Statement, request: Request) -> bool:
 # Evaluation
 # ---------------------------------------------------------------------------------------------------------
 def statement_applies(statement: Statement, request: Request) -> bool:
-    """Action, resource and conditions of the statement match the request (Principal not checked)."""
+    """Action, resource and conditions of the statement match the request (Principal not checked).
+
+    A statement with neither Action nor NotAction (or neither Resource nor NotResource) is invalid in
+    the policies evaluated here (IAM and the services reject it when it is stored) and applies to nothing.
+    """
+    if statement.actions is None and statement.not_actions is None:
+        return False
+    if statement.resources is None and statement.not_resources is None:
+        return False
     if statement.actions is not None and not _action_matches(statement.actions, request.action):
         return False
     if statement.not_actions is not None and _action_matches(statement.not_actions, request.action):
