@@ -40,6 +40,7 @@ from typing import Any
 
 import boto3
 
+from emulator.custom_labels_authz import ensure_aws_managed_policy, ensure_role
 from emulator.lambda_runtime import Function, Invocation, LambdaRuntime
 
 CUSTOM_PREFIX = "Custom::"
@@ -395,22 +396,69 @@ class Stack:
                 "RegionalDomainName": f"{name}.s3.{self.region}.amazonaws.com",
             }
         elif kind == "AWS::KMS::Key":
-            metadata = session.client("kms").create_key(Description=props.get("Description", ""))[
-                "KeyMetadata"
-            ]
+            key_args: dict[str, Any] = {"Description": props.get("Description", "")}
+            if props.get("KeyPolicy"):  # without one, KMS gives the default policy (the account root)
+                key_args["Policy"] = json.dumps(props["KeyPolicy"])
+            metadata = session.client("kms").create_key(**key_args)["KeyMetadata"]
             resource.physical_id = metadata["KeyId"]
             resource.attributes = {"Arn": metadata["Arn"], "KeyId": metadata["KeyId"]}
+        elif kind == "AWS::S3::BucketPolicy":
+            session.client("s3").put_bucket_policy(
+                Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"])
+            )
+            resource.physical_id = self._unique_name(logical_id)
         elif kind == "AWS::Rekognition::Project":
             arn = session.client("rekognition").create_project(ProjectName=props["ProjectName"])["ProjectArn"]
             resource.physical_id = props["ProjectName"]
             resource.attributes = {"Arn": arn}
         elif kind == "AWS::IAM::Role":
+            # The role exactly as the template defines it: its identity policies are what the emulator
+            # evaluates every call of the function against (emulator.custom_labels_authz).
+            iam = session.client("iam")
             name = props.get("RoleName") or self._unique_name(logical_id, limit=64)
-            role = session.client("iam").create_role(
-                RoleName=name, AssumeRolePolicyDocument=json.dumps(props.get("AssumeRolePolicyDocument", {}))
+            role = iam.create_role(
+                RoleName=name,
+                AssumeRolePolicyDocument=json.dumps(props.get("AssumeRolePolicyDocument", {})),
+                Path=props.get("Path", "/"),
             )["Role"]
+            for inline in props.get("Policies", []):
+                iam.put_role_policy(
+                    RoleName=name,
+                    PolicyName=inline["PolicyName"],
+                    PolicyDocument=json.dumps(inline["PolicyDocument"]),
+                )
+            for policy_arn in props.get("ManagedPolicyArns", []):
+                if policy_arn.split(":")[4:5] == ["aws"]:  # an AWS managed policy: make it attachable
+                    ensure_aws_managed_policy(self.account_id, policy_arn)
+                iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
             resource.physical_id = name
             resource.attributes = {"Arn": role["Arn"], "RoleId": role["RoleId"]}
+        elif kind == "AWS::IAM::Policy":
+            iam = session.client("iam")
+            document, policy_name = json.dumps(props["PolicyDocument"]), props["PolicyName"]
+            for role_name in props.get("Roles", []):
+                iam.put_role_policy(RoleName=role_name, PolicyName=policy_name, PolicyDocument=document)
+            for user_name in props.get("Users", []):
+                iam.put_user_policy(UserName=user_name, PolicyName=policy_name, PolicyDocument=document)
+            for group_name in props.get("Groups", []):
+                iam.put_group_policy(GroupName=group_name, PolicyName=policy_name, PolicyDocument=document)
+            resource.physical_id = self._unique_name(logical_id)
+        elif kind == "AWS::IAM::ManagedPolicy":
+            iam = session.client("iam")
+            policy = iam.create_policy(
+                PolicyName=props.get("ManagedPolicyName") or self._unique_name(logical_id, limit=128),
+                Path=props.get("Path", "/"),
+                PolicyDocument=json.dumps(props["PolicyDocument"]),
+                Description=props.get("Description", ""),
+            )["Policy"]
+            for role_name in props.get("Roles", []):
+                iam.attach_role_policy(RoleName=role_name, PolicyArn=policy["Arn"])
+            for user_name in props.get("Users", []):
+                iam.attach_user_policy(UserName=user_name, PolicyArn=policy["Arn"])
+            for group_name in props.get("Groups", []):
+                iam.attach_group_policy(GroupName=group_name, PolicyArn=policy["Arn"])
+            resource.physical_id = policy["Arn"]  # Ref of a managed policy is its ARN
+            resource.attributes = {"PolicyArn": policy["Arn"]}
         elif kind == "AWS::Lambda::Function":
             name = props.get("FunctionName") or self._unique_name(logical_id, limit=64)
             asset = definition.get("Metadata", {}).get("aws:asset:path")
@@ -447,7 +495,34 @@ class Stack:
             if resource.type == "AWS::Rekognition::Project":
                 session.client("rekognition").delete_project(ProjectArn=resource.attributes["Arn"])
             elif resource.type == "AWS::IAM::Role":
-                session.client("iam").delete_role(RoleName=resource.physical_id)
+                iam = session.client("iam")
+                for name in iam.list_role_policies(RoleName=resource.physical_id)["PolicyNames"]:
+                    iam.delete_role_policy(RoleName=resource.physical_id, PolicyName=name)
+                for attached in iam.list_attached_role_policies(RoleName=resource.physical_id)[
+                    "AttachedPolicies"
+                ]:
+                    iam.detach_role_policy(RoleName=resource.physical_id, PolicyArn=attached["PolicyArn"])
+                iam.delete_role(RoleName=resource.physical_id)
+            elif resource.type == "AWS::IAM::Policy":
+                iam = session.client("iam")
+                name = resource.properties["PolicyName"]
+                for role_name in resource.properties.get("Roles", []):
+                    iam.delete_role_policy(RoleName=role_name, PolicyName=name)
+                for user_name in resource.properties.get("Users", []):
+                    iam.delete_user_policy(UserName=user_name, PolicyName=name)
+                for group_name in resource.properties.get("Groups", []):
+                    iam.delete_group_policy(GroupName=group_name, PolicyName=name)
+            elif resource.type == "AWS::IAM::ManagedPolicy":
+                iam = session.client("iam")
+                for role_name in resource.properties.get("Roles", []):
+                    iam.detach_role_policy(RoleName=role_name, PolicyArn=resource.physical_id)
+                for user_name in resource.properties.get("Users", []):
+                    iam.detach_user_policy(UserName=user_name, PolicyArn=resource.physical_id)
+                for group_name in resource.properties.get("Groups", []):
+                    iam.detach_group_policy(GroupName=group_name, PolicyArn=resource.physical_id)
+                iam.delete_policy(PolicyArn=resource.physical_id)
+            elif resource.type == "AWS::S3::BucketPolicy":
+                session.client("s3").delete_bucket_policy(Bucket=resource.properties["Bucket"])
             elif resource.type == "AWS::S3::Bucket":
                 client = session.client("s3")
                 for page in client.get_paginator("list_objects_v2").paginate(Bucket=resource.physical_id):
@@ -887,6 +962,8 @@ class CloudFormation:
         role_arn = role_arn or f"arn:aws:iam::{account_id}:role/cloudformation-driver"
         key = (account_id, region, role_arn)
         if key not in self._sessions:
+            if role_arn.endswith(":role/cloudformation-driver"):  # the driver acts as an admin role
+                ensure_role(account_id, "cloudformation-driver")
             credentials = boto3.client("sts", region_name=region).assume_role(
                 RoleArn=role_arn, RoleSessionName=role_arn.split("/")[-1][:64] or "driver"
             )["Credentials"]

@@ -39,6 +39,7 @@ from moto.utilities.utils import get_partition
 
 from . import custom_labels_runtime as _runtime
 from .clock import Clock, RealClock, SimulatedClock
+from .custom_labels_authz import authorize_call
 from .custom_labels_errors import ERRORS_BY_CODE, CustomLabelsError, InvalidParameterException
 from .custom_labels_models import CustomLabelsBackend, custom_labels_backends
 from .custom_labels_policy import CallerIdentity
@@ -106,14 +107,19 @@ def seed_trained_version(
     version_name: str,
     *,
     output_config: dict[str, Any] | None = None,
+    kms_key_id: str | None = None,
 ) -> tuple[str, str]:
     """Create (or reuse) a project and add a TRAINING_COMPLETED version directly in the backend.
 
     Returns ``(project_arn, version_arn)``. Call it inside ``mock_aws()`` (which resets backends when it
-    starts). Scripted training failures are not consumed.
+    starts). Scripted training failures are not consumed. ``kms_key_id``: the customer managed key the
+    model was trained with (a KMS key ARN in ``account_id``); a copy then needs Decrypt, DescribeKey and
+    CreateGrant on it, allowed by that key's policy. No authorization applies to seeding itself.
     """
     with _state_lock:
-        return backend(account_id, region).seed_trained_version(project_name, version_name, output_config)
+        return backend(account_id, region).seed_trained_version(
+            project_name, version_name, output_config, kms_key_id
+        )
 
 
 def reset(*, clock: Clock | None = None) -> None:
@@ -144,11 +150,12 @@ def caller_identity(response: BaseResponse) -> CallerIdentity:
     root = f"arn:{partition}:iam::{account}:root"
     principals = {account, root}
     arn = root
+    role_arn: str | None = None
     access_key = response.get_access_key()
     key = iam_backends[account][partition].access_keys.get(access_key)
     if key is not None and key.role_arn:
-        role_name = key.role_arn.rsplit("/", 1)[-1]
-        principals |= {key.role_arn, f"arn:{partition}:iam::{account}:role/{role_name}"}
+        role_arn = key.role_arn
+        principals.add(key.role_arn)
         arn = key.role_arn
         session = sts_backends[account][partition].get_assumed_role_from_access_key(access_key)
         if session is not None:
@@ -157,7 +164,13 @@ def caller_identity(response: BaseResponse) -> CallerIdentity:
     elif key is not None and key.user_name:
         arn = f"arn:{partition}:iam::{account}:user/{key.user_name}"
         principals.add(arn)
-    return CallerIdentity(account_id=account, arn=arn, principals=frozenset(principals))
+    return CallerIdentity(
+        account_id=account,
+        arn=arn,
+        principals=frozenset(principals),
+        role_arn=role_arn,
+        is_root=arn == root,
+    )
 
 
 def _max_results(params: Params, default: int) -> int:
@@ -298,8 +311,10 @@ def _request_params(response: BaseResponse) -> Params:
 def handle(response: BaseResponse, operation: str) -> str:
     """Serve one Custom Labels request received by moto's RekognitionResponse; return the JSON body.
 
-    Order: count the call, raise an injected fault, validate the input, then act on the caller's
-    backend (the account of the credentials, the Region of the endpoint).
+    Order: count the call, raise an injected fault, validate the input, authorize the caller (identity
+    and resource policies, and what the service does with the caller's credentials:
+    :mod:`emulator.custom_labels_authz`), then act on the caller's backend (the account of the
+    credentials, the Region of the endpoint).
     """
     account = response.current_account
     calls.record(account, operation)
@@ -311,6 +326,7 @@ def handle(response: BaseResponse, operation: str) -> str:
     validate_input(operation, params)
     caller = caller_identity(response)
     with _state_lock:
+        authorize_call(operation, params, caller, response.region)
         result = _HANDLERS[operation](backend(account, response.region), params, caller)
     return json.dumps(result)
 

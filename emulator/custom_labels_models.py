@@ -30,7 +30,7 @@ from .custom_labels_errors import (
     ResourceNotFoundException,
     ServiceQuotaExceededException,
 )
-from .custom_labels_policy import COPY_ACTION, CallerIdentity, is_allowed, validate_document
+from .custom_labels_policy import CallerIdentity, displayed_document, role_bindings, validate_document
 
 PROJECT_ARN_RE = re.compile(
     r"^arn:(?P<partition>[a-z\d-]+):rekognition:(?P<region>[a-z\d-]+):(?P<account>\d{12}):"
@@ -191,6 +191,8 @@ class ProjectPolicy:
     revision_id: str
     created: float
     updated: float
+    #: role ARN -> unique id of the role it named when the policy was put (AWS binds role principals)
+    bindings: dict[str, str] = field(default_factory=dict)
     seq: int = field(default_factory=lambda: next(_sequence))
 
 
@@ -502,13 +504,8 @@ class CustomLabelsBackend(BaseBackend):
         source_project = source_backend.projects.get(source["project"])
         if source_project is None or source_project.arn != source_project_arn:
             raise ResourceNotFoundException(f"The project {source_project_arn} does not exist.")
-        if source["account"] != caller.account_id:
-            documents = [p.document for p in source_project.policies.values()]
-            if not is_allowed(documents, caller, COPY_ACTION, source_version_arn):
-                raise AccessDeniedException(
-                    f"User: {caller.arn} is not authorized to perform: {COPY_ACTION} on resource: "
-                    f"{source_version_arn} because no project policy of {source_project_arn} allows it."
-                )
+        # The caller's right to copy (identity policy, and the source's project policy across accounts)
+        # was decided before this call reached the backend: emulator.custom_labels_authz.
         now = runtime.now()
         copied = next((v for v in source_project.live_versions(now) if v.arn == source_version_arn), None)
         if copied is None:
@@ -605,7 +602,7 @@ class CustomLabelsBackend(BaseBackend):
     ) -> str:
         """PutProjectPolicy: create (no revision id) or update (current revision id); new revision id."""
         project = self.get_project(project_arn, caller=caller, action="PutProjectPolicy")
-        validate_document(document)
+        bindings = role_bindings(validate_document(document))
         existing = project.policies.get(name)
         now = runtime.now()
         if existing is None:
@@ -619,7 +616,12 @@ class CustomLabelsBackend(BaseBackend):
                     f"(the maximum is {runtime.config.max_policies_per_project})."
                 )
             policy = ProjectPolicy(
-                name=name, document=document, revision_id=uuid.uuid4().hex, created=now, updated=now
+                name=name,
+                document=document,
+                revision_id=uuid.uuid4().hex,
+                created=now,
+                updated=now,
+                bindings=bindings,
             )
             project.policies[name] = policy
             return policy.revision_id
@@ -629,6 +631,7 @@ class CustomLabelsBackend(BaseBackend):
                 f"The policy {name!r} exists with revision {existing.revision_id}; {given} was given."
             )
         existing.document = document
+        existing.bindings = bindings
         existing.revision_id = uuid.uuid4().hex
         existing.updated = now
         return existing.revision_id
@@ -664,7 +667,7 @@ class CustomLabelsBackend(BaseBackend):
                 "ProjectArn": project.arn,
                 "PolicyName": p.name,
                 "PolicyRevisionId": p.revision_id,
-                "PolicyDocument": p.document,
+                "PolicyDocument": displayed_document(p.document, p.bindings),
                 "CreationTimestamp": p.created,
                 "LastUpdatedTimestamp": p.updated,
             }
@@ -695,14 +698,22 @@ class CustomLabelsBackend(BaseBackend):
     # --- test support --------------------------------------------------------------------------
 
     def seed_trained_version(
-        self, project_name: str, version_name: str, output_config: dict[str, Any] | None = None
+        self,
+        project_name: str,
+        version_name: str,
+        output_config: dict[str, Any] | None = None,
+        kms_key_id: str | None = None,
     ) -> tuple[str, str]:
-        """Create (or reuse) a project and add a TRAINING_COMPLETED version; return both ARNs."""
+        """Create (or reuse) a project and add a TRAINING_COMPLETED version; return both ARNs.
+
+        ``kms_key_id``: the customer managed key the model was trained with (copies then need it).
+        """
         project = self.projects.get(project_name) or self.create_project(project_name)
         version = self.create_project_version(
             project.arn,
             version_name,
             output_config or {"S3Bucket": f"seed-{self.account_id}", "S3KeyPrefix": f"{project_name}/"},
+            kms_key_id=kms_key_id,
             training_duration=0.0,
             scripted_failures=False,
         )

@@ -1,13 +1,17 @@
-"""Project policies: document validation (PutProjectPolicy) and evaluation (cross-account copies)."""
+"""Project policies: document validation (PutProjectPolicy), principals that must exist, role bindings.
+
+Evaluation of project policies (with the caller's identity policies) is :mod:`emulator.custom_labels_authz`.
+"""
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from moto.iam.models import Role, iam_backends
 
 from .custom_labels_errors import MalformedPolicyDocumentException
 
@@ -26,11 +30,14 @@ _PRINCIPAL_RE = re.compile(
 
 @dataclass(frozen=True)
 class CallerIdentity:
-    """Who is calling: the account and every principal string a policy may name to match the caller."""
+    """Who is calling: the account, the ARN AWS names the caller by, every principal string a policy may
+    name to match the caller, the role of assumed-role credentials, and whether it is the account root."""
 
     account_id: str
     arn: str
     principals: frozenset[str]
+    role_arn: str | None = None
+    is_root: bool = False
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -111,33 +118,84 @@ def _principal_values(principal: Any, where: str) -> list[Any]:
     raise _malformed(f'{where}: Principal must be "*" or {{"AWS": <account id or ARN, or a list of them>}}.')
 
 
-def _principal_matches(principal: Any, caller: CallerIdentity) -> bool:
-    if principal == "*":
+def find_role(role_arn: str) -> Role | None:
+    """The role that exists now under ``role_arn`` (path included), or None."""
+    parts = role_arn.split(":", 5)
+    if len(parts) != 6 or not parts[5].startswith("role/"):
+        return None
+    backend = iam_backends[parts[4]][parts[1]]
+    name = parts[5].rsplit("/", 1)[-1]
+    for role in backend.roles.values():
+        if role.name == name and role.arn == role_arn:
+            return role
+    return None
+
+
+def user_of(user_arn: str) -> Any:
+    """The IAM user named by ``user_arn`` (moto's object), or None."""
+    parts = user_arn.split(":", 5)
+    if len(parts) != 6 or not parts[5].startswith("user/"):
+        return None
+    return iam_backends[parts[4]][parts[1]].users.get(parts[5].rsplit("/", 1)[-1])
+
+
+def principal_exists(name: str) -> bool:
+    """Whether a principal named in a resource policy exists (account ids and roots always do)."""
+    if name == "*" or name.isdigit():
         return True
-    if isinstance(principal, dict):
-        return any(p == "*" or p in caller.principals for p in _as_list(principal.get("AWS", [])))
+    parts = name.split(":", 5)
+    if len(parts) != 6:
+        return False
+    resource = parts[5]
+    if parts[2] == "iam" and resource == "root":
+        return True
+    if parts[2] == "iam" and resource.startswith("role/"):
+        return find_role(name) is not None
+    if parts[2] == "iam" and resource.startswith("user/"):
+        return user_of(name) is not None
+    if parts[2] == "sts" and resource.startswith("assumed-role/"):
+        # A session principal: IAM checks the role part (sessions themselves come and go).
+        role_name = resource.split("/")[1]
+        return find_role(f"arn:{parts[1]}:iam::{parts[4]}:role/{role_name}") is not None
     return False
 
 
-def _statement_matches(statement: dict[str, Any], caller: CallerIdentity, action: str, resource: str) -> bool:
-    if not _principal_matches(statement.get("Principal"), caller):
-        return False
-    if not any(a.lower() == action.lower() for a in _as_list(statement.get("Action", []))):
-        return False
-    return any(fnmatch.fnmatchcase(resource, r) for r in _as_list(statement.get("Resource", [])))
+def role_bindings(
+    document: Mapping[str, Any], check: Callable[[str], bool] = principal_exists
+) -> dict[str, str]:
+    """Role ARN -> unique id for every role principal of a validated project policy document.
 
-
-def is_allowed(documents: Iterable[str], caller: CallerIdentity, action: str, resource: str) -> bool:
-    """True when some statement allows ``caller`` to do ``action`` on ``resource`` and none denies it.
-
-    Condition blocks are accepted but not evaluated (treated as satisfied).
+    Raises MalformedPolicyDocumentException naming a principal that does not exist: IAM-integrated
+    resource policies reject those (DOMAIN.md "Permissions"); for project policies that is UNCONFIRMED
+    and the stricter behaviour. An account (``arn:aws:iam::<account>:root`` or a bare account id) always
+    exists.
     """
-    allowed = False
-    for document in documents:
-        for statement in _as_list(json.loads(document).get("Statement", [])):
-            if not _statement_matches(statement, caller, action, resource):
+    bindings: dict[str, str] = {}
+    statements = document.get("Statement", [])
+    for index, statement in enumerate(statements if isinstance(statements, list) else [statements]):
+        principal = statement.get("Principal")
+        names = principal.get("AWS", []) if isinstance(principal, dict) else [principal]
+        for name in names if isinstance(names, list) else [names]:
+            if not isinstance(name, str) or name == "*":
                 continue
-            if statement.get("Effect") == "Deny":
-                return False
-            allowed = True
-    return allowed
+            if not check(name):
+                raise _malformed(f"Statement[{index}]: invalid principal {name!r}: it does not exist.")
+            if ":role/" in name:
+                role = find_role(name)
+                if role is not None:
+                    bindings[name] = role.id
+    return bindings
+
+
+def displayed_document(document: str, bindings: Mapping[str, str]) -> str:
+    """The document as ListProjectPolicies shows it: a role principal whose role was deleted (or replaced
+    by a new role of the same name) shows as the old role's unique id.
+
+    IAM documents this for role trust policies and S3/KMS resource policies; for project policies it is
+    UNCONFIRMED and the stricter choice: a handler that compares documents then sees the drift.
+    """
+    for arn, role_id in bindings.items():
+        role = find_role(arn)
+        if role is None or role.id != role_id:
+            document = document.replace(json.dumps(arn), json.dumps(role_id))
+    return document

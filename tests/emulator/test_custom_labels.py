@@ -18,6 +18,7 @@ from moto.server import ThreadedMotoServer
 
 from emulator import custom_labels
 from emulator.clock import RealClock, SimulatedClock
+from emulator.custom_labels_authz import ensure_role
 from emulator.custom_labels_models import paginate
 from emulator.custom_labels_validation import service_model
 
@@ -60,7 +61,12 @@ def rek(clock: SimulatedClock) -> Any:
 
 
 def client_in(account_id: str, role_name: str = "copier", service: str = "rekognition") -> Any:
-    """A client whose credentials come from sts.assume_role into ``account_id``."""
+    """A client whose credentials come from sts.assume_role into ``account_id``.
+
+    The role is created (if absent) with an allow-everything identity policy: these tests are about the
+    emulator's resource-side rules; test_authorization.py narrows identity policies.
+    """
+    ensure_role(account_id, role_name)
     sts = boto3.client("sts", region_name=REGION)
     credentials = sts.assume_role(
         RoleArn=f"arn:aws:iam::{account_id}:role/{role_name}", RoleSessionName="test"
@@ -266,7 +272,7 @@ def test_paginate_visits_every_item_once_in_order(count: int, page_size: int, de
 def test_copy_lifecycle_same_account(rek: Any, clock: SimulatedClock) -> None:
     source = custom_labels.seed_trained_version(DEFAULT_ACCOUNT, REGION, "dev", "v1")
     destination = rek.create_project(ProjectName="prod")["ProjectArn"]
-    key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    key = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
     arn = copy(rek, source, destination, "prod-1", Tags={"stage": "prod"}, KmsKeyId=key)
     assert VERSION_ARN_PATTERN.match(arn)
     assert arn.startswith(f"{destination.rsplit('/', 1)[0]}/version/prod-1/")
@@ -374,6 +380,7 @@ def test_cross_account_copy_allowed_by_project_policy(
 ) -> None:
     source = custom_labels.seed_trained_version(SOURCE_ACCOUNT, REGION, "dev", "v1")
     owner, copier = client_in(SOURCE_ACCOUNT, "admin"), client_in(DEST_ACCOUNT, "copier")
+    ensure_role(DEST_ACCOUNT, "someone-else")  # a role principal must exist when the policy is put
     destination = copier.create_project(ProjectName="prod")["ProjectArn"]
 
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
@@ -402,6 +409,7 @@ def test_cross_account_copy_allowed_by_project_policy(
 )
 def test_cross_account_copy_denied_when_policy_does_not_match(clock: SimulatedClock, document: str) -> None:
     source = custom_labels.seed_trained_version(SOURCE_ACCOUNT, REGION, "dev", "v1")
+    ensure_role(DEST_ACCOUNT, "someone-else")  # a role principal must exist when the policy is put
     client_in(SOURCE_ACCOUNT, "admin").put_project_policy(
         ProjectArn=source[0], PolicyName="dest", PolicyDocument=document
     )
