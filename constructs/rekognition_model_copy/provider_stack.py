@@ -82,8 +82,9 @@ class RekognitionModelCopyProviderStack(Stack):
         :param export_name: name of the CloudFormation export holding the ServiceToken (1-255 letters,
             digits, ``:`` or ``-``). Default: ``RekognitionModelCopy-ServiceToken``.
         :param destination_project_names: names (``*`` and ``?`` wildcards allowed) of this account's
-            projects that copies go into: CopyProjectVersion and DescribeProjectVersions on the projects,
-            Delete/Start/Stop/Tag/Untag/ListTagsForResource on their versions. Default: ``["*"]``, every
+            projects that copies go into: CopyProjectVersion, CreateProjectVersion and
+            DescribeProjectVersions on the projects, Tag/Untag/ListTagsForResource and Start/Stop/Delete
+            ProjectVersion on their versions (:mod:`.permissions`). Default: ``["*"]``, every
             project of this account and Region. Empty: the function makes no copies.
         :param source_project_arns: ARNs of the projects copies are made from, in this or another account
             of the Region: CopyProjectVersion on them and their versions, and (for projects of this
@@ -91,7 +92,9 @@ class RekognitionModelCopyProviderStack(Stack):
             accounts copy from them. Default: ``["*"]``, any project of any account in the Region (project
             policies: any project of this account). Empty: no copies, no project policies.
         :param output_bucket_names: buckets (``*`` and ``?`` wildcards allowed) of the copies'
-            ``OutputConfig``: GetBucketLocation, GetBucketAcl, ListBucket and Put/GetObject on any key.
+            ``OutputConfig``: ListBucket, GetBucketAcl, GetBucketLocation, and PutObject, GetObject,
+            GetObjectAcl, GetObjectTagging, GetObjectVersion on any key (Custom Labels writes the output
+            with the caller's permissions).
             Default: ``["*"]``, every bucket the account can reach.
         :param kms_key_arns: keys of ``KmsKeyId`` and of SSE-KMS output buckets: DescribeKey, GenerateDataKey,
             Decrypt, and CreateGrant for AWS resources only. A key of another account must also allow this
