@@ -322,3 +322,16 @@ def test_without_the_action_the_scenario_is_denied_naming_it(synthesised: Synthe
     assert outcome.failed(), f"{action} removed, yet {steps} all succeeded: {outcome.steps}"
     denied = [r for r in outcome.reasons if "AccessDenied" in r and f"perform: {action} on resource" in r]
     assert denied, (outcome.steps, outcome.reasons)
+
+
+def test_a_role_principal_must_exist_before_the_dev_stack_deploys(synthesised: Synthesised) -> None:
+    """Why the account is the default principal: with ``principal="role"`` the dev stack, deployed first,
+    names a role the prod stack has not created yet, and PutProjectPolicy rejects it."""
+    root = f"arn:aws:iam::{DEST_ACCOUNT}:root"
+    role = f"arn:aws:iam::{DEST_ACCOUNT}:role/RekognitionModelPromotion-ModelCopy-{REGION}"
+    assert root in json.dumps(synthesised.dev)
+    dev = json.loads(json.dumps(synthesised.dev).replace(root, role))
+    outcome = run_scenario(synthesised, dev=dev, prod=synthesised.prod, steps=("dev create",))
+    assert outcome.steps == [("dev create", "ROLLBACK_COMPLETE")]
+    rejected = [r for r in outcome.reasons if "MalformedPolicyDocumentException" in r and role in r]
+    assert rejected, outcome.reasons
