@@ -40,7 +40,7 @@ from typing import Any
 
 import boto3
 
-from emulator.custom_labels_authz import ensure_aws_managed_policy, ensure_role
+from emulator.custom_labels_authz import ensure_aws_managed_policy, ensure_role, missing_principals
 from emulator.lambda_runtime import Function, Invocation, LambdaRuntime
 
 CUSTOM_PREFIX = "Custom::"
@@ -398,11 +398,17 @@ class Stack:
         elif kind == "AWS::KMS::Key":
             key_args: dict[str, Any] = {"Description": props.get("Description", "")}
             if props.get("KeyPolicy"):  # without one, KMS gives the default policy (the account root)
+                missing = missing_principals(props["KeyPolicy"])
+                if missing:
+                    raise DriverError(f"{logical_id}: a key policy naming missing principals {missing}")
                 key_args["Policy"] = json.dumps(props["KeyPolicy"])
             metadata = session.client("kms").create_key(**key_args)["KeyMetadata"]
             resource.physical_id = metadata["KeyId"]
             resource.attributes = {"Arn": metadata["Arn"], "KeyId": metadata["KeyId"]}
         elif kind == "AWS::S3::BucketPolicy":
+            missing = missing_principals(props["PolicyDocument"])
+            if missing:
+                raise DriverError(f"{logical_id}: a bucket policy naming missing principals {missing}")
             session.client("s3").put_bucket_policy(
                 Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"])
             )

@@ -148,26 +148,20 @@ def caller_identity(response: BaseResponse) -> CallerIdentity:
     account = response.current_account
     partition = get_partition(response.region)
     root = f"arn:{partition}:iam::{account}:root"
-    principals = {account, root}
     arn = root
     role_arn: str | None = None
     access_key = response.get_access_key()
     key = iam_backends[account][partition].access_keys.get(access_key)
     if key is not None and key.role_arn:
-        role_arn = key.role_arn
-        principals.add(key.role_arn)
-        arn = key.role_arn
+        role_arn = arn = key.role_arn
         session = sts_backends[account][partition].get_assumed_role_from_access_key(access_key)
         if session is not None:
-            principals.add(session.arn)
             arn = session.arn
     elif key is not None and key.user_name:
         arn = f"arn:{partition}:iam::{account}:user/{key.user_name}"
-        principals.add(arn)
     return CallerIdentity(
         account_id=account,
         arn=arn,
-        principals=frozenset(principals),
         role_arn=role_arn,
         is_root=arn == root,
     )

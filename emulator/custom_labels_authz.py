@@ -16,6 +16,7 @@ the roles, users and groups a test (or the CloudFormation driver, from the synth
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -35,7 +36,7 @@ from .custom_labels_models import (
     custom_labels_backends,
     epoch_ms,
 )
-from .custom_labels_policy import CallerIdentity, find_role, user_of
+from .custom_labels_policy import CallerIdentity, find_role, principal_exists, user_of
 from .iam_policy import ADMINISTRATOR_ACCESS, ContextValue, Outcome, Principal, Request, authorize
 
 Params = dict[str, Any]
@@ -130,25 +131,48 @@ def ensure_role(account_id: str, role_name: str, policy: str = ADMINISTRATOR_ACC
     backend.put_role_policy(role_name, "AdministratorAccess", policy)
 
 
+@functools.lru_cache(maxsize=1)
+def _aws_managed_policies() -> dict[str, tuple[str, dict[str, Any]]]:
+    """moto's copy of AWS's managed policies, by ARN (parsed once: the data is large)."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    data: dict[str, dict[str, Any]] = json.loads(aws_managed_policies_data)
+    return {
+        f"arn:aws:iam::aws:policy{item.get('Path', '/')}{name}": (name, item) for name, item in data.items()
+    }
+
+
 def ensure_aws_managed_policy(account_id: str, policy_arn: str) -> None:
     """Make an AWS managed policy (``arn:aws:iam::aws:policy/...``) attachable in ``account_id``.
 
     moto loads AWS managed policies only with MOTO_IAM_LOAD_MANAGED_POLICIES (slow: every one of them);
     this loads the one a template attaches, with its real document from moto's copy of AWS's data.
     """
+    from moto.iam.models import AWSManagedPolicy
+
     backend = _iam(account_id)
     if policy_arn in backend.managed_policies:
         return
-    from moto.iam.aws_managed_policies import aws_managed_policies_data
-    from moto.iam.models import AWSManagedPolicy
+    found = _aws_managed_policies().get(policy_arn)
+    if found is None:
+        raise ValueError(f"{policy_arn} is not an AWS managed policy moto knows")
+    policy = AWSManagedPolicy.from_data(found[0], account_id, backend.region_name, found[1])
+    backend.managed_policies[policy.arn] = policy
 
-    data = json.loads(aws_managed_policies_data)
-    for name, item in data.items():
-        policy = AWSManagedPolicy.from_data(name, account_id, backend.region_name, item)
-        if policy.arn == policy_arn:
-            backend.managed_policies[policy.arn] = policy
-            return
-    raise ValueError(f"{policy_arn} is not an AWS managed policy moto knows")
+
+def missing_principals(document: Mapping[str, Any]) -> list[str]:
+    """AWS principals a resource policy names that do not exist (KMS and S3 reject such a policy:
+    MalformedPolicyDocumentException / "Invalid principal in policy")."""
+    missing: list[str] = []
+    statements = document.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        for key in ("Principal", "NotPrincipal"):
+            principal = statement.get(key)
+            names = principal.get("AWS", []) if isinstance(principal, dict) else []
+            for name in names if isinstance(names, list) else [names]:
+                if isinstance(name, str) and not principal_exists(name):
+                    missing.append(name)
+    return missing
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -165,7 +189,10 @@ def _rekognition_resource(arn: str, region: str) -> tuple[list[str] | None, dict
     if match is None:
         return None, {}, {}
     parts = match.groupdict()
-    backend: CustomLabelsBackend = custom_labels_backends[parts["account"]][parts["region"] or region]
+    try:
+        backend: CustomLabelsBackend = custom_labels_backends[parts["account"]][parts["region"] or region]
+    except KeyError:  # a Region moto does not know: no such resource
+        return None, {}, {}
     project = backend.projects.get(parts["project"])
     if project is None:
         return None, {}, {}
@@ -201,8 +228,8 @@ def _key(key_id: str, account_id: str, region: str) -> tuple[str, str, str] | No
     parts = key_id.split(":", 5)
     if len(parts) == 6:
         account_id, region = parts[4], parts[3]
-    backend = kms_backends[account_id][region]
     try:
+        backend = kms_backends[account_id][region]
         key = backend.keys[backend.any_id_to_key_id(key_id)]
     except Exception:  # noqa: BLE001 - moto raises KeyError or its own NotFound for an unknown key
         return None
@@ -391,6 +418,8 @@ class _Authorizer:
         if match is None:
             return
         parts = match.groupdict()
+        if parts["region"] != self.region:
+            return  # the copy is refused (source and destination in one Region) before it reads anything
         project = custom_labels_backends[parts["account"]][parts["region"]].projects.get(parts["project"])
         version = project.versions.get(parts["version"]) if project is not None else None
         if version is None or version.arn != arn or not version.kms_key_id:

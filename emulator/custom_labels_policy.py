@@ -30,12 +30,11 @@ _PRINCIPAL_RE = re.compile(
 
 @dataclass(frozen=True)
 class CallerIdentity:
-    """Who is calling: the account, the ARN AWS names the caller by, every principal string a policy may
-    name to match the caller, the role of assumed-role credentials, and whether it is the account root."""
+    """Who is calling: the account, the ARN AWS names the caller by (the session ARN for an assumed
+    role), the role of assumed-role credentials, and whether it is the account root."""
 
     account_id: str
     arn: str
-    principals: frozenset[str]
     role_arn: str | None = None
     is_root: bool = False
 

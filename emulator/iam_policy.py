@@ -24,6 +24,12 @@ Date/IpAddress/Binary operators. An operator this module does not know raises
 emulator cannot evaluate never grants access (stricter than guessing).
 
 Parsed documents and compiled patterns are cached by their text, so a call costs dictionary lookups.
+
+Why our own: no maintained Python library evaluates a request against identity AND resource policies with
+conditions. moto 5.2's IAM enforcement checks actions only (no resources, no conditions);
+principalmapper 1.1.5 does not import on Python 3.10+; policyuniverse parses and expands policies but
+does not decide requests; iam-ape computes an entity's effective permissions (no resource policies,
+no request context); iamspy (0.0.1, 2022) is unmaintained.
 """
 
 from __future__ import annotations
@@ -407,7 +413,15 @@ def conditions_hold(statement: Statement, request: Request) -> bool:
 # Evaluation
 # ---------------------------------------------------------------------------------------------------------
 def statement_applies(statement: Statement, request: Request) -> bool:
-    """Action, resource and conditions of the statement match the request (Principal not checked)."""
+    """Action, resource and conditions of the statement match the request (Principal not checked).
+
+    A statement with neither Action nor NotAction (or neither Resource nor NotResource) is invalid in
+    the policies evaluated here (IAM and the services reject it when it is stored) and applies to nothing.
+    """
+    if statement.actions is None and statement.not_actions is None:
+        return False
+    if statement.resources is None and statement.not_resources is None:
+        return False
     if statement.actions is not None and not _action_matches(statement.actions, request.action):
         return False
     if statement.not_actions is not None and _action_matches(statement.not_actions, request.action):

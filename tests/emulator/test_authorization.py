@@ -7,8 +7,10 @@ clients with the role's assumed-role credentials.
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -18,7 +20,7 @@ from botocore.config import Config
 from moto import mock_aws
 from moto.iam.models import iam_backends
 
-from emulator import custom_labels
+from emulator import custom_labels, iam_actions
 from emulator.clock import SimulatedClock
 from emulator.custom_labels_authz import ensure_role, unenforced
 
@@ -460,3 +462,26 @@ def test_the_source_models_key_must_let_the_destination_decrypt(clock: Simulated
     without_kms = as_role(DEST, "other", *COPY)  # the key policy alone is not enough across accounts
     message = denied(copy, client=without_kms, source=source, destination=destination, name="prod-2")
     assert message.endswith("because no identity-based policy allows the kms:DescribeKey action")
+
+
+# --- the operation -> action data ------------------------------------------------------------------------
+def test_every_emulated_operation_has_its_actions_from_the_service_authorization_reference() -> None:
+    assert set(iam_actions.OPERATIONS) == set(custom_labels.OPERATIONS)
+    copy_actions = {check.action for check in iam_actions.OPERATIONS["CopyProjectVersion"]}
+    assert copy_actions == {
+        "rekognition:CopyProjectVersion",
+        "rekognition:CreateProjectVersion",
+        "rekognition:TagResource",
+    }
+    for operation, checks in iam_actions.OPERATIONS.items():
+        assert f"rekognition:{operation}" == checks[0].action  # the action of the same name comes first
+
+
+def test_the_action_data_is_independent_of_the_construct() -> None:
+    tree = ast.parse(Path(iam_actions.__file__).read_text())
+    imported = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)} | {
+        alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
+    assert not [
+        name for name in imported if "rekognition_model_copy" in name or name.startswith("constructs")
+    ]

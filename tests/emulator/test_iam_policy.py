@@ -298,3 +298,8 @@ def test_parsing_is_cached_by_document_text() -> None:
     text = doc(allow("s3:GetObject"))
     assert parse(text) is parse(text)
     assert evaluate_identity([text], Request(ROLE, "s3:GetObject", BUCKET)).value == "allow"
+
+
+def test_a_statement_without_action_or_resource_applies_to_nothing() -> None:
+    assert not decide(ROLE, "s3:GetObject", BUCKET, [doc({"Effect": "Allow", "Resource": "*"})])[0]
+    assert not decide(ROLE, "s3:GetObject", BUCKET, [doc({"Effect": "Allow", "Action": "*"})])[0]

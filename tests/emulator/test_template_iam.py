@@ -9,7 +9,7 @@ from typing import Any
 import botocore.exceptions
 import pytest
 
-from emulator.cloudformation import CloudFormation
+from emulator.cloudformation import CloudFormation, DriverError
 from tests.conftest import DEST_ACCOUNT, REGION, REPO
 
 BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
@@ -154,3 +154,16 @@ def test_removing_the_policy_resource_takes_the_permission_away(cloud: CloudForm
     assert "because no identity-based policy allows the rekognition:ListProjectPolicies action" in str(
         excinfo.value
     )
+
+
+@pytest.mark.parametrize("logical_id", ["Key", "OutputPolicy"])
+def test_a_key_or_bucket_policy_naming_a_missing_principal_is_rejected(
+    cloud: CloudFormation, logical_id: str
+) -> None:
+    template = json.loads(json.dumps(TEMPLATE))
+    policy = template["Resources"][logical_id]["Properties"]
+    statements = (policy.get("KeyPolicy") or policy["PolicyDocument"])["Statement"]
+    statements[0]["Principal"] = {"AWS": f"arn:aws:iam::{DEST_ACCOUNT}:role/not-yet-deployed"}
+    stack = cloud.stack("prod", account_id=DEST_ACCOUNT, region=REGION, asset_root=REPO)
+    with pytest.raises(DriverError, match=r"missing principals \['arn:aws:iam::222222222222:role/not-yet"):
+        stack.create(template)
