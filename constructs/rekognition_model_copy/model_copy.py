@@ -255,7 +255,7 @@ class RekognitionModelCopy(Construct):
         """Let ``grantee`` (the application using the model) call DetectCustomLabels on this copy only."""
         return iam.Grant.add_to_principal(
             grantee=grantee,
-            actions=["rekognition:DetectCustomLabels"],
+            actions=list(permissions.DETECT_ACTIONS),
             resource_arns=[self.project_version_arn],
         )
 

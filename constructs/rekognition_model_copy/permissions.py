@@ -72,6 +72,8 @@ KEY_GRANT_ACTIONS = ("kms:CreateGrant",)
 """On every key above, only for grants to AWS resources (:data:`GRANT_FOR_AWS_RESOURCE`)."""
 GRANT_FOR_AWS_RESOURCE: Mapping[str, Mapping[str, str]] = {"Bool": {"kms:GrantIsForAWSResource": "true"}}
 """The condition of :data:`KEY_GRANT_ACTIONS`: Rekognition creates the grant on the caller's behalf."""
+DETECT_ACTIONS = ("rekognition:DetectCustomLabels",)
+"""What an application using a copy needs on it (``RekognitionModelCopy.grant_detect_custom_labels``)."""
 POLLING_ACTIONS = (
     "events:PutRule",
     "events:PutTargets",

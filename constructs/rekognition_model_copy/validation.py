@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from aws_cdk import Duration, Token
 
+from .permissions import COPY_ACTIONS
+
 PROJECT_ARN_PATTERN = re.compile(
     r"^arn:(?P<partition>[a-z\d-]+):rekognition:(?P<region>[a-z\d-]+):(?P<account>\d{12}):"
     r"project\/(?P<project_name>[a-zA-Z0-9_.\-]{1,255})\/(?P<timestamp>[0-9]+)$"
@@ -311,7 +313,8 @@ def check_timeout(timeout: Duration) -> None:
 POLICY_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_.\-]{1,128}$")
 MAX_POLICY_DOCUMENT_LENGTH = 2000
 MAX_POLICIES_PER_PROJECT = 5
-COPY_ACTION = "rekognition:CopyProjectVersion"
+COPY_ACTION = COPY_ACTIONS[0]
+"""The one action a project policy may allow."""
 ROLE_ARN_PATTERN = re.compile(
     r"^arn:(?P<partition>[a-z\d-]+):iam::(?P<account>\d{12}):role\/(?:[\x21-\x7e]*\/)?(?P<name>[\w+=,.@-]{1,64})$"
 )
