@@ -82,6 +82,8 @@ POLLING_ACTIONS = (
     "events:DescribeRule",
 )
 """On the EventBridge rules of crhelper's polling (the stack's rule-name prefix)."""
+POLLING_INVOKE_ACTION = "lambda:InvokeFunction"
+"""What EventBridge may do on the function, from the polling rules only (its resource-based policy)."""
 
 
 @dataclass(frozen=True)

@@ -298,7 +298,7 @@ class RekognitionModelCopyProvider(Construct):
         self.function.add_permission(
             "PollingRulesInvoke",
             principal=iam.ServicePrincipal("events.amazonaws.com"),
-            action="lambda:InvokeFunction",
+            action=permissions.POLLING_INVOKE_ACTION,
             source_arn=self.poll_rule_arn_pattern,
             source_account=stack.account,
         )
