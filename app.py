@@ -3,7 +3,8 @@
 Two stacks, one promotion (:class:`RekognitionModelPromotion`):
 
 - ``RekognitionModelPromotion-Dev`` (:data:`DEV_STACK_NAME`), in the dev (source) account: the project
-  policy on the source project that lets the production copy role copy exactly the source version;
+  policy on the source project that lets the production account copy exactly the source version (in
+  production, only the copy role's own IAM policy allows that copy);
 - ``RekognitionModelPromotion`` (:data:`STACK_NAME`), in the prod (destination) account: a Rekognition
   project, a KMS key, an encrypted output bucket (its server access logs in a bucket of their own) and the
   copy. It depends on the dev stack, so ``cdk deploy --all`` puts the policy in place first.
@@ -25,8 +26,11 @@ Context keys (all optional):
 - ``region``: Region of both stacks. Default: the source version ARN's Region;
 - ``version_name``: name of the copy. Default: the source version's name;
 - ``project_name``: the production project. Default: ``prod-defects``;
-- ``principal``: ``role`` (default: only the production copy role may copy) or ``account`` (the
-  production account root);
+- ``principal``: ``account`` (default: the production account root, narrowed to the copy role by its IAM
+  policy) or ``role`` (the copy role itself; it must exist before the dev stack deploys);
+- ``source_kms_key_arn``: the customer managed key the source model was trained with. Default: none (an
+  AWS owned key). Its key policy in the dev account must allow the production account (the dev stack's
+  output ``SourceKeyPolicyStatements`` shows the statements);
 - ``min_inference_units`` (and ``max_inference_units``): start the promoted model and wait until it is
   RUNNING. Default: not started (a running model is billed per inference unit and hour).
 
@@ -35,6 +39,7 @@ Importing this module has no side effects: :func:`build_app` builds the app, ``p
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -84,7 +89,8 @@ class ModelPromotionStack(Stack):
         source_project_version_arn: str,
         version_name: str,
         project_name: str = DEFAULT_PROJECT_NAME,
-        principal: Principal = "role",
+        principal: Principal = "account",
+        source_kms_key_arn: str | None = None,
         min_inference_units: int | None = None,
         max_inference_units: int | None = None,
         **kwargs: Any,
@@ -137,6 +143,7 @@ class ModelPromotionStack(Stack):
             encryption_key=key,
             tags={"promoted-by": "rekognition-model-copy"},
             principal=principal,
+            source_kms_key=source_kms_key_arn,
             min_inference_units=min_inference_units,
             max_inference_units=max_inference_units,
         )
@@ -195,7 +202,8 @@ def build_app(context: Mapping[str, Any] | None = None) -> App:
         source_project_version_arn=source_version_arn,
         version_name=ctx("version_name", default=version.get("version_name", "promoted-model")),
         project_name=ctx("project_name", default=DEFAULT_PROJECT_NAME),
-        principal=cast(Principal, ctx("principal", default="role")),
+        principal=cast(Principal, ctx("principal", default="account")),
+        source_kms_key_arn=ctx("source_kms_key_arn", default="") or None,
         min_inference_units=_optional_int(ctx("min_inference_units", default="")),
         max_inference_units=_optional_int(ctx("max_inference_units", default="")),
     )
@@ -203,6 +211,14 @@ def build_app(context: Mapping[str, Any] | None = None) -> App:
     if dev_stack is not None and policy is not None:
         CfnOutput(dev_stack, "ProjectPolicyName", value=policy.policy_name)
         CfnOutput(dev_stack, "PolicyRevisionId", value=policy.policy_revision_id)
+        key_statements = prod_stack.promotion.source_key_policy_statements()
+        if key_statements:
+            CfnOutput(
+                dev_stack,
+                "SourceKeyPolicyStatements",
+                description="Add these statements to the key policy of the source model's key",
+                value=json.dumps([s.to_json() for s in key_statements], separators=(",", ":")),
+            )
     return app
 
 

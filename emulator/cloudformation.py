@@ -537,6 +537,29 @@ class Stack:
             resource.attributes = {"Arn": f"{arn_base.format(service)}{name}"}
         return resource
 
+    def _update_identity_policy(self, logical_id: str, definition: dict[str, Any]) -> None:
+        """An ``AWS::IAM::Policy`` whose document changed is put again before the resources that depend on
+        it are updated, as CloudFormation does (other ordinary resources are not updated by this driver)."""
+        current = self.resources.get(logical_id)
+        props = self.resolve(definition.get("Properties", {}))
+        if definition["Type"] != "AWS::IAM::Policy" or current is None or props == current.properties:
+            return
+        self.event(logical_id, definition["Type"], "UPDATE_IN_PROGRESS")
+        iam = self.session().client("iam")
+        for role_name in current.properties.get("Roles", []):
+            if current.properties["PolicyName"] != props["PolicyName"] or role_name not in props.get(
+                "Roles", []
+            ):
+                iam.delete_role_policy(RoleName=role_name, PolicyName=current.properties["PolicyName"])
+        for role_name in props.get("Roles", []):
+            iam.put_role_policy(
+                RoleName=role_name,
+                PolicyName=props["PolicyName"],
+                PolicyDocument=json.dumps(props["PolicyDocument"]),
+            )
+        current.properties = props
+        self.event(logical_id, definition["Type"], "UPDATE_COMPLETE", physical_id=current.physical_id)
+
     def _delete_plain(self, resource: Resource) -> str:
         """Delete an ordinary resource in the emulated account; returns a failure reason or ''."""
         session = self.session()
@@ -751,6 +774,8 @@ class Stack:
                             "CREATE_COMPLETE",
                             physical_id=self.resources[logical_id].physical_id,
                         )
+                    else:
+                        self._update_identity_policy(logical_id, definition)
                     continue
                 properties = self._stringify(self.resolve(definition.get("Properties", {})))
                 if logical_id not in old:

@@ -3,8 +3,9 @@
 1. Synthesises the example app (``app.py``) with the CDK, as ``cdk synth`` would: a dev stack (the
    project policy on the source project) and a prod stack (project, key, bucket, the model copy).
 2. Creates in the emulated dev account what must exist beforehand: a project with a trained model.
-3. Plays CloudFormation: first the prod stack alone, to show the copy is denied without the policy;
-   then the dev stack (policy) and the prod stack (copy, started and RUNNING); an update with a new
+3. Plays CloudFormation, every call authorized as AWS would (the function's role as synthesised, the
+   project, key and bucket policies): first the prod stack alone, to show the copy is denied without the
+   policy; then the dev stack (policy) and the prod stack (copy, started and RUNNING); an update with a new
    version name (a new copy replaces the old, running one); and finally deletes both stacks.
 4. Prints the stack events as CloudFormation shows them, with simulated time, and a summary.
 
@@ -142,14 +143,17 @@ def main() -> int:
             results.append(("prod without policy", denied.create(templates[prod_name]), "ROLLBACK_COMPLETE"))
             results.append(("delete rolled-back stack", denied.delete(), "DELETE_COMPLETE"))
 
-            timeline.heading("Dev stack: the project policy lets the prod copy role copy this version")
+            timeline.heading("Dev stack: the project policy lets the prod account copy this version")
             dev = stack(dev_name, DEV_ACCOUNT)
             results.append(("dev create", dev.create(templates[dev_name]), "CREATE_COMPLETE"))
             policy_resource = next(
                 r for r in dev.resources.values() if r.type == "Custom::RekognitionProjectPolicy"
             )
             policy = json.loads(policy_resource.properties["PolicyDocument"])
-            print(f"  principal {policy['Statement'][0]['Principal']['AWS']}")
+            print(
+                f"  principal {policy['Statement'][0]['Principal']['AWS']} "
+                "(in prod, only the copy role's own IAM policy allows this copy)"
+            )
 
             timeline.heading(f"Prod stack: a {COPY_MINUTES}-minute copy, then started with 1 inference unit")
             prod = stack(prod_name, PROD_ACCOUNT)

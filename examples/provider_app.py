@@ -18,6 +18,8 @@ Context keys (all optional; lists are comma-separated):
 - ``destination_project_names``, ``source_project_arns``, ``output_bucket_names``, ``kms_key_arns``: what
   the function may touch. Default ``*`` each: every project, bucket and key. Narrow them for production;
   an empty value (``-c kms_key_arns=``) grants nothing of that kind;
+- ``source_kms_key_arns``: customer managed keys the source models were trained with (read rights only).
+  Default: none (``kms_key_arns`` of ``*`` covers them);
 - ``role_name``: a fixed name for the function's role, to name it in a source account's project policy.
 
 Importing this module has no side effects: :func:`build_app` builds the app, running it synthesises.
@@ -55,6 +57,7 @@ def build_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = 
         key: _list(ctx(key, "*"))
         for key in ("destination_project_names", "source_project_arns", "output_bucket_names", "kms_key_arns")
     }
+    scopes["source_kms_key_arns"] = _list(ctx("source_kms_key_arns", ""))
     RekognitionModelCopyProviderStack(
         app,
         STACK_NAME,

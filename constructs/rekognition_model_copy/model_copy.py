@@ -21,7 +21,7 @@ from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from . import validation
+from . import permissions, validation
 from .provider import RekognitionModelCopyProvider
 
 RESOURCE_TYPE = "Custom::RekognitionModelCopy"
@@ -46,6 +46,7 @@ def check_copy_arguments(
     timeout: Duration = DEFAULT_TIMEOUT,
     min_inference_units: int | None = None,
     max_inference_units: int | None = None,
+    source_kms_key: kms.IKey | str | None = None,
 ) -> validation.ParsedArn | None:
     """The synth-time checks of :class:`RekognitionModelCopy`'s arguments for a copy in ``scope``'s stack.
 
@@ -76,7 +77,14 @@ def check_copy_arguments(
     validation.check_tags(tags)
     validation.check_timeout(timeout)
     validation.check_inference_units(min_inference_units, max_inference_units)
+    if source_kms_key is not None:
+        validation.check_source_key_arn("source_kms_key", key_arn_of(source_kms_key), source_version)
     return destination
+
+
+def key_arn_of(key: kms.IKey | str) -> str:
+    """The ARN of a key given as an ``IKey`` or as an ARN string."""
+    return key if isinstance(key, str) else key.key_arn
 
 
 class RekognitionModelCopy(Construct):
@@ -111,6 +119,7 @@ class RekognitionModelCopy(Construct):
         timeout: Duration = DEFAULT_TIMEOUT,
         min_inference_units: int | None = None,
         max_inference_units: int | None = None,
+        source_kms_key: kms.IKey | str | None = None,
     ) -> None:
         """Copy ``source_project_version_arn`` into ``destination_project`` as ``version_name``.
 
@@ -142,8 +151,15 @@ class RekognitionModelCopy(Construct):
             ``None``, the copy is not started.
         :param max_inference_units: with ``min_inference_units``, the most units Rekognition scales the
             running model to. Default: ``None``, as many as ``min_inference_units``.
+        :param source_kms_key: the customer managed KMS key the SOURCE model was trained with (its
+            ``KmsKeyId``), as an ``IKey`` or a key ARN: the function gets ``kms:DescribeKey``, ``kms:Decrypt``
+            and ``kms:CreateGrant`` (for AWS resources) on that key alone. The key's policy must allow it
+            too when the key is in another account (see
+            :meth:`RekognitionModelPromotion.source_key_policy_statements`). Default: ``None``, the source
+            model is encrypted with an AWS owned key.
         :raises validation.ModelCopyValidationError: a value that can never deploy (wrong ARN shape,
-            mismatched project, Region, name, prefix, tag or timeout limits). Tokens are not checked.
+            mismatched project, Region, name, prefix, tag or timeout limits, a source key that is not a key
+            ARN of the source's Region). Tokens are not checked.
         """
         if output_prefix is None:
             output_prefix = default_output_prefix(version_name)
@@ -160,6 +176,7 @@ class RekognitionModelCopy(Construct):
             timeout=timeout,
             min_inference_units=min_inference_units,
             max_inference_units=max_inference_units,
+            source_kms_key=source_kms_key,
         )
 
         super().__init__(scope, id)
@@ -215,7 +232,7 @@ class RekognitionModelCopy(Construct):
         # (the function itself is already a dependency through the ServiceToken).
         self.resource.node.add_dependency(*self.provider.ready)
 
-        grants = self._grant_handler(
+        self._grant_handler(
             source_project_arn=source_project_arn,
             source_project_version_arn=source_project_version_arn,
             destination_project_arn=destination_project_arn,
@@ -223,9 +240,8 @@ class RekognitionModelCopy(Construct):
             output_bucket=output_bucket,
             output_prefix=output_prefix,
             encryption_key=encryption_key,
+            source_kms_key=source_kms_key,
         )
-        for grant in grants:
-            grant.apply_before(self.resource)
 
         self.project_version_arn: str = self.resource.get_att_string("ProjectVersionArn")
         """ARN of the copied model version in the destination project."""
@@ -239,7 +255,7 @@ class RekognitionModelCopy(Construct):
         """Let ``grantee`` (the application using the model) call DetectCustomLabels on this copy only."""
         return iam.Grant.add_to_principal(
             grantee=grantee,
-            actions=["rekognition:DetectCustomLabels"],
+            actions=list(permissions.DETECT_ACTIONS),
             resource_arns=[self.project_version_arn],
         )
 
@@ -253,31 +269,27 @@ class RekognitionModelCopy(Construct):
         output_bucket: s3.IBucket,
         output_prefix: str,
         encryption_key: kms.IKey | None,
-    ) -> list[iam.Grant]:
-        """Give the shared function exactly what this copy needs, on this copy's resources only (added to the
-        role's shared statements; KMS through the key's own grants, which may touch its key policy)."""
-        grantee = self.provider.role
+        source_kms_key: kms.IKey | str | None,
+    ) -> None:
+        """Give the shared function exactly what this copy needs (:func:`permissions.copy_statements`), on
+        this copy's resources only, added to the role's shared statements. Keys are granted in the role's
+        policy: enough for a key of this account whose policy delegates to IAM (the CDK's default); a key
+        of another account must also allow the role in its key policy."""
         provider = self.provider
+        objects_arn = output_bucket.arn_for_objects(f"{output_prefix}*")
+        output_keys = [key.key_arn for key in output_keys_of(encryption_key, output_bucket)]
         provider.allow(
-            ["rekognition:CopyProjectVersion"],
-            [source_project_arn, source_project_version_arn, destination_project_arn],
+            permissions.copy_statements(
+                source_project_arns=[source_project_arn],
+                source_version_arns=[source_project_version_arn],
+                destination_project_arns=[destination_project_arn],
+                destination_version_arns=[destination_versions_arn],
+                bucket_arns=[output_bucket.bucket_arn],
+                object_arns=[objects_arn],
+                key_arns=output_keys,
+                source_key_arns=[key_arn_of(source_kms_key)] if source_kms_key is not None else [],
+            )
         )
-        provider.allow(["rekognition:DescribeProjectVersions"], [destination_project_arn])
-        provider.allow(
-            [
-                "rekognition:DeleteProjectVersion",
-                "rekognition:StartProjectVersion",
-                "rekognition:StopProjectVersion",
-                "rekognition:TagResource",
-                "rekognition:UntagResource",
-                "rekognition:ListTagsForResource",
-            ],
-            [destination_versions_arn],
-        )
-        provider.allow(["s3:GetBucketLocation", "s3:GetBucketAcl"], [output_bucket.bucket_arn])
-        provider.allow_list_bucket(output_bucket.bucket_arn, output_prefix)
-        provider.allow(["s3:PutObject", "s3:GetObject"], [output_bucket.arn_for_objects(f"{output_prefix}*")])
-        grants: list[iam.Grant] = []
         provider.acknowledge_wildcard(
             destination_versions_arn,
             "A model version's ARN ends in its creation timestamp, known only once CopyProjectVersion "
@@ -287,29 +299,21 @@ class RekognitionModelCopy(Construct):
             "or the one carrying its owner tag).",
         )
         provider.acknowledge_wildcard(
-            output_bucket.arn_for_objects(f"{output_prefix}*"),
-            "Rekognition chooses the keys of the files it writes for a copy; the wildcard is limited to "
-            "this copy's output prefix in the output bucket, and s3:ListBucket has the same prefix as a "
-            "condition.",
+            objects_arn,
+            "Rekognition chooses the keys of the files it writes for a copy (with the caller's permissions); "
+            "the wildcard is limited to this copy's output prefix in the output bucket.",
         )
-        keys: list[kms.IKey] = []
-        if encryption_key is not None:
-            keys.append(encryption_key)
-        if output_bucket.encryption_key is not None and output_bucket.encryption_key is not encryption_key:
-            # Rekognition writes the copy's output through the caller: an SSE-KMS bucket needs its key.
-            keys.append(output_bucket.encryption_key)
-        for key in keys:
-            grants.append(key.grant(grantee, "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"))
-            grants.append(
-                iam.Grant.add_to_principal_or_resource(
-                    grantee=grantee,
-                    actions=["kms:CreateGrant"],
-                    resource_arns=[key.key_arn],
-                    resource=key,
-                    conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
-                )
-            )
-        return grants
+
+
+def output_keys_of(encryption_key: kms.IKey | None, output_bucket: s3.IBucket) -> list[kms.IKey]:
+    """The keys a copy's output is written with: ``KmsKeyId`` and the output bucket's SSE-KMS key (Rekognition
+    writes through the caller, so the caller needs that key too)."""
+    keys: list[kms.IKey] = []
+    if encryption_key is not None:
+        keys.append(encryption_key)
+    if output_bucket.encryption_key is not None and output_bucket.encryption_key is not encryption_key:
+        keys.append(output_bucket.encryption_key)
+    return keys
 
 
 def _warn_if_the_project_goes_first(

@@ -24,7 +24,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_rekognition as rekognition
 from constructs import Construct, IValidation
 
-from . import validation
+from . import permissions, validation
 from .provider import RekognitionModelCopyProvider
 
 RESOURCE_TYPE = "Custom::RekognitionProjectPolicy"
@@ -79,14 +79,6 @@ class _DocumentValidation:
                 "remove the policy."
             ]
         return validation.check_policy_document_length(self._policy.render())
-
-
-POLICY_ACTIONS = (
-    "rekognition:PutProjectPolicy",
-    "rekognition:DeleteProjectPolicy",
-    "rekognition:ListProjectPolicies",
-)
-"""What the backing function does with a project policy, on the policy's project only."""
 
 
 class RekognitionProjectPolicy(Construct):
@@ -181,14 +173,7 @@ class RekognitionProjectPolicy(Construct):
         """The ``Custom::RekognitionProjectPolicy`` resource."""
         self.resource.node.add_dependency(*self.provider.ready)
         # the role and all its policies are already dependencies through provider.ready
-        self.provider.allow(
-            [
-                "rekognition:PutProjectPolicy",
-                "rekognition:DeleteProjectPolicy",
-                "rekognition:ListProjectPolicies",
-            ],
-            [project_arn],
-        )
+        self.provider.allow(permissions.policy_statements([project_arn]))
         self.node.add_validation(_DocumentValidation(self))
 
         self.policy_revision_id: str = self.resource.get_att_string("PolicyRevisionId")

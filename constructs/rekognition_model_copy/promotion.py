@@ -7,27 +7,32 @@ of the DESTINATION account (say prod), in one Region. It creates:
   *copy role*, given the deterministic name :func:`default_role_name` (``<stack name>-ModelCopy-<region>``)
   unless the provider's role was named before (``RekognitionModelCopyProvider.of(stack, role_name=...)``);
 - in the source stack, when the accounts differ, a :class:`RekognitionProjectPolicy` on the source project
-  allowing exactly that role (``principal="role"``, the default) or the destination account
-  (``principal="account"``) ``rekognition:CopyProjectVersion`` on exactly the source version. The role is
-  named in a literal ARN, ``arn:<partition>:iam::<destination account>:role/<name>``: no cross-account
-  reference, no token. A same-account promotion needs and creates no policy;
+  allowing the destination account (``principal="account"``, the default: ``arn:<partition>:iam::<destination
+  account>:root``) or exactly the copy role (``principal="role"``) ``rekognition:CopyProjectVersion`` on
+  exactly the source version. A same-account promotion needs and creates no policy;
 - a dependency of the destination stack on the source stack, so ``cdk deploy --all`` puts the policy in
   place before the copy runs.
 
-Deployment order caveat (UNCONFIRMED behaviour): the source stack deploys first, so the policy names the
-copy role before the destination stack has created it. IAM resource policies usually reject principals
-that do not exist; whether PutProjectPolicy does is not documented. If it does, either use
-``principal="account"`` (the account root always exists, and the role's own IAM policy still limits the
-copy to this version), or create the copy role first: deploy the destination stack once without the
-promotion (any other copy, or ``RekognitionModelCopyProvider.of(stack, role_name=...)`` alone, creates
-the named role), then add the promotion.
+Why the account by default: resource policies of IAM-integrated services reject a principal that does not
+exist, and store a role principal as the role's unique id (PutProjectPolicy has
+``MalformedPolicyDocumentException``; assumed to behave alike). The account root always exists and the
+copy role's own identity policy still limits the copy to this version, this destination and this output.
+``principal="role"`` narrows the policy to the role, with two hazards:
+
+1. the role must exist before the source stack deploys, which is first: deploy the destination stack once
+   without the promotion (``RekognitionModelCopyProvider.of(stack, role_name=...)`` alone, or any other
+   copy, creates the named role), then add the promotion;
+2. a role deleted and recreated under the same name (the destination stack deleted and deployed again)
+   has a new unique id, which the policy does not match: the copy is denied until the source stack puts
+   the policy again (e.g. with another ``policy_name``, which replaces it).
 
 Keys and buckets: the copy role gets kms:CreateGrant (only for AWS resources), DescribeKey, GenerateDataKey
-and Decrypt on the encryption key (and on the output bucket's key) alone, and reads and writes only the
-output prefix of the bucket (see :class:`RekognitionModelCopy`). A key this app does not own (imported
-with ``kms.Key.from_key_arn``, typically of another account) gets no key policy from the CDK: its owner
-must add :meth:`RekognitionModelPromotion.key_policy_statements` to the key policy of each key in
-:attr:`RekognitionModelPromotion.imported_keys`.
+and Decrypt on the encryption key (and on the output bucket's key) alone, DescribeKey, Decrypt and
+CreateGrant on the source model's key (``source_kms_key``) alone, and reads and writes only the output
+prefix of the bucket (see :class:`RekognitionModelCopy`). A key this app does not own gets no key policy
+from the CDK: the owner of the source key adds :meth:`RekognitionModelPromotion.source_key_policy_statements`
+to its key policy, the owner of each key in :attr:`RekognitionModelPromotion.imported_keys`
+:meth:`RekognitionModelPromotion.key_policy_statements`.
 """
 
 from __future__ import annotations
@@ -41,13 +46,18 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
 
-from . import validation
-from .model_copy import DEFAULT_TIMEOUT, RekognitionModelCopy, check_copy_arguments
+from . import permissions, validation
+from .model_copy import (
+    DEFAULT_TIMEOUT,
+    RekognitionModelCopy,
+    check_copy_arguments,
+    key_arn_of,
+    output_keys_of,
+)
 from .project_policy import RekognitionProjectPolicy
 from .provider import PROVIDER_ID, RekognitionModelCopyProvider, default_role_name
 
-Principal = Literal["role", "account"]
-KEY_USE_ACTIONS = ("kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt")
+Principal = Literal["account", "role"]
 
 
 class RekognitionModelPromotion:
@@ -76,9 +86,10 @@ class RekognitionModelPromotion:
         timeout: Duration = DEFAULT_TIMEOUT,
         min_inference_units: int | None = None,
         max_inference_units: int | None = None,
-        principal: Principal = "role",
+        principal: Principal = "account",
         policy_name: str | None = None,
         project_policy: RekognitionProjectPolicy | None = None,
+        source_kms_key: kms.IKey | str | None = None,
     ) -> None:
         """Promote ``source_project_version_arn`` (source account) into ``destination_project``.
 
@@ -104,9 +115,11 @@ class RekognitionModelPromotion:
         :param min_inference_units: start the copy with this many inference units and wait for RUNNING
             (see :class:`RekognitionModelCopy`). Default: not started.
         :param max_inference_units: the most units the running copy scales to. Default: as the minimum.
-        :param principal: whom the project policy allows: ``"role"`` (default), the destination stack's
-            copy role only; ``"account"``, the destination account root (any principal of the destination
-            account that its IAM policies allow).
+        :param principal: whom the project policy (and :meth:`key_policy_statements`) allows: ``"account"``
+            (default), the destination account root: any principal of the destination account that its own
+            IAM policies allow, which for this version is the copy role; ``"role"``, the copy role only. The
+            role must then exist before the source stack deploys, and a recreated role no longer matches
+            (see the module's documentation).
         :param policy_name: name of the project policy. Default: that of :class:`RekognitionProjectPolicy`,
             ``<source stack name>.<id>``. Ignored for same-account promotions and with ``project_policy``.
         :param project_policy: add the permission to this existing policy (of ``source_stack``, on the
@@ -120,8 +133,8 @@ class RekognitionModelPromotion:
         # Validate everything before creating any construct, in either stack.
         if principal not in ("role", "account"):
             raise validation.ModelCopyValidationError(
-                f"principal must be 'role' (the destination's copy role) or 'account' (the destination "
-                f"account root); got {principal!r}."
+                f"principal must be 'account' (the destination account root) or 'role' (the destination's "
+                f"copy role); got {principal!r}."
             )
         _check_environments(source_stack, destination_stack)
         source_account = source_stack.account
@@ -163,7 +176,15 @@ class RekognitionModelPromotion:
             timeout=timeout,
             min_inference_units=min_inference_units,
             max_inference_units=max_inference_units,
+            source_kms_key=source_kms_key,
         )
+        source_key_arn = key_arn_of(source_kms_key) if source_kms_key is not None else None
+        if source_key_arn is not None and self.cross_account and Token.is_unresolved(source_key_arn):
+            raise validation.ModelCopyValidationError(
+                "source_kms_key must be given as a literal key ARN for a promotion across accounts (the "
+                f"destination stack {destination_stack.stack_name!r} cannot reference a key of another "
+                "account's stack): use kms.Key.from_key_arn(scope, id, '<key ARN>') or the ARN string."
+            )
 
         partition = version.partition if version is not None else Aws.PARTITION
         self.copy_role_name: str = role_name
@@ -209,14 +230,13 @@ class RekognitionModelPromotion:
             timeout=timeout,
             min_inference_units=min_inference_units,
             max_inference_units=max_inference_units,
+            source_kms_key=source_kms_key,
         )
         """The :class:`RekognitionModelCopy` in the destination stack."""
 
-        self._keys: list[kms.IKey] = []
-        if encryption_key is not None:
-            self._keys.append(encryption_key)
-        if output_bucket.encryption_key is not None and output_bucket.encryption_key is not encryption_key:
-            self._keys.append(output_bucket.encryption_key)
+        self._keys: list[kms.IKey] = output_keys_of(encryption_key, output_bucket)
+        self.source_kms_key_arn: str | None = source_key_arn
+        """ARN of the source model's customer managed key (``source_kms_key``), or ``None``."""
 
     @property
     def imported_keys(self) -> list[kms.IKey]:
@@ -230,30 +250,22 @@ class RekognitionModelPromotion:
     def key_policy_statements(self) -> list[iam.PolicyStatement]:
         """The key policy statements a key owner adds so the copy role may encrypt the copied model.
 
-        Two statements, identical for every key (``Resource: "*"`` is the key itself in a key policy):
-        DescribeKey, GenerateDataKey and Decrypt; CreateGrant only for AWS resources
-        (``kms:GrantIsForAWSResource``). The principal is :attr:`copy_role_arn`. Empty when the promotion
-        uses no customer managed key. ``[s.to_json() for s in promotion.key_policy_statements()]`` gives
-        the JSON to paste into the key policy.
+        Two statements, identical for every key of :attr:`imported_keys` (``Resource: "*"`` is the key
+        itself in a key policy): DescribeKey, GenerateDataKey and Decrypt; CreateGrant only for AWS
+        resources (``kms:GrantIsForAWSResource``). The principal is :attr:`principal_arn` (the destination
+        account by default: a key policy, too, rejects a role that does not exist yet). Empty when the
+        promotion uses no customer managed output key. ``[s.to_json() for s in
+        promotion.key_policy_statements()]`` gives the JSON to paste into the key policy.
         """
-        if not self._keys:
+        return permissions.key_policy_statements(self.principal_arn) if self._keys else []
+
+    def source_key_policy_statements(self) -> list[iam.PolicyStatement]:
+        """The key policy statements the owner of ``source_kms_key`` (the source account) adds so the copy
+        role may read the source model: DescribeKey and Decrypt; CreateGrant only for AWS resources. The
+        principal is :attr:`principal_arn`. Empty without ``source_kms_key``."""
+        if self.source_kms_key_arn is None:
             return []
-        role = iam.ArnPrincipal(self.copy_role_arn)
-        return [
-            iam.PolicyStatement(
-                sid="AllowRekognitionModelCopyUseOfTheKey",
-                principals=[role],
-                actions=list(KEY_USE_ACTIONS),
-                resources=["*"],
-            ),
-            iam.PolicyStatement(
-                sid="AllowRekognitionModelCopyGrantsForAWSResources",
-                principals=[role],
-                actions=["kms:CreateGrant"],
-                resources=["*"],
-                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            ),
-        ]
+        return permissions.key_policy_statements(self.principal_arn, source=True)
 
 
 def _check_environments(source_stack: Stack, destination_stack: Stack) -> None:

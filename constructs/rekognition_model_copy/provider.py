@@ -26,18 +26,17 @@ import importlib.util
 import json
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import jsii
-from aws_cdk import Acknowledgment, Duration, IStableListProducer, Lazy, Stack, Validations
+from aws_cdk import Acknowledgment, Duration, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
-from . import validation
+from . import permissions, validation
 
 PROVIDER_ID = "RekognitionModelCopyProvider"
 """Construct id of the provider at stack level. Public contract: changing it replaces the function."""
@@ -224,17 +223,6 @@ def default_role_name(stack: Stack) -> str:
     return f"{stack.stack_name[:keep]}-{digest}{tail}"
 
 
-@jsii.implements(IStableListProducer)
-class _ListProducer:
-    """Renders a list that grows while the app is built (one entry per copy) when the stack is synthesised."""
-
-    def __init__(self, values: list[str]) -> None:
-        self._values = values
-
-    def produce(self) -> list[str]:
-        return list(self._values)
-
-
 class RekognitionModelCopyProvider(Construct):
     """The Lambda function (with its role, log group and polling permissions) behind every copy in a stack.
 
@@ -300,19 +288,6 @@ class RekognitionModelCopyProvider(Construct):
             service="events", resource="rule", resource_name=f"{self.poll_rule_prefix}*"
         )
         """``arn:<partition>:events:<region>:<account>:rule/<prefix>*``: the rules polling may touch."""
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="ManagePollingRules",
-                actions=[
-                    "events:PutRule",
-                    "events:PutTargets",
-                    "events:RemoveTargets",
-                    "events:DeleteRule",
-                    "events:DescribeRule",
-                ],
-                resources=[self.poll_rule_arn_pattern],
-            )
-        )
         self._acknowledged: set[str] = set()
         self.acknowledge_wildcard(
             self.poll_rule_arn_pattern,
@@ -323,13 +298,13 @@ class RekognitionModelCopyProvider(Construct):
         self.function.add_permission(
             "PollingRulesInvoke",
             principal=iam.ServicePrincipal("events.amazonaws.com"),
-            action="lambda:InvokeFunction",
+            action=permissions.POLLING_INVOKE_ACTION,
             source_arn=self.poll_rule_arn_pattern,
             source_account=stack.account,
         )
-        self._shared_statements: dict[tuple[str, ...], iam.PolicyStatement] = {}
-        self._shared_resources: dict[tuple[str, ...], list[str]] = {}
-        self._list_prefixes: dict[str, list[str]] = {}
+        self._shared_statements: dict[str, iam.PolicyStatement] = {}
+        self._shared_resources: dict[str, list[str]] = {}
+        self.allow(permissions.polling_statements([self.poll_rule_arn_pattern]))
         self.ready: list[IConstruct] = [
             self.role,
             self.log_group,
@@ -349,39 +324,25 @@ class RekognitionModelCopyProvider(Construct):
         self._acknowledged.add(finding)
         Validations.of(self.role).acknowledge(Acknowledgment(id=finding, reason=reason))
 
-    def allow(self, actions: Sequence[str], resources: Sequence[str]) -> None:
-        """Let the function do ``actions`` on ``resources``, in the one statement the role has for these
-        actions: each copy adds only its resource ARNs, so a stack of many copies stays far inside IAM's
-        policy size and managed-policies-per-role quotas. (The role and all its policies are dependencies
-        of every custom resource through :attr:`ready`.)"""
-        key = tuple(sorted(actions))
-        statement = self._shared_statements.get(key)
-        if statement is None:
-            statement = iam.PolicyStatement(actions=list(actions))
-            self._shared_statements[key] = statement
-            self._shared_resources[key] = []
-            self.role.add_to_principal_policy(statement)
-        known = self._shared_resources[key]
-        new = [r for r in resources if r not in known]
-        known.extend(new)
-        if new:
-            statement.add_resources(*new)
-
-    def allow_list_bucket(self, bucket_arn: str, prefix: str) -> None:
-        """``s3:ListBucket`` on one bucket, limited by the ``s3:prefix`` condition to the prefixes of the
-        copies writing there: one statement per bucket, its prefix list growing with each copy."""
-        prefixes = self._list_prefixes.get(bucket_arn)
-        if prefixes is None:
-            prefixes = self._list_prefixes[bucket_arn] = []
-            self.role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["s3:ListBucket"],
-                    resources=[bucket_arn],
-                    conditions={"StringLike": {"s3:prefix": Lazy.list(_ListProducer(prefixes))}},
-                )
-            )
-        if f"{prefix}*" not in prefixes:
-            prefixes.append(f"{prefix}*")
+    def allow(self, statements: Iterable[permissions.Statement]) -> None:
+        """Let the function do what ``statements`` say (built by :mod:`.permissions`). Statements of one kind
+        (sid, actions and conditions) share one statement of the role: each copy adds only its resource
+        ARNs, so a stack of many copies stays far inside IAM's policy size and managed-policies-per-role
+        quotas. (The role and all its policies are dependencies of every custom resource through
+        :attr:`ready`.)"""
+        for wanted in statements:
+            statement = self._shared_statements.get(wanted.key)
+            if statement is None:
+                statement = wanted.to_policy_statement()
+                self._shared_statements[wanted.key] = statement
+                self._shared_resources[wanted.key] = list(wanted.resources)
+                self.role.add_to_principal_policy(statement)
+                continue
+            known = self._shared_resources[wanted.key]
+            new = [r for r in wanted.resources if r not in known]
+            known.extend(new)
+            if new:
+                statement.add_resources(*new)
 
     def _acknowledge_runtime(self) -> None:
         """Acknowledge cdk-nag's AwsSolutions-L1 (not the latest runtime) on the function alone, and only

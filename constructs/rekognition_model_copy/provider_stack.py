@@ -38,7 +38,7 @@ from aws_cdk import Arn, ArnComponents, CfnOutput, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from . import validation
+from . import permissions, validation
 from .model_copy import _project_versions_arn
 from .provider import RekognitionModelCopyProvider
 
@@ -53,23 +53,6 @@ EXPORT_NAME_PATTERN = re.compile(r"^[A-Za-z0-9:-]{1,255}$")
 _PROJECT_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_\-*?]{1,255}$")
 _BUCKET_NAME_PATTERN = re.compile(r"^[a-z0-9.\-*?]{1,63}$")
 _KEY_ARN_PATTERN = re.compile(r"^arn:[a-z\d-]+:kms:[a-z\d-]+:\d{12}:key/[a-zA-Z0-9\-*?]+$")
-
-VERSION_ACTIONS = (
-    "rekognition:DeleteProjectVersion",
-    "rekognition:StartProjectVersion",
-    "rekognition:StopProjectVersion",
-    "rekognition:TagResource",
-    "rekognition:UntagResource",
-    "rekognition:ListTagsForResource",
-)
-POLICY_ACTIONS = (
-    "rekognition:PutProjectPolicy",
-    "rekognition:DeleteProjectPolicy",
-    "rekognition:ListProjectPolicies",
-)
-BUCKET_ACTIONS = ("s3:GetBucketLocation", "s3:GetBucketAcl", "s3:ListBucket")
-OBJECT_ACTIONS = ("s3:PutObject", "s3:GetObject")
-KEY_ACTIONS = ("kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt")
 
 
 class RekognitionModelCopyProviderStack(Stack):
@@ -90,6 +73,7 @@ class RekognitionModelCopyProviderStack(Stack):
         source_project_arns: Sequence[str] = (ANY,),
         output_bucket_names: Sequence[str] = (ANY,),
         kms_key_arns: Sequence[str] = (ANY,),
+        source_kms_key_arns: Sequence[str] = (),
         role_name: str | None = None,
         **stack_kwargs: Any,
     ) -> None:
@@ -98,8 +82,9 @@ class RekognitionModelCopyProviderStack(Stack):
         :param export_name: name of the CloudFormation export holding the ServiceToken (1-255 letters,
             digits, ``:`` or ``-``). Default: ``RekognitionModelCopy-ServiceToken``.
         :param destination_project_names: names (``*`` and ``?`` wildcards allowed) of this account's
-            projects that copies go into: CopyProjectVersion and DescribeProjectVersions on the projects,
-            Delete/Start/Stop/Tag/Untag/ListTagsForResource on their versions. Default: ``["*"]``, every
+            projects that copies go into: CopyProjectVersion, CreateProjectVersion and
+            DescribeProjectVersions on the projects, Tag/Untag/ListTagsForResource and Start/Stop/Delete
+            ProjectVersion on their versions (:mod:`.permissions`). Default: ``["*"]``, every
             project of this account and Region. Empty: the function makes no copies.
         :param source_project_arns: ARNs of the projects copies are made from, in this or another account
             of the Region: CopyProjectVersion on them and their versions, and (for projects of this
@@ -107,12 +92,18 @@ class RekognitionModelCopyProviderStack(Stack):
             accounts copy from them. Default: ``["*"]``, any project of any account in the Region (project
             policies: any project of this account). Empty: no copies, no project policies.
         :param output_bucket_names: buckets (``*`` and ``?`` wildcards allowed) of the copies'
-            ``OutputConfig``: GetBucketLocation, GetBucketAcl, ListBucket and Put/GetObject on any key.
+            ``OutputConfig``: ListBucket, GetBucketAcl, GetBucketLocation, and PutObject, GetObject,
+            GetObjectAcl, GetObjectTagging, GetObjectVersion on any key (Custom Labels writes the output
+            with the caller's permissions).
             Default: ``["*"]``, every bucket the account can reach.
         :param kms_key_arns: keys of ``KmsKeyId`` and of SSE-KMS output buckets: DescribeKey, GenerateDataKey,
             Decrypt, and CreateGrant for AWS resources only. A key of another account must also allow this
             role in its key policy. Default: ``["*"]``, every key in the Region. Empty: no KMS permissions
             (copies encrypted with AWS owned keys, buckets with SSE-S3).
+        :param source_kms_key_arns: customer managed keys the SOURCE models were trained with (``*``
+            allowed): DescribeKey, Decrypt, and CreateGrant for AWS resources. A key of another account must
+            also allow this role (or its account) in its key policy. Default: none; with ``kms_key_arns``
+            ``["*"]`` every key of the Region is usable anyway.
         :param role_name: a fixed name for the function's role, so a source account can name it in a project
             policy (``arn:aws:iam::<account>:role/<name>``). Default: a name CloudFormation generates.
         :param stack_kwargs: passed to :class:`aws_cdk.Stack` (``env``, ``description``, ...).
@@ -125,6 +116,7 @@ class RekognitionModelCopyProviderStack(Stack):
             source_project_arns=source_project_arns,
             output_bucket_names=output_bucket_names,
             kms_key_arns=kms_key_arns,
+            source_kms_key_arns=source_kms_key_arns,
         )
         if role_name is not None:
             validation.check_role_name(role_name)
@@ -141,10 +133,15 @@ class RekognitionModelCopyProviderStack(Stack):
         """The function, its role and log group."""
         self.export_name: str = export_name
         """Name of the export holding :attr:`service_token`; templates use ``!ImportValue <export_name>``."""
-        for statement in self._statements(
-            destination_project_names, source_project_arns, output_bucket_names, kms_key_arns
-        ):
-            self.provider.role.add_to_principal_policy(statement)
+        self.provider.allow(
+            self._statements(
+                destination_project_names,
+                source_project_arns,
+                output_bucket_names,
+                kms_key_arns,
+                source_kms_key_arns,
+            )
+        )
 
         CfnOutput(
             self,
@@ -176,14 +173,20 @@ class RekognitionModelCopyProviderStack(Stack):
         source_project_arns: Sequence[str],
         output_bucket_names: Sequence[str],
         kms_key_arns: Sequence[str],
-    ) -> list[iam.PolicyStatement]:
-        statements: list[iam.PolicyStatement] = []
+        source_kms_key_arns: Sequence[str],
+    ) -> list[permissions.Statement]:
+        """The function's permissions (:mod:`.permissions`) on the patterns given."""
         # `project/<name>/*` holds the project (`project/<name>/<timestamp>`) and its versions.
         destinations = [
             self.format_arn(service="rekognition", resource="project", resource_name=f"{name}/*")
             for name in destination_project_names
         ]
+        destination_versions = [
+            self.format_arn(service="rekognition", resource="project", resource_name=f"{name}/version/*")
+            for name in destination_project_names
+        ]
         sources: list[str] = []
+        source_versions: list[str] = []
         policy_projects: list[str] = []
         for arn in source_project_arns:
             if arn == ANY:
@@ -200,64 +203,30 @@ class RekognitionModelCopyProviderStack(Stack):
                 )
             else:
                 parsed = validation.parse_project_arn("source_project_arns", arn)
-                sources += [arn, _project_versions_arn(arn, parsed)]
+                sources.append(arn)
+                source_versions.append(_project_versions_arn(arn, parsed))
                 # A project policy can only be put by the project's own account.
                 if parsed is None or validation.is_token(self.account) or parsed.account == self.account:
                     policy_projects.append(arn)
-        if destinations and sources:
-            statements += [
-                iam.PolicyStatement(
-                    sid="CopyProjectVersion",
-                    actions=["rekognition:CopyProjectVersion"],
-                    resources=sources + destinations,
-                ),
-                iam.PolicyStatement(
-                    sid="DescribeDestinationVersions",
-                    actions=["rekognition:DescribeProjectVersions"],
-                    resources=destinations,
-                ),
-                iam.PolicyStatement(
-                    sid="ManageCopiedVersions",
-                    actions=list(VERSION_ACTIONS),
-                    resources=[
-                        self.format_arn(
-                            service="rekognition", resource="project", resource_name=f"{name}/version/*"
-                        )
-                        for name in destination_project_names
-                    ],
-                ),
-            ]
-        if policy_projects:
-            statements.append(
-                iam.PolicyStatement(
-                    sid="ManageProjectPolicies", actions=list(POLICY_ACTIONS), resources=policy_projects
-                )
-            )
-        if output_bucket_names and destinations:
-            buckets = [f"arn:{self.partition}:s3:::{name}" for name in output_bucket_names]
-            statements += [
-                iam.PolicyStatement(sid="OutputBuckets", actions=list(BUCKET_ACTIONS), resources=buckets),
-                iam.PolicyStatement(
-                    sid="OutputObjects", actions=list(OBJECT_ACTIONS), resources=[f"{b}/*" for b in buckets]
-                ),
-            ]
-        if kms_key_arns and destinations:
-            keys = [
-                Arn.format(ArnComponents(service="kms", account="*", resource="key", resource_name="*"), self)
-                if arn == ANY
-                else arn
-                for arn in kms_key_arns
-            ]
-            statements += [
-                iam.PolicyStatement(sid="UseKeys", actions=list(KEY_ACTIONS), resources=keys),
-                iam.PolicyStatement(
-                    sid="GrantKeysToAwsResources",
-                    actions=["kms:CreateGrant"],
-                    resources=keys,
-                    conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
-                ),
-            ]
-        return statements
+        statements = permissions.policy_statements(policy_projects)
+        if not destinations or not sources:
+            return statements  # no copies: nothing to read, write or encrypt
+        buckets = [f"arn:{self.partition}:s3:::{name}" for name in output_bucket_names]
+        return statements + permissions.copy_statements(
+            source_project_arns=sources,
+            source_version_arns=source_versions,
+            destination_project_arns=destinations,
+            destination_version_arns=destination_versions,
+            bucket_arns=buckets,
+            object_arns=[f"{bucket}/*" for bucket in buckets],
+            key_arns=[self._key_arn(arn) for arn in kms_key_arns],
+            source_key_arns=[self._key_arn(arn) for arn in source_kms_key_arns],
+        )
+
+    def _key_arn(self, arn: str) -> str:
+        if arn != ANY:
+            return arn
+        return Arn.format(ArnComponents(service="kms", account="*", resource="key", resource_name="*"), self)
 
 
 def _check_scopes(
@@ -267,6 +236,7 @@ def _check_scopes(
     source_project_arns: Sequence[str],
     output_bucket_names: Sequence[str],
     kms_key_arns: Sequence[str],
+    source_kms_key_arns: Sequence[str],
 ) -> None:
     """Reject values that can never match before any construct is created (tokens pass)."""
     if not validation.is_token(export_name) and not EXPORT_NAME_PATTERN.match(export_name):
@@ -279,6 +249,7 @@ def _check_scopes(
         ("source_project_arns", source_project_arns),
         ("output_bucket_names", output_bucket_names),
         ("kms_key_arns", kms_key_arns),
+        ("source_kms_key_arns", source_kms_key_arns),
     ):
         if isinstance(values, str):
             raise validation.ModelCopyValidationError(
@@ -299,10 +270,11 @@ def _check_scopes(
                 f"output_bucket_names holds {name!r}, which is no bucket name: give names of 1-63 lowercase "
                 "letters, digits, '.' or '-' (wildcards '*' and '?' allowed), not ARNs or s3:// URLs."
             )
-    for arn in kms_key_arns:
-        if arn != ANY and not validation.is_token(arn) and not _KEY_ARN_PATTERN.match(arn):
-            raise validation.ModelCopyValidationError(
-                f"kms_key_arns holds {arn!r}, which is no KMS key ARN: give key ARNs (IAM does not match "
-                "aliases) such as "
-                "arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab, or '*'."
-            )
+    for argument, arns in (("kms_key_arns", kms_key_arns), ("source_kms_key_arns", source_kms_key_arns)):
+        for arn in arns:
+            if arn != ANY and not validation.is_token(arn) and not _KEY_ARN_PATTERN.match(arn):
+                raise validation.ModelCopyValidationError(
+                    f"{argument} holds {arn!r}, which is no KMS key ARN: give key ARNs (IAM does not match "
+                    "aliases) such as "
+                    "arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab, or '*'."
+                )

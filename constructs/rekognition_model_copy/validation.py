@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from aws_cdk import Duration, Token
 
+from .permissions import COPY_ACTIONS
+
 PROJECT_ARN_PATTERN = re.compile(
     r"^arn:(?P<partition>[a-z\d-]+):rekognition:(?P<region>[a-z\d-]+):(?P<account>\d{12}):"
     r"project\/(?P<project_name>[a-zA-Z0-9_.\-]{1,255})\/(?P<timestamp>[0-9]+)$"
@@ -191,6 +193,36 @@ def check_destination_account(destination: ParsedArn | None, stack_account: str)
         )
 
 
+KEY_ARN_PATTERN = re.compile(
+    r"^arn:(?P<partition>[a-z\d-]+):kms:(?P<region>[a-z\d-]+):(?P<account>\d{12}):key\/(?P<key_id>[a-zA-Z0-9\-]+)$"
+)
+_EXAMPLE_KEY_ARN = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def check_source_key_arn(argument: str, value: str, source: ParsedArn | None) -> None:
+    """The key a source model was trained with: a key ARN (IAM matches KMS permissions on the key's ARN,
+    never on an alias or a bare key id), in the source version's partition and Region (a model's key is in
+    the model's Region)."""
+    if is_token(value):
+        return
+    match = KEY_ARN_PATTERN.match(value)
+    if match is None:
+        raise ModelCopyValidationError(
+            f"{argument} must be the ARN of a KMS key (arn:<partition>:kms:<region>:<account>:key/<key id>), "
+            f"got {value!r}: IAM and key policies match the key's ARN, not an alias or a key id. Look it up "
+            f"with `aws kms describe-key --key-id <alias or id>` (KeyMetadata.Arn), e.g. {_EXAMPLE_KEY_ARN}."
+        )
+    if source is None:
+        return
+    for part in ("partition", "region"):
+        if match.group(part) != getattr(source, part) and not is_token(getattr(source, part)):
+            raise ModelCopyValidationError(
+                f"{argument} {value!r} is in {part} {match.group(part)!r} but the source version is in "
+                f"{getattr(source, part)!r}; a model is encrypted with a key of its own {part}. Give the key "
+                "the source model was trained with (DescribeProjectVersions shows it as KmsKeyId)."
+            )
+
+
 def check_output_prefix(value: str) -> None:
     """OutputConfig.S3KeyPrefix: at most 1024 characters."""
     if is_token(value):
@@ -281,7 +313,8 @@ def check_timeout(timeout: Duration) -> None:
 POLICY_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_.\-]{1,128}$")
 MAX_POLICY_DOCUMENT_LENGTH = 2000
 MAX_POLICIES_PER_PROJECT = 5
-COPY_ACTION = "rekognition:CopyProjectVersion"
+COPY_ACTION = COPY_ACTIONS[0]
+"""The one action a project policy may allow."""
 ROLE_ARN_PATTERN = re.compile(
     r"^arn:(?P<partition>[a-z\d-]+):iam::(?P<account>\d{12}):role\/(?:[\x21-\x7e]*\/)?(?P<name>[\w+=,.@-]{1,64})$"
 )

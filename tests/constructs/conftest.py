@@ -181,6 +181,7 @@ def app_template(app_stacks: AppStacks) -> Iterator[Template]:
 
 SOURCE_VERSION_2_ARN = f"{_SOURCE_PROJECT}/version/defects.2026-12-01/1700000000002"
 IMPORTED_KEY_ARN = "arn:aws:kms:us-east-1:333333333333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+SOURCE_KEY_ARN = f"arn:aws:kms:us-east-1:{SOURCE_ACCOUNT}:key/0000abcd-12ab-34cd-56ef-1234567890ab"
 DEV_ENV = Environment(account=SOURCE_ACCOUNT, region=REGION)
 DEV_STACK = "DevStack"
 PROD_STACK = "ProdStack"
@@ -212,7 +213,7 @@ def _build_promotion_stacks() -> PromotionStacks:
     bucket = s3.Bucket(prod, "OutputBucket", enforce_ssl=True)
     project = rekognition.CfnProject(prod, "Project", project_name="prod-defects")
 
-    # 1: the default principal (the prod copy role), a key of the prod stack, a custom prefix.
+    # 1: the copy role as principal (opt-in), a key of the prod stack, a custom prefix.
     by_role = RekognitionModelPromotion(
         id="ByRole",
         source_stack=dev,
@@ -224,8 +225,10 @@ def _build_promotion_stacks() -> PromotionStacks:
         output_bucket=bucket,
         output_prefix="promoted/by-role/",
         encryption_key=key,
+        principal="role",
     )
-    # 2: the account principal, a named policy, a key of a third account imported by ARN.
+    # 2: the default principal (the prod account), a named policy, a key of a third account imported by
+    # ARN, a source model trained with a customer managed key of the dev account.
     by_account = RekognitionModelPromotion(
         id="ByAccount",
         source_stack=dev,
@@ -236,8 +239,8 @@ def _build_promotion_stacks() -> PromotionStacks:
         version_name="defects.2026-12-01",
         output_bucket=bucket,
         encryption_key=kms.Key.from_key_arn(prod, "ImportedKey", IMPORTED_KEY_ARN),
-        principal="account",
         policy_name="promote-to-prod",
+        source_kms_key=SOURCE_KEY_ARN,
     )
 
     # 3: within one account (prod -> prod, two stacks): no policy, no stack dependency.

@@ -87,7 +87,7 @@ def test_app_template_passes_cfn_lint(app_template: Template) -> None:
     assert cfn_lint_errors(app_template) == []
 
 
-def test_dev_stack_holds_the_project_policy_for_the_prod_copy_role(app_stacks: AppStacks) -> None:
+def test_dev_stack_holds_the_project_policy_for_the_prod_account(app_stacks: AppStacks) -> None:
     import app
 
     assert (app_stacks.dev.account, app_stacks.dev.region) == (app.DEFAULT_DEV_ACCOUNT, app.DEFAULT_REGION)
@@ -107,10 +107,12 @@ def test_dev_stack_holds_the_project_policy_for_the_prod_copy_role(app_stacks: A
             }
         ),
     )
+    # the account by default (the copy role's own policy narrows it): a role that does not exist yet when
+    # the dev stack deploys would be rejected
     assert json.loads(document.as_string())["Statement"] == [
         {
             "Effect": "Allow",
-            "Principal": {"AWS": role_arn},
+            "Principal": {"AWS": f"arn:aws:iam::{app.DEFAULT_PROD_ACCOUNT}:root"},
             "Action": "rekognition:CopyProjectVersion",
             "Resource": app.DEFAULT_SOURCE_VERSION_ARN,
         }
@@ -140,7 +142,8 @@ def test_app_takes_accounts_and_arns_from_context() -> None:
             "region": "eu-west-1",
             "source_project_arn": "arn:aws:rekognition:eu-west-1:333333333333:project/cats/1700000000008",
             "source_version_arn": version,
-            "principal": "account",
+            "principal": "role",
+            "source_kms_key_arn": "arn:aws:kms:eu-west-1:333333333333:key/0000abcd-12ab-34cd-56ef",
         }
     )
     stack, dev = app.node.find_child(STACK_NAME), app.node.find_child(DEV_STACK_NAME)
@@ -154,8 +157,21 @@ def test_app_takes_accounts_and_arns_from_context() -> None:
     dev_template = Template.from_stack(dev)
     dev_template.has_resource_properties(
         POLICY_RESOURCE_TYPE,
-        Match.object_like({"PolicyDocument": Match.string_like_regexp('"arn:aws:iam::444444444444:root"')}),
+        Match.object_like(
+            {
+                "PolicyDocument": Match.string_like_regexp(
+                    '"arn:aws:iam::444444444444:role/RekognitionModelPromotion-ModelCopy-eu-west-1"'
+                )
+            }
+        ),
     )
+    # the source model's key: read rights in prod, the statements for its key policy as a dev output
+    key_statements = Capture()
+    dev_template.has_output("SourceKeyPolicyStatements", {"Value": key_statements})
+    assert [s["Action"] for s in json.loads(key_statements.as_string())] == [
+        ["kms:DescribeKey", "kms:Decrypt"],
+        "kms:CreateGrant",
+    ]
     assert cfn_lint_errors(template, region="eu-west-1") == []
     assert cfn_lint_errors(dev_template, region="eu-west-1") == []
 

@@ -35,6 +35,7 @@ from .conftest import (
     PROD_STACK,
     REGION,
     SOURCE_ACCOUNT,
+    SOURCE_KEY_ARN,
     SOURCE_PROJECT_ARN,
     SOURCE_VERSION_2_ARN,
     SOURCE_VERSION_ARN,
@@ -90,7 +91,7 @@ def test_policy_allows_the_destination_copy_role_on_the_exact_version(
     )
 
 
-def test_account_principal_when_asked_for(promotion_stacks: PromotionStacks) -> None:
+def test_account_principal_by_default(promotion_stacks: PromotionStacks) -> None:
     assert _document(promotion_stacks.dev_template, "promote-to-prod")["Statement"] == [
         {
             "Effect": "Allow",
@@ -185,27 +186,34 @@ def test_copies_are_in_the_destination_stack(promotion_stacks: PromotionStacks) 
 
 def test_kms_rights_on_each_key_alone(promotion_stacks: PromotionStacks) -> None:
     own_key = {"Fn::GetAtt": [Match.string_like_regexp("^ModelKey"), "Arn"]}
-    for key in (own_key, IMPORTED_KEY_ARN):
-        _role_statements(
-            promotion_stacks.prod_template,
-            _statement(["kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"], key),
-            _statement("kms:CreateGrant", key, Condition={"Bool": {"kms:GrantIsForAWSResource": "true"}}),
-        )
+    _role_statements(
+        promotion_stacks.prod_template,
+        _statement(["kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"], [own_key, IMPORTED_KEY_ARN]),
+        _statement(
+            "kms:CreateGrant",
+            [own_key, IMPORTED_KEY_ARN, SOURCE_KEY_ARN],
+            Condition={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        ),
+        # the source model's key: read only (added by the second promotion, hence last)
+        _statement(["kms:DescribeKey", "kms:Decrypt"], SOURCE_KEY_ARN),
+    )
 
 
 def test_s3_rights_on_the_output_prefix_only(promotion_stacks: PromotionStacks) -> None:
     bucket_arn = {"Fn::GetAtt": [Match.string_like_regexp("^OutputBucket"), "Arn"]}
     _role_statements(
         promotion_stacks.prod_template,
-        _statement(["s3:GetBucketLocation", "s3:GetBucketAcl"], bucket_arn),
+        # AmazonRekognitionCustomLabelsFullAccess's S3 actions, without ListAllMyBuckets or conditions
+        _statement(["s3:ListBucket", "s3:GetBucketAcl", "s3:GetBucketLocation"], bucket_arn),
         # copies of one stack share one statement per action set, each adding its own resources only
         _statement(
-            "s3:ListBucket",
-            bucket_arn,
-            Condition={"StringLike": {"s3:prefix": Match.array_with(["promoted/by-role/*"])}},
-        ),
-        _statement(
-            ["s3:PutObject", "s3:GetObject"],
+            [
+                "s3:PutObject",
+                "s3:GetObject",
+                "s3:GetObjectAcl",
+                "s3:GetObjectTagging",
+                "s3:GetObjectVersion",
+            ],
             Match.array_with([{"Fn::Join": ["", [bucket_arn, "/promoted/by-role/*"]]}]),
         ),
     )
@@ -214,26 +222,52 @@ def test_s3_rights_on_the_output_prefix_only(promotion_stacks: PromotionStacks) 
 def test_key_policy_statements_for_an_imported_key(promotion_stacks: PromotionStacks) -> None:
     by_account = promotion_stacks.by_account
     assert [k.key_arn for k in by_account.imported_keys] == [IMPORTED_KEY_ARN]
+    # the principal is the account by default: a key policy naming a role that does not exist is rejected
     assert [s.to_json() for s in by_account.key_policy_statements()] == [
         {
-            "Sid": "AllowRekognitionModelCopyUseOfTheKey",
+            "Sid": "RekognitionModelCopyOutputKeyUse",
             "Effect": "Allow",
-            "Principal": {"AWS": PROD_ROLE_ARN},
+            "Principal": {"AWS": PROD_ROOT_ARN},
             "Action": ["kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"],
             "Resource": "*",
         },
         {
-            "Sid": "AllowRekognitionModelCopyGrantsForAWSResources",
+            "Sid": "RekognitionModelCopyOutputKeyGrants",
             "Effect": "Allow",
-            "Principal": {"AWS": PROD_ROLE_ARN},
+            "Principal": {"AWS": PROD_ROOT_ARN},
             "Action": "kms:CreateGrant",
             "Resource": "*",
             "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
         },
     ]
+
     # A key of the destination stack gets its rights through CDK grants: nothing to add by hand.
     assert promotion_stacks.by_role.imported_keys == []
     assert promotion_stacks.same_account.key_policy_statements() == []
+
+
+def test_key_policy_statements_for_the_source_models_key(promotion_stacks: PromotionStacks) -> None:
+    by_account = promotion_stacks.by_account
+    assert by_account.source_kms_key_arn == SOURCE_KEY_ARN
+    assert [s.to_json() for s in by_account.source_key_policy_statements()] == [
+        {
+            "Sid": "RekognitionModelCopySourceKeyUse",
+            "Effect": "Allow",
+            "Principal": {"AWS": PROD_ROOT_ARN},
+            "Action": ["kms:DescribeKey", "kms:Decrypt"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "RekognitionModelCopySourceKeyGrants",
+            "Effect": "Allow",
+            "Principal": {"AWS": PROD_ROOT_ARN},
+            "Action": "kms:CreateGrant",
+            "Resource": "*",
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        },
+    ]
+    assert promotion_stacks.by_role.source_kms_key_arn is None
+    assert promotion_stacks.by_role.source_key_policy_statements() == []
 
 
 def test_destination_stack_deploys_after_the_source_stack(promotion_stacks: PromotionStacks) -> None:
@@ -330,7 +364,7 @@ def _pair() -> tuple[Stack, Stack]:
 def test_a_role_named_before_keeps_its_name() -> None:
     dev, prod = _pair()
     RekognitionModelCopyProvider.of(prod, role_name="prod-model-copier")
-    promotion = _promote(dev, prod)
+    promotion = _promote(dev, prod, principal="role")
     assert promotion.copy_role_arn == f"arn:aws:iam::{ACCOUNT}:role/prod-model-copier"
     assert promotion.policy is not None
     assert promotion.policy.statements[0]["Principal"] == {"AWS": promotion.copy_role_arn}
@@ -451,7 +485,19 @@ PROMOTION_ERRORS: list[tuple[str, Any, dict[str, Any], list[str]]] = [
         {},
         ["source_project_version_arn is in account '111111111111'", "'333333333333'", "Deploy source_stack"],
     ),
-    ("unknown principal", _pair, {"principal": "user"}, ["principal must be 'role'", "'account'", "'user'"]),
+    ("unknown principal", _pair, {"principal": "user"}, ["principal must be 'account'", "'role'", "'user'"]),
+    (
+        "source key given as an alias",
+        _pair,
+        {"source_kms_key": f"arn:aws:kms:{REGION}:{SOURCE_ACCOUNT}:alias/dev-models"},
+        ["source_kms_key must be the ARN of a KMS key", "alias/dev-models", "describe-key"],
+    ),
+    (
+        "source key of another region",
+        _pair,
+        {"source_kms_key": SOURCE_KEY_ARN.replace(REGION, "eu-west-1")},
+        ["source_kms_key", "region 'eu-west-1'", "'us-east-1'"],
+    ),
     ("bad policy name", _pair, {"policy_name": "to prod"}, ["policy_name", "'to prod'"]),
     (
         "id taken in the source stack",
@@ -501,6 +547,20 @@ def test_bad_promotions_fail_before_anything_is_created(
         if PROVIDER_ID not in before[stack]:
             assert stack.node.try_find_child(PROVIDER_ID) is None
         assert stack.dependencies == []
+
+
+def test_source_key_of_another_account_must_be_a_literal_arn() -> None:
+    """A key construct of the dev stack: its ARN is a deploy-time value the prod account cannot import."""
+    dev, prod = _pair()
+    key = kms.Key(dev, "ModelsKey")
+    with pytest.raises(ModelCopyValidationError, match="source_kms_key must be given as a literal key ARN"):
+        _promote(dev, prod, source_kms_key=key)
+    assert prod.node.try_find_child(PROVIDER_ID) is None
+    # the same key by its ARN works, and so does an imported key
+    _promote(dev, prod, source_kms_key=SOURCE_KEY_ARN)
+    imported = kms.Key.from_key_arn(prod, "SourceKey", SOURCE_KEY_ARN)
+    other = _promote(dev, prod, id="Other", version_name="other", source_kms_key=imported)
+    assert other.source_kms_key_arn == SOURCE_KEY_ARN
 
 
 def test_shared_policy_of_another_stack_is_rejected() -> None:

@@ -100,6 +100,26 @@ BAD_VALUES: list[tuple[str, dict[str, Any], list[str]]] = [
     ),
     ("timeout under a second", {"timeout": Duration.millis(500)}, ["timeout", "0.5 s", "whole number"]),
     ("timeout zero", {"timeout": Duration.seconds(0)}, ["timeout", "0 s"]),
+    (
+        "source key as a key id",
+        {"source_kms_key": "1234abcd-12ab-34cd-56ef-1234567890ab"},
+        ["source_kms_key must be the ARN of a KMS key", "'1234abcd-12ab-34cd-56ef-1234567890ab'"],
+    ),
+    (
+        "source key as an alias arn",
+        {"source_kms_key": "arn:aws:kms:us-east-1:111111111111:alias/models"},
+        ["source_kms_key", "not an alias", "KeyMetadata.Arn"],
+    ),
+    (
+        "source key in another region",
+        {"source_kms_key": "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+        ["source_kms_key", "region 'eu-west-1'", "'us-east-1'", "KmsKeyId"],
+    ),
+    (
+        "source key in another partition",
+        {"source_kms_key": "arn:aws-cn:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+        ["source_kms_key", "partition 'aws-cn'", "'aws'"],
+    ),
 ]
 
 
@@ -119,6 +139,17 @@ def test_bad_values_fail_before_any_construct_is_created(
     # Nothing was added to the tree: neither the copy nor the shared provider.
     assert stack.node.try_find_child("Copy") is None
     assert stack.node.try_find_child(PROVIDER_ID) is None
+
+
+def test_source_key_as_a_key_construct_or_a_token_passes() -> None:
+    from aws_cdk import aws_kms as kms
+
+    stack = _new_stack()
+    key = kms.Key(stack, "SourceKey")
+    RekognitionModelCopy(stack, "Copy", **valid_kwargs(stack, source_kms_key=key))  # type: ignore[arg-type]
+    parameter = CfnParameter(stack, "SourceKeyArn").value_as_string
+    kwargs = valid_kwargs(stack, source_kms_key=parameter, version_name="other")
+    RekognitionModelCopy(stack, "Other", **kwargs)  # type: ignore[arg-type]
 
 
 def test_arns_in_a_region_other_than_the_stacks() -> None:

@@ -77,9 +77,12 @@ def test_by_default_one_dev_policy_lets_both_stages_copy_the_dev_version(pipelin
     from examples import multi_stage_app as example
 
     dev = Template.from_stack(pipeline.dev)
-    assert _policy_principals(dev) == sorted(
-        [pipeline.to_staging.copy_role_arn, pipeline.to_prod.copy_role_arn]
-    )
+    # the stages' accounts (the default principal); each stage's copy role alone may copy by its own policy
+    assert _policy_principals(dev) == sorted([f"arn:aws:iam::{STAGING}:root", f"arn:aws:iam::{PROD}:root"])
+    assert [pipeline.to_staging.principal_arn, pipeline.to_prod.principal_arn] == [
+        f"arn:aws:iam::{STAGING}:root",
+        f"arn:aws:iam::{PROD}:root",
+    ]
     for stack in (pipeline.staging, pipeline.prod):
         Template.from_stack(stack).has_resource_properties(
             "Custom::RekognitionModelCopy",
@@ -103,8 +106,8 @@ def test_chained_mode_moves_prods_policy_to_staging() -> None:
         example.STAGING_STACK_NAME,
         example.PROD_STACK_NAME,
     ]
-    assert _policy_principals(Template.from_stack(chained.dev)) == [chained.to_staging.copy_role_arn]
-    assert _policy_principals(Template.from_stack(chained.staging)) == [chained.to_prod.copy_role_arn]
+    assert _policy_principals(Template.from_stack(chained.dev)) == [chained.to_staging.principal_arn]
+    assert _policy_principals(Template.from_stack(chained.staging)) == [chained.to_prod.principal_arn]
     Template.from_stack(chained.prod).has_resource_properties(
         "Custom::RekognitionModelCopy", Match.object_like({"SourceProjectVersionArn": staging_version})
     )

@@ -228,26 +228,37 @@ def test_provider_permissions_narrow_to_the_given_projects_buckets_and_keys() ->
     source = "arn:aws:rekognition:us-east-1:111111111111:project/dev-defects/1700000000000"
     own_source = f"arn:aws:rekognition:{REGION}:{DEST_ACCOUNT}:project/staging-defects/1700000000009"
     key = f"arn:aws:kms:{REGION}:{DEST_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    source_key = "arn:aws:kms:us-east-1:111111111111:key/0000abcd-12ab-34cd-56ef-1234567890ab"
     sids = _by_sid(
         _provider_statements(
             destination_project_names=["prod-defects"],
             source_project_arns=[source, own_source],
             output_bucket_names=["prod-model-output"],
             kms_key_arns=[key],
+            source_kms_key_arns=[source_key],
             role_name="prod-model-copier",
         )
     )
     assert _flat(sids["CopyProjectVersion"]["Resource"]) == [
         source,
-        "arn:aws:rekognition:us-east-1:111111111111:project/dev-defects/version/*",
         own_source,
+        "arn:aws:rekognition:us-east-1:111111111111:project/dev-defects/version/*",
         f"arn:aws:rekognition:{REGION}:{DEST_ACCOUNT}:project/staging-defects/version/*",
         f"arn:aws:rekognition:{REGION}:{DEST_ACCOUNT}:project/prod-defects/*",
+    ]
+    assert sids["DestinationProjects"]["Action"] == [
+        "rekognition:CreateProjectVersion",
+        "rekognition:DescribeProjectVersions",
     ]
     # project policies only on this account's own projects
     assert _flat(sids["ManageProjectPolicies"]["Resource"]) == [own_source]
     assert _flat(sids["OutputBuckets"]["Resource"]) == ["arn:aws:s3:::prod-model-output"]
+    assert "Condition" not in sids["OutputBuckets"]
+    assert _flat(sids["OutputObjects"]["Resource"]) == ["arn:aws:s3:::prod-model-output/*"]
     assert _flat(sids["UseKeys"]["Resource"]) == [key]
+    assert _flat(sids["ReadSourceKeys"]["Resource"]) == [source_key]
+    assert sids["ReadSourceKeys"]["Action"] == ["kms:DescribeKey", "kms:Decrypt"]
+    assert _flat(sids["GrantKeysToAwsResources"]["Resource"]) == [key, source_key]
 
 
 def test_provider_without_keys_or_destinations_grants_no_copies_and_no_kms() -> None:

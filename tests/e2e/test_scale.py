@@ -13,7 +13,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
 from emulator import custom_labels
-from rekognition_model_copy import RekognitionModelCopy
+from rekognition_model_copy import RekognitionModelCopy, permissions
 from tests.conftest import DEST_ACCOUNT, REGION, REPO, copy_template
 
 SOURCE_PROJECT = f"arn:aws:rekognition:{REGION}:{DEST_ACCOUNT}:project/dev-defects/1700000000000"
@@ -69,6 +69,7 @@ def test_a_hundred_concurrent_copies_all_complete_under_throttling(cloud, source
         copy = json.loads(json.dumps(base))
         copy["Properties"]["VersionName"] = f"copy-{index:03d}"
         template["Resources"][f"Copy{index:03d}"] = copy
+    _grant(template, source_version)
     custom_labels.faults.inject("DescribeProjectVersions", "ThrottlingException", times=60)
     custom_labels.faults.inject("CopyProjectVersion", "ThrottlingException", times=20)
 
@@ -80,6 +81,30 @@ def test_a_hundred_concurrent_copies_all_complete_under_throttling(cloud, source
     # EventBridge: the default quota is 300 rules per event bus; names fit 64 characters (driver-checked)
     assert cloud.peak_rules == (0 if function_timeout == 900 else 100)
     assert stack.delete() == "DELETE_COMPLETE"
+
+
+def _grant(template: dict[str, Any], source: tuple[str, str]) -> None:
+    """The hand-written template's role gets the construct's statements (the emulator enforces them), on
+    patterns for what the driver names at deploy time: the project's timestamp, the bucket's suffix."""
+    account = f"arn:aws:rekognition:{REGION}:{DEST_ACCOUNT}"
+    statements = permissions.copy_statements(
+        source_project_arns=[source[0]],
+        source_version_arns=[source[1]],
+        destination_project_arns=[f"{account}:project/prod-defects/*"],
+        destination_version_arns=[f"{account}:project/prod-defects/version/*"],
+        bucket_arns=["arn:aws:s3:::scale-output-*"],
+        object_arns=["arn:aws:s3:::scale-output-*/copies/*"],
+    ) + permissions.polling_statements([f"arn:aws:events:{REGION}:{DEST_ACCOUNT}:rule/rmc-test-*"])
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": s.sid, "Effect": "Allow", "Action": list(s.actions), "Resource": list(s.resources)}
+            for s in statements
+        ],
+    }
+    template["Resources"]["Role"]["Properties"]["Policies"] = [
+        {"PolicyName": "ModelCopy", "PolicyDocument": document}
+    ]
 
 
 def _versions(stack: Any) -> list[dict[str, Any]]:

@@ -1,0 +1,204 @@
+"""Every permission the backing function needs, written once: the construct and the provider stack use it.
+
+Each constant is a group of IAM actions granted together on one kind of resource; :func:`copy_statements`
+and :func:`policy_statements` say on which resources. :class:`RekognitionModelCopy` (one copy's ARNs,
+added to the stack's shared statements), :class:`RekognitionProjectPolicy` and
+:class:`RekognitionModelCopyProviderStack` (patterns given up front) all build their statements here, so an
+action is never listed twice. Sources:
+
+- Service Authorization Reference, "Actions, resources, and condition keys for Amazon Rekognition", table
+  "API operations defined by Amazon Rekognition": the CopyProjectVersion call is authorized as
+  ``rekognition:CopyProjectVersion`` (resource types ``project*`` and ``projectversion*``),
+  ``rekognition:CreateProjectVersion`` (``project*``) and ``rekognition:TagResource``. Which concrete
+  ARNs each is evaluated on is not spelled out: CopyProjectVersion is granted on the source project, the
+  source version and the destination project; CreateProjectVersion on the destination project;
+  TagResource on the destination project's versions (the new version). Every other call needs the action
+  of its own name.
+- S3: Custom Labels reads and writes the copy's output with the caller's own permissions. The set is the
+  AWS managed policy ``AmazonRekognitionCustomLabelsFullAccess``'s, without ``s3:ListAllMyBuckets`` (not
+  needed to write into a named bucket), scoped to the output bucket and prefix.
+- KMS: CopyProjectVersion's API reference (``KmsKeyId``): ``kms:CreateGrant``, ``DescribeKey``,
+  ``GenerateDataKey`` and ``Decrypt`` on the output key. ``CreateGrant`` is limited to grants for AWS
+  resources (``kms:GrantIsForAWSResource``): Rekognition creates the grant, the function never does.
+  A source model trained with a customer managed key: the read side (``Decrypt``, ``DescribeKey``,
+  ``CreateGrant``) on that key alone (not documented in detail; generous on that one key).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_cdk import aws_iam as iam
+
+COPY_ACTIONS = ("rekognition:CopyProjectVersion",)
+"""On the source project, the source version and the destination project."""
+DESTINATION_PROJECT_ACTIONS = ("rekognition:CreateProjectVersion", "rekognition:DescribeProjectVersions")
+"""On the destination project: CopyProjectVersion's dependent CreateProjectVersion (the new version is
+created there) and the status polling."""
+VERSION_ACTIONS = (
+    "rekognition:TagResource",
+    "rekognition:UntagResource",
+    "rekognition:ListTagsForResource",
+    "rekognition:StartProjectVersion",
+    "rekognition:StopProjectVersion",
+    "rekognition:DeleteProjectVersion",
+)
+"""On the destination project's versions (a copy's ARN ends in its creation time, unknown before it exists):
+TagResource is also CopyProjectVersion's dependent action for the new version's tags."""
+POLICY_ACTIONS = (
+    "rekognition:PutProjectPolicy",
+    "rekognition:DeleteProjectPolicy",
+    "rekognition:ListProjectPolicies",
+)
+"""On the project a ``Custom::RekognitionProjectPolicy`` is attached to (the source project)."""
+BUCKET_ACTIONS = ("s3:ListBucket", "s3:GetBucketAcl", "s3:GetBucketLocation")
+"""On the output bucket (AmazonRekognitionCustomLabelsFullAccess's bucket-level actions)."""
+OBJECT_ACTIONS = (
+    "s3:PutObject",
+    "s3:GetObject",
+    "s3:GetObjectAcl",
+    "s3:GetObjectTagging",
+    "s3:GetObjectVersion",
+)
+"""On the objects under the output prefix (AmazonRekognitionCustomLabelsFullAccess's object actions)."""
+KEY_USE_ACTIONS = ("kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt")
+"""On the output key (``KmsKeyId``) and on an SSE-KMS output bucket's key."""
+SOURCE_KEY_USE_ACTIONS = ("kms:DescribeKey", "kms:Decrypt")
+"""On the customer managed key the source model was trained with: reading it."""
+KEY_GRANT_ACTIONS = ("kms:CreateGrant",)
+"""On every key above, only for grants to AWS resources (:data:`GRANT_FOR_AWS_RESOURCE`)."""
+GRANT_FOR_AWS_RESOURCE: Mapping[str, Mapping[str, str]] = {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+"""The condition of :data:`KEY_GRANT_ACTIONS`: Rekognition creates the grant on the caller's behalf."""
+DETECT_ACTIONS = ("rekognition:DetectCustomLabels",)
+"""What an application using a copy needs on it (``RekognitionModelCopy.grant_detect_custom_labels``)."""
+POLLING_ACTIONS = (
+    "events:PutRule",
+    "events:PutTargets",
+    "events:RemoveTargets",
+    "events:DeleteRule",
+    "events:DescribeRule",
+)
+"""On the EventBridge rules of crhelper's polling (the stack's rule-name prefix)."""
+POLLING_INVOKE_ACTION = "lambda:InvokeFunction"
+"""What EventBridge may do on the function, from the polling rules only (its resource-based policy)."""
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One Allow statement of the function's role: ``actions`` on ``resources`` under ``conditions``."""
+
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    conditions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """What statements of the same kind share (actions and conditions): copies add resources to it."""
+        return json.dumps([self.sid, self.actions, self.conditions], sort_keys=True)
+
+    def to_policy_statement(self) -> iam.PolicyStatement:
+        """The CDK statement (with its ``Sid``)."""
+        return iam.PolicyStatement(
+            sid=self.sid,
+            actions=list(self.actions),
+            resources=list(self.resources),
+            conditions=_plain(self.conditions) if self.conditions else None,
+        )
+
+
+def _plain(conditions: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    return {operator: dict(values) for operator, values in conditions.items()}
+
+
+def _unique(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
+
+
+def copy_statements(
+    *,
+    source_project_arns: Sequence[str],
+    source_version_arns: Sequence[str],
+    destination_project_arns: Sequence[str],
+    destination_version_arns: Sequence[str],
+    bucket_arns: Sequence[str],
+    object_arns: Sequence[str],
+    key_arns: Sequence[str] = (),
+    source_key_arns: Sequence[str] = (),
+) -> list[Statement]:
+    """The statements that let the function copy into, poll, serve, tag and delete in the destination.
+
+    :param source_project_arns: the source projects (CopyProjectVersion).
+    :param source_version_arns: the source versions (CopyProjectVersion).
+    :param destination_project_arns: the destination projects (CopyProjectVersion, CreateProjectVersion,
+        DescribeProjectVersions).
+    :param destination_version_arns: the destination projects' versions, ``project/<name>/version/*``.
+    :param bucket_arns: the output buckets.
+    :param object_arns: the objects under the output prefixes, ``<bucket ARN>/<prefix>*``.
+    :param key_arns: the output keys (``KmsKeyId``, SSE-KMS bucket keys).
+    :param source_key_arns: the customer managed keys of the source models.
+    """
+    statements = [
+        Statement(
+            "CopyProjectVersion",
+            COPY_ACTIONS,
+            _unique([*source_project_arns, *source_version_arns, *destination_project_arns]),
+        ),
+        Statement("DestinationProjects", DESTINATION_PROJECT_ACTIONS, _unique(destination_project_arns)),
+        Statement("ManageCopiedVersions", VERSION_ACTIONS, _unique(destination_version_arns)),
+        Statement("OutputBuckets", BUCKET_ACTIONS, _unique(bucket_arns)),
+        Statement("OutputObjects", OBJECT_ACTIONS, _unique(object_arns)),
+    ]
+    if key_arns:
+        statements.append(Statement("UseKeys", KEY_USE_ACTIONS, _unique(key_arns)))
+    if source_key_arns:
+        statements.append(Statement("ReadSourceKeys", SOURCE_KEY_USE_ACTIONS, _unique(source_key_arns)))
+    if key_arns or source_key_arns:
+        statements.append(
+            Statement(
+                "GrantKeysToAwsResources",
+                KEY_GRANT_ACTIONS,
+                _unique([*key_arns, *source_key_arns]),
+                GRANT_FOR_AWS_RESOURCE,
+            )
+        )
+    return [s for s in statements if s.resources]
+
+
+def policy_statements(project_arns: Sequence[str]) -> list[Statement]:
+    """The statement that lets the function put, update and delete project policies on ``project_arns``."""
+    return [Statement("ManageProjectPolicies", POLICY_ACTIONS, _unique(project_arns))] if project_arns else []
+
+
+def polling_statements(rule_arns: Sequence[str]) -> list[Statement]:
+    """The statement that lets crhelper's polling manage its EventBridge rules."""
+    return [Statement("ManagePollingRules", POLLING_ACTIONS, _unique(rule_arns))]
+
+
+def key_policy_statements(principal_arn: str, *, source: bool = False) -> list[iam.PolicyStatement]:
+    """What a key's owner adds to its key policy so ``principal_arn`` (the copy role, or its account) may
+    use the key for a copy: ``Resource: "*"`` is the key itself in a key policy.
+
+    :param source: the key of the SOURCE model (read side: DescribeKey, Decrypt); else an output key
+        (DescribeKey, GenerateDataKey, Decrypt). CreateGrant for AWS resources in both cases.
+    """
+    principal = iam.ArnPrincipal(principal_arn)
+    prefix = "RekognitionModelCopySourceKey" if source else "RekognitionModelCopyOutputKey"
+    return [
+        iam.PolicyStatement(
+            sid=f"{prefix}Use",
+            principals=[principal],
+            actions=list(SOURCE_KEY_USE_ACTIONS if source else KEY_USE_ACTIONS),
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
+            sid=f"{prefix}Grants",
+            principals=[principal],
+            actions=list(KEY_GRANT_ACTIONS),
+            resources=["*"],
+            conditions=_plain(GRANT_FOR_AWS_RESOURCE),
+        ),
+    ]
