@@ -15,11 +15,11 @@ from aws_cdk import App, Duration, Environment, RemovalPolicy, Stack
 from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
 from aws_cdk.integ_tests_alpha import ExpectedResult, IntegTest
-from settings import COPY_VERSION_NAME, read_inputs
+from settings import APP_CONTEXT, COPY_VERSION_NAME, read_inputs
 
 from rekognition_model_copy import RekognitionModelCopy
 
-app = App()
+app = App(context=APP_CONTEXT)
 inputs = read_inputs(app.node)
 env = Environment(account=inputs.source_account, region=inputs.region)
 

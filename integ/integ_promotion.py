@@ -24,11 +24,11 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
 from aws_cdk.integ_tests_alpha import ExpectedResult, IntegTest
-from settings import COPY_VERSION_NAME, ENV_DESTINATION_ACCOUNT, read_inputs
+from settings import APP_CONTEXT, COPY_VERSION_NAME, ENV_DESTINATION_ACCOUNT, read_inputs
 
 from rekognition_model_copy import RekognitionModelPromotion
 
-app = App()
+app = App(context=APP_CONTEXT)
 inputs = read_inputs(app.node)
 if not inputs.placeholders and inputs.destination_account == inputs.source_account:
     raise ValueError(

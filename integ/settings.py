@@ -45,6 +45,13 @@ PLACEHOLDER_SOURCE_VERSION_ARN = (
 )
 PLACEHOLDER_DESTINATION_ACCOUNT = "222222222222"
 
+APP_CONTEXT = {
+    # The assertion stack reads the project and the copy of the test stack (a cross-stack reference): keep
+    # CloudFormation exports ("strong", the default today), stated so the CDK does not warn every synth.
+    "@aws-cdk/core:defaultCrossStackReferences": "strong",
+}
+"""Context of both test apps."""
+
 COPY_VERSION_NAME = "integ-copy"
 """Name of the copy in the test's own (new) destination project."""
 
