@@ -15,7 +15,7 @@ from aws_cdk import App, Duration, Environment, RemovalPolicy, Stack
 from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
 from aws_cdk.integ_tests_alpha import ExpectedResult, IntegTest
-from settings import APP_CONTEXT, COPY_VERSION_NAME, read_inputs
+from settings import APP_CONTEXT, COPY_VERSION_NAME, discard_provider_logs, read_inputs
 
 from rekognition_model_copy import RekognitionModelCopy
 
@@ -51,6 +51,7 @@ copy = RekognitionModelCopy(
     output_bucket=bucket,
     removal_policy=RemovalPolicy.DESTROY,
 )
+discard_provider_logs(stack)
 
 # The assertion runs in the copy's account (not in whatever account the runner's credentials are for).
 assertions_stack = Stack(app, "RekognitionModelCopyIntegAssertions", env=env)

@@ -24,7 +24,13 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
 from aws_cdk.integ_tests_alpha import ExpectedResult, IntegTest
-from settings import APP_CONTEXT, COPY_VERSION_NAME, ENV_DESTINATION_ACCOUNT, read_inputs
+from settings import (
+    APP_CONTEXT,
+    COPY_VERSION_NAME,
+    ENV_DESTINATION_ACCOUNT,
+    discard_provider_logs,
+    read_inputs,
+)
 
 from rekognition_model_copy import RekognitionModelPromotion
 
@@ -84,6 +90,7 @@ promotion = RekognitionModelPromotion(
     removal_policy=RemovalPolicy.DESTROY,
 )
 copy = promotion.copy
+discard_provider_logs(source_stack, destination_stack)
 
 assertions_stack = Stack(app, "RekognitionModelPromotionIntegAssertions", env=destination_env)
 integ = IntegTest(

@@ -27,8 +27,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from aws_cdk import RemovalPolicy, Stack
 from constructs import Node
 
+from rekognition_model_copy import RekognitionModelCopyProvider
 from rekognition_model_copy.validation import PROJECT_VERSION_ARN_PATTERN
 
 ENV_SOURCE_VERSION_ARN = "INTEG_SOURCE_VERSION_ARN"
@@ -107,3 +109,10 @@ def read_inputs(node: Node, environ: Mapping[str, str] | None = None) -> Inputs:
         destination_account=destination or PLACEHOLDER_DESTINATION_ACCOUNT,
         placeholders=placeholders,
     )
+
+
+def discard_provider_logs(*stacks: Stack) -> None:
+    """Delete the backing functions' log groups with the test stacks (the library keeps them by default),
+    so that a test run leaves no log group of its own behind."""
+    for stack in stacks:
+        RekognitionModelCopyProvider.of(stack).log_group.apply_removal_policy(RemovalPolicy.DESTROY)
