@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -62,12 +63,16 @@ class NotReady(Exception):
     """Something make integ needs is missing; nothing was deployed."""
 
 
+# The shape only, to find the account and Region before anything runs (importing the construct library's
+# own pattern would start the CDK's runtime); the test apps validate the ARNs fully when they synthesise.
+_VERSION_ARN = re.compile(
+    r"^arn:[a-z0-9-]+:rekognition:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):project/[^/]+/version/[^/]+/\d+$"
+)
+
+
 def _parse_version_arn(arn: str) -> tuple[str, str]:
     """(account, region) of a project version ARN."""
-    sys.path.insert(0, str(REPO_ROOT / "constructs"))
-    from rekognition_model_copy.validation import PROJECT_VERSION_ARN_PATTERN  # the CDK loads: import late
-
-    match = PROJECT_VERSION_ARN_PATTERN.match(arn)
+    match = _VERSION_ARN.match(arn)
     if match is None:
         raise NotReady(f"{ENV_SOURCE_VERSION_ARN}={arn!r} is not a Rekognition project version ARN.")
     return match["account"], match["region"]

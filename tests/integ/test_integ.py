@@ -163,3 +163,12 @@ def test_assertion_results_are_read_from_the_stack_outputs():
         "Assertions.AssertionResultsAwsApiCallB: Expected COPYING_COMPLETED"
     ]
     assert run.assertion_failures({"Assertions": {"AssertionResultsX": '{"status": "success"}'}}) == []
+
+
+def test_make_integ_rejects_an_arn_that_is_not_a_version(no_aws):
+    env, marker = no_aws
+    env = dict(env, INTEG_SOURCE_VERSION_ARN=PROJECT_ARN, INTEG_SOURCE_PROJECT_ARN=PROJECT_ARN)
+    result = _make_integ(env, "integ_model_copy.py")
+    assert result.returncode == 2, result.stderr
+    assert "is not a Rekognition project version ARN" in result.stderr
+    assert not marker.exists()
