@@ -8,7 +8,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: setup demo test lint synth bench clean
+.PHONY: setup demo test lint synth bench clean integ integ-snapshot
 
 $(PY_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,8 +30,16 @@ lint: setup
 	$(PY) -m mypy
 	$(PY) -m mypy --strict constructs/rekognition_model_copy lambda
 
-test: setup lint  ## every check: ruff, mypy, pytest (handler, emulator, driver, constructs, cfn-lint)
+test: setup lint  ## every check: ruff, mypy, pytest (handler, emulator, driver, constructs, cfn-lint, integ snapshots)
 	$(PY) -m pytest
+
+# Integration tests in real AWS accounts (integ/): see README, "Verify in your accounts".
+INTEG_TESTS ?=
+integ: setup  ## deploy integ/integ_*.py for real, assert, destroy (needs INTEG_* variables and AWS credentials)
+	$(PY) integ/run.py $(INTEG_TESTS)
+
+integ-snapshot: setup  ## rewrite integ/*.snapshot/ (offline) after an intended change of the constructs
+	$(PY) integ/snapshot.py --update
 
 synth: setup  ## cdk synth of app.py into cdk.out/
 	cdk synth --quiet
