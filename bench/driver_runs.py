@@ -37,6 +37,7 @@ from bench.common import (
     calls_since,
     fake_aws_environment,
 )
+from emulator.templates import function_role
 
 PROJECT_NAME = "prod-bench"
 SOURCE_PROJECT = "dev-bench"
@@ -74,7 +75,7 @@ def template(column: str, source: tuple[str, str], copies: int) -> dict[str, Any
     resources: dict[str, Any] = {
         "Project": {"Type": "AWS::Rekognition::Project", "Properties": {"ProjectName": PROJECT_NAME}},
         "Output": {"Type": "AWS::S3::Bucket"},
-        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {"Statement": []}}},
+        "Role": function_role(),
         "Handler": function,
     }
     for index in range(copies):

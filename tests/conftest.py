@@ -13,6 +13,7 @@ from moto import mock_aws
 from emulator import custom_labels
 from emulator.clock import SimulatedClock
 from emulator.cloudformation import CloudFormation
+from emulator.templates import function_role
 
 REPO = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
@@ -92,7 +93,7 @@ def copy_template(
     resources: dict[str, Any] = {
         "Project": {"Type": "AWS::Rekognition::Project", "Properties": {"ProjectName": "prod-defects"}},
         "Output": {"Type": "AWS::S3::Bucket"},
-        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {"Statement": []}}},
+        "Role": function_role(),
         "Handler": {
             "Type": "AWS::Lambda::Function",
             "Properties": {

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from emulator import custom_labels
+from emulator.templates import function_role
 from tests.conftest import DEST_ACCOUNT, REGION, REPO, SOURCE_ACCOUNT, copy_template
 
 
@@ -205,13 +206,14 @@ def test_cross_account_copy_succeeds_with_a_policy_for_the_copy_role(cloud, depl
             }
         ],
     }
+    # A role principal must exist when the policy is put: the role first, then the policy, then the copy.
+    without_copy = {"Resources": {k: v for k, v in template["Resources"].items() if k != "ModelCopy"}}
+    stack = deploy(without_copy)
     cloud.session(SOURCE_ACCOUNT, REGION).client("rekognition").put_project_policy(
         ProjectArn=source[0], PolicyName="promote-to-prod", PolicyDocument=json.dumps(policy)
     )
 
-    stack = deploy(template)
-
-    assert stack.status == "CREATE_COMPLETE"
+    assert stack.update(template) == "UPDATE_COMPLETE"
     assert versions(stack)["defects-prod-1"]["SourceProjectVersionArn"] == source[1]
 
 
@@ -267,7 +269,7 @@ def test_polling_rule_names_fit_eventbridge_for_long_logical_ids(cloud, deploy, 
 def test_unknown_resource_type_fails_create_and_lets_delete_pass(cloud, clock):
     template: dict[str, Any] = {
         "Resources": {
-            "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}},
+            "Role": function_role(),
             "Handler": {
                 "Type": "AWS::Lambda::Function",
                 "Properties": {"Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Timeout": 60},

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from emulator import custom_labels
+from emulator.templates import function_role
 from tests.conftest import DEST_ACCOUNT, REGION, REPO, SOURCE_ACCOUNT, copy_template
 
 
@@ -31,7 +32,7 @@ def policy_template(project_arn: str, document: str, name: str = "promote-to-pro
     """The source (dev) account's side of a promotion: the backing function and the policy resource."""
     return {
         "Resources": {
-            "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}},
+            "Role": function_role(),
             "Handler": {
                 "Type": "AWS::Lambda::Function",
                 "Properties": {"Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Timeout": 900},
@@ -68,13 +69,13 @@ def policies(client, project_arn) -> dict[str, dict[str, Any]]:
     return {p["PolicyName"]: p for p in found}
 
 
-def prod_role_arn() -> str:
-    return f"arn:aws:iam::{DEST_ACCOUNT}:role/prod-model-copy"
+PROD = f"arn:aws:iam::{DEST_ACCOUNT}:root"
+"""The destination account, as the promotion names it by default (a role must exist to be named)."""
 
 
 def test_policy_then_copy_promotes_across_accounts(cloud, dev, deploy):
     project_arn, version_arn, client = dev
-    dev_stack = deploy_dev(cloud, policy_template(project_arn, policy_document(version_arn, prod_role_arn())))
+    dev_stack = deploy_dev(cloud, policy_template(project_arn, policy_document(version_arn, PROD)))
     assert dev_stack.status == "CREATE_COMPLETE"
     policy = dev_stack.resources["Policy"]
     revision = policies(client, project_arn)["promote-to-prod"]["PolicyRevisionId"]
@@ -92,7 +93,14 @@ def test_policy_then_copy_promotes_across_accounts(cloud, dev, deploy):
 
 def test_the_copy_is_denied_for_a_role_the_policy_does_not_name(cloud, dev, deploy):
     project_arn, version_arn, _ = dev
-    deploy_dev(cloud, policy_template(project_arn, policy_document(version_arn, prod_role_arn())))
+    named = (
+        cloud.session(DEST_ACCOUNT, REGION)
+        .client("iam")
+        .create_role(RoleName="prod-model-copy", AssumeRolePolicyDocument=json.dumps({"Statement": []}))[
+            "Role"
+        ]["Arn"]
+    )
+    deploy_dev(cloud, policy_template(project_arn, policy_document(version_arn, named)))
     template = copy_template((project_arn, version_arn))
     template["Resources"]["Role"]["Properties"]["RoleName"] = "some-other-role"
 
@@ -102,7 +110,7 @@ def test_the_copy_is_denied_for_a_role_the_policy_does_not_name(cloud, dev, depl
 
 def test_update_uses_the_current_revision_even_when_changed_out_of_band(cloud, dev):
     project_arn, version_arn, client = dev
-    stack = deploy_dev(cloud, policy_template(project_arn, policy_document(version_arn, prod_role_arn())))
+    stack = deploy_dev(cloud, policy_template(project_arn, policy_document(version_arn, PROD)))
     before = stack.resources["Policy"]
     current = policies(client, project_arn)["promote-to-prod"]["PolicyRevisionId"]
     client.put_project_policy(  # someone edits the policy in the console
@@ -127,7 +135,7 @@ def test_update_uses_the_current_revision_even_when_changed_out_of_band(cloud, d
 
 def test_a_new_policy_name_replaces_the_policy(cloud, dev):
     project_arn, version_arn, client = dev
-    document = policy_document(version_arn, prod_role_arn())
+    document = policy_document(version_arn, PROD)
     stack = deploy_dev(cloud, policy_template(project_arn, document))
 
     assert stack.update(policy_template(project_arn, document, name="promote-v2")) == "UPDATE_COMPLETE"
@@ -137,10 +145,10 @@ def test_a_new_policy_name_replaces_the_policy(cloud, dev):
 
 def test_a_policy_this_stack_did_not_create_is_never_touched(cloud, dev):
     project_arn, version_arn, client = dev
-    foreign = policy_document(version_arn, f"arn:aws:iam::{DEST_ACCOUNT}:root")
+    foreign = policy_document(version_arn, "arn:aws:iam::333333333333:root")  # another document
     client.put_project_policy(ProjectArn=project_arn, PolicyName="promote-to-prod", PolicyDocument=foreign)
 
-    stack = deploy_dev(cloud, policy_template(project_arn, policy_document(version_arn, prod_role_arn())))
+    stack = deploy_dev(cloud, policy_template(project_arn, policy_document(version_arn, PROD)))
 
     assert stack.status == "ROLLBACK_COMPLETE"
     assert any("did not create" in e.reason for e in cloud.events)
@@ -149,7 +157,7 @@ def test_a_policy_this_stack_did_not_create_is_never_touched(cloud, dev):
 
 def test_delete_of_a_policy_already_gone_succeeds(cloud, dev):
     project_arn, version_arn, client = dev
-    stack = deploy_dev(cloud, policy_template(project_arn, policy_document(version_arn, prod_role_arn())))
+    stack = deploy_dev(cloud, policy_template(project_arn, policy_document(version_arn, PROD)))
     client.delete_project_policy(ProjectArn=project_arn, PolicyName="promote-to-prod")
 
     assert stack.delete() == "DELETE_COMPLETE"
@@ -169,7 +177,7 @@ def test_a_malformed_document_fails_with_the_service_message(cloud, dev):
 
 def test_a_promotion_with_a_customer_key_encrypts_the_copy_with_it(cloud, dev, deploy):
     project_arn, version_arn, _ = dev
-    deploy_dev(cloud, policy_template(project_arn, policy_document(version_arn, prod_role_arn())))
+    deploy_dev(cloud, policy_template(project_arn, policy_document(version_arn, PROD)))
     template = copy_template((project_arn, version_arn), kms=True)
     template["Resources"]["Role"]["Properties"]["RoleName"] = "prod-model-copy"
 
@@ -185,7 +193,7 @@ def test_a_promotion_with_a_customer_key_encrypts_the_copy_with_it(cloud, dev, d
 
 def test_a_policy_two_stacks_declare_is_owned_by_the_first_and_outlives_the_other(cloud, dev):
     project_arn, version_arn, client = dev
-    template = policy_template(project_arn, policy_document(version_arn, prod_role_arn()))
+    template = policy_template(project_arn, policy_document(version_arn, PROD))
     first = cloud.stack("dev-a", account_id=SOURCE_ACCOUNT, region=REGION, asset_root=REPO)
     second = cloud.stack("dev-b", account_id=SOURCE_ACCOUNT, region=REGION, asset_root=REPO)
     assert first.create(template) == "CREATE_COMPLETE"
@@ -199,7 +207,7 @@ def test_a_policy_two_stacks_declare_is_owned_by_the_first_and_outlives_the_othe
 
 def test_a_policy_put_by_someone_else_after_an_out_of_band_delete_is_never_deleted(cloud, dev):
     project_arn, version_arn, client = dev
-    document = policy_document(version_arn, prod_role_arn())
+    document = policy_document(version_arn, PROD)
     stack = deploy_dev(cloud, policy_template(project_arn, document))
     client.delete_project_policy(ProjectArn=project_arn, PolicyName="promote-to-prod")
     client.put_project_policy(ProjectArn=project_arn, PolicyName="promote-to-prod", PolicyDocument=document)
@@ -219,7 +227,7 @@ def test_the_five_policy_limit_is_named_as_a_fixed_limit(cloud, dev):
             PolicyDocument=policy_document(version_arn, DEST_ACCOUNT),
         )
 
-    stack = deploy_dev(cloud, policy_template(project_arn, policy_document(version_arn, prod_role_arn())))
+    stack = deploy_dev(cloud, policy_template(project_arn, policy_document(version_arn, PROD)))
 
     assert stack.status == "ROLLBACK_COMPLETE"
     reason = next(e.reason for e in cloud.events if e.status == "CREATE_FAILED" and e.logical_id == "Policy")
