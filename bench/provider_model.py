@@ -25,6 +25,7 @@ fail every copy that takes longer than that.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -68,6 +69,8 @@ def run(scenario: Scenario) -> ColumnResult:
     from bench.baselines.crhelper_default import copy_steps
     from emulator import custom_labels
     from emulator.clock import SimulatedClock
+    from emulator.custom_labels_authz import ensure_role
+    from emulator.templates import function_policy
 
     result = ColumnResult(PROVIDER, scenario.copies, scenario.copy_seconds, transitions=0)
     wall = time.perf_counter()
@@ -78,19 +81,25 @@ def run(scenario: Scenario) -> ColumnResult:
         custom_labels.config.copy_duration = scenario.copy_seconds
         custom_labels.config.delete_duration = DELETE_SECONDS
         source = custom_labels.seed_trained_version(DEST_ACCOUNT, REGION, SOURCE_PROJECT, SOURCE_VERSION)
-        role = f"arn:aws:iam::{DEST_ACCOUNT}:role/provider-user-handler"
-        credentials = boto3.client("sts", region_name=REGION).assume_role(
-            RoleArn=role, RoleSessionName="provider"
-        )["Credentials"]
-        session = boto3.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            region_name=REGION,
-        )
-        session.client("s3").create_bucket(Bucket="prod-bench-output")
-        client = session.client("rekognition")
-        destination = client.create_project(ProjectName=PROJECT_NAME)["ProjectArn"]
+        # the user handler's role: the library's statements, enforced like the project's own function's
+        ensure_role(DEST_ACCOUNT, "provider-user-handler", json.dumps(function_policy(DEST_ACCOUNT, REGION)))
+        ensure_role(DEST_ACCOUNT, "bench-setup")
+
+        def as_role(name: str) -> boto3.Session:
+            credentials = boto3.client("sts", region_name=REGION).assume_role(
+                RoleArn=f"arn:aws:iam::{DEST_ACCOUNT}:role/{name}", RoleSessionName=name
+            )["Credentials"]
+            return boto3.Session(
+                aws_access_key_id=credentials["AccessKeyId"],
+                aws_secret_access_key=credentials["SecretAccessKey"],
+                aws_session_token=credentials["SessionToken"],
+                region_name=REGION,
+            )
+
+        setup = as_role("bench-setup")
+        setup.client("s3").create_bucket(Bucket="prod-bench-output")
+        destination = setup.client("rekognition").create_project(ProjectName=PROJECT_NAME)["ProjectArn"]
+        client = as_role("provider-user-handler").client("rekognition")
         # the ProjectName/bucket set-up calls are not part of the figures
         calls_before = calls_by_operation(DEST_ACCOUNT)
         properties = [

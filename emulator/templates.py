@@ -7,39 +7,42 @@ from typing import Any
 
 from rekognition_model_copy import permissions
 
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
 
-def function_role(role_name: str | None = None, *, region: str = "us-east-1") -> dict[str, Any]:
-    """The backing function's role for hand-written templates, with the library's own statements
-    (:mod:`rekognition_model_copy.permissions`) on this Region's projects, buckets and keys, the way the
-    plain-CloudFormation provider stack grants them by pattern. The emulator enforces them: a template
-    whose role lacks a permission the handler needs fails as it would in AWS."""
-    partition_region = f"arn:aws:{{}}:{region}:"
-    projects = [partition_region.format("rekognition") + "*:project/*"]
+
+def function_policy(account: str, region: str = "us-east-1") -> dict[str, Any]:
+    """The backing function's identity policy: the library's own statements
+    (:mod:`rekognition_model_copy.permissions`) on the projects, buckets, keys and rules of ``account``
+    in ``region`` (copies from any account's projects there), granted by pattern the way the
+    plain-CloudFormation provider stack grants them. The emulator enforces it as AWS would."""
+    arn = f"arn:aws:{{}}:{region}:{{}}:"
+    own_projects = arn.format("rekognition", account) + "project/*"
     statements = [
-        *permissions.policy_statements(
-            [partition_region.format("rekognition") + "${AWS::AccountId}:project/*"]
-        ),
+        *permissions.policy_statements([own_projects]),
         *permissions.copy_statements(
-            source_project_arns=projects,
-            source_version_arns=[partition_region.format("rekognition") + "*:project/*/version/*"],
-            destination_project_arns=[partition_region.format("rekognition") + "${AWS::AccountId}:project/*"],
-            destination_version_arns=[
-                partition_region.format("rekognition") + "${AWS::AccountId}:project/*/version/*"
-            ],
+            source_project_arns=[arn.format("rekognition", "*") + "project/*"],
+            source_version_arns=[arn.format("rekognition", "*") + "project/*/version/*"],
+            destination_project_arns=[own_projects],
+            destination_version_arns=[own_projects + "/version/*"],
             bucket_arns=["arn:aws:s3:::*"],
             object_arns=["arn:aws:s3:::*/*"],
-            key_arns=[partition_region.format("kms") + "${AWS::AccountId}:key/*"],
+            key_arns=[arn.format("kms", account) + "key/*"],
         ),
-        *permissions.polling_statements([partition_region.format("events") + "${AWS::AccountId}:rule/*"]),
+        *permissions.polling_statements([arn.format("events", account) + "rule/*"]),
     ]
-    document = {
+    return {
         "Version": "2012-10-17",
         "Statement": [
             {
                 "Sid": statement.sid,
                 "Effect": "Allow",
                 "Action": list(statement.actions),
-                "Resource": [{"Fn::Sub": resource} for resource in statement.resources],
+                "Resource": list(statement.resources),
                 **(
                     {"Condition": json.loads(json.dumps(statement.conditions))}
                     if statement.conditions
@@ -49,19 +52,22 @@ def function_role(role_name: str | None = None, *, region: str = "us-east-1") ->
             for statement in statements
         ],
     }
+
+
+def function_role(role_name: str | None = None, *, region: str = "us-east-1") -> dict[str, Any]:
+    """An ``AWS::IAM::Role`` for a hand-written template's backing function, with :func:`function_policy`
+    for the stack's own account."""
+    document = function_policy("${AWS::AccountId}", region)
+    for statement in document["Statement"]:
+        statement["Resource"] = [{"Fn::Sub": resource} for resource in statement["Resource"]]
     properties: dict[str, Any] = {
-        "AssumeRolePolicyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "lambda.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        },
+        "AssumeRolePolicyDocument": LAMBDA_TRUST,
         "Policies": [{"PolicyName": "model-copy", "PolicyDocument": document}],
     }
     if role_name:
         properties["RoleName"] = role_name
     return {"Type": "AWS::IAM::Role", "Properties": properties}
+
+
+def _condition(statement: permissions.Statement) -> dict[str, Any]:
+    return {"Condition": json.loads(json.dumps(statement.conditions))} if statement.conditions else {}
