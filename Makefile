@@ -8,7 +8,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: setup demo test lint synth bench clean integ integ-snapshot
+.PHONY: setup demo test lint pytest synth bench clean integ integ-snapshot
 
 $(PY_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,10 +28,14 @@ demo: setup  ## a local dev -> prod promotion on emulated AWS
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy
-	$(PY) -m mypy --strict constructs/rekognition_model_copy lambda
 
-test: setup lint  ## every check: ruff, mypy, pytest (handler, emulator, driver, constructs, cfn-lint, integ snapshots)
-	$(PY) -m pytest
+# The checks run side by side (mypy is one process; pytest spreads over the cores with pytest-xdist), each
+# target's output printed whole when it ends. Exit status: non-zero if any check failed.
+test: setup  ## every check: ruff, mypy, pytest (handler, emulator, driver, constructs, cfn-lint, integ snapshots)
+	$(MAKE) --no-print-directory -j 2 --output-sync=target lint pytest
+
+pytest: setup
+	$(PY) -m pytest -n auto --dist worksteal
 
 # Integration tests in real AWS accounts (integ/): see README, "Verify in your accounts".
 INTEG_TESTS ?=

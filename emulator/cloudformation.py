@@ -1057,6 +1057,7 @@ class CloudFormation:
         self._on_event = on_event
         self._on_wait = on_wait
         self._sessions: dict[tuple[str, str, str], boto3.Session] = {}
+        self._events_clients: dict[tuple[str, str], Any] = {}
         self._schedules: dict[tuple[str, str, str], _Schedule] = {}
         self.all_requests: list[Request] = []
         self._counted: dict[str, int] = {}  # responses counted in a violation already, by RequestId
@@ -1168,11 +1169,17 @@ class CloudFormation:
             self.runtime.run_ready()
 
     # -- EventBridge schedules -------------------------------------------------------------------------------
+    def _events(self, account_id: str, region: str) -> Any:
+        """The driver's EventBridge client for an account (one each: the scan runs after every step)."""
+        key = (account_id, region)
+        if key not in self._events_clients:
+            self._events_clients[key] = self.session(account_id, region).client("events")
+        return self._events_clients[key]
+
     def _scan_schedules(self) -> None:
         seen: set[tuple[str, str, str]] = set()
         for account_id, region in {(f.account_id, f.region) for f in self.functions.values()}:
-            client = self.session(account_id, region).client("events")
-            pages = client.get_paginator("list_rules").paginate()
+            pages = self._events(account_id, region).get_paginator("list_rules").paginate()
             for rule in [r for page in pages for r in page.get("Rules", [])]:
                 key = (account_id, region, rule["Name"])
                 match = RATE.match(rule.get("ScheduleExpression", ""))
@@ -1190,7 +1197,7 @@ class CloudFormation:
 
     def _fire(self, schedule: _Schedule) -> None:
         schedule.next_fire += schedule.period
-        client = self.session(schedule.account_id, schedule.region).client("events")
+        client = self._events(schedule.account_id, schedule.region)
         try:
             targets = client.list_targets_by_rule(Rule=schedule.rule).get("Targets", [])
         except client.exceptions.ResourceNotFoundException:
