@@ -477,7 +477,17 @@ def _stray(client: Any, old_props: Mapping[str, Any], physical_id: str, owner: s
     if found is None or found[1].get(OWNER_TAG) != owner:
         return ()
     arn = str(found[0]["ProjectVersionArn"])
-    return () if arn == physical_id else (Version(identity.project_arn, arn),)
+    # A copy the failed Update made is newer than the version the stack holds; an older one of this
+    # resource is a copy kept by a Retain policy, which the failed Update may have adopted: it stays.
+    if arn == physical_id or _created(arn) <= _created(physical_id):
+        return ()
+    return (Version(identity.project_arn, arn),)
+
+
+def _created(version_arn: str) -> int:
+    """The creation time (ms) a version ARN ends with; 0 when it has none."""
+    tail = version_arn.rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
 
 
 # --- Create ---------------------------------------------------------------------------------------------

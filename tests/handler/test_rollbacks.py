@@ -173,3 +173,25 @@ def test_a_copy_of_another_source_under_the_name_is_never_adopted(cloud, source_
 
     assert delete.response is not None and delete.response["Status"] == "SUCCESS"
     assert [v["ProjectVersionArn"] for v in versions(stack).values()] == [retained]
+
+
+def test_a_rollback_never_removes_a_retained_copy_the_failed_update_adopted(cloud, deploy, source_version):
+    # v1, retained when v2 replaces it (UpdateReplacePolicy Retain); then back to v1, whose start fails
+    stack = deploy(copy_template(source_version, version_name="defects-prod-1", deletion_policy="Retain"))
+    assert stack.update(
+        copy_template(source_version, version_name="defects-prod-2", deletion_policy="Retain")
+    ) == ("UPDATE_COMPLETE")
+    custom_labels.faults.inject("StartProjectVersion", "AccessDeniedException", times=None)
+
+    status = stack.update(
+        copy_template(
+            source_version,
+            version_name="defects-prod-1",
+            deletion_policy="Retain",
+            extra={"MinInferenceUnits": 1},
+        )
+    )
+
+    # the failed Update adopted the retained v1 (it did not make it): the rollback must not delete it
+    assert status == "UPDATE_ROLLBACK_COMPLETE"
+    assert set(versions(stack)) == {"defects-prod-1", "defects-prod-2"}
