@@ -25,7 +25,10 @@ Narrow them to what your templates use::
     )
 
 A role's policy (IAM) and a project policy (Rekognition, in the source account) must both allow a
-cross-account copy: give ``role_name`` so the source account can name this role in its project policy.
+cross-account copy. The source account's project policy names this account (``arn:aws:iam::<account>:root``),
+and this role's own policy narrows who may copy; ``role_name`` lets it name the role instead, which must then
+exist before the policy is put, and stops matching if the role is ever recreated (the policy binds its
+unique id).
 """
 
 from __future__ import annotations
@@ -104,8 +107,10 @@ class RekognitionModelCopyProviderStack(Stack):
             allowed): DescribeKey, Decrypt, and CreateGrant for AWS resources. A key of another account must
             also allow this role (or its account) in its key policy. Default: none; with ``kms_key_arns``
             ``["*"]`` every key of the Region is usable anyway.
-        :param role_name: a fixed name for the function's role, so a source account can name it in a project
-            policy (``arn:aws:iam::<account>:role/<name>``). Default: a name CloudFormation generates.
+        :param role_name: a fixed name for the function's role, for a source account that names the role
+            (``arn:aws:iam::<account>:role/<name>``) rather than the account in its project policy (deploy
+            this stack first; recreating the role breaks that policy). Default: a name CloudFormation
+            generates.
         :param stack_kwargs: passed to :class:`aws_cdk.Stack` (``env``, ``description``, ...).
         :raises validation.ModelCopyValidationError: a name or ARN that can never match (the message names
             the argument and the value). Tokens are not checked.
