@@ -11,11 +11,10 @@ Inputs (the trained source version): see ``settings.py``; ``make integ`` explain
 
 from __future__ import annotations
 
-from aws_cdk import App, Duration, Environment, RemovalPolicy, Stack
+from aws_cdk import App, Environment, RemovalPolicy, Stack
 from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
-from aws_cdk.integ_tests_alpha import ExpectedResult, IntegTest
-from settings import APP_CONTEXT, COPY_VERSION_NAME, discard_provider_logs, read_inputs
+from settings import APP_CONTEXT, COPY_VERSION_NAME, discard_provider_logs, integ_test, read_inputs
 
 from rekognition_model_copy import RekognitionModelCopy
 
@@ -55,33 +54,6 @@ discard_provider_logs(stack)
 
 # The assertion runs in the copy's account (not in whatever account the runner's credentials are for).
 assertions_stack = Stack(app, "RekognitionModelCopyIntegAssertions", env=env)
-integ = IntegTest(
-    app,
-    "ModelCopy",
-    test_cases=[stack],
-    assertion_stack=assertions_stack,
-    regions=[inputs.region],
-    # The committed snapshot holds placeholder ARNs: deploying it first (the update workflow) cannot work.
-    stack_update_workflow=False,
-)
-# The custom resource answers only once the copy is COPYING_COMPLETED; the assertion checks that in the
-# service's own words, polling briefly (eventual consistency), then that the ARN it returned is the copy's.
-describe = integ.assertions.aws_api_call(
-    "Rekognition",
-    "describeProjectVersions",
-    {"ProjectArn": project.attr_arn, "VersionNames": [copy.version_name]},
-)
-# assert_at_path also limits the data returned to that path (a custom resource may return 4 KB at most).
-describe.assert_at_path("ProjectVersionDescriptions.0.Status", ExpectedResult.exact("COPYING_COMPLETED"))
-describe.wait_for_assertions(interval=Duration.seconds(15), total_timeout=Duration.minutes(5))
-describe.next(
-    integ.assertions.aws_api_call(
-        "Rekognition",
-        "describeProjectVersions",
-        {"ProjectArn": project.attr_arn, "VersionNames": [copy.version_name]},
-    ).assert_at_path(
-        "ProjectVersionDescriptions.0.ProjectVersionArn", ExpectedResult.exact(copy.project_version_arn)
-    )
-)
+integ_test(app, "ModelCopy", [stack], assertions_stack, inputs.region, project, copy)
 
 app.synth()

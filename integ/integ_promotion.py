@@ -23,12 +23,12 @@ from aws_cdk import App, Duration, Environment, RemovalPolicy, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
-from aws_cdk.integ_tests_alpha import ExpectedResult, IntegTest
 from settings import (
     APP_CONTEXT,
     COPY_VERSION_NAME,
     ENV_DESTINATION_ACCOUNT,
     discard_provider_logs,
+    integ_test,
     read_inputs,
 )
 
@@ -93,31 +93,8 @@ copy = promotion.copy
 discard_provider_logs(source_stack, destination_stack)
 
 assertions_stack = Stack(app, "RekognitionModelPromotionIntegAssertions", env=destination_env)
-integ = IntegTest(
-    app,
-    "ModelPromotion",
-    test_cases=[source_stack, destination_stack],
-    assertion_stack=assertions_stack,
-    regions=[inputs.region],
-    # The committed snapshot holds placeholder ARNs: deploying it first (the update workflow) cannot work.
-    stack_update_workflow=False,
-)
-describe = integ.assertions.aws_api_call(
-    "Rekognition",
-    "describeProjectVersions",
-    {"ProjectArn": project.attr_arn, "VersionNames": [copy.version_name]},
-)
-# assert_at_path also limits the data returned to that path (a custom resource may return 4 KB at most).
-describe.assert_at_path("ProjectVersionDescriptions.0.Status", ExpectedResult.exact("COPYING_COMPLETED"))
-describe.wait_for_assertions(interval=Duration.seconds(15), total_timeout=Duration.minutes(5))
-describe.next(
-    integ.assertions.aws_api_call(
-        "Rekognition",
-        "describeProjectVersions",
-        {"ProjectArn": project.attr_arn, "VersionNames": [copy.version_name]},
-    ).assert_at_path(
-        "ProjectVersionDescriptions.0.ProjectVersionArn", ExpectedResult.exact(copy.project_version_arn)
-    )
+integ_test(
+    app, "ModelPromotion", [source_stack, destination_stack], assertions_stack, inputs.region, project, copy
 )
 
 app.synth()

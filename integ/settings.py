@@ -27,10 +27,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import App, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_rekognition as rekognition
+from aws_cdk.integ_tests_alpha import ExpectedResult, IntegTest
 from constructs import Node
 
-from rekognition_model_copy import RekognitionModelCopyProvider
+from rekognition_model_copy import RekognitionModelCopy, RekognitionModelCopyProvider
 from rekognition_model_copy.validation import PROJECT_VERSION_ARN_PATTERN
 
 ENV_SOURCE_VERSION_ARN = "INTEG_SOURCE_VERSION_ARN"
@@ -116,3 +118,37 @@ def discard_provider_logs(*stacks: Stack) -> None:
     so that a test run leaves no log group of its own behind."""
     for stack in stacks:
         RekognitionModelCopyProvider.of(stack).log_group.apply_removal_policy(RemovalPolicy.DESTROY)
+
+
+def integ_test(
+    app: App,
+    name: str,
+    test_cases: list[Stack],
+    assertions_stack: Stack,
+    region: str,
+    project: rekognition.CfnProject,
+    copy: RekognitionModelCopy,
+) -> IntegTest:
+    """The test and its assertions: the custom resource answers only once the copy is COPYING_COMPLETED;
+    the assertion checks that in the service's own words, polling briefly (eventual consistency), then
+    that the ARN the resource returned is the copy's."""
+    integ = IntegTest(
+        app,
+        name,
+        test_cases=test_cases,
+        assertion_stack=assertions_stack,
+        regions=[region],
+        # The committed snapshot holds placeholder ARNs: deploying it first (the update workflow) cannot work.
+        stack_update_workflow=False,
+    )
+    request = {"ProjectArn": project.attr_arn, "VersionNames": [copy.version_name]}
+    describe = integ.assertions.aws_api_call("Rekognition", "describeProjectVersions", request)
+    # assert_at_path also limits the data returned to that path (a custom resource may return 4 KB at most).
+    describe.assert_at_path("ProjectVersionDescriptions.0.Status", ExpectedResult.exact("COPYING_COMPLETED"))
+    describe.wait_for_assertions(interval=Duration.seconds(15), total_timeout=Duration.minutes(5))
+    describe.next(
+        integ.assertions.aws_api_call("Rekognition", "describeProjectVersions", request).assert_at_path(
+            "ProjectVersionDescriptions.0.ProjectVersionArn", ExpectedResult.exact(copy.project_version_arn)
+        )
+    )
+    return integ
