@@ -24,7 +24,7 @@ import enum
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -655,16 +655,49 @@ class Progress:
     note: str = ""  # a transient error seen on the way, for the Reason if time runs out
 
 
+class _LookAgain(Exception):
+    """A transient answer (throttling, 5xx, a status still changing): the next tick looks again."""
+
+    def __init__(self, status: str, note: str) -> None:
+        super().__init__(note)
+        self.progress = Progress(False, status, note)
+
+
+def _look(client: Any, version: Version) -> dict[str, Any] | None:
+    """The version's description (None when it is gone); a transient failure raises :class:`_LookAgain`."""
+    try:
+        return describe_version(client, version)
+    except ClientError as error:
+        if is_transient(error):
+            raise _LookAgain("unknown", _note("DescribeProjectVersions", error)) from error
+        raise failure("DescribeProjectVersions", error) from error
+    except BotoCoreError as error:
+        raise _LookAgain("unknown", f"DescribeProjectVersions: {error}") from error
+
+
+def _act(operation: str, status: str, call: Callable[[], Any], *, removing: bool = False) -> Progress:
+    """Make one change (start, stop, delete); a status still changing or a transient error looks again.
+    While ``removing``, a version already gone is done."""
+    try:
+        call()
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code")
+        if code == "ResourceNotFoundException" and removing:
+            return Progress(True, "gone")
+        if code == "ResourceInUseException" or is_transient(error):  # the status is changing
+            return Progress(False, status, _note(operation, error))
+        raise failure(operation, error) from error
+    except BotoCoreError as error:
+        return Progress(False, status, f"{operation}: {error}")
+    return Progress(False, status)
+
+
 def converge_step(client: Any, target: Version, serving: Serving, source: str) -> Progress:
     """One step towards the target copy finished and serving as declared."""
     try:
-        description = describe_version(client, target)
-    except ClientError as error:
-        if is_transient(error):
-            return Progress(False, "unknown", _note("DescribeProjectVersions", error))
-        raise failure("DescribeProjectVersions", error) from error
-    except BotoCoreError as error:
-        return Progress(False, "unknown", f"DescribeProjectVersions: {error}")
+        description = _look(client, target)
+    except _LookAgain as again:
+        return again.progress
     if description is None:
         raise ResourceError(f"The copied version {target.arn} disappeared while this resource worked on it.")
     status = str(description.get("Status"))
@@ -678,36 +711,22 @@ def converge_step(client: Any, target: Version, serving: Serving, source: str) -
         raise ResourceError(f"Starting the model {target.arn} failed (FAILED): {message}")
     if action in (Action.DONE, Action.WAIT):
         return Progress(action is Action.DONE, status)
-    operation = "StartProjectVersion" if action is Action.START else "StopProjectVersion"
-    try:
-        if action is Action.START:
-            request: dict[str, Any] = {"ProjectVersionArn": target.arn}
-            request["MinInferenceUnits"] = serving.min_units
-            if serving.max_units:
-                request["MaxInferenceUnits"] = serving.max_units
-            client.start_project_version(**request)
-        else:
-            client.stop_project_version(ProjectVersionArn=target.arn)
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code")
-        if code == "ResourceInUseException" or is_transient(error):
-            return Progress(False, status, _note(operation, error))  # look again next time
-        raise failure(operation, error) from error
-    except BotoCoreError as error:
-        return Progress(False, status, f"{operation}: {error}")
-    return Progress(False, status)
+    if action is Action.START:
+        request: dict[str, Any] = {"ProjectVersionArn": target.arn, "MinInferenceUnits": serving.min_units}
+        if serving.max_units:
+            request["MaxInferenceUnits"] = serving.max_units
+        return _act("StartProjectVersion", status, lambda: client.start_project_version(**request))
+    return _act(
+        "StopProjectVersion", status, lambda: client.stop_project_version(ProjectVersionArn=target.arn)
+    )
 
 
 def removal_step(client: Any, version: Version) -> Progress:
     """One step towards the version being gone: wait, stop a running model, or delete."""
     try:
-        description = describe_version(client, version)
-    except ClientError as error:
-        if is_transient(error):
-            return Progress(False, "unknown", _note("DescribeProjectVersions", error))
-        raise failure("DescribeProjectVersions", error) from error
-    except BotoCoreError as error:
-        return Progress(False, "unknown", f"DescribeProjectVersions: {error}")
+        description = _look(client, version)
+    except _LookAgain as again:
+        return again.progress
     status = None if description is None else str(description.get("Status"))
     action = removal_action(status)
     if action is Action.GONE:
@@ -715,22 +734,10 @@ def removal_step(client: Any, version: Version) -> Progress:
     assert status is not None
     if action is Action.WAIT:
         return Progress(False, status)
-    operation = "StopProjectVersion" if action is Action.STOP else "DeleteProjectVersion"
-    try:
-        if action is Action.STOP:
-            client.stop_project_version(ProjectVersionArn=version.arn)
-        else:
-            client.delete_project_version(ProjectVersionArn=version.arn)
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code")
-        if code == "ResourceNotFoundException":
-            return Progress(True, "gone")
-        if code == "ResourceInUseException" or is_transient(error):  # the status is changing
-            return Progress(False, status, _note(operation, error))
-        raise failure(operation, error) from error
-    except BotoCoreError as error:
-        return Progress(False, status, f"{operation}: {error}")
-    return Progress(False, status)
+    stop = action is Action.STOP
+    operation = "StopProjectVersion" if stop else "DeleteProjectVersion"
+    call = client.stop_project_version if stop else client.delete_project_version
+    return _act(operation, status, lambda: call(ProjectVersionArn=version.arn), removing=True)
 
 
 def _note(operation: str, error: ClientError) -> str:
