@@ -7,7 +7,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 from moto import mock_aws
 
 from emulator import custom_labels
@@ -19,7 +21,24 @@ REPO = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
 SOURCE_ACCOUNT = "111111111111"
 DEST_ACCOUNT = "222222222222"
+NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})  # injected faults surface
 LATE = 20 * 60  # simulated seconds the cloud fixture lets pass before its audit (late answers)
+
+
+def role_client(account_id: str, role_name: str, service: str = "rekognition") -> Any:
+    """A client of ``service`` whose credentials come from sts.assume_role of ``role_name`` in
+    ``account_id`` (the role must exist), retries off."""
+    credentials = boto3.client("sts", region_name=REGION).assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/{role_name}", RoleSessionName="test"
+    )["Credentials"]
+    return boto3.client(
+        service,
+        region_name=REGION,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        config=NO_RETRIES,
+    )
 
 
 @pytest.fixture

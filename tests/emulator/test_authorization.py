@@ -9,25 +9,21 @@ from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import botocore.exceptions
 import pytest
-from botocore.config import Config
-from moto import mock_aws
 from moto.iam.models import iam_backends
 
 from emulator import custom_labels, iam_actions
 from emulator.clock import SimulatedClock
 from emulator.custom_labels_authz import ensure_role, unenforced
+from tests.conftest import role_client
 
 REGION = "us-east-1"
 SOURCE = "111111111111"
 DEST = "222222222222"
-NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 BUCKET = "prod-models"
 PREFIX = "copies/v1/"
 OUTPUT = {"S3Bucket": BUCKET, "S3KeyPrefix": PREFIX}
@@ -66,20 +62,6 @@ COPY: list[dict[str, Any]] = [
 ]
 
 
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimulatedClock]:
-    """Fake credentials, mock_aws, a fresh emulator on a simulated clock."""
-    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    simulated = SimulatedClock()
-    custom_labels.reset(clock=simulated)
-    with mock_aws():
-        yield simulated
-    custom_labels.reset()
-
-
 def doc(*statements: dict[str, Any]) -> str:
     """A policy document."""
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
@@ -95,17 +77,7 @@ def as_role(account: str, name: str, *statements: dict[str, Any], service: str =
     role.policies.clear()
     if statements:
         role.policies["test"] = doc(*statements)
-    credentials = boto3.client("sts", region_name=REGION).assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/{name}", RoleSessionName="test"
-    )["Credentials"]
-    return boto3.client(
-        service,
-        region_name=REGION,
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        config=NO_RETRIES,
-    )
+    return role_client(account, name, service)
 
 
 def admin(account: str, service: str) -> Any:

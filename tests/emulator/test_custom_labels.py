@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -21,12 +20,12 @@ from emulator.clock import RealClock, SimulatedClock
 from emulator.custom_labels_authz import ensure_role
 from emulator.custom_labels_models import paginate
 from emulator.custom_labels_validation import service_model
+from tests.conftest import NO_RETRIES, role_client
 
 REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"  # moto's account for the fake "testing" credentials
 SOURCE_ACCOUNT = "111111111111"
 DEST_ACCOUNT = "222222222222"
-NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})  # no retry at all
 OUTPUT = {"S3Bucket": "model-output", "S3KeyPrefix": "copies/"}
 
 
@@ -37,21 +36,6 @@ def _model_pattern(shape: str) -> re.Pattern[str]:
 PROJECT_ARN_PATTERN = _model_pattern("ProjectArn")
 VERSION_ARN_PATTERN = _model_pattern("ProjectVersionArn")
 POLICY_REVISION_PATTERN = _model_pattern("ProjectPolicyRevisionId")
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimulatedClock]:
-    """Fake credentials, mock_aws, a fresh emulator on a simulated clock."""
-    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    simulated = SimulatedClock()
-    custom_labels.reset(clock=simulated)
-    with mock_aws():
-        yield simulated
-    custom_labels.reset()
 
 
 @pytest.fixture
@@ -67,18 +51,7 @@ def client_in(account_id: str, role_name: str = "copier", service: str = "rekogn
     emulator's resource-side rules; test_authorization.py narrows identity policies.
     """
     ensure_role(account_id, role_name)
-    sts = boto3.client("sts", region_name=REGION)
-    credentials = sts.assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/{role_name}", RoleSessionName="test"
-    )["Credentials"]
-    return boto3.client(
-        service,
-        region_name=REGION,
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        config=NO_RETRIES,
-    )
+    return role_client(account_id, role_name, service)
 
 
 def error_code(excinfo: pytest.ExceptionInfo[botocore.exceptions.ClientError]) -> str:
