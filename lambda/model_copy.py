@@ -28,16 +28,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import contract
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from errors import ResourceError, failure, is_transient
 from outcome import NO_DEADLINE, Deadline, Outcome
 
-RESOURCE_TYPE = "Custom::RekognitionModelCopy"
+RESOURCE_TYPE = contract.MODEL_COPY_TYPE
 # Every copy carries this tag, naming (by a hash of StackId and LogicalResourceId) the resource that made
 # it: a redelivered Create adopts its own copy, a Delete without a version ARN finds it, a rollback finds
 # the copy a failed Update left, and a version that another stack or a person made is never adopted or
 # deleted.
-OWNER_TAG = "rekognition-model-copy:owner"
+OWNER_TAG = contract.OWNER_TAG
 MAX_TAGS = 200  # per resource, the owner marker included (botocore's TagMap)
 # botocore's patterns (service-2.json), checked before anything is sent: a value that can never be valid
 # fails the request with a Reason naming the property, and a Delete knows nothing was made from it.

@@ -40,6 +40,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
+import contract
 from botocore.config import Config
 from crhelper import CfnResource, resource_helper
 from outcome import Deadline, Outcome
@@ -259,7 +260,7 @@ class PollingResource(CfnResource):
     # pre-timeout timer leaves the rule as a tombstone that deletes itself ten minutes later, after
     # Lambda's retries of the timed-out invocation have found it.
     def _rule_for(self, event: dict[str, Any]) -> str:
-        prefix = os.environ.get("POLL_RULE_PREFIX", DEFAULT_RULE_PREFIX)
+        prefix = os.environ.get(contract.POLL_RULE_PREFIX_ENV, DEFAULT_RULE_PREFIX)
         digest = hashlib.sha256(str(event.get("RequestId", "")).encode()).hexdigest()[:8].upper()
         return rule_name(prefix, str(event.get("LogicalResourceId", "")), digest)
 
@@ -313,7 +314,7 @@ class PollingResource(CfnResource):
             logger.exception("Leaving the answered mark failed")
 
     def _clear_tombstone(self, name: str) -> None:
-        prefix = os.environ.get("POLL_RULE_PREFIX", DEFAULT_RULE_PREFIX)
+        prefix = os.environ.get(contract.POLL_RULE_PREFIX_ENV, DEFAULT_RULE_PREFIX)
         if name.startswith(prefix) and self._rule_state(name) == ANSWERED:
             self._delete_rule_named(name)
 

@@ -22,11 +22,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import contract
 from botocore.exceptions import ClientError, ParamValidationError
 from errors import ResourceError, failure
 from outcome import Outcome
 
-RESOURCE_TYPE = "Custom::RekognitionProjectPolicy"
+RESOURCE_TYPE = contract.PROJECT_POLICY_TYPE
 _SEPARATOR = "/policy/"
 _REVISION = "/revision/"
 _ADOPTED = "/adopted"

@@ -21,10 +21,10 @@ from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from . import permissions, validation
+from . import contract, permissions, validation
 from .provider import RekognitionModelCopyProvider
 
-RESOURCE_TYPE = "Custom::RekognitionModelCopy"
+RESOURCE_TYPE = contract.MODEL_COPY_TYPE
 DEFAULT_OUTPUT_PREFIX_TEMPLATE = "rekognition-model-copy/{version_name}/"
 DEFAULT_TIMEOUT = Duration.hours(1)
 

@@ -24,10 +24,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_rekognition as rekognition
 from constructs import Construct, IValidation
 
-from . import permissions, validation
+from . import contract, permissions, validation
 from .provider import RekognitionModelCopyProvider
 
-RESOURCE_TYPE = "Custom::RekognitionProjectPolicy"
+RESOURCE_TYPE = contract.PROJECT_POLICY_TYPE
 POLICY_VERSION = "2012-10-17"
 DEFAULT_POLICY_TIMEOUT = Duration.minutes(10)
 _MAX_NAME = 128

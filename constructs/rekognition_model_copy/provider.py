@@ -36,12 +36,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
-from . import permissions, validation
+from . import contract, permissions, validation
 
 PROVIDER_ID = "RekognitionModelCopyProvider"
 """Construct id of the provider at stack level. Public contract: changing it replaces the function."""
 
-POLL_RULE_PREFIX_ENV = "POLL_RULE_PREFIX"
+POLL_RULE_PREFIX_ENV = contract.POLL_RULE_PREFIX_ENV
 """Environment variable telling the handler how to name its polling rules."""
 
 HANDLER_ENTRY_POINT = "index.handler"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from aws_cdk import Duration, Token
 
+from . import contract
 from .permissions import COPY_ACTIONS
 
 PROJECT_ARN_PATTERN = re.compile(
@@ -34,7 +35,7 @@ PROJECT_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_\-]{0,254}$")
 MAX_OUTPUT_PREFIX_LENGTH = 1024
 # Rekognition allows 200 tags; the handler adds one of its own (OWNER_TAG) to every copy.
 MAX_TAGS = 199
-OWNER_TAG = "rekognition-model-copy:owner"
+OWNER_TAG = contract.OWNER_TAG
 MAX_TAG_KEY_LENGTH = 128
 MAX_TAG_VALUE_LENGTH = 256
 MIN_TIMEOUT_SECONDS = 1

@@ -1,0 +1,17 @@
+"""The facts the construct library shares with the handler asset it deploys.
+
+The handler (``lambda/contract.py``, shipped as the Lambda code) cannot import this package, so it states
+the same facts; ``tests/test_contract.py`` fails when the two disagree. Change both together.
+"""
+
+from __future__ import annotations
+
+#: The custom resource types (the ``Type`` in a template).
+MODEL_COPY_TYPE = "Custom::RekognitionModelCopy"
+PROJECT_POLICY_TYPE = "Custom::RekognitionProjectPolicy"
+
+#: The tag the handler puts on each copy it makes (whose copy it is); reserved, refused as a user tag.
+OWNER_TAG = "rekognition-model-copy:owner"
+
+#: The handler's environment variable naming the polling rules' prefix (the role is scoped to it).
+POLL_RULE_PREFIX_ENV = "POLL_RULE_PREFIX"

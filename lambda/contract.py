@@ -1,0 +1,20 @@
+"""The facts the handler shares with the construct library that deploys it.
+
+The handler asset cannot import the library (it ships on its own in the Lambda package), so the library
+states the same facts in ``rekognition_model_copy/contract.py``; ``tests/test_contract.py`` fails when
+the two disagree. Change both together.
+"""
+
+from __future__ import annotations
+
+#: The resource types the handler serves (``ResourceType`` of the request).
+MODEL_COPY_TYPE = "Custom::RekognitionModelCopy"
+PROJECT_POLICY_TYPE = "Custom::RekognitionProjectPolicy"
+
+#: The tag the handler puts on each copy it makes: whose copy it is (stack id and logical id). The
+#: library refuses it as a user tag.
+OWNER_TAG = "rekognition-model-copy:owner"
+
+#: The environment variable that names the prefix of the polling rules; the library scopes the role's
+#: EventBridge permissions to it.
+POLL_RULE_PREFIX_ENV = "POLL_RULE_PREFIX"
