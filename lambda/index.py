@@ -21,6 +21,7 @@ helper = PollingResource()
 try:  # a failure here still answers every request (FAILED, with the error as the Reason)
     import model_copy
     import project_policy
+    from copy_properties import owner_of
     from errors import ResourceError
 
     RESOURCES: dict[str, ModuleType] = {
@@ -48,7 +49,7 @@ def _resource(event: dict[str, Any]) -> ModuleType:
 @helper.create
 def create(event: dict[str, Any], context: Any) -> str:
     return helper.finish(
-        _resource(event).create(_rekognition(), event["ResourceProperties"], model_copy.owner_of(event))
+        _resource(event).create(_rekognition(), event["ResourceProperties"], owner_of(event))
     )
 
 
@@ -60,7 +61,7 @@ def update(event: dict[str, Any], context: Any) -> str:
             event["ResourceProperties"],
             event.get("OldResourceProperties") or {},
             event["PhysicalResourceId"],
-            model_copy.owner_of(event),
+            owner_of(event),
         )
     )
 
@@ -75,7 +76,7 @@ def delete(event: dict[str, Any], context: Any) -> str:
             _rekognition(),
             event["ResourceProperties"],
             event["PhysicalResourceId"],
-            model_copy.owner_of(event),
+            owner_of(event),
         )
     )
 

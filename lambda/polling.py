@@ -1,58 +1,76 @@
-"""Our layer over crhelper's CfnResource.
+"""Our layer over crhelper's CfnResource: ``PollingResource``.
 
-crhelper (2.0.12) drives the custom resource protocol and the EventBridge polling schedule. This subclass
-keeps its flow and compensates for its known defects (see DOMAIN.md). It overrides these private methods
-of CfnResource (``CRHELPER_OVERRIDES``; a test pins that they still exist with these signatures):
-``_log_setup``, ``_polling_init``, ``_put_rule``, ``_add_permission``, ``_remove_permission``,
-``_put_targets``, ``_remove_targets``, ``_delete_rule``, ``_remove_polling``, ``_set_timeout``,
-``_timeout`` and ``_send``.
+crhelper (2.0.12, pinned in ``requirements.txt``) drives the custom resource protocol and the EventBridge
+polling schedule. This subclass keeps its flow and compensates for its known defects: it changes IAM at
+run time (one ``lambda:AddPermission`` per polling resource), makes rule names from the whole
+LogicalResourceId (over 64 characters for a long one), puts the whole event into the schedule's target
+Input (over 8192 characters with many tags), has no overall deadline (a failed stack polls forever),
+leaves the schedule behind when its pre-timeout timer answers, ignores the HTTP status of the response
+PUT and retries a PUT that cannot connect forever, logs the whole event (ResponseURL included) at its
+default DEBUG level and sleeps 120 s before every Delete answer.
+
+What this layer relies on in crhelper beyond its public API, all pinned by
+``tests/handler/test_crhelper_contract.py`` so that an upgrade fails loudly:
+
+* it overrides these private methods of ``CfnResource`` (``CRHELPER_OVERRIDES``), keeping their
+  signatures: ``_log_setup``, ``_polling_init``, ``_put_rule``, ``_add_permission``,
+  ``_remove_permission``, ``_put_targets``, ``_remove_targets``, ``_delete_rule``, ``_remove_polling``,
+  ``_set_timeout``, ``_timeout`` and ``_send``; and ``__call__``, around crhelper's own;
+* it calls crhelper's ``_log_setup``, ``_polling_init`` and ``_remove_polling`` from its overrides, and
+  relies on crhelper calling the overrides: ``__call__`` calls ``_log_setup``, ``_polling_init`` and
+  ``_send``; ``_crhelper_init`` calls ``_set_timeout``; ``_setup_polling`` calls ``_put_rule``,
+  ``_add_permission`` and ``_put_targets``; ``_polling_init`` calls ``_remove_polling``, which calls
+  ``_remove_targets``, ``_remove_permission`` and ``_delete_rule``; ``_cfn_response`` calls ``_send``;
+* it reads and sets crhelper's private attributes (``CRHELPER_ATTRIBUTES``) ``_event``, ``_context``,
+  ``_response_url``, ``_ssl_verify``, ``_polling_interval``, ``_send_response``, ``_timer`` and the
+  registered poll functions ``_poll_create_func``, ``_poll_update_func``, ``_poll_delete_func``;
+* it makes the pre-timeout timer with ``crhelper.resource_helper.threading.Timer`` (what a test driver
+  virtualises).
+
+What it does instead:
 
 * no runtime IAM changes: the invoke permission for the schedule is granted once in the template,
   scoped to the rule-name prefix in ``POLL_RULE_PREFIX``; ``lambda:AddPermission`` is never called;
-* rule names always fit EventBridge's 64 characters, whatever the LogicalResourceId;
+* rule names always fit EventBridge's 64 characters, whatever the LogicalResourceId
+  (``request_rule.rule_name``);
 * the schedule's target Input is a slim copy of the event (no Tags, no OldResourceProperties), so it stays
   under EventBridge's 8192 characters;
 * one answer per request: the first delivery claims the request with a rule named after its RequestId
   (which becomes its schedule); a duplicate delivery, a late poll or Lambda's retry of an invocation that
-  timed out after answering finds the rule and does nothing (see ``_claim``);
+  timed out after answering finds the rule and does nothing (``request_rule.py``);
 * a deadline: FAILED is sent ANSWER_MARGIN seconds (a quarter of ServiceTimeout when shorter) before
   CloudFormation's timeout, counted from when the request reached the function (``Deadline``), and the
-  schedule is removed; every client's retries and timeouts fit in the time left (``fitted_config``);
+  schedule is removed; every client's retries and timeouts fit in the time left (``time_budget.py``);
 * a resource function may answer at once (``Outcome.complete``): no schedule is created for it;
 * a fast path: before handing over to the 1-minute schedule, the first invocation polls in-process every
   10 s for up to 10 minutes (while the function has time left), so most operations answer in seconds;
 * the pre-timeout timer (TIMER_LEAD s before Lambda's timeout) also takes the schedule down, so a
   timed-out poll does not poll forever;
 * the response PUT is retried a bounded number of times, its HTTP status is checked, and neither the
-  ResponseURL nor the event is ever logged; the Reason is truncated at its end, not its beginning.
+  ResponseURL nor the event is ever logged; the Reason is truncated at its end, not its beginning
+  (``cfn_response.py``); log level INFO; no sleep before a Delete answer.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
-import re
 import time
-from http.client import HTTPSConnection
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import boto3
-import contract
-from botocore.config import Config
+import request_rule
+import time_budget
+from cfn_response import put_response, truncate
 from crhelper import CfnResource, resource_helper
 from outcome import Deadline, Outcome
+from request_rule import ANSWERED_KEY, POLLING
+from time_budget import MIN_STEP, SEND_RESERVE, answer_by, call_budget, fitted_config, service_timeout
 
 logger = logging.getLogger(__name__)
 
-RULE_NAME_MAX = 64
 TARGET_INPUT_MAX = 8192
-REASON_MAX = 1024
-DEFAULT_RULE_PREFIX = "rmc-"
-SEND_ATTEMPTS = 5
-PUT_TIMEOUT = 10.0
 # The fast path: the first invocation polls in-process every 10 s while the Lambda has more than
 # FAST_PATH_RESERVE seconds left, then hands over to crhelper's 1-minute schedule. 10 s is both the
 # detection latency target and the call budget (one DescribeProjectVersions per 10 s of copy time).
@@ -61,6 +79,8 @@ FAST_PATH_RESERVE = 30.0
 # No longer than this: copies under 10 minutes are answered within 10 s of finishing; a longer copy does
 # not keep the function running (and billed) for its whole 15 minutes before the schedule takes over.
 FAST_PATH_MAX_SECONDS = 600.0
+SCHEDULE_ROUND = 60.0
+TIMER_LEAD = 3.0
 # Keys of the event that a poll invocation needs; everything else is left out of the target Input.
 _POLL_EVENT_KEYS = (
     "RequestType",
@@ -77,24 +97,6 @@ _POLL_EVENT_KEYS = (
     "CrHelperPermission",
     "PollDeadline",
 )
-# The deadline: answer at least ANSWER_MARGIN seconds (a quarter of ServiceTimeout when that is shorter)
-# before CloudFormation's own timeout, counted from when the request reached the function.
-ANSWER_MARGIN = 15.0
-# What one look (a step) may take at the least: its calls with their retries, and the response PUT; a
-# step is not started when less is left. Each client's retry budget is fitted into what is left.
-MIN_STEP = 20.0
-SEND_RESERVE = 5.0
-CALLS_PER_STEP = 3
-# botocore's standard retry mode at most: 3 attempts, 5 s to connect, 15 s to read (66 s with backoff);
-# fewer and shorter when less time is left. Throttling while waiting is not a failure: the next look
-# tries again.
-MAX_ATTEMPTS, CONNECT_TIMEOUT, READ_TIMEOUT = 3, 5.0, 15.0
-SCHEDULE_ROUND = 60.0
-# The request's rule (see PollingResource._claim): its Description says what it is.
-CLAIMED, POLLING, ANSWERED = "claimed", "polling", "answered"
-ANSWERED_KEY = "RmcAnsweredRule"  # the target Input of a tombstone
-TOMBSTONE_RATE = "rate(10 minutes)"
-TIMER_LEAD = 3.0
 
 
 class SystemClock:
@@ -110,79 +112,9 @@ class SystemClock:
 CLOCK: Any = SystemClock()
 
 
-def answer_by(arrival: float, service_timeout: float) -> float:
-    """When the answer must be sent: ServiceTimeout after arrival, less the margin."""
-    return arrival + service_timeout - min(ANSWER_MARGIN, service_timeout / 4)
-
-
-def retry_budget(attempts: int, connect: float, read: float) -> float:
-    """The longest botocore's standard mode can take: every attempt timing out, plus its backoff
-    (at most 2**n s before attempt n+1)."""
-    return attempts * (connect + read) + sum(min(2.0**n, 20.0) for n in range(1, attempts))
-
-
-def fitted_config(seconds: float) -> Config:
-    """Retries and timeouts whose whole budget fits in ``seconds`` (at least one short attempt)."""
-    attempts = MAX_ATTEMPTS
-    while attempts > 1 and retry_budget(attempts, 1.0, 2.0) > seconds:
-        attempts -= 1
-    per_attempt = (seconds - retry_budget(attempts, 0.0, 0.0)) / attempts
-    connect = max(1.0, min(CONNECT_TIMEOUT, per_attempt / 4))
-    read = max(2.0, min(READ_TIMEOUT, per_attempt - connect))
-    return Config(
-        retries={"mode": "standard", "max_attempts": attempts}, connect_timeout=connect, read_timeout=read
-    )
-
-
-def service_timeout(event: dict[str, Any]) -> float:
-    """The template's ServiceTimeout (1-3600 s, CloudFormation's default 3600)."""
-    try:
-        value = float(str(event.get("ResourceProperties", {}).get("ServiceTimeout") or 3600))
-    except ValueError:
-        return 3600.0
-    return min(max(value, 1.0), 3600.0)
-
-
-def _sanitise(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "", text)
-
-
-def rule_name(prefix: str, logical_id: str, suffix: str) -> str:
-    """A rule name of at most 64 characters: prefix, as much of the logical id as fits, suffix."""
-    room = RULE_NAME_MAX - len(prefix) - len(suffix) - 1
-    return f"{prefix}{_sanitise(logical_id)[: max(room, 0)]}-{suffix}"[:RULE_NAME_MAX]
-
-
-def put_response(
-    response_url: str, body: dict[str, Any], ssl_verify: Any = None, until: float = float("inf")
-) -> None:
-    """PUT the response to the presigned URL: bounded retries (none started after ``until``, when
-    CloudFormation no longer listens), HTTP status checked, URL never logged."""
-    payload = json.dumps(body)
-    parts = urlsplit(response_url)
-    path = urlunsplit(("", "", parts.path, parts.query, parts.fragment))
-    headers = {"content-type": "", "content-length": str(len(payload))}
-    last_error = "no attempt made"
-    for attempt in range(1, SEND_ATTEMPTS + 1):
-        try:
-            connection = HTTPSConnection(parts.netloc, timeout=PUT_TIMEOUT)
-            connection.request("PUT", path, body=payload, headers=headers)
-            status = connection.getresponse().status
-            connection.close()
-            if 200 <= status < 300:
-                logger.info("Response %s sent to CloudFormation (HTTP %s)", body.get("Status"), status)
-                return
-            last_error = f"HTTP {status}"
-        except OSError as error:  # connection refused, TLS failure, timeout
-            last_error = type(error).__name__
-        logger.warning(
-            "Sending the response failed (%s), attempt %d of %d", last_error, attempt, SEND_ATTEMPTS
-        )
-        pause = min(2**attempt, 10)
-        if attempt == SEND_ATTEMPTS or CLOCK.now() + pause + PUT_TIMEOUT > until:
-            break
-        CLOCK.sleep(pause)
-    logger.error("Giving up sending the response to CloudFormation: %s", last_error)
+def _service_timeout(event: dict[str, Any]) -> float:
+    """The request's ServiceTimeout, from its properties."""
+    return service_timeout(event.get("ResourceProperties", {}))
 
 
 CRHELPER_OVERRIDES = (
@@ -198,6 +130,19 @@ CRHELPER_OVERRIDES = (
     "_set_timeout",
     "_timeout",
     "_send",
+)
+# crhelper's private attributes this layer reads or sets (each assigned in CfnResource.__init__).
+CRHELPER_ATTRIBUTES = (
+    "_event",
+    "_context",
+    "_response_url",
+    "_ssl_verify",
+    "_polling_interval",
+    "_send_response",
+    "_timer",
+    "_poll_create_func",
+    "_poll_update_func",
+    "_poll_delete_func",
 )
 # crhelper's stubs declare only its public API; the private methods this layer overrides are reached
 # through an untyped alias, and the private attributes it reads are declared on the subclass.
@@ -235,14 +180,15 @@ class PollingResource(CfnResource):
         self._timer_answered = False
         self._context = context
         if ANSWERED_KEY in event:
-            self._clear_tombstone(str(event[ANSWERED_KEY]))
+            request_rule.clear_tombstone(self._events, str(event[ANSWERED_KEY]))
             return
+        schedule = str(event.get("CrHelperRule", "")).split("/")[-1]  # a poll's: the request's rule
         if "CrHelperPoll" not in event:
-            if not self._claim(event):
+            if not request_rule.claim(self._events, event):
                 return
             # answer before CloudFormation gives up, so the Reason is ours and the schedule is removed
-            event["PollDeadline"] = answer_by(self._arrival, service_timeout(event))
-        elif self._rule_state(str(event.get("CrHelperRule", "")).split("/")[-1]) != POLLING:
+            event["PollDeadline"] = answer_by(self._arrival, _service_timeout(event))
+        elif request_rule.rule_state(self._events, schedule) != POLLING:
             # The schedule is removed when the request is answered: this is a late or repeated delivery
             # (EventBridge delivers at least once; Lambda retries a timed-out poll). Answering again
             # would send a second, possibly contradicting, response.
@@ -250,82 +196,8 @@ class PollingResource(CfnResource):
             return
         super().__call__(event, context)
         if "CrHelperPoll" not in event and "CrHelperRule" not in event and not self._timer_answered:
-            self._delete_rule_named(self._rule_for(event))  # answered here: the claim is released
-
-    # --- exactly one answer per request -----------------------------------------------------------------
-    # Each request has one EventBridge rule, named after its RequestId. The first delivery creates it,
-    # disabled, as a claim; it becomes the polling schedule when the request is handed over, and is
-    # deleted when the request is answered. A delivery that finds the rule (a duplicate, or Lambda's retry
-    # of an invocation that timed out after answering FAILED) does nothing. An answer sent by the
-    # pre-timeout timer leaves the rule as a tombstone that deletes itself ten minutes later, after
-    # Lambda's retries of the timed-out invocation have found it.
-    def _rule_for(self, event: dict[str, Any]) -> str:
-        prefix = os.environ.get(contract.POLL_RULE_PREFIX_ENV, DEFAULT_RULE_PREFIX)
-        digest = hashlib.sha256(str(event.get("RequestId", "")).encode()).hexdigest()[:8].upper()
-        return rule_name(prefix, str(event.get("LogicalResourceId", "")), digest)
-
-    def _rule_state(self, name: str) -> str:
-        """CLAIMED, POLLING, ANSWERED (a tombstone), or "" when the rule does not exist."""
-        try:
-            rule = self._events().describe_rule(Name=name)
-        except self._events().exceptions.ResourceNotFoundException:
-            return ""
-        description = str(rule.get("Description") or "")
-        return next((s for s in (CLAIMED, ANSWERED) if description.startswith(s)), POLLING)
-
-    def _claim(self, event: dict[str, Any]) -> bool:
-        """Claim a request for this invocation; False when another delivery has (or had) it."""
-        name = self._rule_for(event)
-        try:
-            state = self._rule_state(name)
-            if state:
-                logger.info(
-                    "%s of %s is already in hand (%s): nothing to do",
-                    event.get("RequestType"),
-                    event.get("LogicalResourceId"),
-                    state,
-                )
-                return False
-            self._events().put_rule(
-                Name=name, ScheduleExpression="rate(1 minute)", State="DISABLED", Description=CLAIMED
-            )
-        except Exception:  # noqa: BLE001 - without a claim the request is still answered
-            logger.exception("Claiming the request failed; working on it regardless")
-        return True
-
-    def _tombstone(self) -> None:
-        """After the timer's answer: the request's rule stays, answered, and deletes itself later."""
-        name = self._rule_for(self._event)
-        try:
-            self._events().put_rule(
-                Name=name, ScheduleExpression=TOMBSTONE_RATE, State="ENABLED", Description=ANSWERED
-            )
-            self._events().put_targets(
-                Rule=name,
-                Targets=[
-                    {
-                        "Id": "1",
-                        "Arn": str(self._context.invoked_function_arn),
-                        "Input": json.dumps({ANSWERED_KEY: name}),
-                    }
-                ],
-            )
-        except Exception:  # noqa: BLE001 - the answer is sent; a retry may answer again
-            logger.exception("Leaving the answered mark failed")
-
-    def _clear_tombstone(self, name: str) -> None:
-        prefix = os.environ.get(contract.POLL_RULE_PREFIX_ENV, DEFAULT_RULE_PREFIX)
-        if name.startswith(prefix) and self._rule_state(name) == ANSWERED:
-            self._delete_rule_named(name)
-
-    def _delete_rule_named(self, name: str) -> None:
-        try:
-            self._events().remove_targets(Rule=name, Ids=["1"])
-            self._events().delete_rule(Name=name)
-        except self._events().exceptions.ResourceNotFoundException:
-            pass
-        except Exception:  # noqa: BLE001 - the answer to CloudFormation matters more than the cleanup
-            logger.exception("Removing the rule %s failed", name)
+            # answered here: the claim is released
+            request_rule.delete_rule(self._events, request_rule.rule_for(event))
 
     def _log_setup(self, event: dict[str, Any], context: Any) -> None:
         _CRHELPER._log_setup(self, event, context)
@@ -347,7 +219,7 @@ class PollingResource(CfnResource):
 
     def _answer_by(self) -> float:
         stored = self._event.get("PollDeadline")
-        return float(stored) if stored else answer_by(self._arrival, service_timeout(self._event))
+        return float(stored) if stored else answer_by(self._arrival, _service_timeout(self._event))
 
     def _time_left(self) -> float:
         """Seconds this invocation may still spend on calls: to the request's deadline, and within the
@@ -425,8 +297,7 @@ class PollingResource(CfnResource):
         """A boto3 client for a service, with the invocation's own credentials and Region, whose retries
         and timeouts fit in the time left (see ``fitted_config``); one per invocation while time allows
         the full budget (the fast path looks many times)."""
-        budget = max(self._time_left(), 1.0) / CALLS_PER_STEP
-        key = (service, min(budget, retry_budget(MAX_ATTEMPTS, CONNECT_TIMEOUT, READ_TIMEOUT)))
+        key = (service, call_budget(self._time_left()))
         if key not in self._clients:
             self._clients[key] = boto3.client(
                 service, region_name=os.environ.get("AWS_REGION"), config=fitted_config(key[1])
@@ -438,7 +309,7 @@ class PollingResource(CfnResource):
 
     def _put_rule(self) -> str:
         response = self._events().put_rule(
-            Name=self._rule_for(self._event),  # the request's claim becomes its schedule
+            Name=request_rule.rule_for(self._event),  # the request's claim becomes its schedule
             ScheduleExpression="rate(1 minute)"
             if self._polling_interval == 1
             else f"rate({self._polling_interval} minutes)",
@@ -500,7 +371,8 @@ class PollingResource(CfnResource):
         self.PhysicalResourceId = self._failure_physical_id()
         self._send("FAILED", "The function timed out while working on the resource; see its log group.")
         self._timer_answered = True
-        self._tombstone()  # replaces the schedule, if any: no poll answers again
+        # replaces the schedule, if any: no poll answers again
+        request_rule.tombstone(self._events, self._event, str(self._context.invoked_function_arn))
 
     def _failure_physical_id(self) -> str:
         """The id a FAILED answer carries: for a Create, what it made (so the Delete that CloudFormation
@@ -523,7 +395,7 @@ class PollingResource(CfnResource):
             "StackId": self.StackId,
             "RequestId": self.RequestId,
             "LogicalResourceId": self.LogicalResourceId,
-            "Reason": _truncate(str(reason if status else self.Reason)),
+            "Reason": truncate(str(reason if status else self.Reason)),
             # crhelper's bookkeeping and our private keys (leading "_") are not part of the Data API
             "Data": {
                 k: v for k, v in self.Data.items() if k != "PhysicalResourceId" and not k.startswith("_")
@@ -532,14 +404,5 @@ class PollingResource(CfnResource):
         }
         if body["Status"] == "FAILED":
             logger.error("FAILED: %s", body["Reason"])
-        timeout = service_timeout(self._event)
-        put_response(
-            self._response_url,
-            body,
-            self._ssl_verify,
-            until=self._answer_by() + min(ANSWER_MARGIN, timeout / 4),
-        )
-
-
-def _truncate(reason: str) -> str:
-    return reason if len(reason) <= REASON_MAX else reason[: REASON_MAX - 15] + " ...(truncated)"
+        until = time_budget.listened_until(self._answer_by(), _service_timeout(self._event))
+        put_response(self._response_url, body, self._ssl_verify, until, CLOCK)

@@ -17,8 +17,9 @@ if str(_LAMBDA_DIR) not in sys.path:
     sys.path.append(str(_LAMBDA_DIR))
 
 import model_copy  # noqa: E402
-
-owner_of = model_copy.owner_of
+from copy_calls import describe_version, removal_step  # noqa: E402
+from copy_decisions import COPY_DONE, Version, Work  # noqa: E402
+from copy_properties import owner_of  # noqa: E402, F401 - the baseline's index uses copy_steps.owner_of
 
 
 class CopyFailed(Exception):
@@ -34,13 +35,13 @@ def start_copy(client: Any, props: Mapping[str, Any], owner: str) -> tuple[str, 
 
 def copy_finished(client: Any, project_arn: str, version_arn: str) -> bool:
     """One check: True once the copy is done, CopyFailed if it failed."""
-    description = model_copy.describe_version(client, model_copy.Version(project_arn, version_arn))
+    description = describe_version(client, Version(project_arn, version_arn))
     if description is None:
         raise CopyFailed(f"The copied version {version_arn} disappeared while the copy was in progress.")
     status = str(description.get("Status"))
     if status == "COPYING_FAILED":
         raise CopyFailed(f"The copy failed (COPYING_FAILED): {description.get('StatusMessage')}")
-    return status in model_copy.COPY_DONE
+    return status in COPY_DONE
 
 
 def start_delete(client: Any, props: Mapping[str, Any], physical_id: str, owner: str) -> str | None:
@@ -48,9 +49,9 @@ def start_delete(client: Any, props: Mapping[str, Any], physical_id: str, owner:
     outcome = model_copy.delete(client, props, physical_id, owner)
     if outcome.complete:
         return None
-    return model_copy.Work.from_data(outcome.data).target.arn
+    return Work.from_data(outcome.data).target.arn
 
 
 def delete_finished(client: Any, project_arn: str, version_arn: str) -> bool:
     """One check (and the next step: delete once stopped): True once the version is gone."""
-    return model_copy.removal_step(client, model_copy.Version(project_arn, version_arn)).done
+    return removal_step(client, Version(project_arn, version_arn)).done

@@ -1,0 +1,253 @@
+"""The calls of a Custom::RekognitionModelCopy to Rekognition, each carrying out a decision of
+``copy_decisions.py``: find a version, copy (:func:`start_copy`), make its tags the declared ones
+(:func:`update_tags`), and the steps the polls take: :func:`converge_step` (towards the copy finished and
+serving as declared) and :func:`removal_step` (towards the version being gone). A step returns its
+:class:`Progress`; a transient answer (throttling, 5xx, a status still changing) is a step that looks
+again, not a failure. Other failures raise ``ResourceError`` with a Reason naming the operation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+from copy_decisions import (
+    Action,
+    Adoption,
+    Serving,
+    Version,
+    adoption,
+    removal_action,
+    serving_action,
+)
+from copy_properties import (
+    OWNER_TAG,
+    CopyProperties,
+    Identity,
+    created,
+    identity_of,
+    project_of,
+    version_name_of,
+)
+from errors import ResourceError, failure, is_transient
+
+
+# --- finding versions -----------------------------------------------------------------------------------
+def describe_version(client: Any, version: Version) -> dict[str, Any] | None:
+    """The version's description, or None when it no longer exists. One filtered call."""
+    try:
+        response = client.describe_project_versions(
+            ProjectArn=version.project_arn, VersionNames=[version_name_of(version.arn)]
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return None  # the project itself is gone
+        raise
+    for description in response.get("ProjectVersionDescriptions", []):
+        if description.get("ProjectVersionArn") == version.arn:
+            return dict(description)
+    return None
+
+
+def find_version(
+    client: Any, project_arn: str, version_name: str
+) -> tuple[dict[str, Any], dict[str, str]] | None:
+    """The version of that name (description and tags), or None."""
+    operation = "DescribeProjectVersions"
+    try:
+        found = client.describe_project_versions(ProjectArn=project_arn, VersionNames=[version_name])
+        for description in found.get("ProjectVersionDescriptions", []):
+            operation = "ListTagsForResource"
+            tags = client.list_tags_for_resource(ResourceArn=description["ProjectVersionArn"]).get("Tags", {})
+            return dict(description), dict(tags)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return None
+        raise failure(operation, error) from error
+    return None
+
+
+def find_owned(client: Any, identity: Identity, owner: str) -> Version | None:
+    """The version the identity names if this resource made it from that source, else None."""
+    found = find_version(client, identity.project_arn, identity.version_name)
+    if found is None or adoption(found[0], found[1], owner, identity.source) is not Adoption.ADOPT:
+        return None
+    return Version(identity.project_arn, str(found[0]["ProjectVersionArn"]))
+
+
+def stray_copies(
+    client: Any, old_props: Mapping[str, Any], physical_id: str, owner: str
+) -> tuple[Version, ...]:
+    """The copy the rejected properties of a rollback name, when this resource made it and the stack
+    does not hold it (a failed replacement): it is removed."""
+    identity = identity_of(old_props)
+    if identity is None or (identity.project_arn.rsplit("/", 1)[0], identity.version_name) == (
+        project_of(physical_id),
+        version_name_of(physical_id),
+    ):
+        return ()  # nothing was made from them, or they name the version the stack holds
+    found = find_version(client, identity.project_arn, identity.version_name)
+    if found is None or found[1].get(OWNER_TAG) != owner:
+        return ()
+    arn = str(found[0]["ProjectVersionArn"])
+    # A copy the failed Update made is newer than the version the stack holds; an older one of this
+    # resource is a copy kept by a Retain policy, which the failed Update may have adopted: it stays.
+    if arn == physical_id or created(arn) <= created(physical_id):
+        return ()
+    return (Version(identity.project_arn, arn),)
+
+
+# --- copying and tagging --------------------------------------------------------------------------------
+def start_copy(client: Any, copy: CopyProperties, owner: str) -> tuple[Version, bool]:
+    """Copy (tagged with its owner); returns the version and whether this call made it. A version of that
+    name is adopted only when this resource made it from the same source (a redelivered Create, a
+    rollback); anything else fails, and the version is left alone."""
+    try:
+        response = client.copy_project_version(**copy.copy_request(owner))
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ResourceInUseException":
+            raise failure("CopyProjectVersion", error) from error
+        found = find_version(client, copy.destination_project_arn, copy.version_name)
+        if found is None:  # in use, but not because of the name: the service's own message says why
+            raise failure("CopyProjectVersion", error) from error
+        description, tags = found
+        arn = str(description["ProjectVersionArn"])
+        verdict = adoption(description, tags, owner, copy.source_project_version_arn)
+        if verdict is Adoption.ADOPT:
+            return Version(copy.destination_project_arn, arn), False
+        if verdict is Adoption.NOT_OWNED:
+            raise ResourceError(
+                f"The version name {copy.version_name} is taken in {copy.destination_project_arn} by {arn}, "
+                "which this resource did not create; choose another version name. This resource never "
+                "adopts or deletes a version it did not create."
+            ) from error
+        raise ResourceError(
+            f"The version name {copy.version_name} is taken by {arn}, which this resource copied from "
+            f"{description.get('SourceProjectVersionArn') or 'another source'}, not from "
+            f"{copy.source_project_version_arn}; choose another version name (the existing version is "
+            "left as it is)."
+        ) from error
+    except ParamValidationError as error:
+        raise failure("CopyProjectVersion", error) from error
+    return Version(copy.destination_project_arn, str(response["ProjectVersionArn"])), True
+
+
+def update_tags(client: Any, version_arn: str, declared: Mapping[str, str]) -> None:
+    """Make the version's tags the declared ones (compared with what it has, not with the previous
+    properties: a rollback may follow a tag change that half happened); the owner marker stays."""
+    try:
+        current = client.list_tags_for_resource(ResourceArn=version_arn).get("Tags", {})
+    except ClientError as error:
+        raise failure("ListTagsForResource", error) from error
+    removed = [key for key in current if key not in declared and key != OWNER_TAG]
+    changed = {key: value for key, value in declared.items() if current.get(key) != value}
+    if removed:
+        try:
+            client.untag_resource(ResourceArn=version_arn, TagKeys=removed)
+        except (ClientError, ParamValidationError) as error:
+            raise failure("UntagResource", error) from error
+    if changed:
+        try:
+            client.tag_resource(ResourceArn=version_arn, Tags=changed)
+        except (ClientError, ParamValidationError) as error:
+            raise failure("TagResource", error) from error
+
+
+# --- the steps of a poll --------------------------------------------------------------------------------
+@dataclass
+class Progress:
+    done: bool
+    status: str
+    note: str = ""  # a transient error seen on the way, for the Reason if time runs out
+
+
+class _LookAgain(Exception):
+    """A transient answer (throttling, 5xx, a status still changing): the next tick looks again."""
+
+    def __init__(self, status: str, note: str) -> None:
+        super().__init__(note)
+        self.progress = Progress(False, status, note)
+
+
+def _look(client: Any, version: Version) -> dict[str, Any] | None:
+    """The version's description (None when it is gone); a transient failure raises :class:`_LookAgain`."""
+    try:
+        return describe_version(client, version)
+    except ClientError as error:
+        if is_transient(error):
+            raise _LookAgain("unknown", _note("DescribeProjectVersions", error)) from error
+        raise failure("DescribeProjectVersions", error) from error
+    except BotoCoreError as error:
+        raise _LookAgain("unknown", f"DescribeProjectVersions: {error}") from error
+
+
+def _act(operation: str, status: str, call: Callable[[], Any], *, removing: bool = False) -> Progress:
+    """Make one change (start, stop, delete); a status still changing or a transient error looks again.
+    While ``removing``, a version already gone is done."""
+    try:
+        call()
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code")
+        if code == "ResourceNotFoundException" and removing:
+            return Progress(True, "gone")
+        if code == "ResourceInUseException" or is_transient(error):  # the status is changing
+            return Progress(False, status, _note(operation, error))
+        raise failure(operation, error) from error
+    except BotoCoreError as error:
+        return Progress(False, status, f"{operation}: {error}")
+    return Progress(False, status)
+
+
+def converge_step(client: Any, target: Version, serving: Serving, source: str) -> Progress:
+    """One step towards the target copy finished and serving as declared."""
+    try:
+        description = _look(client, target)
+    except _LookAgain as again:
+        return again.progress
+    if description is None:
+        raise ResourceError(f"The copied version {target.arn} disappeared while this resource worked on it.")
+    status = str(description.get("Status"))
+    message = description.get("StatusMessage") or "no message from Rekognition"
+    action = serving_action(status, description, serving)
+    if action is Action.COPY_FAILED:
+        raise ResourceError(f"The copy of {source} failed (COPYING_FAILED): {message}")
+    if action is Action.UNEXPECTED:
+        raise ResourceError(f"The copied version {target.arn} is in an unexpected status {status}.")
+    if action is Action.START_FAILED:
+        raise ResourceError(f"Starting the model {target.arn} failed (FAILED): {message}")
+    if action in (Action.DONE, Action.WAIT):
+        return Progress(action is Action.DONE, status)
+    if action is Action.START:
+        request: dict[str, Any] = {"ProjectVersionArn": target.arn, "MinInferenceUnits": serving.min_units}
+        if serving.max_units:
+            request["MaxInferenceUnits"] = serving.max_units
+        return _act("StartProjectVersion", status, lambda: client.start_project_version(**request))
+    return _act(
+        "StopProjectVersion", status, lambda: client.stop_project_version(ProjectVersionArn=target.arn)
+    )
+
+
+def removal_step(client: Any, version: Version) -> Progress:
+    """One step towards the version being gone: wait, stop a running model, or delete."""
+    try:
+        description = _look(client, version)
+    except _LookAgain as again:
+        return again.progress
+    status = None if description is None else str(description.get("Status"))
+    action = removal_action(status)
+    if action is Action.GONE:
+        return Progress(True, "gone")
+    assert status is not None
+    if action is Action.WAIT:
+        return Progress(False, status)
+    stop = action is Action.STOP
+    operation = "StopProjectVersion" if stop else "DeleteProjectVersion"
+    call = client.stop_project_version if stop else client.delete_project_version
+    return _act(operation, status, lambda: call(ProjectVersionArn=version.arn), removing=True)
+
+
+def _note(operation: str, error: ClientError) -> str:
+    detail = error.response.get("Error", {})
+    return f"{operation}: {detail.get('Code', 'Unknown')}: {detail.get('Message', '')}".rstrip(": ")

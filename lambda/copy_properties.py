@@ -1,0 +1,202 @@
+"""The properties of a Custom::RekognitionModelCopy: checked, converted, and read back.
+
+:class:`CopyProperties` checks the properties being applied (CloudFormation sends every value as a
+string) against botocore's patterns before anything is sent, and builds the CopyProjectVersion request.
+:func:`identity_of` reads properties that may have been rejected (a rollback's OldResourceProperties, a
+Delete after a failed Create) leniently, to find a copy left behind. :func:`owner_of` is the owner
+marker every copy is tagged with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import contract
+from errors import ResourceError
+from time_budget import DEFAULT_SERVICE_TIMEOUT, service_timeout
+
+# Every copy carries this tag, naming (by a hash of StackId and LogicalResourceId) the resource that made
+# it: a redelivered Create adopts its own copy, a Delete without a version ARN finds it, a rollback finds
+# the copy a failed Update left, and a version that another stack or a person made is never adopted or
+# deleted.
+OWNER_TAG = contract.OWNER_TAG
+MAX_TAGS = 200  # per resource, the owner marker included (botocore's TagMap)
+# botocore's patterns (service-2.json), checked before anything is sent: a value that can never be valid
+# fails the request with a Reason naming the property, and a Delete knows nothing was made from it.
+PROJECT_ARN = re.compile(
+    r"^arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:project/[a-zA-Z0-9_.\-]{1,255}/[0-9]+$"
+)
+VERSION_ARN = re.compile(
+    r"^(?P<project>arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:project/[a-zA-Z0-9_.\-]{1,255})/version/"
+    r"(?P<version>[a-zA-Z0-9_.\-]{1,255})/[0-9]+$"
+)
+VERSION_NAME = re.compile(r"^[a-zA-Z0-9_.\-]{1,255}$")
+S3_BUCKET = re.compile(r"^[0-9A-Za-z.\-_]{3,255}$")
+KMS_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,2047}$")
+TAG_TEXT = re.compile(r"^[\w\s.:/=+\-@]*$")
+_TAG_RULE = "up to {} letters, digits, spaces and _.:/=+-@"
+
+
+@dataclass(frozen=True)
+class CopyProperties:
+    """The resource's properties, checked and converted (CloudFormation sends every value as a string)."""
+
+    source_project_arn: str
+    source_project_version_arn: str
+    destination_project_arn: str
+    version_name: str
+    s3_bucket: str
+    s3_key_prefix: str | None
+    tags: dict[str, str] = field(default_factory=dict)
+    kms_key_id: str | None = None
+    min_inference_units: int | None = None
+    max_inference_units: int | None = None
+    service_timeout: float = DEFAULT_SERVICE_TIMEOUT
+
+    @classmethod
+    def parse(cls, props: Mapping[str, Any]) -> CopyProperties:
+        """Check presence, types and the service's patterns; raise ResourceError naming the property."""
+
+        def text(name: str, pattern: re.Pattern[str] | None, required: bool = True) -> str | None:
+            value = props.get(name)
+            if value is None or value == "":
+                if required:
+                    raise ResourceError(f"Property {name} is required and missing.")
+                return None
+            if not isinstance(value, str):
+                raise ResourceError(f"Property {name} must be a string, got {type(value).__name__}.")
+            if pattern is not None and not pattern.match(value):
+                raise ResourceError(f"Property {name} is not valid: {value[:300]!r}.")
+            return value
+
+        output = props.get("OutputConfig")
+        if not isinstance(output, Mapping) or not output.get("S3Bucket"):
+            raise ResourceError("Property OutputConfig must be an object with S3Bucket (and S3KeyPrefix).")
+        bucket, prefix = output.get("S3Bucket"), output.get("S3KeyPrefix") or None
+        if not isinstance(bucket, str) or not S3_BUCKET.match(bucket):
+            raise ResourceError(f"Property OutputConfig.S3Bucket is not a valid bucket name: {bucket!r}.")
+        if prefix is not None and (not isinstance(prefix, str) or len(prefix) > 1024):
+            raise ResourceError("Property OutputConfig.S3KeyPrefix must be a string of at most 1024 chars.")
+        source_version = str(text("SourceProjectVersionArn", VERSION_ARN))
+        source_project = str(text("SourceProjectArn", PROJECT_ARN))
+        if source_project.rsplit("/", 1)[0] != project_of(source_version):
+            raise ResourceError(
+                f"SourceProjectVersionArn {source_version} is not a version of SourceProjectArn "
+                f"{source_project}."
+            )
+        units = [_units(props, name) for name in ("MinInferenceUnits", "MaxInferenceUnits")]
+        if units[1] is not None and (units[0] is None or units[1] < units[0]):
+            raise ResourceError("MaxInferenceUnits needs MinInferenceUnits, and must not be smaller than it.")
+        return cls(
+            source_project_arn=source_project,
+            source_project_version_arn=source_version,
+            destination_project_arn=str(text("DestinationProjectArn", PROJECT_ARN)),
+            version_name=str(text("VersionName", VERSION_NAME)),
+            s3_bucket=bucket,
+            s3_key_prefix=prefix,
+            tags=_tags(props.get("Tags")),
+            kms_key_id=text("KmsKeyId", KMS_KEY, required=False),
+            min_inference_units=units[0],
+            max_inference_units=units[1],
+            service_timeout=service_timeout(props),
+        )
+
+    def copy_request(self, owner: str) -> dict[str, Any]:
+        """The CopyProjectVersion request, tagged with the owner marker."""
+        output: dict[str, str] = {"S3Bucket": self.s3_bucket}
+        if self.s3_key_prefix:
+            output["S3KeyPrefix"] = self.s3_key_prefix
+        request: dict[str, Any] = {
+            "SourceProjectArn": self.source_project_arn,
+            "SourceProjectVersionArn": self.source_project_version_arn,
+            "DestinationProjectArn": self.destination_project_arn,
+            "VersionName": self.version_name,
+            "OutputConfig": output,
+            "Tags": {**self.tags, OWNER_TAG: owner},
+        }
+        if self.kms_key_id:
+            request["KmsKeyId"] = self.kms_key_id
+        return request
+
+
+def _tags(value: Any) -> dict[str, str]:
+    if value is None or value == "":
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+        raise ResourceError("Property Tags must be a map of string keys to string values.")
+    for key, tag_value in value.items():
+        if key == OWNER_TAG:
+            raise ResourceError(f"The tag key {OWNER_TAG} is reserved for this resource's own marker.")
+        if key.lower().startswith("aws:"):
+            raise ResourceError(f"Tag keys must not start with 'aws:' (reserved by AWS): {key!r}.")
+        if not 1 <= len(key) <= 128 or not TAG_TEXT.match(key):
+            raise ResourceError(f"Tag key {key[:130]!r} is not valid: {_TAG_RULE.format(128)}")
+        if len(tag_value) > 256 or not TAG_TEXT.match(tag_value):
+            raise ResourceError(f"The value of tag {key!r} is not valid: {_TAG_RULE.format(256)}")
+    if len(value) > MAX_TAGS - 1:
+        raise ResourceError(
+            f"Property Tags has {len(value)} tags; a model version can have {MAX_TAGS}, and this resource's "
+            f"owner marker ({OWNER_TAG}) takes one of them: declare at most {MAX_TAGS - 1}."
+        )
+    return dict(value)
+
+
+def _units(props: Mapping[str, Any], name: str) -> int | None:
+    value = props.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        units = int(str(value))
+    except ValueError:
+        units = 0
+    if units < 1:
+        raise ResourceError(f"Property {name} must be a whole number of at least 1, got {value!r}.")
+    return units
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Where a copy lives and what it was copied from: read leniently from properties that may have been
+    rejected (a rollback's OldResourceProperties, a Delete after a failed Create)."""
+
+    project_arn: str
+    version_name: str
+    source: str
+
+
+def identity_of(props: Mapping[str, Any]) -> Identity | None:
+    """The identity named by properties, or None when they could never have made a copy (a Create
+    checks them all before it copies)."""
+    try:
+        copy = CopyProperties.parse(props)
+    except ResourceError:
+        return None
+    return Identity(copy.destination_project_arn, copy.version_name, copy.source_project_version_arn)
+
+
+def owner_of(event: Mapping[str, Any]) -> str:
+    """The owner marker of the resource an event is about."""
+    identity = f"{event.get('StackId')}|{event.get('LogicalResourceId')}"
+    return hashlib.sha256(identity.encode()).hexdigest()[:40]
+
+
+def project_of(version_arn: str) -> str:
+    """The project ARN's prefix (without its creation timestamp) inside a version ARN."""
+    match = VERSION_ARN.match(version_arn)
+    return match.group("project") if match else ""
+
+
+def version_name_of(version_arn: str) -> str:
+    """The version name inside a version ARN."""
+    match = VERSION_ARN.match(version_arn)
+    return match.group("version") if match else ""
+
+
+def created(version_arn: str) -> int:
+    """The creation time (ms) a version ARN ends with; 0 when it has none."""
+    tail = version_arn.rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() else 0

@@ -1,0 +1,113 @@
+"""Exactly one answer per request: the request's one EventBridge rule.
+
+Each request has one rule, named after its RequestId (:func:`rule_for`). The first delivery creates it,
+disabled, as a claim (:func:`claim`); it becomes the polling schedule when the request is handed over
+(``polling.PollingResource._put_rule``), and is deleted when the request is answered. A delivery that
+finds the rule (a duplicate, or Lambda's retry of an invocation that timed out after answering FAILED)
+does nothing. An answer sent by the pre-timeout timer leaves the rule as a tombstone (:func:`tombstone`)
+that deletes itself ten minutes later (:func:`clear_tombstone`), after Lambda's retries of the timed-out
+invocation have found it. The rule's Description says which of these it is (:func:`rule_state`).
+
+Every function takes ``events``, which returns an EventBridge client when called (``PollingResource``
+fits each client to the time left; a client that cannot be made fails where a call would).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+from collections.abc import Callable
+from typing import Any
+
+import contract
+
+logger = logging.getLogger(__name__)
+
+RULE_NAME_MAX = 64
+DEFAULT_RULE_PREFIX = "rmc-"
+# The request's rule: its Description says what it is.
+CLAIMED, POLLING, ANSWERED = "claimed", "polling", "answered"
+ANSWERED_KEY = "RmcAnsweredRule"  # the target Input of a tombstone
+TOMBSTONE_RATE = "rate(10 minutes)"
+
+
+def rule_prefix() -> str:
+    """The prefix of every rule this function makes (the template scopes its permissions to it)."""
+    return os.environ.get(contract.POLL_RULE_PREFIX_ENV, DEFAULT_RULE_PREFIX)
+
+
+def rule_name(prefix: str, logical_id: str, suffix: str) -> str:
+    """A rule name of at most 64 characters: prefix, as much of the logical id as fits, suffix."""
+    room = RULE_NAME_MAX - len(prefix) - len(suffix) - 1
+    sanitised = re.sub(r"[^A-Za-z0-9_.-]", "", logical_id)
+    return f"{prefix}{sanitised[: max(room, 0)]}-{suffix}"[:RULE_NAME_MAX]
+
+
+def rule_for(event: dict[str, Any]) -> str:
+    """The name of the request's rule."""
+    digest = hashlib.sha256(str(event.get("RequestId", "")).encode()).hexdigest()[:8].upper()
+    return rule_name(rule_prefix(), str(event.get("LogicalResourceId", "")), digest)
+
+
+def rule_state(events: Callable[[], Any], name: str) -> str:
+    """CLAIMED, POLLING, ANSWERED (a tombstone), or "" when the rule does not exist."""
+    try:
+        rule = events().describe_rule(Name=name)
+    except events().exceptions.ResourceNotFoundException:
+        return ""
+    description = str(rule.get("Description") or "")
+    return next((s for s in (CLAIMED, ANSWERED) if description.startswith(s)), POLLING)
+
+
+def claim(events: Callable[[], Any], event: dict[str, Any]) -> bool:
+    """Claim a request for this invocation; False when another delivery has (or had) it."""
+    name = rule_for(event)
+    try:
+        state = rule_state(events, name)
+        if state:
+            logger.info(
+                "%s of %s is already in hand (%s): nothing to do",
+                event.get("RequestType"),
+                event.get("LogicalResourceId"),
+                state,
+            )
+            return False
+        events().put_rule(
+            Name=name, ScheduleExpression="rate(1 minute)", State="DISABLED", Description=CLAIMED
+        )
+    except Exception:  # noqa: BLE001 - without a claim the request is still answered
+        logger.exception("Claiming the request failed; working on it regardless")
+    return True
+
+
+def tombstone(events: Callable[[], Any], event: dict[str, Any], function_arn: str) -> None:
+    """After the timer's answer: the request's rule stays, answered, and deletes itself later."""
+    name = rule_for(event)
+    try:
+        events().put_rule(Name=name, ScheduleExpression=TOMBSTONE_RATE, State="ENABLED", Description=ANSWERED)
+        events().put_targets(
+            Rule=name,
+            Targets=[{"Id": "1", "Arn": function_arn, "Input": json.dumps({ANSWERED_KEY: name})}],
+        )
+    except Exception:  # noqa: BLE001 - the answer is sent; a retry may answer again
+        logger.exception("Leaving the answered mark failed")
+
+
+def clear_tombstone(events: Callable[[], Any], name: str) -> None:
+    """The tombstone's own invocation: delete it (only an answered rule of this function)."""
+    if name.startswith(rule_prefix()) and rule_state(events, name) == ANSWERED:
+        delete_rule(events, name)
+
+
+def delete_rule(events: Callable[[], Any], name: str) -> None:
+    """Remove the rule and its target; a rule already gone is fine, any other failure is logged."""
+    try:
+        events().remove_targets(Rule=name, Ids=["1"])
+        events().delete_rule(Name=name)
+    except events().exceptions.ResourceNotFoundException:
+        pass
+    except Exception:  # noqa: BLE001 - the answer to CloudFormation matters more than the cleanup
+        logger.exception("Removing the rule %s failed", name)
