@@ -16,13 +16,7 @@ import pytest
 
 from emulator import custom_labels
 from tests.conftest import DEST_ACCOUNT, REGION, REPO, copy_template
-from tests.handler.test_model_copy_lifecycle import reasons, statuses, versions
-
-
-def rules_left(cloud: Any) -> list[str]:
-    client = cloud.session(DEST_ACCOUNT, REGION).client("events")
-    return [r["Name"] for r in client.list_rules()["Rules"]]
-
+from tests.handler.conftest import prepared, reasons, rules_left, statuses, versions
 
 # -- throttling and internal errors on every call the handler makes ------------------------------------
 # (operation, what makes the handler call it)
@@ -123,13 +117,6 @@ def test_a_persistent_error_fails_clearly_after_the_retries(
         assert stack.status == expected[operation]
 
 
-def _prepared(cloud, source) -> Any:
-    """A stack with everything but the custom resource, for tests that send its requests themselves."""
-    stack = cloud.stack("prod", account_id=DEST_ACCOUNT, region=REGION, asset_root=REPO)
-    stack.deploy_plain_resources(copy_template(source))
-    return stack
-
-
 # -- service errors with their own Reasons -----------------------------------------------------------------
 def test_limit_exceeded_names_the_quota(cloud, deploy, source_version):
     # botocore's standard mode retries LimitExceededException as throttling: a lasting one fails
@@ -157,7 +144,7 @@ def test_destination_project_not_found(cloud, deploy, source_version):
 
 
 def test_a_version_name_taken_by_someone_else_is_neither_adopted_nor_deleted(cloud, source_version):
-    stack = _prepared(cloud, source_version)
+    stack = prepared(cloud, source_version)
     client = stack.session().client("rekognition")
     theirs = client.copy_project_version(
         SourceProjectArn=source_version[0],
@@ -181,7 +168,7 @@ def test_a_version_name_taken_by_someone_else_is_neither_adopted_nor_deleted(clo
 
 # -- delivery and timing ----------------------------------------------------------------------------
 def test_a_create_delivered_twice_makes_one_copy(cloud, source_version):
-    stack = _prepared(cloud, source_version)
+    stack = prepared(cloud, source_version)
     create = stack.request("ModelCopy", "Create", deliveries=2)
 
     cloud.run([create])
@@ -194,7 +181,7 @@ def test_a_create_delivered_twice_makes_one_copy(cloud, source_version):
 
 def test_a_delete_while_the_copy_is_in_progress_waits_and_removes_it(cloud, source_version):
     custom_labels.config.copy_duration = 300
-    stack = _prepared(cloud, source_version)
+    stack = prepared(cloud, source_version)
     create = stack.request("ModelCopy", "Create")
     cloud.send([create])  # still copying: CloudFormation gave up on the stack (another resource failed)
     cloud.settle(60)

@@ -16,25 +16,7 @@ import pytest
 from emulator import custom_labels
 from emulator.templates import function_role
 from tests.conftest import DEST_ACCOUNT, REGION, REPO, SOURCE_ACCOUNT, copy_template
-
-
-def versions(stack: Any, project_name: str = "prod-defects") -> dict[str, dict[str, Any]]:
-    """The destination project's versions in the emulator, by name ({} once the project is deleted:
-    the emulator refuses to delete a project that still has versions)."""
-    client = stack.session().client("rekognition")
-    found = client.describe_projects(ProjectNames=[project_name])["ProjectDescriptions"]
-    if not found:
-        return {}
-    listed = client.describe_project_versions(ProjectArn=found[0]["ProjectArn"])["ProjectVersionDescriptions"]
-    return {d["ProjectVersionArn"].split("/")[-2]: d for d in listed}
-
-
-def statuses(cloud: Any, logical_id: str = "ModelCopy") -> list[str]:
-    return [e.status for e in cloud.events if e.logical_id == logical_id]
-
-
-def reasons(cloud: Any, logical_id: str = "ModelCopy") -> str:
-    return " | ".join(e.reason for e in cloud.events if e.logical_id == logical_id and e.reason)
+from tests.handler.conftest import reasons, statuses, versions
 
 
 def test_create_waits_for_the_copy_and_answers_with_the_version(cloud, deploy, source_version, clock):

@@ -8,7 +8,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import DEST_ACCOUNT, REGION, REPO, copy_template
+from tests.conftest import DEST_ACCOUNT, REGION
+from tests.handler.conftest import prepared
 
 scalars = st.one_of(st.text(max_size=40), st.integers().map(str), st.booleans().map(str).map(str.lower))
 values = st.recursive(
@@ -80,7 +81,5 @@ def _stack(cloud: Any, source: tuple[str, str]) -> Any:
     """One prepared stack per driver (hypothesis runs many examples on one fixture instance)."""
     if id(cloud) not in _STACKS:
         _STACKS.clear()
-        stack = cloud.stack("fuzz", account_id=DEST_ACCOUNT, region=REGION, asset_root=REPO)
-        stack.deploy_plain_resources(copy_template(source))
-        _STACKS[id(cloud)] = stack
+        _STACKS[id(cloud)] = prepared(cloud, source, "fuzz")
     return _STACKS[id(cloud)]

@@ -9,8 +9,7 @@ import pytest
 
 from emulator import custom_labels
 from tests.conftest import DEST_ACCOUNT, REGION, copy_template
-from tests.handler.test_faults import rules_left
-from tests.handler.test_model_copy_lifecycle import reasons, statuses, versions
+from tests.handler.conftest import reasons, rules_left, statuses, versions
 
 
 def request_of(cloud: Any, request_type: str, logical_id: str = "ModelCopy") -> Any:

@@ -11,7 +11,7 @@ import pytest
 
 from emulator import custom_labels
 from tests.conftest import DEST_ACCOUNT, REGION, copy_template
-from tests.handler.test_model_copy_lifecycle import reasons, versions
+from tests.handler.conftest import prepared, reasons, versions
 
 OWNER_TAG = "rekognition-model-copy:owner"
 
@@ -149,9 +149,7 @@ def owner_marker(stack: Any, logical_id: str = "ModelCopy") -> str:
 
 
 def test_a_copy_of_another_source_under_the_name_is_never_adopted(cloud, source_version):
-    from tests.handler.test_faults import _prepared
-
-    stack = _prepared(cloud, source_version)
+    stack = prepared(cloud, source_version)
     other = other_source()
     client = stack.session().client("rekognition")
     retained = client.copy_project_version(  # this resource's copy, retained from an earlier source

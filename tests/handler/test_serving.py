@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from emulator import custom_labels
 from tests.conftest import DEST_ACCOUNT, copy_template
-from tests.handler.test_model_copy_lifecycle import reasons, versions
+from tests.handler.conftest import reasons, versions
 
 
 def serving(source, min_units: int | None, max_units: int | None = None, **kwargs):
