@@ -1,6 +1,6 @@
 """Custom::RekognitionModelCopy: copy a Custom Labels model version, wait for it, delete it again.
 
-This module is the resource's entry points: :func:`create`, :func:`update`, :func:`delete` (the first
+This module holds the resource's entry points: :func:`create`, :func:`update`, :func:`delete` (the first
 invocation of a request) and :func:`advance` (each poll), each returning an ``Outcome``; ``index.py``
 wires them to crhelper. They read the properties (``copy_properties.py``), take the decisions (plain
 functions over a small typed state, ``copy_decisions.py``: in place or a new copy, adoption, the serving
