@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from rekognition_model_copy import packing
+from rekognition_model_copy import ModelCopyValidationError, packing
 from rekognition_model_copy.packing import Grant, PolicyPackingError
 
 VERSION = (
@@ -124,7 +124,7 @@ def test_removing_a_grant_only_moves_later_grants_to_earlier_or_the_same_documen
 def test_too_many_grants_raise_an_error_naming_both_limits() -> None:
     with pytest.raises(PolicyPackingError, match=r"more than 2 project policy document\(s\) of at most 2000"):
         packing.pack(grants(107), max_documents=2)
-    assert issubclass(PolicyPackingError, packing.validation.ModelCopyValidationError)
+    assert issubclass(PolicyPackingError, ModelCopyValidationError)
 
 
 def test_one_grant_longer_than_a_document_is_refused() -> None:
