@@ -75,6 +75,11 @@ def prod_stage_id(account: str) -> str:
     return f"Prod{account}"
 
 
+def dev_account_stack(app: App, name: str, description: str) -> Stack:
+    """A stack of the dev account (the fan-out's dev stack, or the pipeline's)."""
+    return Stack(app, name, env=Environment(account=DEV_ACCOUNT, region=REGION), description=description)
+
+
 # --- 1. One app, cdk deploy --all -------------------------------------------------------------------------
 
 
@@ -91,11 +96,10 @@ class FanOut:
 def build_fan_out(*, prod_accounts: Sequence[str] = PROD_ACCOUNTS, outdir: str | None = None) -> FanOut:
     """The dev stack and one prod stack per account, each prod stack receiving the same dev version."""
     app = App(outdir=outdir)
-    dev = Stack(
+    dev = dev_account_stack(
         app,
         DEV_STACK_NAME,
-        env=Environment(account=DEV_ACCOUNT, region=REGION),
-        description="Lets every prod account copy the trained Rekognition Custom Labels model version",
+        "Lets every prod account copy the trained Rekognition Custom Labels model version",
     )
     prods: list[ModelStageStack] = []
     promotions: list[RekognitionModelPromotion] = []
@@ -182,11 +186,10 @@ def build_pipeline(
 ) -> FanOutPipeline:
     """A CDK Pipeline in the dev account: the dev stage, then the prod accounts in one wave."""
     app = App(outdir=outdir)
-    stack = Stack(
+    stack = dev_account_stack(
         app,
         PIPELINE_STACK_NAME,
-        env=Environment(account=DEV_ACCOUNT, region=REGION),
-        description="Deploys the model promotion: dev first, then every prod account in one wave",
+        "Deploys the model promotion: dev first, then every prod account in one wave",
     )
     pipeline = pipelines.CodePipeline(
         stack,
