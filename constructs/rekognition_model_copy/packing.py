@@ -22,7 +22,10 @@ No CDK constructs here: the functions take and return strings and numbers, so th
 Design note for wiring this into ``RekognitionProjectPolicy`` / ``RekognitionModelPromotion``:
 
 - A packed policy of ONE document keeps today's name (``policy_name``) and is updated in place with
-  PutProjectPolicy and the current revision id, exactly as today: existing templates do not change.
+  PutProjectPolicy and the current revision id, exactly as today. Packing with ``merge=False`` (one
+  statement per grant) while that fits in one document, and with ``merge=True`` only beyond, leaves every
+  template that synthesises today unchanged; statements added with ``add_statement`` go first, as they
+  are (``leading``).
 - A packed policy of SEVERAL documents names each part by its content (:func:`part_names`:
   ``<name>-<first 8 hex of sha256 of the document>``), so any change to a part is a *replacement* of that
   part's ``Custom::RekognitionProjectPolicy`` resource. The handler (``lambda/project_policy.py``) treats a
@@ -44,7 +47,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from . import validation
@@ -97,11 +100,47 @@ def render(statements: Iterable[dict[str, object]]) -> str:
     return json.dumps(document, separators=(",", ":"))
 
 
-def _render(statements: Sequence[_Statement]) -> str:
-    return render(s.as_json() for s in statements)
+@dataclass
+class _Document:
+    """A document being filled: statements kept as given (``leading``, first document only), then grants."""
+
+    merge: bool
+    leading: list[dict[str, object]] = field(default_factory=list)
+    statements: list[_Statement] = field(default_factory=list)
+
+    def render(self) -> str:
+        return render([*self.leading, *(s.as_json() for s in self.statements)])
+
+    def add(self, grant: Grant) -> None:
+        if self.merge:
+            for statement in self.statements:
+                if statement.version_arn == grant.version_arn and statement.actions == grant.actions:
+                    statement.principals.append(grant.principal)
+                    return
+        self.statements.append(_Statement(grant.version_arn, grant.actions, [grant.principal]))
+
+    def fits(self, grant: Grant) -> bool:
+        """Whether the document with ``grant`` added is within the limit (the document is left unchanged)."""
+        before = [(s, len(s.principals)) for s in self.statements]
+        self.add(grant)
+        fits = len(self.render()) <= MAX_DOCUMENT_LENGTH
+        self.statements = [s for s, _ in before]
+        for statement, count in before:
+            del statement.principals[count:]
+        return fits
+
+    @property
+    def empty(self) -> bool:
+        return not self.leading and not self.statements
 
 
-def pack(grants: Iterable[Grant], *, max_documents: int = MAX_DOCUMENTS) -> list[str]:
+def pack(
+    grants: Iterable[Grant],
+    *,
+    max_documents: int = MAX_DOCUMENTS,
+    merge: bool = True,
+    leading: Sequence[Mapping[str, object]] = (),
+) -> list[str]:
     """The grants as policy documents (compact JSON strings of at most 2000 characters), next-fit in order.
 
     Repeated grants count once (the first occurrence keeps its place). Statements appear in the order of
@@ -114,34 +153,39 @@ def pack(grants: Iterable[Grant], *, max_documents: int = MAX_DOCUMENTS) -> list
     in the larger document fits in the smaller one; the invariant holds for the next grant too.
 
     :param max_documents: the most documents allowed (1-5; see :func:`max_parts`).
-    :raises PolicyPackingError: one grant alone is longer than a document may be, or the grants need more
-        than ``max_documents`` documents.
+    :param merge: ``True`` (default): one statement per version and actions, its principals a list.
+        ``False``: one statement per grant (each principal a string, the form of today's documents), e.g.
+        while everything fits in one document, so templates that fit today keep their exact document.
+    :param leading: statements put first, as given, in the first document (e.g. those of
+        ``add_statement``: a Deny, a statement with a Sid); they count towards its length.
+    :raises PolicyPackingError: one grant alone (with ``leading`` in the first document) is longer than a
+        document may be, or the grants need more than ``max_documents`` documents.
     :raises ValueError: ``max_documents`` below 1.
     """
     if max_documents < 1:
         raise ValueError(f"max_documents must be at least 1; got {max_documents}.")
-    documents: list[list[_Statement]] = []
-    current: list[_Statement] = []
+    documents: list[_Document] = []
+    current = _Document(merge, [dict(statement) for statement in leading])
+    if len(current.render()) > MAX_DOCUMENT_LENGTH:
+        raise PolicyPackingError(
+            f"The statements given as they are render a project policy document of {len(current.render())} "
+            f"characters; PutProjectPolicy allows {MAX_DOCUMENT_LENGTH}. Remove some of them."
+        )
     seen: set[Grant] = set()
     for grant in grants:
         if grant in seen:
             continue
         seen.add(grant)
-        if current and _fits(current, grant):
-            _add(current, grant)
+        if current.fits(grant):
+            current.add(grant)
             continue
-        alone: list[_Statement] = []
-        _add(alone, grant)
-        length = len(_render(alone))
-        if length > MAX_DOCUMENT_LENGTH:
-            raise PolicyPackingError(
-                f"The grant of {grant.principal!r} on {grant.version_arn!r} alone renders a project policy "
-                f"document of {length} characters; PutProjectPolicy allows {MAX_DOCUMENT_LENGTH}. Use a "
-                "shorter principal (the account root instead of a role path) or version ARN."
-            )
-        if current:
-            documents.append(current)
-        current = alone
+        if current.empty:
+            raise _too_long(grant)
+        documents.append(current)
+        current = _Document(merge)
+        if not current.fits(grant):
+            raise _too_long(grant)
+        current.add(grant)
         if len(documents) + 1 > max_documents:
             raise PolicyPackingError(
                 f"The copy permissions need more than {max_documents} project policy document(s) of at most "
@@ -150,33 +194,17 @@ def pack(grants: Iterable[Grant], *, max_documents: int = MAX_DOCUMENTS) -> list
                 "hold). Promote to fewer destination accounts from this version, name account roots rather "
                 "than roles, or remove other policies of the project."
             )
-    if current:
+    if not current.empty:
         documents.append(current)
-    return [_render(document) for document in documents]
+    return [document.render() for document in documents]
 
 
-def _fits(document: list[_Statement], grant: Grant) -> bool:
-    _add(document, grant)
-    fits = len(_render(document)) <= MAX_DOCUMENT_LENGTH
-    _remove_last(document, grant)
-    return fits
-
-
-def _add(document: list[_Statement], grant: Grant) -> None:
-    for statement in document:
-        if statement.version_arn == grant.version_arn and statement.actions == grant.actions:
-            statement.principals.append(grant.principal)
-            return
-    document.append(_Statement(grant.version_arn, grant.actions, [grant.principal]))
-
-
-def _remove_last(document: list[_Statement], grant: Grant) -> None:
-    for index, statement in enumerate(document):
-        if statement.version_arn == grant.version_arn and statement.actions == grant.actions:
-            statement.principals.pop()
-            if not statement.principals:
-                del document[index]
-            return
+def _too_long(grant: Grant) -> PolicyPackingError:
+    return PolicyPackingError(
+        f"The grant of {grant.principal!r} on {grant.version_arn!r} alone renders a project policy document "
+        f"of more than {MAX_DOCUMENT_LENGTH} characters, the most PutProjectPolicy allows. Use a shorter "
+        "principal (the account root instead of a role with a path) or version ARN."
+    )
 
 
 def account_root(partition: str, account: str) -> str:
@@ -192,13 +220,13 @@ def max_destination_accounts(version_arn: str, max_documents: int) -> int:
     """
     match = _PARTITION.match(version_arn)
     partition = match["partition"] if match else "aws"
-    per_document: list[_Statement] = []
+    document = _Document(merge=True)
     count = 0
     while True:
         grant = Grant(version_arn, account_root(partition, f"{count:012d}"))
-        if not _fits(per_document, grant):
+        if not document.fits(grant):
             break
-        _add(per_document, grant)
+        document.add(grant)
         count += 1
     return count * max_documents
 

@@ -77,6 +77,35 @@ def test_other_versions_and_actions_get_their_own_statements() -> None:
     ]
 
 
+def test_unmerged_documents_keep_one_statement_per_grant_as_today() -> None:
+    two = [Grant(VERSION, root(0)), Grant(VERSION, root(1))]
+    (document,) = packing.pack(two, merge=False)
+    assert [s["Principal"]["AWS"] for s in json.loads(document)["Statement"]] == [root(0), root(1)]
+    # one statement per grant costs more room: fewer grants fit in a document than merged
+    assert len(packing.pack(grants(20))) == 1
+    unmerged = packing.pack(grants(20), merge=False)
+    assert len(unmerged) == 3 and all(len(d) <= 2000 for d in unmerged)
+    assert sum(principals_by_document(unmerged), []) == [root(n) for n in range(20)]
+
+
+def test_leading_statements_open_the_first_document_as_given_and_count_towards_it() -> None:
+    deny = {
+        "Sid": "NoOld",
+        "Effect": "Deny",
+        "Principal": {"AWS": root(99)},
+        "Action": COPY,
+        "Resource": VERSION,
+    }
+    documents = packing.pack(grants(53), leading=[deny])
+    assert json.loads(documents[0])["Statement"][0] == deny
+    first, second = principals_by_document(documents)
+    assert first[0] == root(99) and first[1:] + second == [root(n) for n in range(53)]
+    assert second  # the Deny took room: the 53 principals of one document no longer fit in the first
+    assert packing.pack([], leading=[deny]) == [packing.render([deny])]
+    with pytest.raises(PolicyPackingError, match="as they are"):
+        packing.pack([], leading=[deny] * 20)
+
+
 def test_every_document_is_compact_json_within_the_limit_and_a_full_one_is_near_it() -> None:
     documents = packing.pack(grants(150), max_documents=5)
     assert len(documents) == 3
@@ -112,7 +141,8 @@ def test_a_statement_that_does_not_fit_continues_in_the_next_document() -> None:
     assert all(len(json.loads(d)["Statement"]) == 1 for d in documents)
 
 
-def test_removing_a_grant_only_moves_later_grants_to_earlier_or_the_same_documents() -> None:
+@pytest.mark.parametrize("merge", [True, False])
+def test_removing_a_grant_only_moves_later_grants_to_earlier_or_the_same_documents(merge: bool) -> None:
     mixed = [Grant(VERSION if n % 3 else OTHER_VERSION, root(n)) for n in range(120)]
 
     def document_of(documents: list[str]) -> dict[tuple[str, str], int]:
@@ -124,10 +154,12 @@ def test_removing_a_grant_only_moves_later_grants_to_earlier_or_the_same_documen
                     placed[(statement["Resource"], principal)] = index
         return placed
 
-    before = document_of(packing.pack(mixed, max_documents=5))
+    before = document_of(packing.pack(mixed, max_documents=50, merge=merge))
     moved_earlier = 0
     for removed in (0, 1, 40, 59, 119):
-        after = document_of(packing.pack(mixed[:removed] + mixed[removed + 1 :], max_documents=5))
+        after = document_of(
+            packing.pack(mixed[:removed] + mixed[removed + 1 :], max_documents=50, merge=merge)
+        )
         for grant in mixed[removed + 1 :]:
             key = (grant.version_arn, grant.principal)
             assert after[key] <= before[key], (removed, grant)
@@ -145,7 +177,9 @@ def test_too_many_grants_raise_an_error_naming_both_limits() -> None:
 
 def test_one_grant_longer_than_a_document_is_refused() -> None:
     long_role = "arn:aws:iam::222222222222:role/" + "p/" * 900 + "r"
-    with pytest.raises(PolicyPackingError, match="PutProjectPolicy allows 2000"):
+    with pytest.raises(
+        PolicyPackingError, match="more than 2000 characters, the most PutProjectPolicy allows"
+    ):
         packing.pack([Grant(VERSION, long_role)])
 
 
