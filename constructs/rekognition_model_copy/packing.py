@@ -94,9 +94,9 @@ class _Statement:
         }
 
 
-def render(statements: Iterable[dict[str, object]]) -> str:
+def render(statements: Iterable[Mapping[str, object]]) -> str:
     """A policy document as PutProjectPolicy receives it: compact JSON, the form whose length counts."""
-    document = {"Version": POLICY_VERSION, "Statement": list(statements)}
+    document = {"Version": POLICY_VERSION, "Statement": [dict(s) for s in statements]}
     return json.dumps(document, separators=(",", ":"))
 
 
