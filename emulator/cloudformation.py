@@ -48,7 +48,7 @@ from typing import Any
 
 import boto3
 
-from emulator.custom_labels_authz import ensure_aws_managed_policy, ensure_role, missing_principals
+from emulator.iam import ensure_aws_managed_policy, ensure_role, missing_principals
 from emulator.lambda_runtime import (
     DEFAULT_COLD_START,
     DEFAULT_MAX_EVENT_AGE,
@@ -462,7 +462,7 @@ class Stack:
             resource.attributes = {"Arn": arn}
         elif kind == "AWS::IAM::Role":
             # The role exactly as the template defines it: its identity policies are what the emulator
-            # evaluates every call of the function against (emulator.custom_labels_authz).
+            # evaluates every call of the function against (emulator.custom_labels.authz).
             iam = session.client("iam")
             name = props.get("RoleName") or self._unique_name(logical_id, limit=64)
             role = iam.create_role(

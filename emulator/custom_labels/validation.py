@@ -15,7 +15,7 @@ from typing import Any
 from moto.core.model import ServiceModel, Shape
 from moto.core.utils import get_service_model
 
-from .custom_labels_errors import InvalidParameterException
+from .errors import InvalidParameterException
 
 
 def service_model() -> ServiceModel:

@@ -1,4 +1,5 @@
-"""Process-wide runtime state of the Custom Labels emulator: clock, configuration, faults, call counts.
+"""Process-wide runtime state of the Custom Labels emulator: clock, configuration, faults, call counts,
+and the lock around the state of every backend.
 
 Backends hold the emulated resources per account and Region; everything here is shared by all of them
 and is what tests steer. ``emulator.custom_labels`` re-exports these objects; they are mutated in place
@@ -12,8 +13,8 @@ import threading
 from collections import Counter, deque
 from dataclasses import dataclass
 
-from .clock import Clock, RealClock
-from .custom_labels_errors import ERRORS_BY_CODE, CustomLabelsError
+from ..clock import Clock, RealClock
+from .errors import ERRORS_BY_CODE, CustomLabelsError
 
 #: The Custom Labels operations the emulator implements (wire names).
 OPERATIONS: tuple[str, ...] = (
@@ -243,6 +244,9 @@ class CallCounter:
 config = EmulatorConfig()
 faults = FaultInjector()
 calls = CallCounter()
+
+#: One lock around every state change and read: the moto server handles requests on several threads.
+state_lock = threading.RLock()
 
 _clock_lock = threading.Lock()
 _clock: Clock = RealClock()
