@@ -80,6 +80,7 @@ __all__ = [
     "set_clock",
 ]
 
+
 def call_counts() -> dict[tuple[str, str], int]:
     """Calls received so far, keyed by (account id, operation name)."""
     return calls.snapshot()

@@ -37,7 +37,6 @@ does not decide requests; iam-ape computes an entity's effective permissions (no
 no request context); iamspy (0.0.1, 2022) is unmaintained.
 """
 
-
 from .evaluation import Outcome, authorize, evaluate_identity, evaluate_resource
 from .matching import (
     SUPPORTED_OPERATORS,

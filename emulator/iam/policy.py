@@ -155,7 +155,6 @@ def parse(document: str) -> tuple[Statement, ...]:
     return tuple(statements)
 
 
-
 #: An AdministratorAccess-like identity policy (for the emulator's own driver role).
 ADMINISTRATOR_ACCESS = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
