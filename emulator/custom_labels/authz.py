@@ -36,7 +36,7 @@ from emulator.iam import (
 
 from . import iam_actions, runtime
 from .backends import CustomLabelsBackend, custom_labels_backends
-from .errors import AccessDeniedException
+from .errors import AccessDeniedException, CustomLabelsError
 from .models import PROJECT_ARN_RE, VERSION_ARN_RE, epoch_ms
 from .policy import CallerIdentity
 
@@ -184,7 +184,7 @@ def _global_context(caller: CallerIdentity, principal: Principal, region: str) -
     }
 
 
-def _deny(outcome: Outcome, request: Request) -> AccessDeniedException:
+def _deny(outcome: Outcome, request: Request) -> CustomLabelsError:
     return AccessDeniedException(outcome.message(request))
 
 

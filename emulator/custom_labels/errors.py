@@ -20,101 +20,40 @@ class CustomLabelsError(JsonRESTError):
         super().__init__(self.error_code, message)
 
 
-class AccessDeniedException(CustomLabelsError):
-    """The caller is not allowed to perform the action."""
-
-    error_code = "AccessDeniedException"
+#: Every error class by its code, for fault injection (filled by :func:`_error`).
+ERRORS_BY_CODE: dict[str, type[CustomLabelsError]] = {}
 
 
-class InternalServerError(CustomLabelsError):
-    """Amazon Rekognition experienced a service issue."""
-
-    error_code = "InternalServerError"
-    code = 500
-
-
-class InvalidParameterException(CustomLabelsError):
-    """An input parameter violated a constraint."""
-
-    error_code = "InvalidParameterException"
+def _error(code: str, doc: str, status: int = 400) -> type[CustomLabelsError]:
+    """The error class of ``code`` (its name too), registered in :data:`ERRORS_BY_CODE`."""
+    attributes = {"__doc__": doc, "__module__": __name__, "error_code": code, "code": status}
+    error: type[CustomLabelsError] = type(code, (CustomLabelsError,), attributes)
+    ERRORS_BY_CODE[code] = error
+    return error
 
 
-class InvalidPaginationTokenException(CustomLabelsError):
-    """The pagination token is not valid."""
-
-    error_code = "InvalidPaginationTokenException"
-
-
-class InvalidPolicyRevisionIdException(CustomLabelsError):
-    """The supplied policy revision id does not match the current revision."""
-
-    error_code = "InvalidPolicyRevisionIdException"
-
-
-class LimitExceededException(CustomLabelsError):
-    """A service limit was exceeded."""
-
-    error_code = "LimitExceededException"
-
-
-class MalformedPolicyDocumentException(CustomLabelsError):
-    """The project policy document is not valid."""
-
-    error_code = "MalformedPolicyDocumentException"
-
-
-class ProvisionedThroughputExceededException(CustomLabelsError):
-    """The request rate exceeded the provisioned throughput."""
-
-    error_code = "ProvisionedThroughputExceededException"
-
-
-class ResourceAlreadyExistsException(CustomLabelsError):
-    """A resource with that identifier already exists."""
-
-    error_code = "ResourceAlreadyExistsException"
-
-
-class ResourceInUseException(CustomLabelsError):
-    """The resource is in a state that does not allow the operation."""
-
-    error_code = "ResourceInUseException"
-
-
-class ResourceNotFoundException(CustomLabelsError):
-    """The resource does not exist."""
-
-    error_code = "ResourceNotFoundException"
-
-
-class ServiceQuotaExceededException(CustomLabelsError):
-    """A service quota would be exceeded."""
-
-    error_code = "ServiceQuotaExceededException"
-
-
-class ThrottlingException(CustomLabelsError):
-    """The request was throttled."""
-
-    error_code = "ThrottlingException"
-
-
-#: Every error class by its code, for fault injection.
-ERRORS_BY_CODE: dict[str, type[CustomLabelsError]] = {
-    cls.error_code: cls
-    for cls in (
-        AccessDeniedException,
-        InternalServerError,
-        InvalidParameterException,
-        InvalidPaginationTokenException,
-        InvalidPolicyRevisionIdException,
-        LimitExceededException,
-        MalformedPolicyDocumentException,
-        ProvisionedThroughputExceededException,
-        ResourceAlreadyExistsException,
-        ResourceInUseException,
-        ResourceNotFoundException,
-        ServiceQuotaExceededException,
-        ThrottlingException,
-    )
-}
+AccessDeniedException = _error("AccessDeniedException", "The caller is not allowed to perform the action.")
+InternalServerError = _error("InternalServerError", "Amazon Rekognition experienced a service issue.", 500)
+InvalidParameterException = _error("InvalidParameterException", "An input parameter violated a constraint.")
+InvalidPaginationTokenException = _error(
+    "InvalidPaginationTokenException", "The pagination token is not valid."
+)
+InvalidPolicyRevisionIdException = _error(
+    "InvalidPolicyRevisionIdException", "The supplied policy revision id does not match the current revision."
+)
+LimitExceededException = _error("LimitExceededException", "A service limit was exceeded.")
+MalformedPolicyDocumentException = _error(
+    "MalformedPolicyDocumentException", "The project policy document is not valid."
+)
+ProvisionedThroughputExceededException = _error(
+    "ProvisionedThroughputExceededException", "The request rate exceeded the provisioned throughput."
+)
+ResourceAlreadyExistsException = _error(
+    "ResourceAlreadyExistsException", "A resource with that identifier already exists."
+)
+ResourceInUseException = _error(
+    "ResourceInUseException", "The resource is in a state that does not allow the operation."
+)
+ResourceNotFoundException = _error("ResourceNotFoundException", "The resource does not exist.")
+ServiceQuotaExceededException = _error("ServiceQuotaExceededException", "A service quota would be exceeded.")
+ThrottlingException = _error("ThrottlingException", "The request was throttled.")

@@ -17,6 +17,7 @@ from emulator.iam import find_role, principal_exists
 
 from . import runtime
 from .errors import (
+    CustomLabelsError,
     InvalidPolicyRevisionIdException,
     LimitExceededException,
     MalformedPolicyDocumentException,
@@ -52,7 +53,7 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _malformed(reason: str) -> MalformedPolicyDocumentException:
+def _malformed(reason: str) -> CustomLabelsError:
     return MalformedPolicyDocumentException(f"The policy document is malformed: {reason}")
 
 

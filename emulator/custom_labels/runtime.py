@@ -150,9 +150,7 @@ class FaultInjector:
         account_id: str | None = None,
     ) -> None:
         """Make the next ``times`` copies (by destination account) end COPYING_FAILED."""
-        with self._lock:
-            for _ in range(times):
-                self._copy_failures.append(_StatusFailure(status_message, account_id))
+        self._push(self._copy_failures, _StatusFailure(status_message, account_id), times)
 
     def fail_next_training(
         self,
@@ -162,9 +160,7 @@ class FaultInjector:
         account_id: str | None = None,
     ) -> None:
         """Make the next ``times`` CreateProjectVersion trainings end TRAINING_FAILED."""
-        with self._lock:
-            for _ in range(times):
-                self._training_failures.append(_StatusFailure(status_message, account_id))
+        self._push(self._training_failures, _StatusFailure(status_message, account_id), times)
 
     def clear(self) -> None:
         """Forget every pending fault."""
@@ -198,6 +194,10 @@ class FaultInjector:
     def take_training_failure(self, account_id: str) -> str | None:
         """The status message of the failure due for a training in ``account_id``, if any (consumed)."""
         return self._take(self._training_failures, account_id)
+
+    def _push(self, queue: deque[_StatusFailure], failure: _StatusFailure, times: int) -> None:
+        with self._lock:
+            queue.extend([failure] * times)
 
     def _take(self, queue: deque[_StatusFailure], account_id: str) -> str | None:
         with self._lock:
