@@ -103,9 +103,17 @@ def seed_trained_version(
     CreateGrant on it, allowed by that key's policy. No authorization applies to seeding itself.
     """
     with state_lock:
-        return backend(account_id, region).seed_trained_version(
-            project_name, version_name, output_config, kms_key_id
+        region_backend = backend(account_id, region)
+        project = region_backend.projects.get(project_name) or region_backend.create_project(project_name)
+        version = region_backend.create_project_version(
+            project.arn,
+            version_name,
+            output_config or {"S3Bucket": f"seed-{account_id}", "S3KeyPrefix": f"{project_name}/"},
+            kms_key_id=kms_key_id,
+            training_duration=0.0,
+            scripted_failures=False,
         )
+        return project.arn, version.arn
 
 
 def reset(*, clock: Clock | None = None) -> None:

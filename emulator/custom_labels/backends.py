@@ -434,30 +434,6 @@ class CustomLabelsBackend(BaseBackend):
         """ListTagsForResource on a project or version."""
         return dict(self._tagged(arn, caller, "ListTagsForResource"))
 
-    # --- test support --------------------------------------------------------------------------
-
-    def seed_trained_version(
-        self,
-        project_name: str,
-        version_name: str,
-        output_config: dict[str, Any] | None = None,
-        kms_key_id: str | None = None,
-    ) -> tuple[str, str]:
-        """Create (or reuse) a project and add a TRAINING_COMPLETED version; return both ARNs.
-
-        ``kms_key_id``: the customer managed key the model was trained with (copies then need it).
-        """
-        project = self.projects.get(project_name) or self.create_project(project_name)
-        version = self.create_project_version(
-            project.arn,
-            version_name,
-            output_config or {"S3Bucket": f"seed-{self.account_id}", "S3KeyPrefix": f"{project_name}/"},
-            kms_key_id=kms_key_id,
-            training_duration=0.0,
-            scripted_failures=False,
-        )
-        return project.arn, version.arn
-
 
 custom_labels_backends: BackendDict[CustomLabelsBackend] = BackendDict(CustomLabelsBackend, "rekognition")
 
