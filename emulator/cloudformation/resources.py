@@ -1,6 +1,5 @@
-"""Ordinary (not custom) resources: what Ref and Fn::GetAtt give, deployed into moto as the template
-defines them (buckets, keys, projects, roles and policies, functions), an identity policy updated, and
-deletion."""
+"""Ordinary (not custom) resources: deployed into moto as the template defines them (buckets, keys,
+projects, roles and policies, functions), an identity policy updated in place, and deleted."""
 
 from __future__ import annotations
 

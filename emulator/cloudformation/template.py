@@ -66,14 +66,14 @@ def waves(template: dict[str, Any]) -> list[list[str]]:
     """Resources in dependency order, grouped in waves CloudFormation could run in parallel."""
     graph = dependencies(template)
     done: set[str] = set()
-    waves: list[list[str]] = []
+    order: list[list[str]] = []
     while len(done) < len(graph):
         wave = sorted(r for r, deps in graph.items() if r not in done and deps <= done)
         if not wave:
             raise DriverError(f"Circular dependency among {sorted(set(graph) - done)}")
-        waves.append(wave)
+        order.append(wave)
         done.update(wave)
-    return waves
+    return order
 
 
 def stringify(value: Any) -> Any:
