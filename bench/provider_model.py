@@ -69,7 +69,7 @@ def run(scenario: Scenario) -> ColumnResult:
     from bench.baselines.crhelper_default import copy_steps
     from emulator import custom_labels
     from emulator.clock import SimulatedClock
-    from emulator.custom_labels_authz import ensure_role
+    from emulator.iam import ensure_role
     from emulator.templates import function_policy
 
     result = ColumnResult(PROVIDER, scenario.copies, scenario.copy_seconds, transitions=0)

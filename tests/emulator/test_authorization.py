@@ -16,9 +16,11 @@ import botocore.exceptions
 import pytest
 from moto.iam.models import iam_backends
 
-from emulator import custom_labels, iam_actions
+from emulator import custom_labels
 from emulator.clock import SimulatedClock
-from emulator.custom_labels_authz import ensure_role, unenforced
+from emulator.custom_labels import iam_actions
+from emulator.custom_labels.authz import unenforced
+from emulator.iam import ensure_role
 from tests.conftest import role_client
 
 REGION = "us-east-1"

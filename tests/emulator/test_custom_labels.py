@@ -17,9 +17,9 @@ from moto.server import ThreadedMotoServer
 
 from emulator import custom_labels
 from emulator.clock import RealClock, SimulatedClock
-from emulator.custom_labels_authz import ensure_role
-from emulator.custom_labels_models import paginate
-from emulator.custom_labels_validation import service_model
+from emulator.custom_labels.models import paginate
+from emulator.custom_labels.validation import service_model
+from emulator.iam import ensure_role
 from tests.conftest import NO_RETRIES, role_client
 
 REGION = "us-east-1"

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from emulator.iam_policy import (
+from emulator.iam import (
     Principal,
     Request,
     arn_match,

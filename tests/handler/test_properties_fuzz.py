@@ -55,7 +55,7 @@ def test_any_event_gets_exactly_one_well_formed_answer(
     definition = {"Type": resource_type}
     token = stack.resources["Handler"].attributes["Arn"]
     full: dict[str, Any] = {**props, "ServiceToken": token, "ServiceTimeout": "900"}
-    request = stack._request(
+    request = stack.custom_request(
         "Fuzzed",
         request_type,
         definition,

@@ -1,12 +1,12 @@
 """Authorization of every Custom Labels call: the caller's IAM policies, project, bucket and key policies.
 
 Each request is made by a principal (the account root for plain credentials, the role of assumed-role
-credentials, an IAM user). :func:`authorize_call` evaluates, with :mod:`emulator.iam_policy`:
+credentials, an IAM user). :func:`authorize_call` evaluates, with :mod:`emulator.iam`:
 
-* the Rekognition actions of the operation on their resources (:data:`emulator.iam_actions.OPERATIONS`),
-  against the caller's identity policies as moto IAM holds them and, for resources of another account (or
-  a project policy naming the caller), the project policies of the resource's project;
-* what the service does with the caller's credentials (:mod:`emulator.iam_actions`): S3 on the output
+* the Rekognition actions of the operation on their resources (:data:`.iam_actions.OPERATIONS`), against
+  the caller's identity policies as moto IAM holds them and, for resources of another account (or a
+  project policy naming the caller), the project policies of the resource's project;
+* what the service does with the caller's credentials (:mod:`.iam_actions`): S3 on the output
   bucket and prefix (identity policy + bucket policy), KMS on the output key and on the key of the source
   model (identity policy + key policy).
 
@@ -16,28 +16,29 @@ the roles, users and groups a test (or the CloudFormation driver, from the synth
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from moto.iam.models import iam_backends
 from moto.kms.models import kms_backends
 from moto.s3.models import s3_backends
 from moto.utilities.utils import get_partition
 
-from . import custom_labels_runtime as runtime
-from . import iam_actions
-from .custom_labels_errors import AccessDeniedException
-from .custom_labels_models import (
-    PROJECT_ARN_RE,
-    VERSION_ARN_RE,
-    CustomLabelsBackend,
-    custom_labels_backends,
-    epoch_ms,
+from emulator.iam import (
+    ContextValue,
+    Outcome,
+    Principal,
+    Request,
+    authorize,
+    find_role,
+    iam_backend,
+    user_of,
 )
-from .custom_labels_policy import CallerIdentity, find_role, principal_exists, user_of
-from .iam_policy import ADMINISTRATOR_ACCESS, ContextValue, Outcome, Principal, Request, authorize
+
+from . import iam_actions, runtime
+from .backends import CustomLabelsBackend, custom_labels_backends
+from .errors import AccessDeniedException, CustomLabelsError
+from .models import PROJECT_ARN_RE, VERSION_ARN_RE, epoch_ms
+from .policy import CallerIdentity
 
 Params = dict[str, Any]
 
@@ -65,10 +66,6 @@ def unenforced() -> _Unenforced:
 # ---------------------------------------------------------------------------------------------------------
 # Principals and their identity policies (moto IAM)
 # ---------------------------------------------------------------------------------------------------------
-def _iam(account_id: str, partition: str = "aws") -> Any:
-    return iam_backends[account_id][partition]
-
-
 def principal_of(caller: CallerIdentity) -> Principal:
     """The evaluator's view of a caller, with the unique id of its role as it exists now."""
     role = find_role(caller.role_arn) if caller.role_arn else None
@@ -101,78 +98,11 @@ def identity_documents(caller: CallerIdentity) -> list[str]:
     if user is None:
         return []
     documents = [*user.policies.values(), *(_default_document(p) for p in user.managed_policies.values())]
-    for group in _iam(caller.account_id).groups.values():
+    for group in iam_backend(caller.account_id).groups.values():
         if user in group.users:
             documents += [*group.policies.values()]
             documents += [_default_document(p) for p in group.managed_policies.values()]
     return documents
-
-
-def ensure_role(account_id: str, role_name: str, policy: str = ADMINISTRATOR_ACCESS) -> None:
-    """Create ``role_name`` in moto IAM with ``policy`` inline (if absent): the emulator's own tooling roles.
-
-    The CloudFormation driver acts as an administrator role in each account, the way a deployment
-    role does; the handler's role is the template's.
-    """
-    backend = _iam(account_id)
-    if any(role.name == role_name for role in backend.roles.values()):
-        return
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    backend.create_role(role_name, json.dumps(trust), "/", None, "emulator tooling role", [], None)
-    backend.put_role_policy(role_name, "AdministratorAccess", policy)
-
-
-@functools.lru_cache(maxsize=1)
-def _aws_managed_policies() -> dict[str, tuple[str, dict[str, Any]]]:
-    """moto's copy of AWS's managed policies, by ARN (parsed once: the data is large)."""
-    from moto.iam.aws_managed_policies import aws_managed_policies_data
-
-    data: dict[str, dict[str, Any]] = json.loads(aws_managed_policies_data)
-    return {
-        f"arn:aws:iam::aws:policy{item.get('Path', '/')}{name}": (name, item) for name, item in data.items()
-    }
-
-
-def ensure_aws_managed_policy(account_id: str, policy_arn: str) -> None:
-    """Make an AWS managed policy (``arn:aws:iam::aws:policy/...``) attachable in ``account_id``.
-
-    moto loads AWS managed policies only with MOTO_IAM_LOAD_MANAGED_POLICIES (slow: every one of them);
-    this loads the one a template attaches, with its real document from moto's copy of AWS's data.
-    """
-    from moto.iam.models import AWSManagedPolicy
-
-    backend = _iam(account_id)
-    if policy_arn in backend.managed_policies:
-        return
-    found = _aws_managed_policies().get(policy_arn)
-    if found is None:
-        raise ValueError(f"{policy_arn} is not an AWS managed policy moto knows")
-    policy = AWSManagedPolicy.from_data(found[0], account_id, backend.region_name, found[1])
-    backend.managed_policies[policy.arn] = policy
-
-
-def missing_principals(document: Mapping[str, Any]) -> list[str]:
-    """AWS principals a resource policy names that do not exist (KMS and S3 reject such a policy:
-    MalformedPolicyDocumentException / "Invalid principal in policy")."""
-    missing: list[str] = []
-    statements = document.get("Statement", [])
-    for statement in statements if isinstance(statements, list) else [statements]:
-        for key in ("Principal", "NotPrincipal"):
-            principal = statement.get(key)
-            names = principal.get("AWS", []) if isinstance(principal, dict) else []
-            for name in names if isinstance(names, list) else [names]:
-                if isinstance(name, str) and not principal_exists(name):
-                    missing.append(name)
-    return missing
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -254,7 +184,7 @@ def _global_context(caller: CallerIdentity, principal: Principal, region: str) -
     }
 
 
-def _deny(outcome: Outcome, request: Request) -> AccessDeniedException:
+def _deny(outcome: Outcome, request: Request) -> CustomLabelsError:
     return AccessDeniedException(outcome.message(request))
 
 

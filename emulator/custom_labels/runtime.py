@@ -1,4 +1,5 @@
-"""Process-wide runtime state of the Custom Labels emulator: clock, configuration, faults, call counts.
+"""Process-wide runtime state of the Custom Labels emulator: clock, configuration, faults, call counts,
+and the lock around the state of every backend.
 
 Backends hold the emulated resources per account and Region; everything here is shared by all of them
 and is what tests steer. ``emulator.custom_labels`` re-exports these objects; they are mutated in place
@@ -12,8 +13,8 @@ import threading
 from collections import Counter, deque
 from dataclasses import dataclass
 
-from .clock import Clock, RealClock
-from .custom_labels_errors import ERRORS_BY_CODE, CustomLabelsError
+from ..clock import Clock, RealClock
+from .errors import ERRORS_BY_CODE, CustomLabelsError
 
 #: The Custom Labels operations the emulator implements (wire names).
 OPERATIONS: tuple[str, ...] = (
@@ -149,9 +150,7 @@ class FaultInjector:
         account_id: str | None = None,
     ) -> None:
         """Make the next ``times`` copies (by destination account) end COPYING_FAILED."""
-        with self._lock:
-            for _ in range(times):
-                self._copy_failures.append(_StatusFailure(status_message, account_id))
+        self._push(self._copy_failures, _StatusFailure(status_message, account_id), times)
 
     def fail_next_training(
         self,
@@ -161,9 +160,7 @@ class FaultInjector:
         account_id: str | None = None,
     ) -> None:
         """Make the next ``times`` CreateProjectVersion trainings end TRAINING_FAILED."""
-        with self._lock:
-            for _ in range(times):
-                self._training_failures.append(_StatusFailure(status_message, account_id))
+        self._push(self._training_failures, _StatusFailure(status_message, account_id), times)
 
     def clear(self) -> None:
         """Forget every pending fault."""
@@ -197,6 +194,10 @@ class FaultInjector:
     def take_training_failure(self, account_id: str) -> str | None:
         """The status message of the failure due for a training in ``account_id``, if any (consumed)."""
         return self._take(self._training_failures, account_id)
+
+    def _push(self, queue: deque[_StatusFailure], failure: _StatusFailure, times: int) -> None:
+        with self._lock:
+            queue.extend([failure] * times)
 
     def _take(self, queue: deque[_StatusFailure], account_id: str) -> str | None:
         with self._lock:
@@ -243,6 +244,9 @@ class CallCounter:
 config = EmulatorConfig()
 faults = FaultInjector()
 calls = CallCounter()
+
+#: One lock around every state change and read: the moto server handles requests on several threads.
+state_lock = threading.RLock()
 
 _clock_lock = threading.Lock()
 _clock: Clock = RealClock()

@@ -1,19 +1,29 @@
-"""Project policies: document validation (PutProjectPolicy), principals that must exist, role bindings.
+"""Project policies: document validation, principals that must exist, role bindings, and the policies of a
+project (PutProjectPolicy, DeleteProjectPolicy, ListProjectPolicies).
 
-Evaluation of project policies (with the caller's identity policies) is :mod:`emulator.custom_labels_authz`.
+Evaluation of project policies (with the caller's identity policies) is :mod:`.authz`.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from moto.iam.models import Role, iam_backends
+from emulator.iam import find_role, principal_exists
 
-from .custom_labels_errors import MalformedPolicyDocumentException
+from . import runtime
+from .errors import (
+    CustomLabelsError,
+    InvalidPolicyRevisionIdException,
+    LimitExceededException,
+    MalformedPolicyDocumentException,
+    ResourceNotFoundException,
+)
+from .models import Project, ProjectPolicy, paginate
 
 COPY_ACTION = "rekognition:CopyProjectVersion"
 MAX_DOCUMENT_CHARS = 2000
@@ -43,7 +53,7 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _malformed(reason: str) -> MalformedPolicyDocumentException:
+def _malformed(reason: str) -> CustomLabelsError:
     return MalformedPolicyDocumentException(f"The policy document is malformed: {reason}")
 
 
@@ -117,48 +127,6 @@ def _principal_values(principal: Any, where: str) -> list[Any]:
     raise _malformed(f'{where}: Principal must be "*" or {{"AWS": <account id or ARN, or a list of them>}}.')
 
 
-def find_role(role_arn: str) -> Role | None:
-    """The role that exists now under ``role_arn`` (path included), or None."""
-    parts = role_arn.split(":", 5)
-    if len(parts) != 6 or not parts[5].startswith("role/"):
-        return None
-    backend = iam_backends[parts[4]][parts[1]]
-    name = parts[5].rsplit("/", 1)[-1]
-    for role in backend.roles.values():
-        if role.name == name and role.arn == role_arn:
-            return role
-    return None
-
-
-def user_of(user_arn: str) -> Any:
-    """The IAM user named by ``user_arn`` (moto's object), or None."""
-    parts = user_arn.split(":", 5)
-    if len(parts) != 6 or not parts[5].startswith("user/"):
-        return None
-    return iam_backends[parts[4]][parts[1]].users.get(parts[5].rsplit("/", 1)[-1])
-
-
-def principal_exists(name: str) -> bool:
-    """Whether a principal named in a resource policy exists (account ids and roots always do)."""
-    if name == "*" or name.isdigit():
-        return True
-    parts = name.split(":", 5)
-    if len(parts) != 6:
-        return False
-    resource = parts[5]
-    if parts[2] == "iam" and resource == "root":
-        return True
-    if parts[2] == "iam" and resource.startswith("role/"):
-        return find_role(name) is not None
-    if parts[2] == "iam" and resource.startswith("user/"):
-        return user_of(name) is not None
-    if parts[2] == "sts" and resource.startswith("assumed-role/"):
-        # A session principal: IAM checks the role part (sessions themselves come and go).
-        role_name = resource.split("/")[1]
-        return find_role(f"arn:{parts[1]}:iam::{parts[4]}:role/{role_name}") is not None
-    return False
-
-
 def role_bindings(
     document: Mapping[str, Any], check: Callable[[str], bool] = principal_exists
 ) -> dict[str, str]:
@@ -198,3 +166,78 @@ def displayed_document(document: str, bindings: Mapping[str, str]) -> str:
         if role is None or role.id != role_id:
             document = document.replace(json.dumps(arn), json.dumps(role_id))
     return document
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The policies of a project (PutProjectPolicy, DeleteProjectPolicy, ListProjectPolicies)
+# ---------------------------------------------------------------------------------------------------------
+def put_policy(project: Project, name: str, document: str, revision_id: str | None, now: float) -> str:
+    """Create (no revision id) or update (the current revision id) a policy; returns the new revision id."""
+    bindings = role_bindings(validate_document(document))
+    existing = project.policies.get(name)
+    if existing is None:
+        if revision_id:
+            raise InvalidPolicyRevisionIdException(
+                f"The policy {name!r} does not exist; omit PolicyRevisionId to create it."
+            )
+        if len(project.policies) >= runtime.config.max_policies_per_project:
+            raise LimitExceededException(
+                f"The project {project.arn} already has {len(project.policies)} project policies "
+                f"(the maximum is {runtime.config.max_policies_per_project})."
+            )
+        policy = ProjectPolicy(
+            name=name,
+            document=document,
+            revision_id=uuid.uuid4().hex,
+            created=now,
+            updated=now,
+            bindings=bindings,
+        )
+        project.policies[name] = policy
+        return policy.revision_id
+    if revision_id != existing.revision_id:
+        given = "no PolicyRevisionId" if not revision_id else f"PolicyRevisionId {revision_id!r}"
+        raise InvalidPolicyRevisionIdException(
+            f"The policy {name!r} exists with revision {existing.revision_id}; {given} was given."
+        )
+    existing.document = document
+    existing.bindings = bindings
+    existing.revision_id = uuid.uuid4().hex
+    existing.updated = now
+    return existing.revision_id
+
+
+def delete_policy(project: Project, name: str, revision_id: str | None) -> None:
+    """Delete a policy (at ``revision_id`` when one is given)."""
+    existing = project.policies.get(name)
+    if existing is None:
+        raise ResourceNotFoundException(f"The project policy {name!r} does not exist on {project.arn}.")
+    if revision_id and revision_id != existing.revision_id:
+        raise InvalidPolicyRevisionIdException(
+            f"The policy {name!r} is at revision {existing.revision_id}, not {revision_id!r}."
+        )
+    del project.policies[name]
+
+
+def list_policies(
+    project: Project, max_results: int, next_token: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the project's policies, oldest first, as ListProjectPolicies shows them."""
+    page, token = paginate(
+        list(project.policies.values()),
+        lambda p: (p.created, p.seq),
+        max_results=max_results,
+        next_token=next_token,
+        descending=False,
+    )
+    return [
+        {
+            "ProjectArn": project.arn,
+            "PolicyName": p.name,
+            "PolicyRevisionId": p.revision_id,
+            "PolicyDocument": displayed_document(p.document, p.bindings),
+            "CreationTimestamp": p.created,
+            "LastUpdatedTimestamp": p.updated,
+        }
+        for p in page
+    ], token

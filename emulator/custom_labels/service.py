@@ -1,34 +1,13 @@
-"""Amazon Rekognition Custom Labels model management, emulated inside moto.
+"""Custom Labels requests as moto receives them: who calls, what each operation does with its parameters, and
+the order of checks (count, injected fault, input validation, authorization, then the backend).
 
-Importing this module calls :func:`install`, which adds the Custom Labels operations (CreateProject,
-DescribeProjectVersions, CopyProjectVersion, project policies, tags ...) to moto's own
-``RekognitionResponse``. A plain ``boto3.client("rekognition")`` then sees them under
-``moto.mock_aws()`` and through a moto server (``ThreadedMotoServer``) running in this process.
-
-State lives in :data:`custom_labels_backends` (a moto ``BackendDict``: one backend per account and
-Region, reset by moto like any other). Tests steer the emulator through :data:`config` (durations),
-:data:`faults` (scripted errors and failed copies), :data:`calls` (call counts), :func:`set_clock`
-(a :class:`~emulator.clock.SimulatedClock` makes asynchronous transitions instant and deterministic)
-and :func:`reset`.
-
-Example::
-
-    from emulator import custom_labels
-    from emulator.clock import SimulatedClock
-
-    clock = SimulatedClock()
-    custom_labels.reset(clock=clock)
-    with moto.mock_aws():
-        project_arn, version_arn = custom_labels.seed_trained_version(
-            "111111111111", "us-east-1", "source", "v1")
-        ...  # CopyProjectVersion with boto3: COPYING_IN_PROGRESS
-        clock.advance(custom_labels.config.copy_duration)  # now COPYING_COMPLETED
+:func:`install` adds the operations to moto's own ``RekognitionResponse``; importing this module (and so
+``emulator.custom_labels``) calls it.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -37,107 +16,15 @@ from moto.core.utils import camelcase_to_underscores
 from moto.rekognition.responses import RekognitionResponse
 from moto.utilities.utils import get_partition
 
-from . import custom_labels_runtime as _runtime
-from .clock import Clock, RealClock, SimulatedClock
-from .custom_labels_authz import authorize_call
-from .custom_labels_errors import ERRORS_BY_CODE, CustomLabelsError, InvalidParameterException
-from .custom_labels_models import CustomLabelsBackend, custom_labels_backends
-from .custom_labels_policy import CallerIdentity
-from .custom_labels_runtime import (
-    OPERATIONS,
-    CallCounter,
-    EmulatorConfig,
-    FaultInjector,
-    calls,
-    config,
-    faults,
-    get_clock,
-    set_clock,
-)
-from .custom_labels_validation import validate_input
-
-__all__ = [
-    "ERRORS_BY_CODE",
-    "OPERATIONS",
-    "CallCounter",
-    "CallerIdentity",
-    "Clock",
-    "CustomLabelsBackend",
-    "CustomLabelsError",
-    "EmulatorConfig",
-    "FaultInjector",
-    "RealClock",
-    "SimulatedClock",
-    "backend",
-    "call_counts",
-    "caller_identity",
-    "calls",
-    "config",
-    "custom_labels_backends",
-    "faults",
-    "get_clock",
-    "install",
-    "now",
-    "reset",
-    "seed_trained_version",
-    "set_clock",
-]
-
-# One lock around every state change and read: the moto server handles requests on several threads.
-_state_lock = threading.RLock()
+from .authz import authorize_call
+from .backends import CustomLabelsBackend, backend
+from .errors import InvalidParameterException
+from .policy import CallerIdentity
+from .runtime import OPERATIONS, calls, faults, get_clock, state_lock
+from .validation import validate_input
 
 Params = dict[str, Any]
 Handler = Callable[[CustomLabelsBackend, Params, CallerIdentity], dict[str, Any]]
-
-
-def backend(account_id: str, region: str) -> CustomLabelsBackend:
-    """The Custom Labels backend of ``account_id`` in ``region`` (created on first use)."""
-    return custom_labels_backends[account_id][region]
-
-
-def call_counts() -> dict[tuple[str, str], int]:
-    """Calls received so far, keyed by (account id, operation name)."""
-    return calls.snapshot()
-
-
-def seed_trained_version(
-    account_id: str,
-    region: str,
-    project_name: str,
-    version_name: str,
-    *,
-    output_config: dict[str, Any] | None = None,
-    kms_key_id: str | None = None,
-) -> tuple[str, str]:
-    """Create (or reuse) a project and add a TRAINING_COMPLETED version directly in the backend.
-
-    Returns ``(project_arn, version_arn)``. Call it inside ``mock_aws()`` (which resets backends when it
-    starts). Scripted training failures are not consumed. ``kms_key_id``: the customer managed key the
-    model was trained with (a KMS key ARN in ``account_id``); a copy then needs Decrypt, DescribeKey and
-    CreateGrant on it, allowed by that key's policy. No authorization applies to seeding itself.
-    """
-    with _state_lock:
-        return backend(account_id, region).seed_trained_version(
-            project_name, version_name, output_config, kms_key_id
-        )
-
-
-def reset(*, clock: Clock | None = None) -> None:
-    """Back to a fresh emulator: no resources, faults or counts, default config, and ``clock``.
-
-    ``clock`` defaults to a new :class:`RealClock`.
-    """
-    with _state_lock:
-        for _, _, region_backend in list(custom_labels_backends.iter_backends()):
-            region_backend.reset()
-        custom_labels_backends.clear()
-        faults.clear()
-        calls.clear()
-        config.reset()
-        set_clock(clock if clock is not None else RealClock())
-
-
-# --- request handling ---------------------------------------------------------------------------
 
 
 def caller_identity(response: BaseResponse) -> CallerIdentity:
@@ -307,7 +194,7 @@ def handle(response: BaseResponse, operation: str) -> str:
 
     Order: count the call, raise an injected fault, validate the input, authorize the caller (identity
     and resource policies, and what the service does with the caller's credentials:
-    :mod:`emulator.custom_labels_authz`), then act on the caller's backend (the account of the
+    :mod:`emulator.custom_labels.authz`), then act on the caller's backend (the account of the
     credentials, the Region of the endpoint).
     """
     account = response.current_account
@@ -319,7 +206,7 @@ def handle(response: BaseResponse, operation: str) -> str:
     params = _request_params(response)
     validate_input(operation, params)
     caller = caller_identity(response)
-    with _state_lock:
+    with state_lock:
         authorize_call(operation, params, caller, response.region)
         result = _HANDLERS[operation](backend(account, response.region), params, caller)
     return json.dumps(result)
@@ -349,11 +236,6 @@ def install() -> None:
         if getattr(current, "_custom_labels_operation", None) == operation:
             continue
         setattr(RekognitionResponse, name, _response_method(operation))
-
-
-def now() -> float:
-    """The current time of the emulator clock, in epoch seconds."""
-    return _runtime.now()
 
 
 install()

@@ -15,7 +15,7 @@ from typing import Any
 from moto.core.model import ServiceModel, Shape
 from moto.core.utils import get_service_model
 
-from .custom_labels_errors import InvalidParameterException
+from .errors import InvalidParameterException
 
 
 def service_model() -> ServiceModel:
@@ -55,14 +55,37 @@ def validate_input(operation: str, params: dict[str, Any]) -> None:
         raise InvalidParameterException(f"{len(errors)} validation {noun} detected: " + "; ".join(errors))
 
 
+#: Shape type -> the Python types a value of it may have, and how the constraint names it.
+_TYPES: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "structure": (dict, "a structure"),
+    "list": (list, "a list"),
+    "map": (dict, "a map"),
+    "string": (str, "a string"),
+    "integer": (int, "an integer"),
+    "long": (int, "an integer"),
+    "float": ((int, float), "a number"),
+    "double": ((int, float), "a number"),
+    "boolean": (bool, "a boolean"),
+}
+
+
+def _violation(value: Any, path: str, constraint: str) -> str:
+    return f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: {constraint}"
+
+
+def _mistyped(value: Any, kind: str) -> bool:
+    """The value is not of the shape's type (a bool is no number)."""
+    return not isinstance(value, _TYPES[kind][0]) or (isinstance(value, bool) and kind != "boolean")
+
+
 def _check(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
     kind = shape.type_name
+    if kind not in _TYPES:
+        return
+    if _mistyped(value, kind):
+        errors.append(_violation(value, path, f"Member must be {_TYPES[kind][1]}"))
+        return
     if kind == "structure":
-        if not isinstance(value, dict):
-            errors.append(
-                f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: Member must be a structure"
-            )
-            return
         for required in shape.required_members:
             if value.get(required) is None:
                 where = f"{path}.{_lower_camel(required)}" if path else _lower_camel(required)
@@ -73,82 +96,33 @@ def _check(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
             if value.get(name) is not None:
                 where = f"{path}.{_lower_camel(name)}" if path else _lower_camel(name)
                 _check(member, value[name], where, errors)
-        return
-    if kind == "list":
-        if not isinstance(value, list):
-            errors.append(
-                f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: Member must be a list"
-            )
-            return
+    elif kind == "list":
         _check_range(shape, len(value), value, path, "have length", errors)
         for index, item in enumerate(value, start=1):
             _check(shape.member, item, f"{path}.{index}.member", errors)
-        return
-    if kind == "map":
-        if not isinstance(value, dict):
-            errors.append(
-                f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: Member must be a map"
-            )
-            return
+    elif kind == "map":
         _check_range(shape, len(value), value, path, "have length", errors)
         for key, item in value.items():
             _check(shape.key, key, f"{path}.{key}.key", errors)
             _check(shape.value, item, f"{path}.{key}.value", errors)
-        return
-    if kind == "string":
-        if not isinstance(value, str):
-            errors.append(
-                f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: Member must be a string"
-            )
-            return
+    elif kind == "string":
         _check_range(shape, len(value), value, path, "have length", errors)
         pattern = shape.metadata.get("pattern")
         if pattern and not _compile(pattern).fullmatch(value):
             errors.append(
-                f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: "
-                f"Member must satisfy regular expression pattern: {pattern}"
+                _violation(value, path, f"Member must satisfy regular expression pattern: {pattern}")
             )
         enum = shape.metadata.get("enum")
         if enum and value not in enum:
-            errors.append(
-                f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: "
-                f"Member must satisfy enum value set: [{', '.join(enum)}]"
-            )
-        return
-    if kind in ("integer", "long"):
-        if isinstance(value, bool) or not isinstance(value, int):
-            errors.append(
-                f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: Member must be an integer"
-            )
-            return
+            errors.append(_violation(value, path, f"Member must satisfy enum value set: [{', '.join(enum)}]"))
+    elif kind != "boolean":  # a number
         _check_range(shape, value, value, path, "be", errors)
-        return
-    if kind in ("float", "double"):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            errors.append(
-                f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: Member must be a number"
-            )
-            return
-        _check_range(shape, value, value, path, "be", errors)
-        return
-    if kind == "boolean" and not isinstance(value, bool):
-        errors.append(
-            f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: Member must be a boolean"
-        )
 
 
 def _check_range(shape: Shape, measure: float, value: Any, path: str, verb: str, errors: list[str]) -> None:
     low = shape.metadata.get("min")
     high = None if shape.name in _DOMAIN_CHECKED_MAX else shape.metadata.get("max")
     if low is not None and measure < low:
-        relation = "greater than or equal to"
-        errors.append(
-            f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: "
-            f"Member must {verb} {relation} {low}"
-        )
+        errors.append(_violation(value, path, f"Member must {verb} greater than or equal to {low}"))
     if high is not None and measure > high:
-        relation = "less than or equal to"
-        errors.append(
-            f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: "
-            f"Member must {verb} {relation} {high}"
-        )
+        errors.append(_violation(value, path, f"Member must {verb} less than or equal to {high}"))

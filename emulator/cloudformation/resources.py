@@ -1,0 +1,235 @@
+"""Ordinary (not custom) resources: deployed into moto as the template defines them (buckets, keys,
+projects, roles and policies, functions), an identity policy updated in place, and deleted."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from emulator.iam import ensure_aws_managed_policy, missing_principals
+
+from .lambda_runtime import Function
+from .template import DriverError
+
+if TYPE_CHECKING:
+    from .stack import Stack
+
+
+@dataclass
+class Resource:
+    """A deployed resource: what Ref and Fn::GetAtt give, and the properties it was deployed with."""
+
+    logical_id: str
+    type: str
+    physical_id: str
+    properties: dict[str, Any]
+    attributes: dict[str, Any] = field(default_factory=dict)
+    deletion_policy: str = "Delete"
+    update_replace_policy: str = "Delete"
+
+
+def unique_name(stack: Stack, logical_id: str, limit: int = 63, lower: bool = False) -> str:
+    """A name CloudFormation would generate: stack-logical id-random, within ``limit`` characters."""
+    name = f"{stack.name}-{logical_id}"[: limit - 13] + "-" + uuid.uuid4().hex[:12].upper()
+    return name.lower() if lower else name
+
+
+def deploy(stack: Stack, logical_id: str, definition: dict[str, Any]) -> Resource:
+    """Create an ordinary resource in the stack's account as the template defines it."""
+    kind = definition["Type"]
+    props = stack.resolve(definition.get("Properties", {}))
+    session = stack.session()
+    arn_base = f"arn:aws:{{}}:{stack.region}:{stack.account_id}:"
+    resource = Resource(
+        logical_id,
+        kind,
+        "",
+        props,
+        deletion_policy=definition.get("DeletionPolicy", "Delete"),
+        update_replace_policy=definition.get("UpdateReplacePolicy", "Delete"),
+    )
+    if kind == "AWS::S3::Bucket":
+        name = props.get("BucketName") or unique_name(stack, logical_id, lower=True)
+        client = session.client("s3")
+        if stack.region == "us-east-1":
+            client.create_bucket(Bucket=name)
+        else:
+            client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": stack.region})
+        resource.physical_id = name
+        resource.attributes = {
+            "Arn": f"arn:aws:s3:::{name}",
+            "DomainName": f"{name}.s3.amazonaws.com",
+            "RegionalDomainName": f"{name}.s3.{stack.region}.amazonaws.com",
+        }
+    elif kind == "AWS::KMS::Key":
+        key_args: dict[str, Any] = {"Description": props.get("Description", "")}
+        if props.get("KeyPolicy"):  # without one, KMS gives the default policy (the account root)
+            missing = missing_principals(props["KeyPolicy"])
+            if missing:
+                raise DriverError(f"{logical_id}: a key policy naming missing principals {missing}")
+            key_args["Policy"] = json.dumps(props["KeyPolicy"])
+        metadata = session.client("kms").create_key(**key_args)["KeyMetadata"]
+        resource.physical_id = metadata["KeyId"]
+        resource.attributes = {"Arn": metadata["Arn"], "KeyId": metadata["KeyId"]}
+    elif kind == "AWS::S3::BucketPolicy":
+        missing = missing_principals(props["PolicyDocument"])
+        if missing:
+            raise DriverError(f"{logical_id}: a bucket policy naming missing principals {missing}")
+        session.client("s3").put_bucket_policy(
+            Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"])
+        )
+        resource.physical_id = unique_name(stack, logical_id)
+    elif kind == "AWS::Rekognition::Project":
+        arn = session.client("rekognition").create_project(ProjectName=props["ProjectName"])["ProjectArn"]
+        resource.physical_id = props["ProjectName"]
+        resource.attributes = {"Arn": arn}
+    elif kind == "AWS::IAM::Role":
+        # The role exactly as the template defines it: its identity policies are what the emulator
+        # evaluates every call of the function against (emulator.custom_labels.authz).
+        iam = session.client("iam")
+        name = props.get("RoleName") or unique_name(stack, logical_id, limit=64)
+        role = iam.create_role(
+            RoleName=name,
+            AssumeRolePolicyDocument=json.dumps(props.get("AssumeRolePolicyDocument", {})),
+            Path=props.get("Path", "/"),
+        )["Role"]
+        for inline in props.get("Policies", []):
+            iam.put_role_policy(
+                RoleName=name,
+                PolicyName=inline["PolicyName"],
+                PolicyDocument=json.dumps(inline["PolicyDocument"]),
+            )
+        for policy_arn in props.get("ManagedPolicyArns", []):
+            if policy_arn.split(":")[4:5] == ["aws"]:  # an AWS managed policy: make it attachable
+                ensure_aws_managed_policy(stack.account_id, policy_arn)
+            iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
+        resource.physical_id = name
+        resource.attributes = {"Arn": role["Arn"], "RoleId": role["RoleId"]}
+    elif kind == "AWS::IAM::Policy":
+        iam = session.client("iam")
+        document, policy_name = json.dumps(props["PolicyDocument"]), props["PolicyName"]
+        for role_name in props.get("Roles", []):
+            iam.put_role_policy(RoleName=role_name, PolicyName=policy_name, PolicyDocument=document)
+        for user_name in props.get("Users", []):
+            iam.put_user_policy(UserName=user_name, PolicyName=policy_name, PolicyDocument=document)
+        for group_name in props.get("Groups", []):
+            iam.put_group_policy(GroupName=group_name, PolicyName=policy_name, PolicyDocument=document)
+        resource.physical_id = unique_name(stack, logical_id)
+    elif kind == "AWS::IAM::ManagedPolicy":
+        iam = session.client("iam")
+        policy = iam.create_policy(
+            PolicyName=props.get("ManagedPolicyName") or unique_name(stack, logical_id, limit=128),
+            Path=props.get("Path", "/"),
+            PolicyDocument=json.dumps(props["PolicyDocument"]),
+            Description=props.get("Description", ""),
+        )["Policy"]
+        for role_name in props.get("Roles", []):
+            iam.attach_role_policy(RoleName=role_name, PolicyArn=policy["Arn"])
+        for user_name in props.get("Users", []):
+            iam.attach_user_policy(UserName=user_name, PolicyArn=policy["Arn"])
+        for group_name in props.get("Groups", []):
+            iam.attach_group_policy(GroupName=group_name, PolicyArn=policy["Arn"])
+        resource.physical_id = policy["Arn"]  # Ref of a managed policy is its ARN
+        resource.attributes = {"PolicyArn": policy["Arn"]}
+    elif kind == "AWS::Lambda::Function":
+        name = props.get("FunctionName") or unique_name(stack, logical_id, limit=64)
+        asset = definition.get("Metadata", {}).get("aws:asset:path")
+        s3_key = str(definition.get("Properties", {}).get("Code", {}).get("S3Key", ""))
+        if not asset and s3_key.endswith(".zip"):
+            asset = f"asset.{s3_key[:-4]}"  # the cloud assembly's directory for that asset hash
+        if not asset or not (stack.asset_root / asset).is_dir():
+            raise DriverError(f"{logical_id}: a function without an aws:asset:path cannot run here")
+        arn = f"{arn_base.format('lambda')}function:{name}"
+        stack.cloud.functions[arn] = Function(
+            name=name,
+            arn=arn,
+            account_id=stack.account_id,
+            region=stack.region,
+            role_arn=str(props.get("Role")),
+            asset_dir=stack.asset_root / asset,
+            environment={k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()},
+            timeout=int(props.get("Timeout", 3)),
+            memory=int(props.get("MemorySize", 128)),
+        )
+        resource.physical_id = name
+        resource.attributes = {"Arn": arn}
+    else:
+        name = unique_name(stack, logical_id)
+        service = kind.split("::")[1].lower() if kind.count("::") == 2 else "unknown"
+        resource.physical_id = name
+        resource.attributes = {"Arn": f"{arn_base.format(service)}{name}"}
+    return resource
+
+
+def update_identity_policy(stack: Stack, logical_id: str, definition: dict[str, Any]) -> None:
+    """An ``AWS::IAM::Policy`` whose document changed is put again before the resources that depend on
+    it are updated, as CloudFormation does (other ordinary resources are not updated by this driver)."""
+    current = stack.resources.get(logical_id)
+    props = stack.resolve(definition.get("Properties", {}))
+    if definition["Type"] != "AWS::IAM::Policy" or current is None or props == current.properties:
+        return
+    stack.event(logical_id, definition["Type"], "UPDATE_IN_PROGRESS")
+    iam = stack.session().client("iam")
+    for role_name in current.properties.get("Roles", []):
+        if current.properties["PolicyName"] != props["PolicyName"] or role_name not in props.get("Roles", []):
+            iam.delete_role_policy(RoleName=role_name, PolicyName=current.properties["PolicyName"])
+    for role_name in props.get("Roles", []):
+        iam.put_role_policy(
+            RoleName=role_name,
+            PolicyName=props["PolicyName"],
+            PolicyDocument=json.dumps(props["PolicyDocument"]),
+        )
+    current.properties = props
+    stack.event(logical_id, definition["Type"], "UPDATE_COMPLETE", physical_id=current.physical_id)
+
+
+def delete(stack: Stack, resource: Resource) -> str:
+    """Delete an ordinary resource in the emulated account; returns a failure reason or ''."""
+    session = stack.session()
+    try:
+        if resource.type == "AWS::Rekognition::Project":
+            session.client("rekognition").delete_project(ProjectArn=resource.attributes["Arn"])
+        elif resource.type == "AWS::IAM::Role":
+            iam = session.client("iam")
+            for name in iam.list_role_policies(RoleName=resource.physical_id)["PolicyNames"]:
+                iam.delete_role_policy(RoleName=resource.physical_id, PolicyName=name)
+            for attached in iam.list_attached_role_policies(RoleName=resource.physical_id)[
+                "AttachedPolicies"
+            ]:
+                iam.detach_role_policy(RoleName=resource.physical_id, PolicyArn=attached["PolicyArn"])
+            iam.delete_role(RoleName=resource.physical_id)
+        elif resource.type == "AWS::IAM::Policy":
+            iam = session.client("iam")
+            name = resource.properties["PolicyName"]
+            for role_name in resource.properties.get("Roles", []):
+                iam.delete_role_policy(RoleName=role_name, PolicyName=name)
+            for user_name in resource.properties.get("Users", []):
+                iam.delete_user_policy(UserName=user_name, PolicyName=name)
+            for group_name in resource.properties.get("Groups", []):
+                iam.delete_group_policy(GroupName=group_name, PolicyName=name)
+        elif resource.type == "AWS::IAM::ManagedPolicy":
+            iam = session.client("iam")
+            for role_name in resource.properties.get("Roles", []):
+                iam.detach_role_policy(RoleName=role_name, PolicyArn=resource.physical_id)
+            for user_name in resource.properties.get("Users", []):
+                iam.detach_user_policy(UserName=user_name, PolicyArn=resource.physical_id)
+            for group_name in resource.properties.get("Groups", []):
+                iam.detach_group_policy(GroupName=group_name, PolicyArn=resource.physical_id)
+            iam.delete_policy(PolicyArn=resource.physical_id)
+        elif resource.type == "AWS::S3::BucketPolicy":
+            session.client("s3").delete_bucket_policy(Bucket=resource.properties["Bucket"])
+        elif resource.type == "AWS::S3::Bucket":
+            client = session.client("s3")
+            for page in client.get_paginator("list_objects_v2").paginate(Bucket=resource.physical_id):
+                for item in page.get("Contents", []):
+                    client.delete_object(Bucket=resource.physical_id, Key=item["Key"])
+            client.delete_bucket(Bucket=resource.physical_id)
+        elif resource.type == "AWS::KMS::Key":
+            session.client("kms").schedule_key_deletion(KeyId=resource.physical_id, PendingWindowInDays=7)
+        elif resource.type == "AWS::Lambda::Function":
+            stack.cloud.functions.pop(resource.attributes["Arn"], None)
+    except Exception as error:  # noqa: BLE001 - reported as the resource's DELETE_FAILED reason
+        return str(error)
+    return ""

@@ -1,0 +1,454 @@
+"""A stack and CloudFormation's operations on it: create, update and delete, with their rollbacks, wave by
+wave in dependency order; custom resources get requests (sent together per wave), ordinary ones are
+deployed by :mod:`.resources`."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import boto3
+
+from . import resources as plain
+from .protocol import Request
+from .resources import Resource
+from .template import CUSTOM_PREFIX, DriverError, closure, dependencies, resolve, stringify, waves
+
+if TYPE_CHECKING:
+    from .cloud import CloudFormation
+
+
+@dataclass
+class StackEvent:
+    """One line of a stack's event history, as CloudFormation shows it."""
+
+    time: float
+    stack: str
+    logical_id: str
+    resource_type: str
+    status: str
+    reason: str = ""
+    physical_id: str = ""
+
+
+class Stack:
+    """A deployed stack: its template, its resources and its event history."""
+
+    def __init__(
+        self, cloud: CloudFormation, name: str, account_id: str, region: str, asset_root: Path
+    ) -> None:
+        self.cloud = cloud
+        self.name = name
+        self.account_id = account_id
+        self.region = region
+        self.asset_root = asset_root
+        self.stack_id = f"arn:aws:cloudformation:{region}:{account_id}:stack/{name}/{uuid.uuid4()}"
+        self.template: dict[str, Any] = {}
+        self.resources: dict[str, Resource] = {}
+        self.status = "NOT_CREATED"
+        self.outputs: dict[str, Any] = {}
+
+    # -- helpers ------------------------------------------------------------------------------------------
+    def event(
+        self, logical_id: str, resource_type: str, status: str, reason: str = "", physical_id: str = ""
+    ) -> None:
+        self.cloud.record(
+            StackEvent(
+                self.cloud.clock.now(), self.name, logical_id, resource_type, status, reason, physical_id
+            )
+        )
+
+    def _stack_event(self, status: str, reason: str = "") -> None:
+        self.status = status
+        self.event(self.name, "AWS::CloudFormation::Stack", status, reason)
+
+    def session(self) -> boto3.Session:
+        return self.cloud.session(self.account_id, self.region)
+
+    def resolve(self, value: Any) -> Any:
+        """Resolve intrinsic functions against the deployed resources (:func:`.template.resolve`)."""
+        return resolve(self, value)
+
+    # -- custom resources ---------------------------------------------------------------------------------
+    def custom_request(
+        self,
+        logical_id: str,
+        request_type: str,
+        definition: dict[str, Any],
+        properties: dict[str, Any],
+        physical_id: str | None = None,
+        old_properties: dict[str, Any] | None = None,
+    ) -> Request:
+        """A request for a custom resource with the properties given, as they are (``definition``: its
+        template definition, of which only the Type is read). ``request`` builds one from the template;
+        this one serves rollbacks, Deletes of what the stack no longer holds, and tests that send what no
+        template would."""
+        token = properties.get("ServiceToken")
+        if token not in self.cloud.functions:
+            raise DriverError(f"{logical_id}: ServiceToken {token!r} is not a function this driver deployed")
+        request_id = str(uuid.uuid4())
+        event: dict[str, Any] = {
+            "RequestType": request_type,
+            "ServiceToken": token,
+            "ResponseURL": self.cloud.server.url_for(self.name, request_id),
+            "StackId": self.stack_id,
+            "RequestId": request_id,
+            "LogicalResourceId": logical_id,
+            "ResourceType": definition["Type"],
+            "ResourceProperties": properties,
+        }
+        if physical_id is not None:
+            event["PhysicalResourceId"] = physical_id
+        if old_properties is not None:
+            event["OldResourceProperties"] = old_properties
+        timeout = float(properties.get("ServiceTimeout") or 3600)
+        return Request(
+            self,
+            logical_id,
+            event,
+            self.cloud.functions[token],
+            self.cloud.clock.now() + timeout,
+            service_timeout=timeout,
+        )
+
+    def request(
+        self, logical_id: str, request_type: str, *, physical_id: str | None = None, deliveries: int = 1
+    ) -> Request:
+        """A request for one custom resource of the current template (for tests that drive requests one
+        by one: ``cloud.send([...])``, ``cloud.wait([...])``)."""
+        definition = self.template["Resources"][logical_id]
+        properties = stringify(self.resolve(definition.get("Properties", {})))
+        old = self.resources.get(logical_id)
+        request = self.custom_request(
+            logical_id,
+            request_type,
+            definition,
+            properties,
+            physical_id if physical_id is not None else (old.physical_id if old else None),
+            old.properties if request_type == "Update" and old else None,
+        )
+        request.deliveries = deliveries
+        return request
+
+    def deploy_plain_resources(self, template: dict[str, Any]) -> None:
+        """Create only the ordinary resources of a template (for tests that send requests themselves)."""
+        self.template = template
+        for wave in waves(template):
+            for logical_id in wave:
+                definition = template["Resources"][logical_id]
+                if not definition["Type"].startswith(CUSTOM_PREFIX):
+                    self.resources[logical_id] = plain.deploy(self, logical_id, definition)
+                    self.cloud.configure(self.resources[logical_id])
+
+    def _custom(self, requests: list[Request]) -> list[Request]:
+        """Send requests together (CloudFormation works on a wave in parallel), wait for every answer
+        (or ServiceTimeout) and record the resource events."""
+        for request in requests:
+            self.event(
+                request.logical_id,
+                request.event["ResourceType"],
+                f"{request.event['RequestType'].upper()}_IN_PROGRESS",
+                physical_id=request.event.get("PhysicalResourceId", ""),
+            )
+        self.cloud.run(requests)
+        for request in requests:
+            response = request.response or {}
+            ok = response.get("Status") == "SUCCESS"
+            self.event(
+                request.logical_id,
+                request.event["ResourceType"],
+                f"{request.event['RequestType'].upper()}_{'COMPLETE' if ok else 'FAILED'}",
+                "" if ok else str(response.get("Reason", "")),
+                str(response.get("PhysicalResourceId", "")),
+            )
+        return requests
+
+    def _custom_resource(
+        self,
+        logical_id: str,
+        definition: dict[str, Any],
+        response: dict[str, Any],
+        properties: dict[str, Any],
+    ) -> Resource:
+        data = response.get("Data") or {}
+        return Resource(
+            logical_id,
+            definition["Type"],
+            str(response["PhysicalResourceId"]),
+            properties,
+            attributes={str(k): v for k, v in data.items()},
+            deletion_policy=definition.get("DeletionPolicy", "Delete"),
+            update_replace_policy=definition.get("UpdateReplacePolicy", "Delete"),
+        )
+
+    # -- operations ---------------------------------------------------------------------------------------
+    # CloudFormation's stack operations and their rollbacks. Documented behaviour (stack status codes:
+    # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/view-stack-events.html; custom
+    # resource replacement: .../aws-resource-cloudformation-customresource.html) is followed; where the
+    # documentation is silent the stricter plausible behaviour is chosen and says so.
+    def create(self, template: dict[str, Any]) -> str:
+        """CREATE the stack; on failure roll back: every resource made so far is deleted (a failed custom
+        resource with the id its FAILED answer carried). ROLLBACK_FAILED when a Delete fails."""
+        self.template = template
+        self._stack_event("CREATE_IN_PROGRESS")
+        failure = self._deploy_waves(template, {}, [])
+        if failure:
+            self._stack_event("ROLLBACK_IN_PROGRESS", failure)
+            failures = self._delete_resources(set(self.resources))
+            self._stack_event("ROLLBACK_FAILED" if failures else "ROLLBACK_COMPLETE", "; ".join(failures))
+        else:
+            self._collect_outputs()
+            self._stack_event("CREATE_COMPLETE")
+        return self.status
+
+    def _deploy_waves(
+        self, template: dict[str, Any], old: dict[str, Resource], updates: list[Request]
+    ) -> str:
+        """Create new resources and update changed ones, wave by wave, stopping after the first wave with
+        a failure. Every Update request sent is appended to ``updates``. A SUCCESS answer sets the
+        physical id the stack holds; a FAILED answer to an Update leaves it unchanged. Returns the first
+        failure's reason, or ''."""
+        resources = template.get("Resources", {})
+        for wave in waves(template):
+            creates: list[Request] = []
+            wave_updates: list[Request] = []
+            for logical_id in wave:
+                definition = resources[logical_id]
+                if not definition["Type"].startswith(CUSTOM_PREFIX) and definition["Type"] != (
+                    "AWS::CloudFormation::CustomResource"
+                ):
+                    if logical_id not in old:
+                        self.event(logical_id, definition["Type"], "CREATE_IN_PROGRESS")
+                        self.resources[logical_id] = plain.deploy(self, logical_id, definition)
+                        self.cloud.configure(self.resources[logical_id])
+                        self.event(
+                            logical_id,
+                            definition["Type"],
+                            "CREATE_COMPLETE",
+                            physical_id=self.resources[logical_id].physical_id,
+                        )
+                    else:
+                        plain.update_identity_policy(self, logical_id, definition)
+                    continue
+                properties = stringify(self.resolve(definition.get("Properties", {})))
+                if logical_id not in old:
+                    creates.append(self.custom_request(logical_id, "Create", definition, properties))
+                elif properties != old[logical_id].properties:
+                    wave_updates.append(
+                        self.custom_request(
+                            logical_id,
+                            "Update",
+                            definition,
+                            properties,
+                            old[logical_id].physical_id,
+                            old[logical_id].properties,
+                        )
+                    )
+            updates.extend(wave_updates)
+            self._custom(creates + wave_updates)
+            for request in creates + wave_updates:
+                response = request.response or {}
+                if response.get("Status") == "SUCCESS":
+                    self.resources[request.logical_id] = self._custom_resource(
+                        request.logical_id,
+                        resources[request.logical_id],
+                        response,
+                        request.event["ResourceProperties"],
+                    )
+                elif request.event["RequestType"] == "Create":
+                    # CloudFormation records the failed resource with the id it answered; rollback deletes it
+                    self.resources[request.logical_id] = Resource(
+                        request.logical_id,
+                        request.event["ResourceType"],
+                        str(response.get("PhysicalResourceId")),
+                        request.event["ResourceProperties"],
+                    )
+            failed = [r for r in creates + wave_updates if (r.response or {}).get("Status") != "SUCCESS"]
+            if failed:
+                first = failed[0]
+                return f"{first.logical_id}: {(first.response or {}).get('Reason', 'no response')}"
+        return ""
+
+    def update(self, template: dict[str, Any]) -> str:
+        """UPDATE the stack to a new template; on failure roll back to the old one.
+
+        Success: UPDATE_COMPLETE_CLEANUP_IN_PROGRESS deletes what was replaced (unless UpdateReplacePolicy
+        is Retain) and what the new template removed, then UPDATE_COMPLETE (a failed cleanup Delete is
+        recorded as DELETE_FAILED; the stack stays UPDATE_COMPLETE, as CloudFormation does).
+
+        Failure: UPDATE_ROLLBACK_IN_PROGRESS sends every custom resource this update sent an Update to
+        (answered or not) an Update back: ResourceProperties = its previous properties,
+        OldResourceProperties = the rejected ones, PhysicalResourceId = the id the stack holds now (the new
+        id of an accepted replacement; the old one when the Update failed). A rollback answering another id
+        is a replacement: the id the stack held is deleted in UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS,
+        with the resources this update created. UPDATE_ROLLBACK_COMPLETE only if every rollback Update and
+        every cleanup Delete answers SUCCESS, else UPDATE_ROLLBACK_FAILED with the reasons. (Stricter than
+        CloudFormation for the cleanup Deletes, whose failure it may only record as DELETE_FAILED.)
+        """
+        old_template, old_resources = self.template, dict(self.resources)
+        self.template = template
+        self._stack_event("UPDATE_IN_PROGRESS")
+        updates: list[Request] = []
+        failure = self._deploy_waves(template, old_resources, updates)
+        if not failure:
+            self._stack_event("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+            replaced = [
+                old_resources[r.logical_id]
+                for r in updates
+                if self.resources[r.logical_id].physical_id != old_resources[r.logical_id].physical_id
+                and self.resources[r.logical_id].update_replace_policy != "Retain"
+            ]
+            self._delete_held(replaced)
+            removed = set(old_resources) - set(template.get("Resources", {}))
+            self._delete_resources(removed, pool=old_resources, template=old_template)
+            self._collect_outputs()
+            self._stack_event("UPDATE_COMPLETE")
+            return self.status
+        self._stack_event("UPDATE_ROLLBACK_IN_PROGRESS", failure)
+        self.template = old_template
+        failures, superseded = self._roll_back_updates(old_template, old_resources, updates)
+        if failures:
+            self._stack_event("UPDATE_ROLLBACK_FAILED", "; ".join(failures))
+            return self.status
+        self._stack_event("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
+        failures = self._delete_held(superseded)
+        created = set(self.resources) - set(old_resources)
+        failures += self._delete_resources(created, template=template)
+        self._stack_event(
+            "UPDATE_ROLLBACK_FAILED" if failures else "UPDATE_ROLLBACK_COMPLETE", "; ".join(failures)
+        )
+        return self.status
+
+    def _roll_back_updates(
+        self, old_template: dict[str, Any], old_resources: dict[str, Resource], updates: list[Request]
+    ) -> tuple[list[str], list[Resource]]:
+        """The rollback Updates (see ``update``), wave by wave in the old template's order, stopping after
+        a wave with a failure. Returns the failure reasons and the held resources a rollback superseded."""
+        sent = {request.logical_id: request for request in updates}
+        failures: list[str] = []
+        superseded: list[Resource] = []
+        for wave in waves(old_template):
+            rollbacks = [
+                self.custom_request(
+                    logical_id,
+                    "Update",
+                    old_template["Resources"][logical_id],
+                    old_resources[logical_id].properties,
+                    self.resources[logical_id].physical_id,
+                    sent[logical_id].event["ResourceProperties"],
+                )
+                for logical_id in wave
+                if logical_id in sent
+            ]
+            for request in self._custom(rollbacks):
+                response = request.response or {}
+                if response.get("Status") != "SUCCESS":
+                    failures.append(f"{request.logical_id}: {response.get('Reason')}")
+                    continue
+                held = self.resources[request.logical_id]
+                current = self._custom_resource(
+                    request.logical_id,
+                    old_template["Resources"][request.logical_id],
+                    response,
+                    request.event["ResourceProperties"],
+                )
+                if current.physical_id != held.physical_id and current.update_replace_policy != "Retain":
+                    superseded.append(held)
+                self.resources[request.logical_id] = current
+            if failures:
+                break
+        return failures, superseded
+
+    def delete(self) -> str:
+        """DELETE the stack: custom resources get a Delete unless their DeletionPolicy is Retain; what a
+        resource that fails to delete depends on is kept. DELETE_FAILED when a Delete fails."""
+        self._stack_event("DELETE_IN_PROGRESS")
+        failures = self._delete_resources(set(self.resources))
+        self._stack_event("DELETE_FAILED" if failures else "DELETE_COMPLETE", "; ".join(failures))
+        return self.status
+
+    def _delete_held(self, resources: list[Resource]) -> list[str]:
+        """Delete requests, sent together, for custom resources the stack no longer holds (replaced or
+        superseded ids). Returns failure reasons."""
+        requests = [
+            self.custom_request(r.logical_id, "Delete", {"Type": r.type}, r.properties, r.physical_id)
+            for r in resources
+            if r.type.startswith(CUSTOM_PREFIX)
+        ]
+        self._custom(requests)
+        return [
+            f"{r.logical_id}: {(r.response or {}).get('Reason')}"
+            for r in requests
+            if (r.response or {}).get("Status") != "SUCCESS"
+        ]
+
+    def _delete_resources(
+        self,
+        logical_ids: set[str],
+        pool: dict[str, Resource] | None = None,
+        template: dict[str, Any] | None = None,
+    ) -> list[str]:
+        """Delete resources in reverse dependency order (of ``template``, default the stack's)."""
+        pool = self.resources if pool is None else pool
+        definitions = (template or self.template).get("Resources", {})
+        template = {
+            "Resources": {k: definitions.get(k, {"Type": pool[k].type}) for k in logical_ids if k in pool}
+        }
+        failures: list[str] = []
+        graph = dependencies(template)
+        kept: set[str] = (
+            set()
+        )  # what a resource that failed to delete depends on is kept, as CloudFormation does
+        for wave in reversed(waves(template)):
+            requests: list[Request] = []
+            for logical_id in wave:
+                resource = pool[logical_id]
+                if logical_id in kept:
+                    continue
+                if resource.deletion_policy == "Retain":
+                    self.event(logical_id, resource.type, "DELETE_SKIPPED", physical_id=resource.physical_id)
+                elif resource.type.startswith(CUSTOM_PREFIX):
+                    requests.append(
+                        self.custom_request(
+                            logical_id,
+                            "Delete",
+                            {"Type": resource.type},
+                            resource.properties,
+                            resource.physical_id,
+                        )
+                    )
+                else:
+                    failure = plain.delete(self, resource)
+                    if failure:
+                        failures.append(f"{logical_id}: {failure}")
+                    else:
+                        self.cloud.unconfigure(resource)
+                    self.event(
+                        logical_id,
+                        resource.type,
+                        "DELETE_FAILED" if failure else "DELETE_COMPLETE",
+                        failure,
+                        resource.physical_id,
+                    )
+            for request in self._custom(requests):
+                if (request.response or {}).get("Status") != "SUCCESS":
+                    failures.append(f"{request.logical_id}: {(request.response or {}).get('Reason')}")
+            for logical_id in wave:
+                if any(f.startswith(f"{logical_id}:") for f in failures):
+                    kept |= closure(graph, logical_id)
+            for logical_id in wave:
+                if logical_id not in kept and not any(f.startswith(f"{logical_id}:") for f in failures):
+                    pool.pop(logical_id, None)
+                    self.resources.pop(logical_id, None)
+        return failures
+
+    def _collect_outputs(self) -> None:
+        self.outputs = {}
+        for name, output in self.template.get("Outputs", {}).items():
+            value = self.resolve(output["Value"])
+            self.outputs[name] = value
+            export = output.get("Export", {}).get("Name")
+            if export:
+                self.cloud.exports[self.resolve(export)] = value

@@ -1,0 +1,136 @@
+"""Amazon Rekognition Custom Labels model management, emulated inside moto.
+
+Importing this package calls :func:`install`, which adds the Custom Labels operations (CreateProject,
+DescribeProjectVersions, CopyProjectVersion, project policies, tags ...) to moto's own
+``RekognitionResponse``. A plain ``boto3.client("rekognition")`` then sees them under
+``moto.mock_aws()`` and through a moto server (``ThreadedMotoServer``) running in this process.
+
+Modules: :mod:`.service` (requests as moto receives them), :mod:`.backends` (the state of one account
+and Region, every operation), :mod:`.models` (projects, versions, policies), :mod:`.policy` (project
+policies), :mod:`.validation` (input against the botocore model), :mod:`.authz` with :mod:`.iam_actions`
+(authorization, on :mod:`emulator.iam`), :mod:`.errors`, :mod:`.runtime` (clock, config, faults, counts).
+
+State lives in :data:`custom_labels_backends` (a moto ``BackendDict``: one backend per account and
+Region, reset by moto like any other). Tests steer the emulator through :data:`config` (durations),
+:data:`faults` (scripted errors and failed copies), :data:`calls` (call counts), :func:`set_clock`
+(a :class:`~emulator.clock.SimulatedClock` makes asynchronous transitions instant and deterministic)
+and :func:`reset`.
+
+Example::
+
+    from emulator import custom_labels
+    from emulator.clock import SimulatedClock
+
+    clock = SimulatedClock()
+    custom_labels.reset(clock=clock)
+    with moto.mock_aws():
+        project_arn, version_arn = custom_labels.seed_trained_version(
+            "111111111111", "us-east-1", "source", "v1")
+        ...  # CopyProjectVersion with boto3: COPYING_IN_PROGRESS
+        clock.advance(custom_labels.config.copy_duration)  # now COPYING_COMPLETED
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..clock import Clock, RealClock, SimulatedClock
+from . import runtime as _runtime
+from .backends import CustomLabelsBackend, backend, custom_labels_backends
+from .errors import ERRORS_BY_CODE, CustomLabelsError
+from .policy import CallerIdentity
+from .runtime import (
+    OPERATIONS,
+    CallCounter,
+    EmulatorConfig,
+    FaultInjector,
+    calls,
+    config,
+    faults,
+    get_clock,
+    set_clock,
+    state_lock,
+)
+from .service import caller_identity, install
+
+__all__ = [
+    "ERRORS_BY_CODE",
+    "OPERATIONS",
+    "CallCounter",
+    "CallerIdentity",
+    "Clock",
+    "CustomLabelsBackend",
+    "CustomLabelsError",
+    "EmulatorConfig",
+    "FaultInjector",
+    "RealClock",
+    "SimulatedClock",
+    "backend",
+    "call_counts",
+    "caller_identity",
+    "calls",
+    "config",
+    "custom_labels_backends",
+    "faults",
+    "get_clock",
+    "install",
+    "now",
+    "reset",
+    "seed_trained_version",
+    "set_clock",
+]
+
+
+def call_counts() -> dict[tuple[str, str], int]:
+    """Calls received so far, keyed by (account id, operation name)."""
+    return calls.snapshot()
+
+
+def seed_trained_version(
+    account_id: str,
+    region: str,
+    project_name: str,
+    version_name: str,
+    *,
+    output_config: dict[str, Any] | None = None,
+    kms_key_id: str | None = None,
+) -> tuple[str, str]:
+    """Create (or reuse) a project and add a TRAINING_COMPLETED version directly in the backend.
+
+    Returns ``(project_arn, version_arn)``. Call it inside ``mock_aws()`` (which resets backends when it
+    starts). Scripted training failures are not consumed. ``kms_key_id``: the customer managed key the
+    model was trained with (a KMS key ARN in ``account_id``); a copy then needs Decrypt, DescribeKey and
+    CreateGrant on it, allowed by that key's policy. No authorization applies to seeding itself.
+    """
+    with state_lock:
+        region_backend = backend(account_id, region)
+        project = region_backend.projects.get(project_name) or region_backend.create_project(project_name)
+        version = region_backend.create_project_version(
+            project.arn,
+            version_name,
+            output_config or {"S3Bucket": f"seed-{account_id}", "S3KeyPrefix": f"{project_name}/"},
+            kms_key_id=kms_key_id,
+            training_duration=0.0,
+            scripted_failures=False,
+        )
+        return project.arn, version.arn
+
+
+def reset(*, clock: Clock | None = None) -> None:
+    """Back to a fresh emulator: no resources, faults or counts, default config, and ``clock``.
+
+    ``clock`` defaults to a new :class:`RealClock`.
+    """
+    with state_lock:
+        for _, _, region_backend in list(custom_labels_backends.iter_backends()):
+            region_backend.reset()
+        custom_labels_backends.clear()
+        faults.clear()
+        calls.clear()
+        config.reset()
+        set_clock(clock if clock is not None else RealClock())
+
+
+def now() -> float:
+    """The current time of the emulator clock, in epoch seconds."""
+    return _runtime.now()
