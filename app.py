@@ -49,8 +49,7 @@ from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from rekognition_model_copy import RekognitionModelCopy, RekognitionModelPromotion
-from rekognition_model_copy.promotion import Principal
+from rekognition_model_copy import Principal, RekognitionModelCopy, RekognitionModelPromotion
 from rekognition_model_copy.validation import PROJECT_VERSION_ARN_PATTERN
 
 STACK_NAME = "RekognitionModelPromotion"

@@ -36,17 +36,12 @@ destination stack, and the destination stack deploys after the source stack)::
     promotion.copy.project_version_arn
 """
 
-from .model_copy import (
-    DEFAULT_TIMEOUT,
-    RESOURCE_TYPE,
-    RekognitionModelCopy,
-    check_copy_arguments,
-    default_output_prefix,
-)
-from .project_policy import DEFAULT_POLICY_TIMEOUT, RekognitionProjectPolicy, default_policy_name
+from .arguments import DEFAULT_TIMEOUT, CopyArguments, CopyProps
+from .model_copy import RESOURCE_TYPE, RekognitionModelCopy
+from .project_policy import DEFAULT_POLICY_TIMEOUT, RekognitionProjectPolicy
 from .project_policy import RESOURCE_TYPE as POLICY_RESOURCE_TYPE
-from .promotion import RekognitionModelPromotion
-from .provider import POLL_RULE_PREFIX_ENV, PROVIDER_ID, RekognitionModelCopyProvider, default_role_name
+from .promotion import Principal, RekognitionModelPromotion
+from .provider import PROVIDER_ID, RekognitionModelCopyProvider
 from .provider_stack import DEFAULT_EXPORT_NAME, RekognitionModelCopyProviderStack
 from .validation import ModelCopyValidationError
 
@@ -55,19 +50,17 @@ __all__ = [
     "DEFAULT_POLICY_TIMEOUT",
     "DEFAULT_TIMEOUT",
     "POLICY_RESOURCE_TYPE",
-    "POLL_RULE_PREFIX_ENV",
     "PROVIDER_ID",
     "RESOURCE_TYPE",
+    "CopyArguments",
+    "CopyProps",
     "ModelCopyValidationError",
+    "Principal",
     "RekognitionModelCopy",
     "RekognitionModelCopyProvider",
     "RekognitionModelCopyProviderStack",
     "RekognitionModelPromotion",
     "RekognitionProjectPolicy",
-    "check_copy_arguments",
-    "default_output_prefix",
-    "default_policy_name",
-    "default_role_name",
 ]
 
 __version__ = "0.1.0"

@@ -24,7 +24,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_rekognition as rekognition
 from constructs import Construct, IValidation
 
-from . import contract, permissions, validation
+from . import contract, permissions, policy_validation, validation
 from .provider import RekognitionModelCopyProvider
 
 RESOURCE_TYPE = contract.PROJECT_POLICY_TYPE
@@ -78,7 +78,7 @@ class _DocumentValidation:
                 "at least one. Call add_copy_permission(principal=..., source_project_version_arn=...) or "
                 "remove the policy."
             ]
-        return validation.check_policy_document_length(self._policy.render())
+        return policy_validation.check_policy_document_length(self._policy.render())
 
 
 class RekognitionProjectPolicy(Construct):
@@ -138,8 +138,8 @@ class RekognitionProjectPolicy(Construct):
             parsed = validation.parse_project_arn("project", project)
             description = repr(project)
             project_arn = project
-        validation.check_project_owner("project", parsed, stack.account, stack.region)
-        validation.check_policy_name(policy_name)
+        policy_validation.check_project_owner("project", parsed, stack.account, stack.region)
+        policy_validation.check_policy_name(policy_name)
         validation.check_timeout(timeout)
         self._project_key = _project_key(parsed)
         _check_policies_per_project(scope, self._project_key, policy_name, description)
@@ -201,7 +201,7 @@ class RekognitionProjectPolicy(Construct):
         """
         # checked here first for its own message (an exact version ARN, no wildcard); the statement is
         # checked as a whole again when it is added
-        validation.check_resource_of_project(
+        policy_validation.check_resource_of_project(
             source_project_version_arn, self._project, self._project_description
         )
         partition = None
@@ -214,8 +214,8 @@ class RekognitionProjectPolicy(Construct):
             partition = version.partition
         statement: dict[str, Any] = {
             "Effect": "Allow",
-            "Principal": {"AWS": validation.normalize_principal(principal, partition)},
-            "Action": validation.COPY_ACTION,
+            "Principal": {"AWS": policy_validation.normalize_principal(principal, partition)},
+            "Action": policy_validation.COPY_ACTION,
             "Resource": source_project_version_arn,
         }
         if sid is not None:
@@ -235,7 +235,7 @@ class RekognitionProjectPolicy(Construct):
         self._add(rendered)
 
     def _add(self, statement: dict[str, Any]) -> None:
-        validation.check_policy_statement(statement, self._project, self._project_description)
+        policy_validation.check_policy_statement(statement, self._project, self._project_description)
         sid = statement.get("Sid")
         if sid is not None and any(s.get("Sid") == sid and s != statement for s in self._statements):
             raise validation.ModelCopyValidationError(
@@ -282,10 +282,11 @@ def _check_policies_per_project(
                 f"({other.node.path}); two resources would overwrite each other. Give another policy_name, "
                 "or add the statement to the existing policy."
             )
-    if len(same_project) >= validation.MAX_POLICIES_PER_PROJECT:
+    if len(same_project) >= policy_validation.MAX_POLICIES_PER_PROJECT:
         paths = ", ".join(c.node.path for c in same_project)
+        limit = policy_validation.MAX_POLICIES_PER_PROJECT
         raise validation.ModelCopyValidationError(
-            f"The project {description} can hold at most {validation.MAX_POLICIES_PER_PROJECT} project "
+            f"The project {description} can hold at most {limit} project "
             f"policies and this app already defines {len(same_project)} ({paths}). Add this permission "
             "to one of them with add_copy_permission instead."
         )

@@ -37,27 +37,20 @@ to its key policy, the owner of each key in :attr:`RekognitionModelPromotion.imp
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Literal
+from typing import Literal, Unpack
 
-from aws_cdk import Aws, Duration, RemovalPolicy, Stack, Token
+from aws_cdk import Aws, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_rekognition as rekognition
-from aws_cdk import aws_s3 as s3
 
-from . import permissions, validation
-from .model_copy import (
-    DEFAULT_TIMEOUT,
-    RekognitionModelCopy,
-    check_copy_arguments,
-    key_arn_of,
-    output_keys_of,
-)
+from . import permissions, policy_validation, validation
+from .arguments import CopyArguments, CopyProps, check_keywords
+from .model_copy import RekognitionModelCopy
 from .project_policy import RekognitionProjectPolicy
 from .provider import PROVIDER_ID, RekognitionModelCopyProvider, default_role_name
 
 Principal = Literal["account", "role"]
+"""Whom a promotion's project policy allows: the destination ``"account"`` (root) or its copy ``"role"``."""
 
 
 class RekognitionModelPromotion:
@@ -74,47 +67,24 @@ class RekognitionModelPromotion:
         id: str,
         source_stack: Stack,
         destination_stack: Stack,
-        source_project_arn: str,
-        source_project_version_arn: str,
-        destination_project: rekognition.CfnProject | str,
-        version_name: str,
-        output_bucket: s3.IBucket,
-        output_prefix: str | None = None,
-        encryption_key: kms.IKey | None = None,
-        tags: Mapping[str, str] | None = None,
-        removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
-        timeout: Duration = DEFAULT_TIMEOUT,
-        min_inference_units: int | None = None,
-        max_inference_units: int | None = None,
         principal: Principal = "account",
         policy_name: str | None = None,
         project_policy: RekognitionProjectPolicy | None = None,
-        source_kms_key: kms.IKey | str | None = None,
+        **props: Unpack[CopyProps],
     ) -> None:
         """Promote ``source_project_version_arn`` (source account) into ``destination_project``.
+
+        The copy's keyword arguments are those of :class:`RekognitionModelCopy` (:class:`CopyProps`), with
+        the same defaults; ``source_project_version_arn``'s account must be the source stack's. The copy's
+        ``removal_policy`` and ``timeout`` are the copy's alone: the policy is always deleted with the
+        source stack's resource (it is only needed while copying). An ``encryption_key`` of another account
+        needs :meth:`key_policy_statements` in its key policy.
 
         :param id: construct id of the copy in ``destination_stack`` and of the policy in ``source_stack``.
         :param source_stack: a stack of the source account (the version's account), in the destination's
             Region, with a concrete account and Region. It holds the project policy.
         :param destination_stack: the stack of the destination account (concrete account and Region) that
             holds the copy.
-        :param source_project_arn: see :class:`RekognitionModelCopy`.
-        :param source_project_version_arn: see :class:`RekognitionModelCopy`; its account must be the source
-            stack's.
-        :param destination_project: see :class:`RekognitionModelCopy`.
-        :param version_name: see :class:`RekognitionModelCopy`.
-        :param output_bucket: see :class:`RekognitionModelCopy`.
-        :param output_prefix: see :class:`RekognitionModelCopy`. Default:
-            ``rekognition-model-copy/<version_name>/``.
-        :param encryption_key: see :class:`RekognitionModelCopy`. Default: none (an AWS owned key). A key
-            of another account needs :meth:`key_policy_statements` in its key policy.
-        :param tags: see :class:`RekognitionModelCopy`. Default: no tags.
-        :param removal_policy: of the copy (see :class:`RekognitionModelCopy`). Default: ``DESTROY``. The
-            policy is always deleted with the source stack's resource: it is only needed while copying.
-        :param timeout: of the copy (see :class:`RekognitionModelCopy`). Default: 1 hour.
-        :param min_inference_units: start the copy with this many inference units and wait for RUNNING
-            (see :class:`RekognitionModelCopy`). Default: not started.
-        :param max_inference_units: the most units the running copy scales to. Default: as the minimum.
         :param principal: whom the project policy (and :meth:`key_policy_statements`) allows: ``"account"``
             (default), the destination account root: any principal of the destination account that its own
             IAM policies allow, which for this version is the copy role; ``"role"``, the copy role only. The
@@ -131,6 +101,9 @@ class RekognitionModelPromotion:
             :class:`RekognitionProjectPolicy`. Nothing is created in either stack then.
         """
         # Validate everything before creating any construct, in either stack.
+        check_keywords(props)
+        source_project_arn = props["source_project_arn"]
+        source_project_version_arn = props["source_project_version_arn"]
         if principal not in ("role", "account"):
             raise validation.ModelCopyValidationError(
                 f"principal must be 'account' (the destination account root) or 'role' (the destination's "
@@ -154,7 +127,7 @@ class RekognitionModelPromotion:
         if project_policy is not None and self.cross_account:
             _check_shared_policy(project_policy, source_stack, source_project_arn)
         if policy_name is not None:
-            validation.check_policy_name(policy_name)
+            policy_validation.check_policy_name(policy_name)
         for stack in (destination_stack, source_stack) if self.cross_account else (destination_stack,):
             if stack.node.try_find_child(id) is not None:
                 raise validation.ModelCopyValidationError(
@@ -165,20 +138,8 @@ class RekognitionModelPromotion:
         role_name = provider.role_name if provider is not None and provider.role_name else None
         role_name = role_name or default_role_name(destination_stack)
         validation.check_role_name(role_name)
-        check_copy_arguments(
-            destination_stack,
-            source_project_arn=source_project_arn,
-            source_project_version_arn=source_project_version_arn,
-            destination_project=destination_project,
-            version_name=version_name,
-            output_prefix=output_prefix,
-            tags=tags,
-            timeout=timeout,
-            min_inference_units=min_inference_units,
-            max_inference_units=max_inference_units,
-            source_kms_key=source_kms_key,
-        )
-        source_key_arn = key_arn_of(source_kms_key) if source_kms_key is not None else None
+        arguments = CopyArguments(stack=destination_stack, **props)
+        source_key_arn = arguments.source_key_arn
         if source_key_arn is not None and self.cross_account and Token.is_unresolved(source_key_arn):
             raise validation.ModelCopyValidationError(
                 "source_kms_key must be given as a literal key ARN for a promotion across accounts (the "
@@ -215,26 +176,10 @@ class RekognitionModelPromotion:
             )
 
         RekognitionModelCopyProvider.of(destination_stack, role_name=role_name)
-        self.copy = RekognitionModelCopy(
-            destination_stack,
-            id,
-            source_project_arn=source_project_arn,
-            source_project_version_arn=source_project_version_arn,
-            destination_project=destination_project,
-            version_name=version_name,
-            output_bucket=output_bucket,
-            output_prefix=output_prefix,
-            encryption_key=encryption_key,
-            tags=tags,
-            removal_policy=removal_policy,
-            timeout=timeout,
-            min_inference_units=min_inference_units,
-            max_inference_units=max_inference_units,
-            source_kms_key=source_kms_key,
-        )
+        self.copy = RekognitionModelCopy(destination_stack, id, **props)
         """The :class:`RekognitionModelCopy` in the destination stack."""
 
-        self._keys: list[kms.IKey] = output_keys_of(encryption_key, output_bucket)
+        self._keys: list[kms.IKey] = arguments.output_keys
         self.source_kms_key_arn: str | None = source_key_arn
         """ARN of the source model's customer managed key (``source_kms_key``), or ``None``."""
 

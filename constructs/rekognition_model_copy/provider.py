@@ -1,118 +1,40 @@
 """The one backing Lambda function per stack that serves ``Custom::RekognitionModelCopy`` and
 ``Custom::RekognitionProjectPolicy`` resources.
 
-The function runs the handler in ``lambda/`` (shipped inside the wheel as ``rekognition_model_copy._handler``)
-with crhelper copied next to it. No Docker: the asset directory is assembled by a plain packaging step
-(:func:`build_handler_asset`) once per process, and its content alone decides the asset hash.
+The function runs the handler in ``lambda/`` with crhelper copied next to it, assembled without Docker
+(:mod:`.asset`).
 
 crhelper's polling schedules the function with EventBridge rules. The handler names those rules with the
 ``POLL_RULE_PREFIX`` environment variable and makes no IAM or ``lambda:AddPermission`` call at run time:
 the rule permissions and the function's invoke permission for EventBridge are granted here, once, scoped
 to rules whose names start with that prefix.
 
-cdk-nag (AwsSolutions pack): the few wildcards the function's policy needs (the polling rules' name prefix,
-the versions of a destination project, the objects under a copy's output prefix) are acknowledged here and
-in the copy, each by its exact finding id (``AwsSolutions-IAM5[Resource::<resource>]``) with the reason, so
-an app using these constructs gets a clean cdk-nag run without suppressing anything itself.
+cdk-nag (AwsSolutions pack): the few wildcards the function's policy needs are acknowledged here and in the
+copy, each by its exact finding id with the reason (:mod:`.nag`), so an app using these constructs gets a
+clean cdk-nag run without suppressing anything itself.
 """
 
 from __future__ import annotations
 
-import atexit
-import functools
 import hashlib
-import importlib.metadata
-import importlib.util
-import json
-import shutil
-import tempfile
 from collections.abc import Iterable
-from pathlib import Path
-from typing import Any
 
-from aws_cdk import Acknowledgment, Duration, Stack, Validations
+import jsii
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
-from . import contract, permissions, validation
+from . import contract, nag, permissions, validation
+from .asset import HANDLER_ENTRY_POINT
+from .asset import handler_asset_dir as handler_asset_dir  # bench/machine.py reads it here
 
 PROVIDER_ID = "RekognitionModelCopyProvider"
 """Construct id of the provider at stack level. Public contract: changing it replaces the function."""
 
 POLL_RULE_PREFIX_ENV = contract.POLL_RULE_PREFIX_ENV
 """Environment variable telling the handler how to name its polling rules."""
-
-HANDLER_ENTRY_POINT = "index.handler"
-HANDLER_PACKAGE = "_handler"
-_TEST_FILE_PATTERNS = ("test_*.py", "*_test.py", "conftest.py")
-
-
-def handler_source_dir() -> Path:
-    """Where the handler sources are: inside the installed wheel, else ``lambda/`` of a source checkout."""
-    here = Path(__file__).resolve().parent
-    candidates = (here / HANDLER_PACKAGE, here.parents[1] / "lambda")
-    for candidate in candidates:
-        if (candidate / "index.py").is_file():
-            return candidate
-    looked = ", ".join(str(c) for c in candidates)
-    raise FileNotFoundError(
-        f"The model-copy handler (index.py) was not found in {looked}. Reinstall the "
-        "rekognition-model-copy package, or run from a checkout that has lambda/index.py."
-    )
-
-
-def _crhelper_dir() -> Path:
-    spec = importlib.util.find_spec("crhelper")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(
-            "crhelper is not installed; the handler asset bundles it. Install rekognition-model-copy "
-            "with its dependencies (pip install rekognition-model-copy) or `pip install crhelper==2.0.12`."
-        )
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-def _is_test_file(path: Path) -> bool:
-    return any(path.match(pattern) for pattern in _TEST_FILE_PATTERNS)
-
-
-def build_handler_asset(destination: Path, handler_dir: Path | None = None) -> Path:
-    """Assemble the function's code in ``destination`` and return it.
-
-    Copies every ``*.py`` of the handler directory (test modules left out) and the installed ``crhelper``
-    package (``.py`` sources, ``py.typed`` and its licence files; no ``__pycache__``, no stubs). boto3 is
-    not bundled: the Lambda runtime provides it. Only file contents and names end up in the asset hash.
-    """
-    source = handler_dir if handler_dir is not None else handler_source_dir()
-    destination.mkdir(parents=True, exist_ok=True)
-    for module in sorted(source.glob("*.py")):
-        if not _is_test_file(module):
-            shutil.copyfile(module, destination / module.name)
-
-    crhelper_source = _crhelper_dir()
-    crhelper_target = destination / "crhelper"
-    crhelper_target.mkdir(exist_ok=True)
-    for file in sorted(crhelper_source.iterdir()):
-        if file.is_file() and (file.suffix == ".py" or file.name == "py.typed"):
-            shutil.copyfile(file, crhelper_target / file.name)
-    try:
-        distribution = importlib.metadata.distribution("crhelper")
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - crhelper vendored without metadata
-        return destination
-    for licence in ("LICENSE", "NOTICE"):
-        text = distribution.read_text(licence)
-        if text is not None:
-            (crhelper_target / licence).write_text(text, encoding="utf-8")
-    return destination
-
-
-@functools.cache
-def handler_asset_dir() -> Path:
-    """The assembled handler asset, built once per process in a temporary directory removed at exit."""
-    staging = Path(tempfile.mkdtemp(prefix="rekognition-model-copy-asset-"))
-    atexit.register(shutil.rmtree, staging, ignore_errors=True)
-    return build_handler_asset(staging)
 
 
 def poll_rule_prefix(stack: Stack) -> str:
@@ -125,75 +47,8 @@ def poll_rule_prefix(stack: Stack) -> str:
     return f"rmc-{digest[:8]}"
 
 
-NAG_WILDCARD_RULE = "AwsSolutions-IAM5"
-"""cdk-nag's rule for wildcards in identity policies; each wildcard resource is a finding of its own."""
-
-
-def _truthy(value: Any) -> bool:
-    """JavaScript's truthiness (cdk-nag tests intrinsics with ``!!node[field]``): ``[]`` and ``{}`` count."""
-    if value is None or value is False or value == "":
-        return False
-    return not (isinstance(value, int | float) and value == 0)
-
-
-def _flatten_cfn_reference(node: Any) -> str:
-    """A resolved CloudFormation value as one string, the way cdk-nag names resources in finding ids.
-
-    A port of cdk-nag's ``flattenCfnReference``: ``Fn::Join`` joined, ``Ref`` as ``<name>``, ``Fn::GetAtt``
-    as ``<logical id.attribute>``, ``${...}`` of ``Fn::Sub`` as ``<...>``, anything else as compact JSON.
-    """
-    if node is None:
-        return ""
-    if isinstance(node, str):
-        return node.replace("${", "<").replace("}", ">")
-    if isinstance(node, dict):
-        if _truthy(node.get("Fn::Join")):
-            delimiter, items = node["Fn::Join"]
-            return str(delimiter).join(_flatten_cfn_reference(item) for item in items)
-        if _truthy(node.get("Fn::Sub")):
-            return _flatten_cfn_reference(node["Fn::Sub"])
-        if _truthy(node.get("Fn::GetAtt")):
-            resource, attribute = node["Fn::GetAtt"]
-            return f"<{_flatten_cfn_reference(resource)}.{_flatten_cfn_reference(attribute)}>"
-        if _truthy(node.get("Fn::ImportValue")):
-            return _flatten_cfn_reference(node["Fn::ImportValue"])
-        if _truthy(node.get("Ref")):
-            return f"<{_flatten_cfn_reference(node['Ref'])}>"
-    return json.dumps(node, separators=(",", ":"), ensure_ascii=False)
-
-
-def nag_wildcard_finding_id(scope: IConstruct, resource: str) -> str:
-    """cdk-nag's finding id for the wildcard ``resource`` in an identity policy of ``scope``'s stack:
-    ``AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:events:us-east-1:222222222222:rule/rmc-1a2b3c4d*]``.
-
-    Tokens are resolved now: a logical id overridden later, or a reference to another stack (written as
-    ``Fn::ImportValue`` at synth), gives another id, and cdk-nag reports that finding instead.
-    """
-    flattened = _flatten_cfn_reference(Stack.of(scope).resolve(resource))
-    return f"{NAG_WILDCARD_RULE}[Resource::{flattened}]"
-
-
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_13
 """The function's runtime: the newest Python the handler's tests have been run on."""
-_UNTESTED_NEWER_RUNTIMES = frozenset({"python3.14"})
-"""Python runtimes aws-cdk-lib knows that are newer than :data:`HANDLER_RUNTIME` and that the handler has not
-been tested on (no such interpreter on the project's machines). cdk-nag's AwsSolutions-L1 (latest runtime)
-is acknowledged only while these are the only newer ones: an aws-cdk-lib with a further runtime brings the
-finding back."""
-
-
-def _python_version(runtime: lambda_.Runtime) -> tuple[int, ...]:
-    return tuple(int(part) for part in runtime.name.removeprefix("python").split(".") if part.isdigit())
-
-
-def newer_python_runtimes() -> set[str]:
-    """Names of the Python runtimes aws-cdk-lib knows that are newer than :data:`HANDLER_RUNTIME`."""
-    ours = _python_version(HANDLER_RUNTIME)
-    return {
-        runtime.name
-        for runtime in lambda_.Runtime.ALL
-        if runtime.family == lambda_.RuntimeFamily.PYTHON and _python_version(runtime) > ours
-    }
 
 
 MAX_ROLE_NAME_LENGTH = 64
@@ -223,6 +78,7 @@ def default_role_name(stack: Stack) -> str:
     return f"{stack.stack_name[:keep]}-{digest}{tail}"
 
 
+@jsii.implements(iam.IGrantable)
 class RekognitionModelCopyProvider(Construct):
     """The Lambda function (with its role, log group and polling permissions) behind every copy in a stack.
 
@@ -282,13 +138,13 @@ class RekognitionModelCopyProvider(Construct):
             environment={POLL_RULE_PREFIX_ENV: self.poll_rule_prefix},
         )
         """The backing function; its ARN is every copy's ServiceToken."""
-        self._acknowledge_runtime()
+        nag.acknowledge_runtime(self.function)
 
         self.poll_rule_arn_pattern: str = stack.format_arn(
             service="events", resource="rule", resource_name=f"{self.poll_rule_prefix}*"
         )
         """``arn:<partition>:events:<region>:<account>:rule/<prefix>*``: the rules polling may touch."""
-        self._acknowledged: set[str] = set()
+        self._wildcards = nag.WildcardAcknowledgments(self.role)
         self.acknowledge_wildcard(
             self.poll_rule_arn_pattern,
             "crhelper creates one EventBridge rule per polling resource at run time, named by the handler "
@@ -315,14 +171,9 @@ class RekognitionModelCopyProvider(Construct):
 
     def acknowledge_wildcard(self, resource: str, reason: str) -> None:
         """Acknowledge, on the role, cdk-nag's finding for exactly this wildcard resource (other wildcards
-        in its policy are still reported), once per finding however many copies share it: remembered here,
-        as reading the role's metadata back through jsii for every copy made synth time quadratic. Nothing
-        is recorded for a resource without ``*``. Acknowledgments are metadata: templates do not change."""
-        finding = nag_wildcard_finding_id(self.role, resource)
-        if "*" not in finding or finding in self._acknowledged:
-            return
-        self._acknowledged.add(finding)
-        Validations.of(self.role).acknowledge(Acknowledgment(id=finding, reason=reason))
+        in its policy are still reported), once per finding however many copies share it
+        (:class:`.nag.WildcardAcknowledgments`). Nothing is recorded for a resource without ``*``."""
+        self._wildcards.acknowledge(resource, reason)
 
     def allow(self, statements: Iterable[permissions.Statement]) -> None:
         """Let the function do what ``statements`` say (built by :mod:`.permissions`). Statements of one kind
@@ -343,24 +194,6 @@ class RekognitionModelCopyProvider(Construct):
             known.extend(new)
             if new:
                 statement.add_resources(*new)
-
-    def _acknowledge_runtime(self) -> None:
-        """Acknowledge cdk-nag's AwsSolutions-L1 (not the latest runtime) on the function alone, and only
-        while every newer Python runtime aws-cdk-lib knows is one the handler has not been tested on."""
-        newer = newer_python_runtimes()
-        if not newer or not newer <= _UNTESTED_NEWER_RUNTIMES:
-            return
-        cfn_function = self.function.node.default_child
-        assert isinstance(cfn_function, lambda_.CfnFunction)
-        ours, untested = HANDLER_RUNTIME.name, ", ".join(sorted(newer))
-        reason = (
-            f"{ours} is the newest Python the handler (pure Python: crhelper 2.0.12, boto3 from the "
-            f"runtime) has been tested on: its handler tests pass on CPython {ours.removeprefix('python')}. "
-            f"{untested} is newer, but no such interpreter is available here to test it, and this function "
-            "answers CloudFormation for production models. Only that runtime is acknowledged: a later one "
-            "brings the finding back."
-        )
-        Validations.of(cfn_function).acknowledge(Acknowledgment(id="AwsSolutions-L1", reason=reason))
 
     @classmethod
     def of(cls, scope: IConstruct, *, role_name: str | None = None) -> RekognitionModelCopyProvider:

@@ -42,7 +42,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import permissions, validation
-from .model_copy import _project_versions_arn
+from .arguments import project_versions_arn
 from .provider import RekognitionModelCopyProvider
 
 DEFAULT_EXPORT_NAME = "RekognitionModelCopy-ServiceToken"
@@ -209,7 +209,7 @@ class RekognitionModelCopyProviderStack(Stack):
             else:
                 parsed = validation.parse_project_arn("source_project_arns", arn)
                 sources.append(arn)
-                source_versions.append(_project_versions_arn(arn, parsed))
+                source_versions.append(project_versions_arn(arn, parsed))
                 # A project policy can only be put by the project's own account.
                 if parsed is None or validation.is_token(self.account) or parsed.account == self.account:
                     policy_projects.append(arn)

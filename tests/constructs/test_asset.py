@@ -10,7 +10,7 @@ import pytest
 from aws_cdk import App, Stack
 from aws_cdk.assertions import Capture, Template
 
-from rekognition_model_copy import RekognitionModelCopy, provider
+from rekognition_model_copy import RekognitionModelCopy, asset
 
 from .conftest import ENV, REPO_ROOT, valid_kwargs
 
@@ -32,11 +32,11 @@ def _synth_asset_key() -> str:
 
 @pytest.fixture(scope="module")
 def asset_dir() -> Path:
-    return provider.handler_asset_dir()
+    return asset.handler_asset_dir()
 
 
 def test_handler_sources_come_from_the_checkout() -> None:
-    assert provider.handler_source_dir() == LAMBDA_DIR
+    assert asset.handler_source_dir() == LAMBDA_DIR
 
 
 def test_asset_holds_the_handler_and_crhelper(asset_dir: Path) -> None:
@@ -64,24 +64,24 @@ def test_asset_is_small(asset_dir: Path) -> None:
 
 
 def test_asset_hash_is_stable_across_two_synths() -> None:
-    first_dir = provider.handler_asset_dir()
+    first_dir = asset.handler_asset_dir()
     first = _synth_asset_key()
-    provider.handler_asset_dir.cache_clear()  # the second synth rebuilds the asset in a new directory
+    asset.handler_asset_dir.cache_clear()  # the second synth rebuilds the asset in a new directory
     second = _synth_asset_key()
-    assert provider.handler_asset_dir() != first_dir
+    assert asset.handler_asset_dir() != first_dir
     assert first == second
     assert first.endswith(".zip")
 
 
 def test_build_handler_asset_is_deterministic(tmp_path: Path) -> None:
-    one = provider.build_handler_asset(tmp_path / "one")
-    two = provider.build_handler_asset(tmp_path / "two")
+    one = asset.build_handler_asset(tmp_path / "one")
+    two = asset.build_handler_asset(tmp_path / "two")
     assert _asset_files(one) == _asset_files(two)
     for name in _asset_files(one):
         assert (one / name).read_bytes() == (two / name).read_bytes()
 
 
 def test_missing_handler_is_reported_clearly(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(provider, "__file__", str(tmp_path / "a" / "b" / "provider.py"))
+    monkeypatch.setattr(asset, "__file__", str(tmp_path / "a" / "b" / "asset.py"))
     with pytest.raises(FileNotFoundError, match="index.py"):
-        provider.handler_source_dir()
+        asset.handler_source_dir()

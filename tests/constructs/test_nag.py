@@ -19,8 +19,8 @@ from aws_cdk import App, Stack, Validations
 from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 
-from rekognition_model_copy import PROVIDER_ID, RekognitionModelCopyProvider
-from rekognition_model_copy import provider as provider_module
+from rekognition_model_copy import PROVIDER_ID, RekognitionModelCopyProvider, nag
+from rekognition_model_copy.provider import HANDLER_RUNTIME
 
 from .conftest import ENV, CopyStacks, PolicyStacks, PromotionStacks
 
@@ -180,12 +180,12 @@ def test_library_resources_are_clean_in_every_test_stack(
 
 
 def test_runtime_acknowledgment_covers_only_the_known_newer_runtime(monkeypatch: pytest.MonkeyPatch) -> None:
-    newer = provider_module.newer_python_runtimes()
-    assert newer <= provider_module._UNTESTED_NEWER_RUNTIMES, (
-        f"aws-cdk-lib knows Python runtimes newer than {provider_module.HANDLER_RUNTIME.name}: {newer}. "
+    newer = nag.newer_python_runtimes(HANDLER_RUNTIME)
+    assert newer <= nag.UNTESTED_NEWER_RUNTIMES, (
+        f"aws-cdk-lib knows Python runtimes newer than {HANDLER_RUNTIME.name}: {newer}. "
         "Run the handler tests on the newest and move HANDLER_RUNTIME to it."
     )
-    monkeypatch.setattr(provider_module, "_UNTESTED_NEWER_RUNTIMES", frozenset())
+    monkeypatch.setattr(nag, "UNTESTED_NEWER_RUNTIMES", frozenset())
     app = App()
     RekognitionModelCopyProvider.of(Stack(app, "RuntimeStack", env=ENV))
     findings = _library_findings(app)

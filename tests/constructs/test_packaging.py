@@ -36,7 +36,7 @@ def test_import_constructs_resolves_to_the_library() -> None:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel, built offline from a copy of what the distribution is made of (no build/ left behind)."""
-    from tests.e2e.test_wheel import build_wheel
+    from tests.conftest import build_wheel
 
     return build_wheel(tmp_path_factory.mktemp("wheel"))
 
@@ -52,7 +52,11 @@ def test_wheel_ships_the_library_and_the_handler(wheel: Path) -> None:
     assert handler <= names
     assert {
         "rekognition_model_copy/__init__.py",
+        "rekognition_model_copy/arguments.py",
+        "rekognition_model_copy/asset.py",
         "rekognition_model_copy/model_copy.py",
+        "rekognition_model_copy/nag.py",
+        "rekognition_model_copy/policy_validation.py",
         "rekognition_model_copy/project_policy.py",
         "rekognition_model_copy/promotion.py",
         "rekognition_model_copy/provider.py",
@@ -70,8 +74,8 @@ def test_installed_wheel_finds_its_packaged_handler(wheel: Path, tmp_path: Path)
         capture_output=True,
     )
     code = (
-        "from rekognition_model_copy import provider; print(provider.handler_source_dir()); "
-        "print(sorted(p.name for p in provider.handler_asset_dir().iterdir()))"
+        "from rekognition_model_copy import asset; print(asset.handler_source_dir()); "
+        "print(sorted(p.name for p in asset.handler_asset_dir().iterdir()))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],

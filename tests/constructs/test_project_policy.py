@@ -19,8 +19,8 @@ from rekognition_model_copy import (
     ModelCopyValidationError,
     RekognitionModelCopy,
     RekognitionProjectPolicy,
-    default_policy_name,
 )
+from rekognition_model_copy.project_policy import default_policy_name
 
 from .conftest import (
     ACCOUNT,

@@ -23,8 +23,8 @@ from rekognition_model_copy import (
     RekognitionModelCopyProvider,
     RekognitionModelPromotion,
     RekognitionProjectPolicy,
-    default_role_name,
 )
+from rekognition_model_copy.provider import default_role_name
 
 from .conftest import (
     ACCOUNT,
@@ -591,5 +591,9 @@ def test_imported_bucket_key_is_listed() -> None:
 
 def test_arguments_are_keyword_only() -> None:
     parameters = list(inspect.signature(RekognitionModelPromotion.__init__).parameters.values())[1:]
-    assert {p.kind for p in parameters} == {inspect.Parameter.KEYWORD_ONLY}
+    # its own keywords, then those of the copy (CopyProps) unpacked: all keyword-only
+    assert {p.kind for p in parameters[:-1]} == {inspect.Parameter.KEYWORD_ONLY}
+    assert (parameters[-1].name, parameters[-1].kind) == ("props", inspect.Parameter.VAR_KEYWORD)
+    with pytest.raises(TypeError, match="positional"):
+        RekognitionModelPromotion("Promotion")  # type: ignore[call-arg]
     assert SOURCE_ACCOUNT != ACCOUNT

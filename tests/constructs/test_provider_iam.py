@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Capture, Match, Template
 
-from rekognition_model_copy import POLL_RULE_PREFIX_ENV
+from rekognition_model_copy.contract import POLL_RULE_PREFIX_ENV
 
 from .conftest import ACCOUNT, DEST_PROJECT_ARN, REGION, SOURCE_PROJECT_ARN, SOURCE_VERSION_ARN, CopyStacks
 
@@ -299,4 +299,33 @@ def test_environment_agnostic_stack_builds_arns_from_pseudo_parameters(copy_stac
                 ]
             },
         ),
+    )
+
+
+def test_the_provider_is_grantable_like_any_cdk_principal() -> None:
+    """``@jsii.implements(iam.IGrantable)``: a CDK grant reaches the provider's role (without the declaration
+    the CDK side sees no ``grantPrincipal`` and the grant fails)."""
+    from aws_cdk import App, Stack
+    from aws_cdk import aws_sqs as sqs
+
+    from rekognition_model_copy import RekognitionModelCopyProvider
+
+    from .conftest import ENV
+
+    stack = Stack(App(), "Grantable", env=ENV)
+    provider = RekognitionModelCopyProvider.of(stack)
+    queue = sqs.Queue(stack, "Queue")
+    grant = queue.grant_send_messages(provider)
+    assert grant.success
+    role = stack.get_logical_id(provider.role.node.default_child)  # type: ignore[arg-type]
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "Roles": [{"Ref": role}],
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [Match.object_like({"Action": Match.array_with(["sqs:SendMessage"]), "Effect": "Allow"})]
+                )
+            },
+        },
     )

@@ -33,6 +33,31 @@ def test_every_public_class_function_and_method_has_a_docstring() -> None:
     assert checked >= 15  # the constructs and their methods were really looked at
 
 
+def test_all_holds_what_users_need_and_no_internals() -> None:
+    assert set(rekognition_model_copy.__all__) == {
+        # the constructs and the provider stack
+        "RekognitionModelCopy",
+        "RekognitionModelPromotion",
+        "RekognitionProjectPolicy",
+        "RekognitionModelCopyProvider",
+        "RekognitionModelCopyProviderStack",
+        # the copy's keywords and their checked value, the error, the promotion's principal
+        "CopyProps",
+        "CopyArguments",
+        "ModelCopyValidationError",
+        "Principal",
+        # resource types, the provider's construct id, the defaults users pass or compare with
+        "RESOURCE_TYPE",
+        "POLICY_RESOURCE_TYPE",
+        "PROVIDER_ID",
+        "DEFAULT_TIMEOUT",
+        "DEFAULT_POLICY_TIMEOUT",
+        "DEFAULT_EXPORT_NAME",
+    }
+    for name in rekognition_model_copy.__all__:
+        assert hasattr(rekognition_model_copy, name), name
+
+
 def test_the_package_is_typed() -> None:
     from pathlib import Path
 

@@ -223,4 +223,8 @@ def test_boundary_values_are_accepted() -> None:
 def test_arguments_after_scope_and_id_are_keyword_only() -> None:
     parameters = list(inspect.signature(RekognitionModelCopy.__init__).parameters.values())
     assert [p.name for p in parameters[:3]] == ["self", "scope", "id"]
-    assert {p.kind for p in parameters[3:]} == {inspect.Parameter.KEYWORD_ONLY}
+    # the keywords of CopyProps, unpacked: keyword-only
+    assert [(p.name, p.kind) for p in parameters[3:]] == [("props", inspect.Parameter.VAR_KEYWORD)]
+    stack = Stack(App(), "Positional", env=ENV)
+    with pytest.raises(TypeError, match="positional"):
+        RekognitionModelCopy(stack, "Copy", SOURCE_PROJECT_ARN)  # type: ignore[call-arg]
