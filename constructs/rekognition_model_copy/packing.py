@@ -1,8 +1,9 @@
 """Packing copy grants into project policy documents (PutProjectPolicy's limits), as plain values.
 
-A source project holds at most :data:`~.validation.MAX_POLICIES_PER_PROJECT` (5) project policies of at most
-:data:`~.validation.MAX_POLICY_DOCUMENT_LENGTH` (2000) characters each, counted on the ``PolicyDocument``
-string as sent: the compact JSON this module renders (``json.dumps(document, separators=(",", ":"))``).
+A source project holds at most :data:`~.policy_validation.MAX_POLICIES_PER_PROJECT` (5) project policies
+of at most :data:`~.policy_validation.MAX_POLICY_DOCUMENT_LENGTH` (2000) characters each, counted on the
+``PolicyDocument`` string as sent: the compact JSON this module renders
+(``json.dumps(document, separators=(",", ":"))``).
 Promoting one model version to many accounts needs one principal per account; :func:`pack` puts them into as
 few documents as the limits allow:
 
@@ -50,12 +51,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from . import validation
+from . import policy_validation, validation
 
 POLICY_VERSION = "2012-10-17"
 """The IAM policy language version of every document."""
-MAX_DOCUMENT_LENGTH = validation.MAX_POLICY_DOCUMENT_LENGTH
-MAX_DOCUMENTS = validation.MAX_POLICIES_PER_PROJECT
+MAX_DOCUMENT_LENGTH = policy_validation.MAX_POLICY_DOCUMENT_LENGTH
+MAX_DOCUMENTS = policy_validation.MAX_POLICIES_PER_PROJECT
 DIGEST_LENGTH = 8
 """Hex characters of the document's sha256 in a part's name."""
 _MAX_NAME = 128
@@ -72,7 +73,7 @@ class Grant:
 
     version_arn: str
     principal: str
-    actions: tuple[str, ...] = (validation.COPY_ACTION,)
+    actions: tuple[str, ...] = (policy_validation.COPY_ACTION,)
 
 
 @dataclass

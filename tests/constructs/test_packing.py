@@ -119,7 +119,7 @@ def test_every_document_is_compact_json_within_the_limit_and_a_full_one_is_near_
 def test_packed_statements_follow_the_rules_of_project_policies() -> None:
     """What the construct checks of every statement (one action, account or role principals, an exact
     version ARN, no wildcard) holds for packed, merged statements too; the documents are within the limit."""
-    from rekognition_model_copy import validation
+    from rekognition_model_copy import policy_validation, validation
 
     project = validation.parse_project_arn(
         "project", "arn:aws:rekognition:us-east-1:111111111111:project/dev-defects/1700000000000"
@@ -127,9 +127,9 @@ def test_packed_statements_follow_the_rules_of_project_policies() -> None:
     role = "arn:aws:iam::222222222222:role/RekognitionModelPromotion-ModelCopy-us-east-1"
     documents = packing.pack([*grants(70), Grant(OTHER_VERSION, role)], max_documents=2)
     for document in documents:
-        assert validation.check_policy_document_length(document) == []
+        assert policy_validation.check_policy_document_length(document) == []
         for statement in json.loads(document)["Statement"]:
-            validation.check_policy_statement(statement, project, "dev-defects")
+            policy_validation.check_policy_statement(statement, project, "dev-defects")
 
 
 def test_a_statement_that_does_not_fit_continues_in_the_next_document() -> None:
