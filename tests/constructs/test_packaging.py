@@ -36,7 +36,7 @@ def test_import_constructs_resolves_to_the_library() -> None:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel, built offline from a copy of what the distribution is made of (no build/ left behind)."""
-    from tests.e2e.test_wheel import build_wheel
+    from tests.conftest import build_wheel
 
     return build_wheel(tmp_path_factory.mktemp("wheel"))
 
