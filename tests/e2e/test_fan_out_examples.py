@@ -16,7 +16,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from tests.conftest import REGION
-from tests.constructs.conftest import cfn_lint_errors  # also puts the repo's Node first on PATH
+from tests.conftest import cfn_lint_errors  # also puts the repo's Node first on PATH
 
 PROD_ACCOUNTS = ("222222222222", "333333333333", "444444444444")
 
