@@ -32,7 +32,7 @@ effects; running it synthesises the app (or, with the argument ``pipeline``, the
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from aws_cdk import App, Environment, Stack, Stage, pipelines
@@ -129,10 +129,10 @@ def build_fan_out(
     prod_accounts: Sequence[str] = PROD_ACCOUNTS,
     outdir: str | None = None,
     source: Source = Source(),
-    context: dict[str, object] | None = None,
+    context: Mapping[str, object] | None = None,
 ) -> FanOut:
     """The dev stack and one prod stack per account, each prod stack receiving the same dev version."""
-    app = App(outdir=outdir, context=context)
+    app = App(outdir=outdir, context=dict(context) if context else None)
     dev = dev_account_stack(
         app,
         DEV_STACK_NAME,

@@ -167,6 +167,19 @@ def test_a_statement_too_long_for_any_document_fails_with_the_packers_reason() -
 # --- Promotions sharing the source side --------------------------------------------------------------------
 
 
+def promote(source: Stack, destination: Stack, id: str, **kwargs: Any) -> RekognitionModelPromotion:
+    """A promotion of the dev version (``kwargs`` add or override keywords) into a new project."""
+    keywords: dict[str, Any] = {
+        "source_project_arn": SOURCE_PROJECT_ARN,
+        "source_project_version_arn": SOURCE_VERSION_ARN,
+        "destination_project": rekognition.CfnProject(destination, "Project", project_name="prod-defects"),
+        "version_name": "defects.2026-11-01",
+        "output_bucket": s3.Bucket(destination, "Bucket"),
+        **kwargs,
+    }
+    return RekognitionModelPromotion(id=id, source_stack=source, destination_stack=destination, **keywords)
+
+
 def promotions(count: int, *, stages: bool = False, **kwargs: Any) -> tuple[App, Stack, list[Any]]:
     """``count`` promotions of the dev version into one stack per account (each in its own Stage when
     ``stages``)."""
@@ -176,19 +189,7 @@ def promotions(count: int, *, stages: bool = False, **kwargs: Any) -> tuple[App,
     for n in range(count):
         scope = Stage(app, f"Prod{n}") if stages else app
         prod = Stack(scope, f"Prod{n}", env=Environment(account=account(n), region=REGION))
-        made.append(
-            RekognitionModelPromotion(
-                id=f"ToProd{n}",
-                source_stack=dev,
-                destination_stack=prod,
-                source_project_arn=SOURCE_PROJECT_ARN,
-                source_project_version_arn=SOURCE_VERSION_ARN,
-                destination_project=rekognition.CfnProject(prod, "Project", project_name="prod-defects"),
-                version_name="defects.2026-11-01",
-                output_bucket=s3.Bucket(prod, "Bucket"),
-                **kwargs,
-            )
-        )
+        made.append(promote(dev, prod, f"ToProd{n}", **kwargs))
     return app, dev, made
 
 
@@ -202,22 +203,12 @@ def test_promotions_of_one_source_project_share_the_first_ones_policy() -> None:
     assert all(dev in Stack.of(p.copy).dependencies for p in made)
 
 
-def test_promotions_with_their_own_policy_name_or_policy_do_not_share() -> None:
+def test_promotions_share_per_policy_name_and_an_explicit_policy_is_used_as_given() -> None:
     app, dev, made = promotions(2, policy_name="to-prod")
     assert made[0].policy is made[1].policy
     explicit = RekognitionProjectPolicy(dev, "Explicit", project=SOURCE_PROJECT_ARN)
-    prod = Stack(app, "ProdX", env=ENV)
-    other = RekognitionModelPromotion(
-        id="ToProd0",  # the source stack's id is the shared policy's: free, as no policy is created
-        source_stack=dev,
-        destination_stack=prod,
-        source_project_arn=SOURCE_PROJECT_ARN,
-        source_project_version_arn=SOURCE_VERSION_ARN,
-        destination_project=rekognition.CfnProject(prod, "Project", project_name="prod-defects"),
-        version_name="defects.2026-11-01",
-        output_bucket=s3.Bucket(prod, "Bucket"),
-        project_policy=explicit,
-    )
+    # the source stack's id ToProd0 is the shared policy's: free here, as no policy is created
+    other = promote(dev, Stack(app, "ProdX", env=ENV), "ToProd0", project_policy=explicit)
     assert other.policy is explicit
     assert {p["PolicyName"] for p in parts(Template.from_stack(dev)).values()} == {"to-prod", "Dev.Explicit"}
 
@@ -293,15 +284,12 @@ def test_a_same_account_promotions_bar_goes_to_the_copy() -> None:
     app = App()
     source, destination = Stack(app, "Source", env=ENV), Stack(app, "Destination", env=ENV)
     version = f"arn:aws:rekognition:{REGION}:{ENV.account}:project/prod-imported/version/v1/1710000000001"
-    promotion = RekognitionModelPromotion(
-        id="SameAccount",
-        source_stack=source,
-        destination_stack=destination,
+    promotion = promote(
+        source,
+        destination,
+        "SameAccount",
         source_project_arn=version.split("/version/")[0] + "/1710000000000",
         source_project_version_arn=version,
-        destination_project=rekognition.CfnProject(destination, "Project", project_name="prod-defects"),
-        version_name="v1-copy",
-        output_bucket=s3.Bucket(destination, "Bucket"),
         min_f1_score=0.9,
     )
     assert promotion.policy is None
