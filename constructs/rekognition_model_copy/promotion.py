@@ -74,8 +74,9 @@ class RekognitionModelPromotion:
     """A promotion of one model version: the copy in the destination stack, the policy in the source stack.
 
     Not a construct itself (it spans two stacks): it creates a construct with the id ``id`` in each stack,
-    ``destination_stack/<id>`` (the copy) and, for a cross-account promotion, ``source_stack/<id>`` (the
-    policy). Those ids are public contract: changing them replaces the resources.
+    ``destination_stack/<id>`` (the copy) and, for the first cross-account promotion of a source project
+    (and ``policy_name``) in the source stack, ``source_stack/<id>`` (the policy the later ones share).
+    Those ids are public contract: changing them replaces the resources.
     """
 
     def __init__(
