@@ -6,7 +6,7 @@ account) at every stack event, so "throughout" is checked at every step CloudFor
 which a remaining destination account lacks its permission on the version. The second test packs 60
 accounts into two policies (real limits: 2000 characters) and removes the first account, which changes
 both parts: the new parts are put before the old ones are deleted, and the project never holds more than
-5 policies.
+5 policies. The third goes from one part (53 accounts, the plain name) to two and back.
 """
 
 from __future__ import annotations
@@ -220,3 +220,25 @@ def test_sixty_accounts_in_two_parts_then_one_removed_puts_new_parts_before_dele
 
     assert stack.delete() == "DELETE_COMPLETE"
     assert watch.policies() == []
+
+
+def test_one_part_to_two_and_back_keeps_every_remaining_account_allowed(watch: Watch, tmp_path: Path) -> None:
+    """53 account roots fill one document (the plain name); a 54th needs a second part (both named by
+    content: the plain-named policy is replaced); removing it again goes back to the plain name."""
+    accounts = [f"{400000000000 + n:012d}" for n in range(54)]
+    template, assembly = policy_template(watch, accounts[:53], tmp_path / "one")
+    assert part_names(template) == {"FanOutDev.Prod"}
+    stack = watch.driver.stack("FanOutDev", account_id=DEV, region=REGION, asset_root=assembly)
+    assert stack.create(template) == "CREATE_COMPLETE"
+    for step, kept in (("two", accounts), ("back", accounts[:53])):
+        mark = len(watch.seen)
+        template, assembly = policy_template(watch, kept, tmp_path / step)
+        assert len(part_names(template)) == (2 if step == "two" else 1)
+        stack.asset_root = assembly
+        assert stack.update(template) == "UPDATE_COMPLETE", step
+        for event, allowed, names in watch.since(mark):
+            assert {root(a) for a in accounts[:53]} <= allowed, (step, event)
+            assert len(names) <= 3, (step, event)  # 1 + 2 during the update, either way
+        assert sorted(p["PolicyName"] for p in watch.policies()) == sorted(part_names(template))
+        assert watch.allowed() == {root(a) for a in kept}
+    assert stack.delete() == "DELETE_COMPLETE"
