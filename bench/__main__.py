@@ -113,12 +113,17 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
 
     machine: dict[str, Any] | None = None
+    fan_out_lines: list[str] = []
     if not args.no_machine:
         from bench import machine as machine_module
 
         _progress("measuring synth, cold start and asset size (alone, before the simulations) ...")
         many = max(s.copies for s in scenarios)
         machine = machine_module.measure(many, repeats=1 if args.quick else 3)
+        from bench import fan_out
+
+        _progress("measuring the synth of the fan-out example (alone) ...")
+        fan_out_lines = fan_out.report(args.quick)
     phases = [] if args.quick else [Scenario(1, s + offset) for s in seconds for offset in PHASES]
     tasks = [(c, s) for s in scenarios for c in COLUMNS] + [(c, s) for s in phases for c in PHASE_COLUMNS]
     done = run_tasks(tasks, max(args.jobs, 1))
@@ -161,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(lines))
         print()
         targets += [("synth of many copies vs 1", checked[0]), ("asset size", checked[1])]
+    if fan_out_lines:
+        print("\n".join(fan_out_lines))
+        print()
     unmet = [(label, t) for label, t in targets if t.met is not True]
     print(f"Targets: {len(targets) - len(unmet)} of {len(targets)} met" + (":" if unmet else "."))
     for label, target in unmet:

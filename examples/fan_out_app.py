@@ -10,6 +10,9 @@ Two ways to deploy the same fan-out, both synthesised offline (no lookups, place
 
        cdk synth --app "python -m examples.fan_out_app"
 
+   The promotions share one project policy on the dev project (in the dev stack), its permissions packed
+   into as few documents as PutProjectPolicy allows: up to :data:`MAX_PROD_ACCOUNTS` prod accounts.
+
 2. :func:`build_pipeline_app`, the engine a team uses once promotions span many accounts: CDK Pipelines
    (``pipelines.CodePipeline``, in the dev account) deploys the stage ``Dev`` (the project policy on the dev
    project, allowing every prod account) first, then one wave ``Prod`` with a stage per prod account (its
@@ -17,10 +20,9 @@ Two ways to deploy the same fan-out, both synthesised offline (no lookups, place
 
        cdk synth --app "python -m examples.fan_out_app pipeline"
 
-   A promotion cannot span two pipeline stages: CDK refuses a stack dependency across stage boundaries
-   (``NoCrossStageDependency``), and the pipeline's order (dev stage, then the wave) is what the dependency
-   would give. So the pipeline uses the two halves of a promotion directly: a
-   :class:`RekognitionProjectPolicy` in the dev stage and a :class:`RekognitionModelCopy` in each prod stage.
+   The same promotions: between stacks of different stages a promotion adds no stack dependency (CDK
+   refuses one across stages, ``NoCrossStageDependency``); the pipeline's order (the dev stage, then the
+   wave) gives it.
 
 The accounts and the model are module constants (:data:`DEV_ACCOUNT`, :data:`PROD_ACCOUNTS`,
 :data:`SOURCE_VERSION_ARN`); change them, or pass ``prod_accounts=``. Importing this module has no side
@@ -30,14 +32,14 @@ effects; running it synthesises the app (or, with the argument ``pipeline``, the
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from aws_cdk import App, Environment, Stack, Stage, pipelines
 from constructs import Construct
 
 from examples.multi_stage_app import ModelStageStack
-from rekognition_model_copy import RekognitionModelCopy, RekognitionModelPromotion, RekognitionProjectPolicy
+from rekognition_model_copy import RekognitionModelPromotion
 
 DEV_ACCOUNT = "111111111111"
 """The source account: the model was trained here; the pipeline runs here too."""
@@ -47,11 +49,14 @@ SOURCE_PROJECT_ARN = "arn:aws:rekognition:us-east-1:111111111111:project/dev-def
 SOURCE_VERSION_ARN = (
     "arn:aws:rekognition:us-east-1:111111111111:project/dev-defects/version/defects.2026-11-01/1700000000001"
 )
+MAX_PROD_ACCOUNTS = 106
+"""The most prod accounts one dev version can be promoted to (from a project without other policies): two
+policy documents of 53 account roots each (``packing.max_destination_accounts(SOURCE_VERSION_ARN, 2)``)."""
 VERSION_NAME = "defects.2026-11-01"
 PROD_PROJECT_NAME = "prod-defects"
 DEV_STACK_NAME = "FanOut-Dev"
 COPY_ID = "DefectsModel"
-"""Construct id of the copy in each prod stack (and, in the pipeline, of the dev stage's policy)."""
+"""The stem of the promotions' ids (:func:`promotion_id`)."""
 PIPELINE_STACK_NAME = "FanOut-Pipeline"
 DEV_STAGE_ID = "Dev"
 PROD_WAVE_ID = "Prod"
@@ -67,7 +72,8 @@ def prod_stack_name(account: str) -> str:
 
 
 def promotion_id(account: str) -> str:
-    """The promotion's construct id: the copy in the prod stack, the policy in the dev stack."""
+    """The promotion's construct id: the copy in the prod stack (and the first one's, the shared policy in
+    the dev stack)."""
     return f"{COPY_ID}{account}"
 
 
@@ -93,9 +99,40 @@ class FanOut:
     promotions: list[RekognitionModelPromotion]
 
 
-def build_fan_out(*, prod_accounts: Sequence[str] = PROD_ACCOUNTS, outdir: str | None = None) -> FanOut:
+@dataclass(frozen=True)
+class Source:
+    """The dev version promoted (a placeholder by default; tests give a version of the emulator)."""
+
+    project_arn: str = SOURCE_PROJECT_ARN
+    version_arn: str = SOURCE_VERSION_ARN
+
+
+def promote(
+    source_stack: Stack, prod: ModelStageStack, account: str, source: Source
+) -> RekognitionModelPromotion:
+    """The promotion of the dev version into one prod account's stack."""
+    return RekognitionModelPromotion(
+        id=promotion_id(account),
+        source_stack=source_stack,
+        destination_stack=prod,
+        source_project_arn=source.project_arn,
+        source_project_version_arn=source.version_arn,
+        destination_project=prod.project,
+        version_name=VERSION_NAME,
+        output_bucket=prod.bucket,
+        tags={"stage": "prod"},
+    )
+
+
+def build_fan_out(
+    *,
+    prod_accounts: Sequence[str] = PROD_ACCOUNTS,
+    outdir: str | None = None,
+    source: Source = Source(),
+    context: Mapping[str, object] | None = None,
+) -> FanOut:
     """The dev stack and one prod stack per account, each prod stack receiving the same dev version."""
-    app = App(outdir=outdir)
+    app = App(outdir=outdir, context=dict(context) if context else None)
     dev = dev_account_stack(
         app,
         DEV_STACK_NAME,
@@ -111,17 +148,7 @@ def build_fan_out(*, prod_accounts: Sequence[str] = PROD_ACCOUNTS, outdir: str |
             description=f"Production ({account}): the model promoted from dev",
             project_name=PROD_PROJECT_NAME,
         )
-        promotion = RekognitionModelPromotion(
-            id=promotion_id(account),
-            source_stack=dev,
-            destination_stack=prod,
-            source_project_arn=SOURCE_PROJECT_ARN,
-            source_project_version_arn=SOURCE_VERSION_ARN,
-            destination_project=prod.project,
-            version_name=VERSION_NAME,
-            output_bucket=prod.bucket,
-            tags={"stage": "prod"},
-        )
+        promotion = promote(dev, prod, account, source)
         prod.receive(promotion)
         prods.append(prod)
         promotions.append(promotion)
@@ -137,18 +164,15 @@ def build_app(*, prod_accounts: Sequence[str] = PROD_ACCOUNTS, outdir: str | Non
 
 
 class DevStage(Stage):
-    """The dev account's part: one project policy on the dev project allowing every prod account."""
+    """The dev account's part: the project policy on the dev project (added by the promotions)."""
 
-    def __init__(self, scope: Construct, id: str, *, prod_accounts: Sequence[str]) -> None:
+    def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id, env=Environment(account=DEV_ACCOUNT, region=REGION))
         self.stack = Stack(self, "Source", description="Lets the prod accounts copy the dev model version")
-        self.policy = RekognitionProjectPolicy(self.stack, COPY_ID, project=SOURCE_PROJECT_ARN)
-        for account in prod_accounts:
-            self.policy.add_copy_permission(principal=account, source_project_version_arn=SOURCE_VERSION_ARN)
 
 
 class ProdStage(Stage):
-    """One prod account's part: its project, output bucket and the copy of the dev version."""
+    """One prod account's part: its project and output bucket (the copy is added by a promotion)."""
 
     def __init__(self, scope: Construct, id: str, *, account: str) -> None:
         super().__init__(scope, id, env=Environment(account=account, region=REGION))
@@ -157,16 +181,6 @@ class ProdStage(Stage):
             "Model",
             description=f"Production ({account}): the model promoted from dev",
             project_name=PROD_PROJECT_NAME,
-        )
-        self.copy = RekognitionModelCopy(
-            self.stack,
-            COPY_ID,
-            source_project_arn=SOURCE_PROJECT_ARN,
-            source_project_version_arn=SOURCE_VERSION_ARN,
-            destination_project=self.stack.project,
-            version_name=VERSION_NAME,
-            output_bucket=self.stack.bucket,
-            tags={"stage": "prod"},
         )
 
 
@@ -179,6 +193,7 @@ class FanOutPipeline:
     pipeline: pipelines.CodePipeline
     dev: DevStage
     prods: list[ProdStage]
+    promotions: list[RekognitionModelPromotion]
 
 
 def build_pipeline(
@@ -205,14 +220,18 @@ def build_pipeline(
             ],
         ),
     )
-    dev = DevStage(stack, DEV_STAGE_ID, prod_accounts=prod_accounts)
+    dev = DevStage(stack, DEV_STAGE_ID)
+    prods = [ProdStage(stack, prod_stage_id(account), account=account) for account in prod_accounts]
+    promotions = [
+        promote(dev.stack, prod.stack, account, Source())
+        for prod, account in zip(prods, prod_accounts, strict=True)
+    ]
     pipeline.add_stage(dev)
     wave = pipeline.add_wave(PROD_WAVE_ID)
-    prods = [ProdStage(stack, prod_stage_id(account), account=account) for account in prod_accounts]
     for prod in prods:
         wave.add_stage(prod)
     pipeline.build_pipeline()
-    return FanOutPipeline(app, stack, pipeline, dev, prods)
+    return FanOutPipeline(app, stack, pipeline, dev, prods, promotions)
 
 
 def build_pipeline_app(*, prod_accounts: Sequence[str] = PROD_ACCOUNTS, outdir: str | None = None) -> App:

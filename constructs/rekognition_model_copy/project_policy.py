@@ -7,28 +7,40 @@ on create and update and DeleteProjectPolicy on delete.
 
 The document is built with :meth:`RekognitionProjectPolicy.add_copy_permission` (or
 :meth:`~RekognitionProjectPolicy.add_statement`), each statement checked when it is added, and rendered
-into the ``PolicyDocument`` property (a JSON string) when the app synthesises; its length (at most 2000
-characters) is checked then, and the synthesis fails if it is longer.
+into the ``PolicyDocument`` property (a JSON string) when the app synthesises. A document holds at most
+2000 characters: permissions that do not fit in one are packed (:mod:`.packing`) into several
+``Custom::RekognitionProjectPolicy`` resources, the *parts*, named by their content; the synthesis fails,
+naming the limits, when they cannot fit in the parts the project allows (:func:`.packing.max_parts`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from typing import Any
 
 import jsii
-from aws_cdk import CustomResource, Duration, IResolveContext, IStringProducer, Lazy, RemovalPolicy, Stack
+from aws_cdk import (
+    Aspects,
+    CustomResource,
+    Duration,
+    IAnyProducer,
+    IAspect,
+    IResolveContext,
+    IStringProducer,
+    Lazy,
+    RemovalPolicy,
+    Stack,
+)
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_rekognition as rekognition
 from constructs import Construct, IValidation
 
-from . import contract, permissions, policy_validation, validation
+from . import contract, packing, permissions, policy_validation, validation
 from .provider import RekognitionModelCopyProvider
 
 RESOURCE_TYPE = contract.PROJECT_POLICY_TYPE
-POLICY_VERSION = "2012-10-17"
+POLICY_VERSION = packing.POLICY_VERSION
 DEFAULT_POLICY_TIMEOUT = Duration.minutes(10)
 _MAX_NAME = 128
 _NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9_.\-]")
@@ -54,19 +66,48 @@ def default_policy_name(scope: Construct, id: str) -> str:
 
 
 @jsii.implements(IStringProducer)
-class _DocumentProducer:
-    """Renders the policy document when the template is written (after every statement was added)."""
+class _PartProducer:
+    """Renders part ``index``'s document or name when the template is written (after every statement was
+    added)."""
+
+    def __init__(self, policy: RekognitionProjectPolicy, index: int, what: str) -> None:
+        self._policy, self._index, self._what = policy, index, what
+
+    def produce(self, context: IResolveContext) -> str | None:
+        documents = self._policy.documents()
+        if self._index >= len(documents):  # a failed packing: the validation reports it
+            return documents[0] if self._what == "document" else self._policy.policy_name
+        if self._what == "document":
+            return documents[self._index]
+        return packing.part_names(self._policy.policy_name, documents)[self._index]
+
+
+@jsii.implements(IAnyProducer)
+class _BarProducer:
+    """``MinF1Score``: the policy's bar (a number), or nothing without one."""
 
     def __init__(self, policy: RekognitionProjectPolicy) -> None:
         self._policy = policy
 
-    def produce(self, context: IResolveContext) -> str | None:
-        return self._policy.render()
+    def produce(self, context: IResolveContext) -> float | None:
+        return self._policy.min_f1_score
+
+
+@jsii.implements(IAspect)
+class _PartsAspect:
+    """Before the synthesis: as many part resources as the packed documents (see :mod:`.packing`)."""
+
+    def __init__(self, policy: RekognitionProjectPolicy) -> None:
+        self._policy = policy
+
+    def visit(self, node: Any) -> None:
+        if node is self._policy:
+            self._policy._sync_parts()
 
 
 @jsii.implements(IValidation)
 class _DocumentValidation:
-    """Fails the synthesis when the rendered document breaks a limit of PutProjectPolicy."""
+    """Fails the synthesis when the statements cannot be put within the limits of PutProjectPolicy."""
 
     def __init__(self, policy: RekognitionProjectPolicy) -> None:
         self._policy = policy
@@ -78,7 +119,7 @@ class _DocumentValidation:
                 "at least one. Call add_copy_permission(principal=..., source_project_version_arn=...) or "
                 "remove the policy."
             ]
-        return policy_validation.check_policy_document_length(self._policy.render())
+        return self._policy._packing_errors()
 
 
 class RekognitionProjectPolicy(Construct):
@@ -99,6 +140,7 @@ class RekognitionProjectPolicy(Construct):
         policy_name: str | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
         timeout: Duration = DEFAULT_POLICY_TIMEOUT,
+        min_f1_score: float | None = None,
     ) -> None:
         """Create an (initially empty) policy named ``policy_name`` on ``project``.
 
@@ -113,6 +155,8 @@ class RekognitionProjectPolicy(Construct):
             project.
         :param timeout: the longest CloudFormation waits for the function's answer (``ServiceTimeout``,
             1 second to 1 hour). Default: 10 minutes.
+        :param min_f1_score: the quality bar: the policy is put only when every version it allows has an
+            F1 score of at least this (0 < x <= 1); see :meth:`raise_min_f1_score`. Default: none.
         :raises validation.ModelCopyValidationError: a value that can never deploy (project ARN shape,
             project of another account or Region, policy name, timeout, a sixth policy on one project or a
             second policy of the same name in this app). Tokens are not checked.
@@ -141,6 +185,7 @@ class RekognitionProjectPolicy(Construct):
         policy_validation.check_project_owner("project", parsed, stack.account, stack.region)
         policy_validation.check_policy_name(policy_name)
         validation.check_timeout(timeout)
+        validation.check_min_f1_score("min_f1_score", min_f1_score)
         self._project_key = _project_key(parsed)
         _check_policies_per_project(scope, self._project_key, policy_name, description)
 
@@ -156,28 +201,68 @@ class RekognitionProjectPolicy(Construct):
 
         self.provider = RekognitionModelCopyProvider.of(self)
         """The stack's shared backing function (one per stack)."""
+        self._removal_policy = removal_policy
+        self._timeout = timeout
+        self._min_f1_score: float | None = None
+        self._documents: list[str] | None = None
+        self._parts: list[CustomResource] = []
 
-        self.resource = CustomResource(
-            self,
-            "Resource",
-            service_token=self.provider.service_token,
-            resource_type=RESOURCE_TYPE,
-            properties={
-                "ProjectArn": project_arn,
-                "PolicyName": policy_name,
-                "PolicyDocument": Lazy.uncached_string(_DocumentProducer(self)),
-            },
-            removal_policy=removal_policy,
-            service_timeout=timeout,
-        )
-        """The ``Custom::RekognitionProjectPolicy`` resource."""
-        self.resource.node.add_dependency(*self.provider.ready)
+        self.resource: CustomResource = self._add_part()
+        """The (first) ``Custom::RekognitionProjectPolicy`` resource; see :attr:`resources`."""
         # the role and all its policies are already dependencies through provider.ready
         self.provider.allow(permissions.policy_statements([project_arn]))
         self.node.add_validation(_DocumentValidation(self))
+        Aspects.of(self).add(_PartsAspect(self))
+        self.raise_min_f1_score(min_f1_score)
 
         self.policy_revision_id: str = self.resource.get_att_string("PolicyRevisionId")
-        """The policy's current revision id (PutProjectPolicy's ``PolicyRevisionId``)."""
+        """The (first part's) policy's current revision id (PutProjectPolicy's ``PolicyRevisionId``)."""
+
+    def _add_part(self) -> CustomResource:
+        index = len(self._parts)
+        part = CustomResource(
+            self,
+            "Resource" if index == 0 else f"Part{index + 1}",
+            service_token=self.provider.service_token,
+            resource_type=RESOURCE_TYPE,
+            properties={
+                "ProjectArn": self.project_arn,
+                "PolicyName": Lazy.uncached_string(_PartProducer(self, index, "name")),
+                "PolicyDocument": Lazy.uncached_string(_PartProducer(self, index, "document")),
+                "MinF1Score": Lazy.uncached_any(_BarProducer(self)),
+            },
+            removal_policy=self._removal_policy,
+            service_timeout=self._timeout,
+        )
+        part.node.add_dependency(*self.provider.ready)
+        self._parts.append(part)
+        return part
+
+    @property
+    def resources(self) -> list[CustomResource]:
+        """Every part's ``Custom::RekognitionProjectPolicy`` resource (one while the document fits in 2000
+        characters; set when the app synthesises)."""
+        return list(self._parts)
+
+    @property
+    def min_f1_score(self) -> float | None:
+        """The policy's quality bar (``MinF1Score`` of every part): the strictest given, or ``None``."""
+        return self._min_f1_score
+
+    def raise_min_f1_score(self, min_f1_score: float | None) -> None:
+        """Raise the policy's bar to ``min_f1_score`` (the strictest bar given wins; ``None`` keeps it).
+
+        With a bar, the handler reads each allowed version (DescribeProjectVersions on this project) and
+        refuses to put the policy when its F1 score is below the bar.
+
+        :raises validation.ModelCopyValidationError: not 0 < ``min_f1_score`` <= 1.
+        """
+        validation.check_min_f1_score("min_f1_score", min_f1_score)
+        if min_f1_score is None:
+            return
+        if self._min_f1_score is None:
+            self.provider.allow(permissions.gate_statements(self.project_arn))
+        self._min_f1_score = max(self._min_f1_score or 0.0, min_f1_score)
 
     def add_copy_permission(
         self,
@@ -185,6 +270,7 @@ class RekognitionProjectPolicy(Construct):
         principal: str,
         source_project_version_arn: str,
         sid: str | None = None,
+        min_f1_score: float | None = None,
     ) -> None:
         """Allow ``principal`` to copy the model version ``source_project_version_arn`` of this project.
 
@@ -197,8 +283,12 @@ class RekognitionProjectPolicy(Construct):
             Wildcards are rejected.
         :param source_project_version_arn: the exact ARN of a model version of this policy's project.
         :param sid: the statement id (ASCII letters and digits). Default: none.
-        :raises validation.ModelCopyValidationError: a principal or version ARN that is not allowed.
+        :param min_f1_score: raise the policy's quality bar to this (:meth:`raise_min_f1_score`; the bar
+            holds for every version the policy allows). Default: none, the bar stays as it is.
+        :raises validation.ModelCopyValidationError: a principal or version ARN that is not allowed, a bar
+            not within 0 < x <= 1.
         """
+        validation.check_min_f1_score("min_f1_score", min_f1_score)
         # checked here first for its own message (an exact version ARN, no wildcard); the statement is
         # checked as a whole again when it is added
         policy_validation.check_resource_of_project(
@@ -221,6 +311,7 @@ class RekognitionProjectPolicy(Construct):
         if sid is not None:
             statement = {"Sid": sid, **statement}
         self._add(statement)
+        self.raise_min_f1_score(min_f1_score)
 
     def add_statement(self, statement: iam.PolicyStatement) -> None:
         """Add any statement that follows the rules of project policies (for a Deny, say).
@@ -244,6 +335,7 @@ class RekognitionProjectPolicy(Construct):
             )
         if statement not in self._statements:
             self._statements.append(statement)
+            self._documents = None
 
     @property
     def statements(self) -> list[dict[str, Any]]:
@@ -251,9 +343,80 @@ class RekognitionProjectPolicy(Construct):
         return [dict(s) for s in self._statements]
 
     def render(self) -> str:
-        """The policy document as it will be put: compact JSON (the 2000-character limit counts)."""
-        document = {"Version": POLICY_VERSION, "Statement": self._statements}
-        return json.dumps(document, separators=(",", ":"))
+        """The statements as ONE document, compact JSON, in the order added: what is put while it fits in
+        2000 characters (see :meth:`documents`)."""
+        return packing.render(self._statements)
+
+    def documents(self) -> list[str]:
+        """The documents as put, one per part: :meth:`render` while it fits (or holds a token); else the
+        copy permissions packed (:func:`.packing.pack`: one statement per version, its principals a list),
+        after the other statements as they are. More than the parts allowed are reported by the validation.
+        """
+        if self._documents is None:
+            self._documents = self._pack(max_documents=None)
+        return self._documents
+
+    def _pack(self, max_documents: int | None) -> list[str]:
+        single = self.render()
+        if len(single) <= packing.MAX_DOCUMENT_LENGTH or validation.is_token(single):
+            return [single]
+        grants = [_grant(s) for s in self._statements]
+        leading = [s for s, grant in zip(self._statements, grants, strict=True) if grant is None]
+        try:
+            return packing.pack(
+                [g for g in grants if g is not None],
+                max_documents=max_documents or 2**31,
+                leading=leading,
+            )
+        except packing.PolicyPackingError:
+            if max_documents is not None:
+                raise
+            return [single]  # the validation reports why
+
+    def _sync_parts(self) -> None:
+        """One ``Custom::RekognitionProjectPolicy`` per document (called before the synthesis)."""
+        wanted = min(len(self.documents()), packing.MAX_DOCUMENTS)
+        while len(self._parts) < wanted:
+            self._add_part()
+        while len(self._parts) > max(wanted, 1):
+            self.node.try_remove_child(self._parts.pop().node.id)
+
+    def _packing_errors(self) -> list[str]:
+        """Why the statements cannot be put within PutProjectPolicy's limits (empty when they can)."""
+        other = sum(len(p.documents()) for p in _same_project(self, self._project_key) if p is not self)
+        needed = len(self.documents())
+        try:
+            limit = packing.max_parts(other)
+            if needed <= limit:
+                self._pack(max_documents=limit)  # raises for a statement too long for any document
+        except packing.PolicyPackingError as error:
+            return [f"The project policy {self.policy_name!r}: {error}"]
+        if needed > limit:
+            versions = [g.version_arn for g in map(_grant, self._statements) if g is not None]
+            fits = packing.max_destination_accounts(versions[0], limit) if versions else 0
+            return [
+                f"The project policy {self.policy_name!r} needs {needed} documents for its "
+                f"{len(self._statements)} statements but may have at most {limit}: a document holds at most "
+                f"{packing.MAX_DOCUMENT_LENGTH} characters, a project at most {packing.MAX_DOCUMENTS} "
+                f"policies ({other} taken by other policies of this app on the project), and while "
+                "CloudFormation replaces a changed part the old and the new part exist together "
+                f"(2 x parts <= {packing.MAX_DOCUMENTS} - {other}). At most {fits} destination accounts "
+                f"(account roots) fit for one version ({versions[0] if versions else '-'}). Promote to "
+                "fewer accounts from this version, or from another project."
+            ]
+        return []
+
+
+def _grant(statement: dict[str, Any]) -> packing.Grant | None:
+    """The statement as a copy grant (Allow, one principal, the copy action, one version), or ``None``."""
+    if set(statement) != {"Effect", "Principal", "Action", "Resource"} or statement["Effect"] != "Allow":
+        return None
+    principal, action, resource = statement["Principal"], statement["Action"], statement["Resource"]
+    if not (isinstance(principal, dict) and set(principal) == {"AWS"} and isinstance(principal["AWS"], str)):
+        return None
+    if action != policy_validation.COPY_ACTION or not isinstance(resource, str):
+        return None
+    return packing.Grant(resource, principal["AWS"])
 
 
 def _project_key(parsed: validation.ParsedArn | None) -> tuple[str, str, str] | None:
@@ -268,13 +431,7 @@ def _check_policies_per_project(
     scope: Construct, key: tuple[str, str, str] | None, policy_name: str, description: str
 ) -> None:
     """At most 5 policies per project, each name once, among the policies of this app."""
-    if key is None:
-        return
-    same_project = [
-        c
-        for c in scope.node.root.node.find_all()
-        if isinstance(c, RekognitionProjectPolicy) and c._project_key == key
-    ]
+    same_project = _same_project(scope, key)
     for other in same_project:
         if other.policy_name == policy_name:
             raise validation.ModelCopyValidationError(
@@ -290,3 +447,14 @@ def _check_policies_per_project(
             f"policies and this app already defines {len(same_project)} ({paths}). Add this permission "
             "to one of them with add_copy_permission instead."
         )
+
+
+def _same_project(scope: Construct, key: tuple[str, str, str] | None) -> list[RekognitionProjectPolicy]:
+    """The policies of this app on the project ``key`` (none when the project is not known at synth)."""
+    if key is None:
+        return []
+    return [
+        c
+        for c in scope.node.root.node.find_all()
+        if isinstance(c, RekognitionProjectPolicy) and c._project_key == key
+    ]

@@ -11,7 +11,18 @@ of the DESTINATION account (say prod), in one Region. It creates:
   account>:root``) or exactly the copy role (``principal="role"``) ``rekognition:CopyProjectVersion`` on
   exactly the source version. A same-account promotion needs and creates no policy;
 - a dependency of the destination stack on the source stack, so ``cdk deploy --all`` puts the policy in
-  place before the copy runs.
+  place before the copy runs. When the two stacks are in different :class:`~aws_cdk.Stage` s (CDK
+  Pipelines), CDK refuses that dependency (``NoCrossStageDependency``): the pipeline's order (the source
+  stage first, the destination stages in a later wave) gives it instead.
+
+Fan-out: the promotions of one source project from one source stack share ONE policy (per ``policy_name``;
+the first promotion's, created under its ``id``), whose permissions are packed into as few documents as
+PutProjectPolicy's limits allow (:mod:`.packing`). Removing the first promotion moves the policy to the
+next one's id: a replacement, which puts the new policy before the old one is deleted.
+
+A quality bar (``min_f1_score``) of a cross-account promotion goes to the source project's policy (the
+source account reads the version's F1 score before it allows the copy: the strictest bar of the promotions
+sharing it); of a same-account promotion, to the copy.
 
 Why the account by default: resource policies of IAM-integrated services reject a principal that does not
 exist, and store a role principal as the role's unique id (PutProjectPolicy has
@@ -37,9 +48,10 @@ to its key policy, the owner of each key in :attr:`RekognitionModelPromotion.imp
 
 from __future__ import annotations
 
-from typing import Literal, Unpack
+import weakref
+from typing import Literal, Unpack, cast
 
-from aws_cdk import Aws, Stack, Token
+from aws_cdk import Aws, Stack, Stage, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 
@@ -52,13 +64,19 @@ from .provider import PROVIDER_ID, RekognitionModelCopyProvider, default_role_na
 Principal = Literal["account", "role"]
 """Whom a promotion's project policy allows: the destination ``"account"`` (root) or its copy ``"role"``."""
 
+_SHARED: weakref.WeakKeyDictionary[RekognitionProjectPolicy, tuple[str, str | None]] = (
+    weakref.WeakKeyDictionary()
+)
+"""The policies promotions created: (source project ARN, ``policy_name`` given) of each."""
+
 
 class RekognitionModelPromotion:
     """A promotion of one model version: the copy in the destination stack, the policy in the source stack.
 
     Not a construct itself (it spans two stacks): it creates a construct with the id ``id`` in each stack,
-    ``destination_stack/<id>`` (the copy) and, for a cross-account promotion, ``source_stack/<id>`` (the
-    policy). Those ids are public contract: changing them replaces the resources.
+    ``destination_stack/<id>`` (the copy) and, for the first cross-account promotion of a source project
+    (and ``policy_name``) in the source stack, ``source_stack/<id>`` (the policy the later ones share).
+    Those ids are public contract: changing them replaces the resources.
     """
 
     def __init__(
@@ -92,9 +110,11 @@ class RekognitionModelPromotion:
             (see the module's documentation).
         :param policy_name: name of the project policy. Default: that of :class:`RekognitionProjectPolicy`,
             ``<source stack name>.<id>``. Ignored for same-account promotions and with ``project_policy``.
+            Promotions of one source project and stack with the same ``policy_name`` (or none) share one
+            policy: the first one's.
         :param project_policy: add the permission to this existing policy (of ``source_stack``, on the
-            source project) instead of creating one, e.g. to stay under 5 policies per project. Default: a
-            new policy.
+            source project) instead of the shared one. Default: the policy the promotions of this source
+            stack and project share, created by the first of them.
         :raises validation.ModelCopyValidationError: environments that are not concrete or differ in Region,
             a version of another account than the source stack's, an unknown ``principal``, a construct id
             already taken, or any error of :class:`RekognitionModelCopy` and
@@ -102,6 +122,8 @@ class RekognitionModelPromotion:
         """
         # Validate everything before creating any construct, in either stack.
         check_keywords(props)
+        min_f1_score = props.get("min_f1_score")
+        validation.check_min_f1_score("min_f1_score", min_f1_score)
         source_project_arn = props["source_project_arn"]
         source_project_version_arn = props["source_project_version_arn"]
         if principal not in ("role", "account"):
@@ -128,7 +150,11 @@ class RekognitionModelPromotion:
             _check_shared_policy(project_policy, source_stack, source_project_arn)
         if policy_name is not None:
             policy_validation.check_policy_name(policy_name)
-        for stack in (destination_stack, source_stack) if self.cross_account else (destination_stack,):
+        shared = None
+        if self.cross_account and project_policy is None:
+            shared = _shared_policy(source_stack, source_project_arn, policy_name)
+        new_policy = self.cross_account and project_policy is None and shared is None
+        for stack in (destination_stack, source_stack) if new_policy else (destination_stack,):
             if stack.node.try_find_child(id) is not None:
                 raise validation.ModelCopyValidationError(
                     f"The construct id {id!r} is already taken in stack {stack.stack_name!r}; give the "
@@ -138,6 +164,8 @@ class RekognitionModelPromotion:
         role_name = provider.role_name if provider is not None and provider.role_name else None
         role_name = role_name or default_role_name(destination_stack)
         validation.check_role_name(role_name)
+        if self.cross_account:  # the bar is checked by the source account's policy, not by the copy
+            props = cast(CopyProps, {k: v for k, v in props.items() if k != "min_f1_score"})
         arguments = CopyArguments(stack=destination_stack, **props)
         source_key_arn = arguments.source_key_arn
         if source_key_arn is not None and self.cross_account and Token.is_unresolved(source_key_arn):
@@ -165,15 +193,20 @@ class RekognitionModelPromotion:
         """The project policy holding this promotion's permission (source stack); ``None`` within one
         account."""
         if self.cross_account:
-            self.policy = project_policy or RekognitionProjectPolicy(
-                source_stack, id, project=source_project_arn, policy_name=policy_name
+            self.policy = (
+                project_policy
+                or shared
+                or _new_shared_policy(source_stack, id, source_project_arn, policy_name)
             )
             self.policy.add_copy_permission(
-                principal=self.principal_arn, source_project_version_arn=source_project_version_arn
+                principal=self.principal_arn,
+                source_project_version_arn=source_project_version_arn,
+                min_f1_score=min_f1_score,
             )
-            destination_stack.add_stack_dependency(
-                source_stack, reason="the source project's policy must allow the copy before it runs"
-            )
+            if Stage.of(source_stack) is Stage.of(destination_stack):
+                destination_stack.add_stack_dependency(
+                    source_stack, reason="the source project's policy must allow the copy before it runs"
+                )
 
         RekognitionModelCopyProvider.of(destination_stack, role_name=role_name)
         self.copy = RekognitionModelCopy(destination_stack, id, **props)
@@ -244,6 +277,25 @@ def _check_shared_policy(
             f"project_policy {policy.node.path!r} is on project {policy.project_arn!r}, not on the source "
             f"project {source_project_arn!r}; give a policy of the source project, or none to create one."
         )
+
+
+def _shared_policy(
+    source_stack: Stack, source_project_arn: str, policy_name: str | None
+) -> RekognitionProjectPolicy | None:
+    """The policy the promotions of ``source_stack`` share on the project (and name), if one exists."""
+    key = (source_project_arn, policy_name)
+    for child in source_stack.node.children:
+        if isinstance(child, RekognitionProjectPolicy) and _SHARED.get(child) == key:
+            return child
+    return None
+
+
+def _new_shared_policy(
+    source_stack: Stack, id: str, source_project_arn: str, policy_name: str | None
+) -> RekognitionProjectPolicy:
+    policy = RekognitionProjectPolicy(source_stack, id, project=source_project_arn, policy_name=policy_name)
+    _SHARED[policy] = (source_project_arn, policy_name)
+    return policy
 
 
 def _existing_provider(stack: Stack) -> RekognitionModelCopyProvider | None:

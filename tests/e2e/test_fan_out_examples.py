@@ -87,6 +87,15 @@ def test_fan_out_dev_stack_allows_every_prod_account(fan_out: Any, example: Any)
     assert {p.principal_arn for p in fan_out.promotions} == {p for p, _ in every_prod_account(example)}
 
 
+def test_fan_out_stated_maximum_is_the_packers(example: Any) -> None:
+    """Two parts (old and new coexist during an update: 2 x 2 <= 5) of 53 account roots each."""
+    from rekognition_model_copy import packing
+
+    assert example.MAX_PROD_ACCOUNTS == 106
+    parts = packing.max_parts(0)
+    assert packing.max_destination_accounts(example.SOURCE_VERSION_ARN, parts) == example.MAX_PROD_ACCOUNTS
+
+
 def test_fan_out_templates_pass_cfn_lint(fan_out: Any) -> None:
     for stack in (fan_out.dev, *fan_out.prods):
         assert cfn_lint_errors(Template.from_stack(stack), REGION) == [], stack.stack_name
@@ -133,6 +142,9 @@ def test_pipeline_prod_stages_hold_one_copy_each_and_dev_allows_every_prod_accou
     pipeline: Any, example: Any
 ) -> None:
     assert [prod.stack.account for prod in pipeline.prods] == list(PROD_ACCOUNTS)
+    # promotions across stages: no stack dependency (CDK refuses one across stages), the wave orders them
+    assert [p.policy for p in pipeline.promotions] == [pipeline.promotions[0].policy] * len(PROD_ACCOUNTS)
+    assert all(prod.stack.dependencies == [] for prod in pipeline.prods)
     for prod in pipeline.prods:
         holds_one_copy_of_the_dev_version(prod.stack, example)
     assert pipeline.dev.stack.account == example.DEV_ACCOUNT
