@@ -10,6 +10,7 @@ The patterns and limits come from the Rekognition API model (botocore
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -331,9 +332,12 @@ def check_timeout(timeout: Duration) -> None:
 
 def check_min_f1_score(argument_name: str, value: float | None) -> None:
     """A quality bar (``MinF1Score``): a number greater than 0 and at most 1, the range of an F1 score."""
-    if value is None or is_token(value):
+    if value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+    number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if number and is_token(value):  # a number token is a finite float; jsii cannot take a NaN
+        return
+    if not number or not 0 < value <= 1:
         raise ModelCopyValidationError(
             f"{argument_name} must be a number greater than 0 and at most 1 (the F1 score a model version "
             f"must reach, EvaluationResult.F1Score); got {value!r}. Use e.g. 0.9, or None for no bar."
