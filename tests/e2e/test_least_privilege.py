@@ -27,6 +27,7 @@ from moto import mock_aws
 from emulator import custom_labels
 from emulator.clock import SimulatedClock
 from emulator.cloudformation import CloudFormation
+from emulator.templates import with_quality_bar
 from tests.conftest import DEST_ACCOUNT, REGION, SOURCE_ACCOUNT
 
 SOURCE_PROJECT_NAME = "dev-defects"
@@ -338,42 +339,24 @@ def test_a_role_principal_must_exist_before_the_dev_stack_deploys(synthesised: S
 
 
 # --- the quality gate: the grant it needs, only with a bar ----------------------------------------------
-def with_bar(template: dict[str, Any], bar: float, *, grant: bool) -> dict[str, Any]:
-    """``template`` (the dev stack) with ``MinF1Score`` on its project policy, as
-    ``RekognitionProjectPolicy(min_f1_score=...)`` renders it, and, when ``grant``, the statement of
-    :func:`permissions.gate_statements` on the source project in the function's role policy."""
-    from rekognition_model_copy import permissions
-
-    edited = copy.deepcopy(template)
-    project_arn = ""
-    for resource in edited["Resources"].values():
-        if resource["Type"] == "Custom::RekognitionProjectPolicy":
-            resource["Properties"]["MinF1Score"] = bar
-            project_arn = resource["Properties"]["ProjectArn"]
-    policy = next(r for r in edited["Resources"].values() if r["Type"] == "AWS::IAM::Policy")
-    if grant:
-        policy["Properties"]["PolicyDocument"]["Statement"] += [
-            {"Sid": s.sid, "Effect": "Allow", "Action": list(s.actions), "Resource": list(s.resources)}
-            for s in permissions.gate_statements(project_arn)
-        ]
-    return edited
-
-
 def test_a_bar_without_the_gate_grant_is_denied_naming_it(synthesised: Synthesised) -> None:
     assert "rekognition:DescribeProjectVersions" not in _actions(synthesised.dev)  # no bar, no grant
-    dev = with_bar(synthesised.dev, 0.9, grant=False)
+    project_arn = next(
+        r["Properties"]["ProjectArn"]
+        for r in synthesised.dev["Resources"].values()
+        if r["Type"] == "Custom::RekognitionProjectPolicy"
+    )
+    dev = with_quality_bar(synthesised.dev, 0.9, grant=False)
     outcome = run_scenario(synthesised, dev=dev, prod=synthesised.prod, steps=("dev create",))
     assert outcome.steps == [("dev create", "ROLLBACK_COMPLETE")]
-    denied = [
-        r
-        for r in outcome.reasons
-        if "AccessDenied" in r and "perform: rekognition:DescribeProjectVersions on resource: arn:" in r
-    ]
+    needed = f"perform: rekognition:DescribeProjectVersions on resource: {project_arn}"
+    denied = [r for r in outcome.reasons if "AccessDenied" in r and needed in r]
     assert denied, outcome.reasons
 
 
 def test_with_the_gate_grant_a_promotion_meeting_the_bar_passes(synthesised: Synthesised) -> None:
-    dev = with_bar(synthesised.dev, custom_labels.DEFAULT_F1_SCORE, grant=True)  # the seeded version's
+    bar = custom_labels.DEFAULT_F1_SCORE  # the seeded version's: at the bar
+    dev = with_quality_bar(synthesised.dev, bar, grant=True)
     outcome = run_scenario(synthesised, dev=dev, prod=synthesised.prod)
     assert [status for _, status in outcome.steps][:2] == ["CREATE_COMPLETE", "CREATE_COMPLETE"], (
         outcome.reasons
@@ -382,7 +365,7 @@ def test_with_the_gate_grant_a_promotion_meeting_the_bar_passes(synthesised: Syn
 
 
 def test_with_the_gate_grant_a_version_below_the_bar_is_refused(synthesised: Synthesised) -> None:
-    dev = with_bar(synthesised.dev, 0.99, grant=True)
+    dev = with_quality_bar(synthesised.dev, 0.99, grant=True)
     outcome = run_scenario(synthesised, dev=dev, prod=synthesised.prod, steps=("dev create",))
     assert outcome.steps == [("dev create", "ROLLBACK_COMPLETE")]
     assert any(
