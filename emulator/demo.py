@@ -237,7 +237,7 @@ def _short(reason: str, limit: int = 150) -> str:
 def _failure(cloud: Any, resource_type: str) -> str:
     """The Reason of the last FAILED stack event of a resource of ``resource_type``, in full."""
     failed = [e for e in cloud.events if e.status.endswith("_FAILED") and e.reason]
-    return next(e.reason for e in reversed(failed) if e.resource_type == resource_type)
+    return str(next(e.reason for e in reversed(failed) if e.resource_type == resource_type))
 
 
 def _status(stack: Any) -> str:

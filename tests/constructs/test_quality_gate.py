@@ -26,8 +26,12 @@ def _stack() -> Stack:
     return Stack(App(), "Gate", env=Environment(account=ACCOUNT, region=REGION))
 
 
+def _kwargs(stack: Stack, **overrides: Any) -> dict[str, Any]:
+    return valid_kwargs(stack, **overrides)
+
+
 def _same_account(stack: Stack, **overrides: Any) -> dict[str, Any]:
-    return valid_kwargs(
+    return _kwargs(
         stack,
         source_project_arn=SAME_ACCOUNT_PROJECT,
         source_project_version_arn=SAME_ACCOUNT_VERSION,
@@ -55,7 +59,7 @@ def gated() -> Template:
     RekognitionModelCopy(
         stack,
         "Ungated",
-        **valid_kwargs(
+        **_kwargs(
             stack,
             source_project_arn=OTHER_PROJECT,
             source_project_version_arn=OTHER_VERSION,
@@ -148,6 +152,6 @@ def test_a_bar_on_a_copy_from_another_account_fails_the_synth() -> None:
     with pytest.raises(
         ModelCopyValidationError, match="needs a source version of the stack's own account"
     ) as error:
-        RekognitionModelCopy(stack, "Copy", **valid_kwargs(stack, min_f1_score=0.9))
+        RekognitionModelCopy(stack, "Copy", **_kwargs(stack, min_f1_score=0.9))
     assert "RekognitionModelPromotion(min_f1_score=...)" in str(error.value)
     assert stack.node.try_find_child("Copy") is None
