@@ -78,7 +78,6 @@ class RekognitionModelCopyProviderStack(Stack):
         kms_key_arns: Sequence[str] = (ANY,),
         source_kms_key_arns: Sequence[str] = (),
         role_name: str | None = None,
-        quality_gate: bool = False,
         **stack_kwargs: Any,
     ) -> None:
         """Create the stack, its function and the function's permissions.
@@ -112,11 +111,6 @@ class RekognitionModelCopyProviderStack(Stack):
             (``arn:aws:iam::<account>:role/<name>``) rather than the account in its project policy (deploy
             this stack first; recreating the role breaks that policy). Default: a name CloudFormation
             generates.
-        :param quality_gate: let the function read the versions of the ``source_project_arns`` of this
-            account (DescribeProjectVersions), which the quality bar ``MinF1Score`` of a
-            ``Custom::RekognitionProjectPolicy`` or of a same-account ``Custom::RekognitionModelCopy`` needs.
-            Default: ``False``, such a bar fails with an AccessDenied naming that action (unless
-            ``destination_project_names`` already covers the project).
         :param stack_kwargs: passed to :class:`aws_cdk.Stack` (``env``, ``description``, ...).
         :raises validation.ModelCopyValidationError: a name or ARN that can never match (the message names
             the argument and the value). Tokens are not checked.
@@ -151,7 +145,6 @@ class RekognitionModelCopyProviderStack(Stack):
                 output_bucket_names,
                 kms_key_arns,
                 source_kms_key_arns,
-                quality_gate,
             )
         )
 
@@ -186,7 +179,6 @@ class RekognitionModelCopyProviderStack(Stack):
         output_bucket_names: Sequence[str],
         kms_key_arns: Sequence[str],
         source_kms_key_arns: Sequence[str],
-        quality_gate: bool,
     ) -> list[permissions.Statement]:
         """The function's permissions (:mod:`.permissions`) on the patterns given."""
         # `project/<name>/*` holds the project (`project/<name>/<timestamp>`) and its versions.
@@ -222,8 +214,6 @@ class RekognitionModelCopyProviderStack(Stack):
                 if parsed is None or validation.is_token(self.account) or parsed.account == self.account:
                     policy_projects.append(arn)
         statements = permissions.policy_statements(policy_projects)
-        if quality_gate:  # the projects of this account that copies are made from
-            statements += [s for arn in policy_projects for s in permissions.gate_statements(arn)]
         if not destinations or not sources:
             return statements  # no copies: nothing to read, write or encrypt
         buckets = [f"arn:{self.partition}:s3:::{name}" for name in output_bucket_names]

@@ -155,18 +155,3 @@ def test_a_bar_on_a_copy_from_another_account_fails_the_synth() -> None:
         RekognitionModelCopy(stack, "Copy", **_kwargs(stack, min_f1_score=0.9))
     assert "RekognitionModelPromotion(min_f1_score=...)" in str(error.value)
     assert stack.node.try_find_child("Copy") is None
-
-
-@pytest.mark.parametrize("quality_gate", [True, False])
-def test_the_provider_stack_reads_its_source_projects_only_with_the_quality_gate(quality_gate: bool) -> None:
-    from rekognition_model_copy import RekognitionModelCopyProviderStack
-
-    stack = RekognitionModelCopyProviderStack(
-        App(),
-        "Provider",
-        env=Environment(account=ACCOUNT, region=REGION),
-        destination_project_names=["prod-defects"],
-        source_project_arns=[SAME_ACCOUNT_PROJECT],
-        quality_gate=quality_gate,
-    )
-    assert (SAME_ACCOUNT_PROJECT in _described_projects(Template.from_stack(stack))) is quality_gate
