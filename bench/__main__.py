@@ -26,6 +26,7 @@ from bench.common import (
     REPO,
     ColumnResult,
     Scenario,
+    run_module,
 )
 
 FULL_SECONDS = (30.0, 180.0, 1200.0, 3000.0)
@@ -45,19 +46,9 @@ def _progress(message: str) -> None:
 
 
 def _run_worker(column: str, scenario: Scenario) -> ColumnResult:
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.worker", column, str(scenario.copies), str(scenario.copy_seconds)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
-    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
-    if completed.returncode != 0 or not lines:
-        tail = completed.stderr.strip().splitlines()[-5:]
-        raise RuntimeError(f"{column} {scenario.title}: exit {completed.returncode}: {' | '.join(tail)}")
-    return ColumnResult.from_dict(json.loads(lines[-1]))
+    args = (column, str(scenario.copies), str(scenario.copy_seconds))
+    measured = run_module("bench.worker", *args, timeout=1800, label=f"{column} {scenario.title}")
+    return ColumnResult.from_dict(measured)
 
 
 def _cost(task: tuple[str, Scenario]) -> float:

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+#: The repo's pinned Node 22 and the CDK CLI (``make setup`` installs them).
+NODE_BIN = REPO / "node_modules" / ".bin"
 REGION = "us-east-1"
 DEST_ACCOUNT = "222222222222"
+#: The trained source version every run copies (seeded in the destination account, a same-account copy).
+SOURCE_PROJECT = "dev-bench"
+SOURCE_VERSION = "bench.v1"
 
 #: Emulator setting for every scenario: DeleteProjectVersion -> gone from DescribeProjectVersions.
 DELETE_SECONDS = 5.0
@@ -161,8 +171,52 @@ def fake_aws_environment() -> None:
     )
 
 
+@contextmanager
+def emulated_aws(scenario: Scenario) -> Iterator[tuple[Any, tuple[str, str]]]:
+    """Emulated AWS for one run: fresh emulator state, a simulated clock, the scenario's copy duration
+    and ``DELETE_SECONDS``, and the trained source version. Yields (clock, (project ARN, version ARN))."""
+    fake_aws_environment()
+    from moto import mock_aws
+
+    from emulator import custom_labels
+    from emulator.clock import SimulatedClock
+
+    custom_labels.reset()
+    with mock_aws():
+        clock = SimulatedClock()
+        custom_labels.set_clock(clock)
+        custom_labels.config.copy_duration = scenario.copy_seconds
+        custom_labels.config.delete_duration = DELETE_SECONDS
+        yield clock, custom_labels.seed_trained_version(DEST_ACCOUNT, REGION, SOURCE_PROJECT, SOURCE_VERSION)
+    custom_labels.reset()
+
+
+def run_module(module: str, *args: str, timeout: float, label: str) -> dict[str, Any]:
+    """``python -m module args`` in a fresh process at the repo root: the last JSON object it prints.
+    Raises RuntimeError (``label``, the exit status, the end of its stderr) when it fails or prints none."""
+    completed = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
+    if completed.returncode != 0 or not lines:
+        raise RuntimeError(f"{label}: exit {completed.returncode}:\n{completed.stderr[-2000:]}")
+    return dict(json.loads(lines[-1]))
+
+
+def path_with_repo_node(path: str) -> str:
+    """A PATH value with the repo's Node first (``NODE_BIN``, when installed): jsii runs the CDK in Node,
+    and it must be the pinned Node 22, not whatever ``node`` the machine has."""
+    if NODE_BIN.is_dir() and not path.startswith(str(NODE_BIN)):
+        return f"{NODE_BIN}{os.pathsep}{path}"
+    return path
+
+
 def use_repo_node() -> None:
-    """jsii runs the CDK in Node: put the repo's Node 22 first on PATH before aws_cdk is imported."""
-    node_bin = REPO / "node_modules" / ".bin"
-    if node_bin.is_dir() and not os.environ.get("PATH", "").startswith(str(node_bin)):
-        os.environ["PATH"] = f"{node_bin}{os.pathsep}{os.environ.get('PATH', '')}"
+    """The repo's Node first on this process's PATH; call it before aws_cdk is imported (the jsii kernel
+    starts on that import)."""
+    os.environ["PATH"] = path_with_repo_node(os.environ.get("PATH", ""))

@@ -19,11 +19,12 @@ import io
 import json
 import time
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from bench.common import (
     CRHELPER,
-    DELETE_SECONDS,
     DEST_ACCOUNT,
     HANDLER_MEMORY_MB,
     PROJECT,
@@ -35,13 +36,11 @@ from bench.common import (
     billed_gb_seconds,
     calls_by_operation,
     calls_since,
-    fake_aws_environment,
+    emulated_aws,
 )
 from emulator.templates import function_role
 
 PROJECT_NAME = "prod-bench"
-SOURCE_PROJECT = "dev-bench"
-SOURCE_VERSION = "bench.v1"
 ASSETS = {PROJECT: "lambda", CRHELPER: "bench/baselines/crhelper_default"}
 #: crhelper calls lambda:AddPermission on its own function: the bench creates it in moto under this name.
 CRHELPER_FUNCTION_NAME = "bench-crhelper-default"
@@ -133,22 +132,11 @@ def _response_times(invocations: list[Any]) -> dict[str, float]:
 
 def run(column: str, scenario: Scenario) -> ColumnResult:
     """Create and delete a stack of ``scenario.copies`` copies with the column's handler."""
-    fake_aws_environment()
-    from moto import mock_aws
-
-    from emulator import custom_labels
-    from emulator.clock import SimulatedClock
     from emulator.cloudformation import CloudFormation
 
     result = ColumnResult(column, scenario.copies, scenario.copy_seconds)
     wall = time.perf_counter()
-    custom_labels.reset()
-    with mock_aws():
-        clock = SimulatedClock()
-        custom_labels.set_clock(clock)
-        custom_labels.config.copy_duration = scenario.copy_seconds
-        custom_labels.config.delete_duration = DELETE_SECONDS
-        source = custom_labels.seed_trained_version(DEST_ACCOUNT, REGION, SOURCE_PROJECT, SOURCE_VERSION)
+    with emulated_aws(scenario) as (clock, source):
         peak = [0]
         clouds: list[Any] = []
 
@@ -168,7 +156,6 @@ def run(column: str, scenario: Scenario) -> ColumnResult:
             result.failures += [f"driver: {v}" for v in cloud.violations]
         if column == CRHELPER:
             result.peak_policy_bytes = peak[0]
-    custom_labels.reset()
     result.wall_seconds = time.perf_counter() - wall
     return result
 
@@ -200,70 +187,96 @@ def _requested_at(cloud: Any, status: str, *, first: bool) -> dict[str, float]:
     return times
 
 
+@dataclass
+class Phase:
+    """What one stack operation (the Create or the Delete of every copy) left behind."""
+
+    status: str  # the stack's final status
+    ops: dict[str, int]  # the handlers' Rekognition calls, by operation
+    invocations: list[Any]  # the driver's Lambda invocations
+    requested: dict[str, float]  # logical id -> when CloudFormation sent the copy's request
+    #: (logical id, response time, emulated version) of each copy whose request was answered SUCCESS
+    answered: list[tuple[str, float, Any]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # one per copy not answered SUCCESS
+
+    @property
+    def span(self) -> float:
+        """First request -> last SUCCESS response (0 when there is none)."""
+        if not self.answered or not self.requested:
+            return 0.0
+        return max(end for _, end, _ in self.answered) - min(self.requested.values())
+
+
+def run_phase(
+    cloud: Any,
+    operate: Callable[[], str],
+    request_type: str,
+    copies: int,
+    versions: Callable[[], dict[str, Any]],
+    *,
+    first_request: bool,
+) -> Phase:
+    """Run ``operate`` (``stack.create(...)`` or ``stack.delete``) and read, from what the driver and the
+    emulator recorded, each copy's ``request_type`` request and response; ``versions`` is read after the
+    operation. A copy's request time is its first (``first_request``) or last ``*_IN_PROGRESS`` event."""
+    calls_before, seen = calls_by_operation(DEST_ACCOUNT), len(cloud.invocations)
+    status = operate()
+    invocations = cloud.invocations[seen:]
+    phase = Phase(
+        status,
+        calls_since(calls_before, DEST_ACCOUNT),
+        invocations,
+        _requested_at(cloud, f"{request_type.upper()}_IN_PROGRESS", first=first_request),
+    )
+    answered = _response_times(invocations)
+    emulated = versions()
+    responses = _phase_requests(cloud, request_type)
+    for index in range(copies):
+        request = responses.get(logical_id(index))
+        version = emulated.get(version_name(index))
+        if request is None or version is None or request[1].get("Status") != "SUCCESS":
+            phase.failures.append(
+                f"{logical_id(index)} {request_type}: {request[1].get('Reason') if request else ''}"
+            )
+            continue
+        phase.answered.append((logical_id(index), answered[request[0]], version))
+    return phase
+
+
 def _create(
     cloud: Any, stack: Any, column: str, source: tuple[str, str], scenario: Scenario, result: ColumnResult
 ) -> None:
-
-    calls_before, seen = calls_by_operation(DEST_ACCOUNT), len(cloud.invocations)
-    status = stack.create(template(column, source, scenario.copies))
-    if status != "CREATE_COMPLETE":
+    create = template(column, source, scenario.copies)
+    phase = run_phase(
+        cloud, lambda: stack.create(create), "Create", scenario.copies, emulated_versions, first_request=True
+    )
+    if phase.status != "CREATE_COMPLETE":
         reasons = sorted({e.reason for e in cloud.events if e.reason})
-        result.failures.append(f"stack {status}: {'; '.join(reasons)[:300]}")
-    invocations = cloud.invocations[seen:]
-    result.create_ops = calls_since(calls_before, DEST_ACCOUNT)
-    result.create_calls = sum(result.create_ops.values())
-    result.create_invocations = len(invocations)
-    result.gb_seconds += sum(billed_gb_seconds(i.duration, HANDLER_MEMORY_MB) for i in invocations)
-    answered = _response_times(invocations)
-    versions = emulated_versions()
-    requested = _requested_at(cloud, "CREATE_IN_PROGRESS", first=True)
-    responses = _phase_requests(cloud, "Create")
-    ends = []
-    for index in range(scenario.copies):
-        request = responses.get(logical_id(index))
-        version = versions.get(version_name(index))
-        if request is None or version is None or request[1].get("Status") != "SUCCESS":
-            result.failures.append(
-                f"{logical_id(index)} Create: {request[1].get('Reason') if request else ''}"
-            )
-            continue
+        result.failures.append(f"stack {phase.status}: {'; '.join(reasons)[:300]}")
+    result.failures += phase.failures
+    result.create_ops = phase.ops
+    result.create_calls = sum(phase.ops.values())
+    result.create_invocations = len(phase.invocations)
+    result.gb_seconds += sum(billed_gb_seconds(i.duration, HANDLER_MEMORY_MB) for i in phase.invocations)
+    for _, end, version in phase.answered:
         completed = next(t.at for t in version.schedule if t.status == "COPYING_COMPLETED")
-        end = answered[request[0]]
         result.detection.append(end - completed)
-        ends.append(end)
-    if ends and requested:
-        result.stack_create = max(ends) - min(requested.values())
+    result.stack_create = phase.span
 
 
 def _delete(cloud: Any, stack: Any, scenario: Scenario, result: ColumnResult) -> None:
-
     versions = emulated_versions()  # kept: a deleted version leaves the backend but keeps its removed_at
-    calls_before, seen = calls_by_operation(DEST_ACCOUNT), len(cloud.invocations)
-    status = stack.delete()
-    if status != "DELETE_COMPLETE":
-        result.failures.append(f"stack {status}")
-    invocations = cloud.invocations[seen:]
-    result.delete_ops = calls_since(calls_before, DEST_ACCOUNT)
-    result.delete_calls = sum(result.delete_ops.values())
-    result.delete_invocations = len(invocations)
-    result.delete_sleep = sum(float(i.duration) for i in invocations) / max(scenario.copies, 1)
-    result.gb_seconds += sum(billed_gb_seconds(i.duration, HANDLER_MEMORY_MB) for i in invocations)
-    answered = _response_times(invocations)
-    requested = _requested_at(cloud, "DELETE_IN_PROGRESS", first=False)
-    responses = _phase_requests(cloud, "Delete")
-    ends = []
-    for index in range(scenario.copies):
-        request = responses.get(logical_id(index))
-        version = versions.get(version_name(index))
-        if request is None or version is None or request[1].get("Status") != "SUCCESS":
-            result.failures.append(
-                f"{logical_id(index)} Delete: {request[1].get('Reason') if request else ''}"
-            )
-            continue
-        end = answered[request[0]]
-        result.delete_duration.append(end - requested[logical_id(index)])
+    phase = run_phase(cloud, stack.delete, "Delete", scenario.copies, lambda: versions, first_request=False)
+    if phase.status != "DELETE_COMPLETE":
+        result.failures.append(f"stack {phase.status}")
+    result.failures += phase.failures
+    result.delete_ops = phase.ops
+    result.delete_calls = sum(phase.ops.values())
+    result.delete_invocations = len(phase.invocations)
+    result.delete_sleep = sum(float(i.duration) for i in phase.invocations) / max(scenario.copies, 1)
+    result.gb_seconds += sum(billed_gb_seconds(i.duration, HANDLER_MEMORY_MB) for i in phase.invocations)
+    for logical, end, version in phase.answered:
+        result.delete_duration.append(end - phase.requested[logical])
         if version.removed_at is not None:
             result.after_gone.append(end - version.removed_at)
-        ends.append(end)
-    if ends and requested:
-        result.stack_delete = max(ends) - min(requested.values())
+    result.stack_delete = phase.span

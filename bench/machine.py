@@ -23,15 +23,17 @@ import io
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bench.common import REPO, fake_aws_environment, use_repo_node
+from bench.common import REPO, fake_aws_environment, run_module, use_repo_node
+
+if TYPE_CHECKING:
+    from aws_cdk import App, Stack
 
 SOURCE_PROJECT_ARN = "arn:aws:rekognition:us-east-1:111111111111:project/dev-defects/1700000000000"
 SOURCE_VERSION_ARN = (
@@ -39,36 +41,46 @@ SOURCE_VERSION_ARN = (
 )
 ACCOUNT = "222222222222"
 REGION = "us-east-1"
+STACK_NAME = "BenchCopies"
 
 
 # --- run in a subprocess -----------------------------------------------------------------------------------
-def _build_and_synth(copies: int) -> tuple[float, dict[str, Any], int]:
-    """Construct an app with ``copies`` copies and synthesise it: (seconds, template, template bytes)."""
-    from aws_cdk import App, Environment, Stack
+def copies_stack(app: App, copies: int) -> Stack:
+    """The stack the synth figures are about (``tests/e2e/test_scale.py`` checks it too): a Rekognition
+    project, an output bucket and ``copies`` ``RekognitionModelCopy`` of one cross-account source version."""
+    from aws_cdk import Environment, Stack
     from aws_cdk import aws_rekognition as rekognition
     from aws_cdk import aws_s3 as s3
 
     from rekognition_model_copy import RekognitionModelCopy
 
+    stack = Stack(app, STACK_NAME, env=Environment(account=ACCOUNT, region=REGION))
+    project = rekognition.CfnProject(stack, "Project", project_name="prod-bench")
+    bucket = s3.Bucket(stack, "OutputBucket")
+    for index in range(copies):
+        RekognitionModelCopy(
+            stack,
+            f"Copy{index:03d}",
+            source_project_arn=SOURCE_PROJECT_ARN,
+            source_project_version_arn=SOURCE_VERSION_ARN,
+            destination_project=project,
+            version_name=f"bench-{index:03d}",
+            output_bucket=bucket,
+        )
+    return stack
+
+
+def _build_and_synth(copies: int) -> tuple[float, dict[str, Any], int]:
+    """Construct an app with ``copies`` copies and synthesise it: (seconds, template, template bytes)."""
+    from aws_cdk import App
+
     with tempfile.TemporaryDirectory(prefix="bench-synth-") as outdir:
         started = time.perf_counter()
         app = App(outdir=outdir)
-        stack = Stack(app, "BenchCopies", env=Environment(account=ACCOUNT, region=REGION))
-        project = rekognition.CfnProject(stack, "Project", project_name="prod-bench")
-        bucket = s3.Bucket(stack, "OutputBucket")
-        for index in range(copies):
-            RekognitionModelCopy(
-                stack,
-                f"Copy{index:03d}",
-                source_project_arn=SOURCE_PROJECT_ARN,
-                source_project_version_arn=SOURCE_VERSION_ARN,
-                destination_project=project,
-                version_name=f"bench-{index:03d}",
-                output_bucket=bucket,
-            )
+        copies_stack(app, copies)
         assembly = app.synth()
         elapsed = time.perf_counter() - started
-        path = Path(assembly.get_stack_by_name("BenchCopies").template_full_path)
+        path = Path(assembly.get_stack_by_name(STACK_NAME).template_full_path)
         return elapsed, json.loads(path.read_text()), path.stat().st_size
 
 
@@ -210,19 +222,10 @@ def cold_start() -> dict[str, Any]:
 
 
 # --- the parent's side -------------------------------------------------------------------------------------
-def _subprocess(*args: str) -> dict[str, Any]:
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.machine", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
-    if completed.returncode != 0 or not lines:
-        raise RuntimeError(f"bench.machine {' '.join(args)} failed:\n{completed.stderr[-2000:]}")
-    return dict(json.loads(lines[-1]))
+def in_fresh_process(*args: str) -> dict[str, Any]:
+    """One measurement, ``python -m bench.machine ARGS`` (``synth N [--warm]`` or ``coldstart``), in a
+    fresh process: the JSON object it prints."""
+    return run_module("bench.machine", *args, timeout=600, label=f"bench.machine {' '.join(args)}")
 
 
 def measure(copies: int, repeats: int) -> dict[str, Any]:
@@ -231,9 +234,9 @@ def measure(copies: int, repeats: int) -> dict[str, Any]:
     manys: list[dict[str, Any]] = []
     colds: list[dict[str, Any]] = []
     for _ in range(repeats):  # interleaved, so a slow moment of the machine hits both sizes alike
-        ones.append(_subprocess("synth", "1"))
-        manys.append(_subprocess("synth", str(copies), "--warm"))
-        colds.append(_subprocess("coldstart"))
+        ones.append(in_fresh_process("synth", "1"))
+        manys.append(in_fresh_process("synth", str(copies), "--warm"))
+        colds.append(in_fresh_process("coldstart"))
     last = manys[-1]
     median = statistics.median
     return {

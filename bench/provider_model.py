@@ -30,7 +30,6 @@ import time
 from typing import Any
 
 from bench.common import (
-    DELETE_SECONDS,
     DEST_ACCOUNT,
     FRAMEWORK_MEMORY_MB,
     FRAMEWORK_OWN_MS,
@@ -44,9 +43,9 @@ from bench.common import (
     billed_gb_seconds,
     calls_by_operation,
     calls_since,
-    fake_aws_environment,
+    emulated_aws,
 )
-from bench.driver_runs import PROJECT_NAME, SOURCE_PROJECT, SOURCE_VERSION, emulated_versions, version_name
+from bench.driver_runs import PROJECT_NAME, emulated_versions, version_name
 
 QUERY_INTERVAL = 5.0
 TOTAL_TIMEOUT = float(SERVICE_TIMEOUT)
@@ -62,25 +61,15 @@ def _check_cost() -> float:
 
 def run(scenario: Scenario) -> ColumnResult:
     """Create then delete ``scenario.copies`` copies the way the Provider framework's waiter would."""
-    fake_aws_environment()
     import boto3
-    from moto import mock_aws
 
     from bench.baselines.crhelper_default import copy_steps
-    from emulator import custom_labels
-    from emulator.clock import SimulatedClock
     from emulator.iam import ensure_role
     from emulator.templates import function_policy
 
     result = ColumnResult(PROVIDER, scenario.copies, scenario.copy_seconds, transitions=0)
     wall = time.perf_counter()
-    custom_labels.reset()
-    with mock_aws():
-        clock = SimulatedClock()
-        custom_labels.set_clock(clock)
-        custom_labels.config.copy_duration = scenario.copy_seconds
-        custom_labels.config.delete_duration = DELETE_SECONDS
-        source = custom_labels.seed_trained_version(DEST_ACCOUNT, REGION, SOURCE_PROJECT, SOURCE_VERSION)
+    with emulated_aws(scenario) as (clock, source):
         # the user handler's role: the library's statements, enforced like the project's own function's
         ensure_role(DEST_ACCOUNT, "provider-user-handler", json.dumps(function_policy(DEST_ACCOUNT, REGION)))
         ensure_role(DEST_ACCOUNT, "bench-setup")
@@ -171,7 +160,6 @@ def run(scenario: Scenario) -> ColumnResult:
             if removed is not None:
                 result.after_gone.append(end - removed)
         result.stack_delete = max(ends.values(), default=started) - started
-    custom_labels.reset()
     if scenario.copy_seconds > 30 * 60:
         result.notes.append("needs totalTimeout > 30 min: the Provider's default would fail this copy")
     result.wall_seconds = time.perf_counter() - wall

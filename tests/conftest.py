@@ -1,11 +1,27 @@
-"""Shared fixtures: emulated AWS (moto + the Custom Labels emulator), a simulated clock, the driver."""
+"""Shared fixtures and helpers: emulated AWS (moto + the Custom Labels emulator), a simulated clock, the
+driver and readers of what it recorded; the repo's Node for the CDK, cfn-lint, the wheel."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from bench.common import NODE_BIN as NODE_BIN  # the tests' too
+from bench.common import path_with_repo_node
+
+# jsii runs the CDK in Node: the repo's pinned Node 22 goes first on PATH, here, before the first import that
+# reaches aws_cdk (emulator.templates imports rekognition_model_copy) starts the jsii kernel. pytest imports
+# this root conftest before any other conftest or test module under tests/, in every pytest-xdist worker
+# too; subprocesses inherit the PATH. (pytest_configure would come too late: pytest imports the conftests of
+# the paths it is given, and so aws_cdk, before it calls that hook.)
+os.environ["PATH"] = path_with_repo_node(os.environ.get("PATH", ""))
 
 import boto3
 import pytest
@@ -17,10 +33,25 @@ from emulator.clock import SimulatedClock
 from emulator.cloudformation import CloudFormation
 from emulator.templates import function_role
 
+if TYPE_CHECKING:
+    from aws_cdk.assertions import Template
+
 REPO = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
 SOURCE_ACCOUNT = "111111111111"
 DEST_ACCOUNT = "222222222222"
+#: The properties of a ``Custom::RekognitionModelCopy`` besides ServiceToken and ServiceTimeout.
+MODEL_COPY_PROPERTIES = (
+    "SourceProjectArn",
+    "SourceProjectVersionArn",
+    "DestinationProjectArn",
+    "VersionName",
+    "OutputConfig",
+    "Tags",
+    "KmsKeyId",
+    "MinInferenceUnits",
+    "MaxInferenceUnits",
+)
 NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})  # injected faults surface
 LATE = 20 * 60  # simulated seconds the cloud fixture lets pass before its audit (late answers)
 
@@ -142,3 +173,71 @@ def deploy(cloud: CloudFormation) -> Callable[..., Any]:
         return stack
 
     return _deploy
+
+
+# --- What the driver and the emulator recorded -------------------------------------------------------------
+
+
+def versions(stack: Any, project_name: str = "prod-defects") -> dict[str, dict[str, Any]]:
+    """The destination project's versions in the emulator, by name ({} once the project is deleted:
+    the emulator refuses to delete a project that still has versions)."""
+    client = stack.session().client("rekognition")
+    found = client.describe_projects(ProjectNames=[project_name])["ProjectDescriptions"]
+    if not found:
+        return {}
+    listed = client.describe_project_versions(ProjectArn=found[0]["ProjectArn"])["ProjectVersionDescriptions"]
+    return {d["ProjectVersionArn"].split("/")[-2]: d for d in listed}
+
+
+def statuses(cloud: Any, logical_id: str = "ModelCopy") -> list[str]:
+    """The stack events' statuses of one resource, in order."""
+    return [e.status for e in cloud.events if e.logical_id == logical_id]
+
+
+def reasons(cloud: Any, logical_id: str = "ModelCopy") -> str:
+    """The stack events' reasons of one resource, joined."""
+    return " | ".join(e.reason for e in cloud.events if e.logical_id == logical_id and e.reason)
+
+
+# --- Synthesised templates and the package -----------------------------------------------------------------
+
+
+def cfn_lint_errors(template: Template, region: str = REGION) -> list[str]:
+    """cfn-lint's errors (E rules) for a synthesised template; warnings and informational rules pass."""
+    from cfnlint.api import ManualArgs, lint
+
+    matches = lint(json.dumps(template.to_json()), config=ManualArgs(regions=[region]))
+    return [str(match) for match in matches if match.rule.id.startswith("E")]
+
+
+DIST_INPUTS = ("pyproject.toml", "README.md", "constructs", "lambda")
+"""What the wheel is built from (see pyproject's [tool.setuptools])."""
+
+
+def pyproject_version() -> str:
+    return str(tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"])
+
+
+def build_wheel(out: Path) -> Path:
+    """Build the wheel offline from a copy of the distribution's inputs (no build/ left in the checkout)."""
+    source = out / "source"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for name in DIST_INPUTS:
+        path = REPO / name
+        if path.is_dir():
+            shutil.copytree(path, source / name, ignore=ignore)
+        else:
+            source.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, source / name)
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation", "--no-index"]
+        + ["--quiet", "-w", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, (
+        f"{result.stdout}{result.stderr}\nThe offline build needs the setuptools and wheel pinned in "
+        "requirements-dev.txt (make setup)."
+    )
+    (wheel,) = out.glob(f"rekognition_model_copy-{pyproject_version()}-py3-none-any.whl")
+    return wheel

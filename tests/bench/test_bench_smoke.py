@@ -9,8 +9,7 @@ from pathlib import Path
 
 from bench import machine
 from bench.common import COLUMN_TITLES, COLUMNS, CRHELPER, PROJECT, PROVIDER
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.conftest import REPO
 
 
 def test_quick_bench_prints_a_table_per_scenario_with_every_column(tmp_path: Path) -> None:
@@ -48,7 +47,7 @@ def test_quick_bench_prints_a_table_per_scenario_with_every_column(tmp_path: Pat
 
 
 def test_cold_start_is_measured_in_a_fresh_process() -> None:
-    measured = machine._subprocess("coldstart")
+    measured = machine.in_fresh_process("coldstart")
     assert measured["status"] == "SUCCESS"
     assert measured["import_s"] > 0 and measured["invoke_s"] > 0
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,11 +9,6 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-NODE_BIN = REPO_ROOT / "node_modules" / ".bin"
-# jsii runs the CDK in Node: use the repo's pinned Node 22, not whatever `node` the machine has. Set before
-# aws_cdk is first imported (the jsii kernel starts then).
-if NODE_BIN.is_dir() and not os.environ.get("PATH", "").startswith(str(NODE_BIN)):
-    os.environ["PATH"] = f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
 from aws_cdk import App, CfnParameter, Duration, Environment, RemovalPolicy, Stack  # noqa: E402
 from aws_cdk import aws_kms as kms  # noqa: E402
@@ -343,11 +336,3 @@ def _build_policy_stacks() -> PolicyStacks:
 @pytest.fixture(scope="session")
 def policy_stacks() -> PolicyStacks:
     return _build_policy_stacks()
-
-
-def cfn_lint_errors(template: Template, region: str = REGION) -> list[str]:
-    """cfn-lint's errors (E rules) for a synthesised template; warnings and informational rules pass."""
-    from cfnlint.api import ManualArgs, lint
-
-    matches = lint(json.dumps(template.to_json()), config=ManualArgs(regions=[region]))
-    return [str(match) for match in matches if match.rule.id.startswith("E")]

@@ -12,8 +12,9 @@ from aws_cdk import Stack
 from aws_cdk.assertions import Capture, Match, Template
 
 from rekognition_model_copy import POLICY_RESOURCE_TYPE, RESOURCE_TYPE
+from tests.conftest import NODE_BIN, cfn_lint_errors
 
-from .conftest import NODE_BIN, REPO_ROOT, AppStacks, cfn_lint_errors
+from .conftest import REPO_ROOT, AppStacks
 
 
 def test_app_module_is_import_safe() -> None:

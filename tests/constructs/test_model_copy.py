@@ -10,13 +10,13 @@ from aws_cdk import aws_rekognition as rekognition
 from aws_cdk.assertions import Annotations, Capture, Match, Template
 
 from rekognition_model_copy import RESOURCE_TYPE, RekognitionModelCopy
+from tests.conftest import cfn_lint_errors
 
 from .conftest import (
     DEST_PROJECT_ARN,
     SOURCE_PROJECT_ARN,
     SOURCE_VERSION_ARN,
     CopyStacks,
-    cfn_lint_errors,
     valid_kwargs,
 )
 

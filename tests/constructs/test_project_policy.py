@@ -21,6 +21,7 @@ from rekognition_model_copy import (
     RekognitionProjectPolicy,
 )
 from rekognition_model_copy.project_policy import default_policy_name
+from tests.conftest import cfn_lint_errors
 
 from .conftest import (
     ACCOUNT,
@@ -32,7 +33,6 @@ from .conftest import (
     SOURCE_VERSION_2_ARN,
     SOURCE_VERSION_ARN,
     PolicyStacks,
-    cfn_lint_errors,
     valid_kwargs,
 )
 

@@ -25,6 +25,7 @@ from rekognition_model_copy import (
     RekognitionProjectPolicy,
 )
 from rekognition_model_copy.provider import default_role_name
+from tests.conftest import cfn_lint_errors
 
 from .conftest import (
     ACCOUNT,
@@ -40,7 +41,6 @@ from .conftest import (
     SOURCE_VERSION_2_ARN,
     SOURCE_VERSION_ARN,
     PromotionStacks,
-    cfn_lint_errors,
 )
 
 COPY = "rekognition:CopyProjectVersion"

@@ -13,8 +13,9 @@ from aws_cdk.assertions import Match, Template
 
 from rekognition_model_copy import RESOURCE_TYPE, ModelCopyValidationError, RekognitionModelCopy, validation
 from rekognition_model_copy.permissions import GATE_ACTIONS, gate_statements
+from tests.conftest import cfn_lint_errors
 
-from .conftest import ACCOUNT, REGION, cfn_lint_errors, valid_kwargs
+from .conftest import ACCOUNT, REGION, valid_kwargs
 
 SAME_ACCOUNT_PROJECT = f"arn:aws:rekognition:{REGION}:{ACCOUNT}:project/dev-defects/1700000000000"
 SAME_ACCOUNT_VERSION = f"arn:aws:rekognition:{REGION}:{ACCOUNT}:project/dev-defects/version/v1/1700000000001"

@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from tests.conftest import REGION
-from tests.constructs.conftest import cfn_lint_errors  # also puts the repo's Node first on PATH
+from tests.conftest import REGION, cfn_lint_errors
 
 PROD_ACCOUNTS = ("222222222222", "333333333333", "444444444444")
 

@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 
 from emulator import custom_labels
-from tests.conftest import REGION
-from tests.constructs.conftest import cfn_lint_errors  # also puts the repo's Node first on PATH
+from tests.conftest import REGION, cfn_lint_errors
 
 DEV, STAGING, PROD = "111111111111", "333333333333", "222222222222"
 

@@ -16,25 +16,11 @@ from typing import Any
 import pytest
 
 from emulator import custom_labels
-from tests.conftest import DEST_ACCOUNT, REGION, REPO
-from tests.constructs.conftest import cfn_lint_errors  # also puts the repo's Node first on PATH
-from tests.handler.test_model_copy_lifecycle import versions
+from tests.conftest import DEST_ACCOUNT, MODEL_COPY_PROPERTIES, REGION, REPO, cfn_lint_errors, versions
 
 YAML_TEMPLATE = REPO / "examples" / "model-copy.yaml"
 EXPORT = "RekognitionModelCopy-ServiceToken"
-DOCUMENTED_PROPERTIES = {
-    "ServiceToken",
-    "ServiceTimeout",
-    "SourceProjectArn",
-    "SourceProjectVersionArn",
-    "DestinationProjectArn",
-    "VersionName",
-    "OutputConfig",
-    "Tags",
-    "KmsKeyId",
-    "MinInferenceUnits",
-    "MaxInferenceUnits",
-}
+DOCUMENTED_PROPERTIES = {"ServiceToken", "ServiceTimeout", *MODEL_COPY_PROPERTIES}
 
 
 def load_yaml(path: Path = YAML_TEMPLATE) -> dict[str, Any]:

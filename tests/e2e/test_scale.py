@@ -1,5 +1,8 @@
 """Many copies per stack: one backing function, constant template growth, and 100 concurrent copies that
-all complete within the function-policy and EventBridge limits while Rekognition throttles."""
+all complete within the function-policy and EventBridge limits while Rekognition throttles.
+
+The stacks are the ones ``make bench`` measures: ``bench.machine.copies_stack`` (the CDK app) and
+``bench.driver_runs.template`` (the hand-written template; its role carries the library's statements)."""
 
 from __future__ import annotations
 
@@ -7,35 +10,18 @@ import json
 from typing import Any
 
 import pytest
-from aws_cdk import App, Environment, Stack
-from aws_cdk import aws_rekognition as rekognition
-from aws_cdk import aws_s3 as s3
+from aws_cdk import App
 from aws_cdk.assertions import Template
 
+from bench.common import PROJECT
+from bench.driver_runs import PROJECT_NAME, template
+from bench.machine import copies_stack
 from emulator import custom_labels
-from rekognition_model_copy import RekognitionModelCopy, permissions
-from tests.conftest import DEST_ACCOUNT, REGION, REPO, copy_template
-
-SOURCE_PROJECT = f"arn:aws:rekognition:{REGION}:{DEST_ACCOUNT}:project/dev-defects/1700000000000"
-SOURCE_VERSION = f"arn:aws:rekognition:{REGION}:{DEST_ACCOUNT}:project/dev-defects/version/v1/1700000000001"
+from tests.conftest import DEST_ACCOUNT, REGION, REPO
 
 
 def synth(copies: int) -> dict[str, Any]:
-    app = App()
-    stack = Stack(app, "Scale", env=Environment(account=DEST_ACCOUNT, region=REGION))
-    project = rekognition.CfnProject(stack, "Project", project_name="prod-defects")
-    bucket = s3.Bucket(stack, "Output")
-    for index in range(copies):
-        RekognitionModelCopy(
-            stack,
-            f"Copy{index:03d}",
-            source_project_arn=SOURCE_PROJECT,
-            source_project_version_arn=SOURCE_VERSION,
-            destination_project=project,
-            version_name=f"copy-{index:03d}",
-            output_bucket=bucket,
-        )
-    return dict(Template.from_stack(stack).to_json())
+    return dict(Template.from_stack(copies_stack(App(), copies)).to_json())
 
 
 def test_a_hundred_copies_share_one_function_and_grow_the_template_by_a_constant():
@@ -62,19 +48,13 @@ def test_a_hundred_copies_share_one_function_and_grow_the_template_by_a_constant
 )
 def test_a_hundred_concurrent_copies_all_complete_under_throttling(cloud, source_version, function_timeout):
     custom_labels.config.copy_duration = 180
-    template = copy_template(source_version, logical_id="Copy000", version_name="copy-000")
-    template["Resources"]["Handler"]["Properties"]["Timeout"] = function_timeout
-    base = template["Resources"].pop("Copy000")
-    for index in range(100):
-        copy = json.loads(json.dumps(base))
-        copy["Properties"]["VersionName"] = f"copy-{index:03d}"
-        template["Resources"][f"Copy{index:03d}"] = copy
-    _grant(template, source_version)
+    copies = template(PROJECT, source_version, 100)
+    copies["Resources"]["Handler"]["Properties"]["Timeout"] = function_timeout
     custom_labels.faults.inject("DescribeProjectVersions", "ThrottlingException", times=60)
     custom_labels.faults.inject("CopyProjectVersion", "ThrottlingException", times=20)
 
     stack = cloud.stack("scale", account_id=DEST_ACCOUNT, region=REGION, asset_root=REPO)
-    assert stack.create(template) == "CREATE_COMPLETE"
+    assert stack.create(copies) == "CREATE_COMPLETE"
 
     versions = _versions(stack)
     assert len(versions) == 100 and {v["Status"] for v in versions} == {"COPYING_COMPLETED"}
@@ -83,33 +63,9 @@ def test_a_hundred_concurrent_copies_all_complete_under_throttling(cloud, source
     assert stack.delete() == "DELETE_COMPLETE"
 
 
-def _grant(template: dict[str, Any], source: tuple[str, str]) -> None:
-    """The hand-written template's role gets the construct's statements (the emulator enforces them), on
-    patterns for what the driver names at deploy time: the project's timestamp, the bucket's suffix."""
-    account = f"arn:aws:rekognition:{REGION}:{DEST_ACCOUNT}"
-    statements = permissions.copy_statements(
-        source_project_arns=[source[0]],
-        source_version_arns=[source[1]],
-        destination_project_arns=[f"{account}:project/prod-defects/*"],
-        destination_version_arns=[f"{account}:project/prod-defects/version/*"],
-        bucket_arns=["arn:aws:s3:::scale-output-*"],
-        object_arns=["arn:aws:s3:::scale-output-*/copies/*"],
-    ) + permissions.polling_statements([f"arn:aws:events:{REGION}:{DEST_ACCOUNT}:rule/rmc-test-*"])
-    document = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": s.sid, "Effect": "Allow", "Action": list(s.actions), "Resource": list(s.resources)}
-            for s in statements
-        ],
-    }
-    template["Resources"]["Role"]["Properties"]["Policies"] = [
-        {"PolicyName": "ModelCopy", "PolicyDocument": document}
-    ]
-
-
 def _versions(stack: Any) -> list[dict[str, Any]]:
     client = stack.session().client("rekognition")
-    project = client.describe_projects(ProjectNames=["prod-defects"])["ProjectDescriptions"][0]["ProjectArn"]
+    project = client.describe_projects(ProjectNames=[PROJECT_NAME])["ProjectDescriptions"][0]["ProjectArn"]
     return [
         version
         for page in client.get_paginator("describe_project_versions").paginate(ProjectArn=project)

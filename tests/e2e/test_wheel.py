@@ -22,11 +22,9 @@ import importlib.metadata
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import textwrap
-import tomllib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,42 +33,9 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tests.constructs.conftest import NODE_BIN, REPO_ROOT  # also puts the repo's Node first on PATH
+from tests.conftest import NODE_BIN, REPO, build_wheel, pyproject_version
 
 DISTRIBUTION = "rekognition-model-copy"
-DIST_INPUTS = ("pyproject.toml", "README.md", "constructs", "lambda")
-"""What the wheel is built from (see pyproject's [tool.setuptools])."""
-
-
-def pyproject_version() -> str:
-    return str(
-        tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
-    )
-
-
-def build_wheel(out: Path) -> Path:
-    """Build the wheel offline from a copy of the distribution's inputs (no build/ left in the checkout)."""
-    source = out / "source"
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
-    for name in DIST_INPUTS:
-        path = REPO_ROOT / name
-        if path.is_dir():
-            shutil.copytree(path, source / name, ignore=ignore)
-        else:
-            source.mkdir(parents=True, exist_ok=True)
-            shutil.copy(path, source / name)
-    result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation", "--no-index"]
-        + ["--quiet", "-w", str(out)],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, (
-        f"{result.stdout}{result.stderr}\nThe offline build needs the setuptools and wheel pinned in "
-        "requirements-dev.txt (make setup)."
-    )
-    (wheel,) = out.glob(f"rekognition_model_copy-{pyproject_version()}-py3-none-any.whl")
-    return wheel
 
 
 def wheel_requirements(wheel: Path) -> list[str]:
@@ -179,7 +144,7 @@ def test_version_matches_pyproject_and_changelog() -> None:
 
     version = pyproject_version()
     assert rekognition_model_copy.__version__ == version
-    changelog = (REPO_ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    changelog = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
     released = re.findall(r"^## \[(\d+\.\d+\.\d+)\] - \d{4}-\d{2}-\d{2}$", changelog, flags=re.MULTILINE)
     assert released and released[0] == version, "the newest CHANGELOG entry is the package's version"
 
@@ -196,7 +161,7 @@ def test_fresh_venv_holds_the_wheel_and_its_declared_dependencies_only(fresh_ven
 
 
 def readme_first_python_example() -> str:
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
     match = re.search(r"^```python\n(.*?)^```", readme, flags=re.MULTILINE | re.DOTALL)
     assert match, "README.md has no ```python example"
     return match.group(1)

@@ -1,7 +1,7 @@
-"""Readers of the emulated state shared by the handler tests: the stack events of a resource, the
-destination project's versions, the polling rules left; a stack prepared for tests that send the
-custom resource's requests themselves; the source account's project policy template. Plain functions:
-import them from here."""
+"""Helpers shared by the handler tests: the polling rules left, a stack prepared for tests that send the
+custom resource's requests themselves, the source account's project policy template, and (re-exported from
+the root conftest) the stack events and the destination project's versions. Plain functions: import them
+from here."""
 
 from __future__ import annotations
 
@@ -10,27 +10,9 @@ from typing import Any
 
 from emulator.templates import function_role
 from tests.conftest import DEST_ACCOUNT, REGION, REPO, SOURCE_ACCOUNT, copy_template
-
-
-def versions(stack: Any, project_name: str = "prod-defects") -> dict[str, dict[str, Any]]:
-    """The destination project's versions in the emulator, by name ({} once the project is deleted:
-    the emulator refuses to delete a project that still has versions)."""
-    client = stack.session().client("rekognition")
-    found = client.describe_projects(ProjectNames=[project_name])["ProjectDescriptions"]
-    if not found:
-        return {}
-    listed = client.describe_project_versions(ProjectArn=found[0]["ProjectArn"])["ProjectVersionDescriptions"]
-    return {d["ProjectVersionArn"].split("/")[-2]: d for d in listed}
-
-
-def statuses(cloud: Any, logical_id: str = "ModelCopy") -> list[str]:
-    """The resource's stack event statuses, in order."""
-    return [e.status for e in cloud.events if e.logical_id == logical_id]
-
-
-def reasons(cloud: Any, logical_id: str = "ModelCopy") -> str:
-    """The resource's stack event Reasons, joined."""
-    return " | ".join(e.reason for e in cloud.events if e.logical_id == logical_id and e.reason)
+from tests.conftest import reasons as reasons
+from tests.conftest import statuses as statuses
+from tests.conftest import versions as versions
 
 
 def rules_left(cloud: Any) -> list[str]:

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import DEST_ACCOUNT, REGION
+from tests.conftest import DEST_ACCOUNT, MODEL_COPY_PROPERTIES, REGION
 from tests.handler.conftest import prepared
 
 scalars = st.one_of(st.text(max_size=40), st.integers().map(str), st.booleans().map(str).map(str.lower))
@@ -19,18 +19,7 @@ values = st.recursive(
     ),
     max_leaves=8,
 )
-KNOWN = [
-    "SourceProjectArn",
-    "SourceProjectVersionArn",
-    "DestinationProjectArn",
-    "VersionName",
-    "OutputConfig",
-    "Tags",
-    "KmsKeyId",
-    "ProjectArn",
-    "PolicyName",
-    "PolicyDocument",
-]
+KNOWN = [*MODEL_COPY_PROPERTIES, "MinF1Score", "ProjectArn", "PolicyName", "PolicyDocument"]
 properties = st.dictionaries(st.one_of(st.sampled_from(KNOWN), st.text(max_size=20)), values, max_size=8)
 physical_ids = st.one_of(
     st.text(min_size=1, max_size=200),

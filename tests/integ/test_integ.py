@@ -11,13 +11,13 @@ import os
 import stat
 import subprocess
 import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-INTEG_DIR = REPO_ROOT / "integ"
+from tests.conftest import REPO
+
+INTEG_DIR = REPO / "integ"
 VERSION_ARN = "arn:aws:rekognition:us-east-1:111111111111:project/p/version/v/1700000000001"
 PROJECT_ARN = "arn:aws:rekognition:us-east-1:111111111111:project/p/1700000000000"
 
@@ -106,7 +106,7 @@ def no_aws(tmp_path):
 def _make_integ(env, *tests):
     return subprocess.run(
         [sys.executable, str(INTEG_DIR / "run.py"), *tests],
-        cwd=REPO_ROOT,
+        cwd=REPO,
         env=env,
         capture_output=True,
         text=True,
