@@ -2,11 +2,14 @@
 
 1. Synthesises the example app (``app.py``) with the CDK, as ``cdk synth`` would: a dev stack (the
    project policy on the source project) and a prod stack (project, key, bucket, the model copy).
-2. Creates in the emulated dev account what must exist beforehand: a project with a trained model.
+2. Creates in the emulated dev account what must exist beforehand: a project with a trained model whose
+   evaluation (F1 score) is below the promotion's quality bar.
 3. Plays CloudFormation, every call authorized as AWS would (the function's role as synthesised, the
    project, key and bucket policies): first the prod stack alone, to show the copy is denied without the
-   policy; then the dev stack (policy) and the prod stack (copy, started and RUNNING); an update with a new
-   version name (a new copy replaces the old, running one); and finally deletes both stacks.
+   policy; then the dev stack with a quality bar (MinF1Score), which refuses to let that model be copied;
+   a better model is trained, and the dev stack (policy) and the prod stack (copy, started and RUNNING)
+   deploy; an update with a new version name (a new copy replaces the old, running one); and finally
+   deletes both stacks.
 4. Prints the stack events as CloudFormation shows them, with simulated time, and a summary.
 
 The real Lambda handler and crhelper do the work. No credentials, no network, a few seconds of real
@@ -29,6 +32,10 @@ REGION = "us-east-1"
 DEV_ACCOUNT = "111111111111"
 PROD_ACCOUNT = "222222222222"
 COPY_MINUTES = 4
+MIN_F1_SCORE = 0.9
+"""The promotion's quality bar."""
+FIRST_F1, BETTER_F1 = 0.812, 0.934
+"""The F1 scores of the first model and of the better one trained next."""
 
 
 def _fake_credentials() -> None:
@@ -98,6 +105,7 @@ def main() -> int:
     from emulator import custom_labels
     from emulator.clock import SimulatedClock
     from emulator.cloudformation import CloudFormation
+    from emulator.templates import with_quality_bar
 
     # the handler logs for CloudWatch; here the stack events tell the story (see the tests for the logs)
     logging.getLogger().addHandler(logging.NullHandler())
@@ -110,17 +118,17 @@ def main() -> int:
     with mock_aws(), CloudFormation(clock, on_event=timeline.on_event, on_wait=timeline.on_wait) as cloud:
         custom_labels.set_clock(cloud.runtime.service_clock())
         timeline.heading(f"Dev account {DEV_ACCOUNT}: a trained model (it exists before any stack)")
-        project_arn, version_arn = custom_labels.seed_trained_version(
-            DEV_ACCOUNT, REGION, "dev-defects", "defects.2026-11-01"
+        project_arn, first_arn = custom_labels.seed_trained_version(
+            DEV_ACCOUNT, REGION, "dev-defects", "defects.2026-11-01", f1_score=FIRST_F1
         )
-        print(f"  source version  {version_arn}")
+        print(f"  source version  {first_arn}  (F1 score {FIRST_F1})")
 
         context = {
             "dev_account": DEV_ACCOUNT,
             "prod_account": PROD_ACCOUNT,
             "region": REGION,
             "source_project_arn": project_arn,
-            "source_version_arn": version_arn,
+            "source_version_arn": first_arn,
             "min_inference_units": 1,
         }
         with tempfile.TemporaryDirectory(prefix="demo-cdk-out-") as out:
@@ -143,9 +151,37 @@ def main() -> int:
             results.append(("prod without policy", denied.create(templates[prod_name]), "ROLLBACK_COMPLETE"))
             results.append(("delete rolled-back stack", denied.delete(), "DELETE_COMPLETE"))
 
-            timeline.heading("Dev stack: the project policy lets the prod account copy this version")
+            # The app sets no bar itself: the dev template gets the MinF1Score property and the function's
+            # DescribeProjectVersions grant that a project policy with min_f1_score renders.
+            timeline.heading(
+                f"Dev stack with a quality bar (MinF1Score {MIN_F1_SCORE}): the model is not good enough"
+            )
+            gated = stack(dev_name, DEV_ACCOUNT)
+            results.append(
+                (
+                    "dev create, below the bar",
+                    gated.create(with_quality_bar(templates[dev_name], MIN_F1_SCORE)),
+                    "ROLLBACK_COMPLETE",
+                )
+            )
+            print(f"  Reason: {_failure(cloud, 'Custom::RekognitionProjectPolicy')}")
+            source = cloud.session(DEV_ACCOUNT, REGION).client("rekognition")
+            put = source.list_project_policies(ProjectArn=project_arn)["ProjectPolicies"]
+            print(f"  project policies on dev-defects: {len(put)}: the prod account cannot copy this model")
+            results.append(("delete refused stack", gated.delete(), "DELETE_COMPLETE"))
+
+            timeline.heading(f"A better model is trained (F1 score {BETTER_F1}); cdk synth again")
+            _, version_arn = custom_labels.seed_trained_version(
+                DEV_ACCOUNT, REGION, "dev-defects", "defects.2026-11-15", f1_score=BETTER_F1
+            )
+            print(f"  source version  {version_arn}  (F1 score {BETTER_F1})")
+            context["source_version_arn"] = version_arn
+            templates, assembly = synthesise({**context, "version_name": "defects-prod-1"}, Path(out) / "v1b")
+
+            timeline.heading("Dev stack: the bar is met; the project policy lets the prod account copy it")
             dev = stack(dev_name, DEV_ACCOUNT)
-            results.append(("dev create", dev.create(templates[dev_name]), "CREATE_COMPLETE"))
+            dev_template = with_quality_bar(templates[dev_name], MIN_F1_SCORE)
+            results.append(("dev create, bar met", dev.create(dev_template), "CREATE_COMPLETE"))
             policy_resource = next(
                 r for r in dev.resources.values() if r.type == "Custom::RekognitionProjectPolicy"
             )
@@ -158,6 +194,7 @@ def main() -> int:
             timeline.heading(f"Prod stack: a {COPY_MINUTES}-minute copy, then started with 1 inference unit")
             prod = stack(prod_name, PROD_ACCOUNT)
             results.append(("prod create", prod.create(templates[prod_name]), "CREATE_COMPLETE"))
+            print(f"  copied from {version_arn.split('/version/')[1].split('/')[0]}")
             print(f"  outputs: {json.dumps(prod.outputs)}")
             print(f"  model status: {_status(prod)}")
 
@@ -195,6 +232,12 @@ def main() -> int:
 
 def _short(reason: str, limit: int = 150) -> str:
     return reason if len(reason) <= limit else reason[: limit - 3] + "..."
+
+
+def _failure(cloud: Any, resource_type: str) -> str:
+    """The Reason of the last FAILED stack event of a resource of ``resource_type``, in full."""
+    failed = [e for e in cloud.events if e.status.endswith("_FAILED") and e.reason]
+    return str(next(e.reason for e in reversed(failed) if e.resource_type == resource_type))
 
 
 def _status(stack: Any) -> str:

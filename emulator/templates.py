@@ -71,3 +71,35 @@ def function_role(role_name: str | None = None, *, region: str = "us-east-1") ->
 
 def _condition(statement: permissions.Statement) -> dict[str, Any]:
     return {"Condition": json.loads(json.dumps(statement.conditions))} if statement.conditions else {}
+
+
+def with_quality_bar(template: dict[str, Any], bar: float, *, grant: bool = True) -> dict[str, Any]:
+    """A copy of a synthesised source (dev) stack ``template`` whose project policies carry the quality bar
+    ``MinF1Score`` = ``bar`` and, when ``grant``, whose backing function may read the source project's
+    versions (:func:`rekognition_model_copy.permissions.gate_statements`, added to the role policy that
+    manages the project policies): what a project policy with ``min_f1_score`` renders, for an app that
+    sets no bar itself."""
+    edited: dict[str, Any] = json.loads(json.dumps(template))
+    resources = edited["Resources"].values()
+    projects = []
+    for resource in resources:
+        if resource["Type"] == "Custom::RekognitionProjectPolicy":
+            resource["Properties"]["MinF1Score"] = bar
+            projects.append(resource["Properties"]["ProjectArn"])
+    if grant:
+        role_policy = next(
+            r["Properties"]["PolicyDocument"]
+            for r in resources
+            if r["Type"] == "AWS::IAM::Policy" and permissions.POLICY_ACTIONS[0] in json.dumps(r)
+        )
+        for project_arn in dict.fromkeys(projects):
+            for statement in permissions.gate_statements(project_arn):
+                role_policy["Statement"].append(
+                    {
+                        "Sid": statement.sid,
+                        "Effect": "Allow",
+                        "Action": list(statement.actions),
+                        "Resource": list(statement.resources),
+                    }
+                )
+    return edited

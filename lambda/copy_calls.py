@@ -1,5 +1,6 @@
 """The calls of a Custom::RekognitionModelCopy to Rekognition, each carrying out a decision of
-``copy_decisions.py``: find a version, copy (:func:`start_copy`), make its tags the declared ones
+``copy_decisions.py``: find a version, check the source against the quality bar (:func:`check_source`),
+copy (:func:`start_copy`), make its tags the declared ones
 (:func:`update_tags`), and the steps the polls take: :func:`converge_step` (towards the copy finished and
 serving as declared) and :func:`removal_step` (towards the version being gone). A step returns its
 :class:`Progress`; a transient answer (throttling, 5xx, a status still changing) is a step that looks
@@ -12,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import quality_gate
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from copy_decisions import (
     Action,
@@ -99,7 +101,20 @@ def stray_copies(
     return (Version(identity.project_arn, arn),)
 
 
-# --- copying and tagging --------------------------------------------------------------------------------
+# --- the quality gate, copying and tagging --------------------------------------------------------------
+def check_source(client: Any, copy: CopyProperties) -> None:
+    """Raise ResourceError when the source version does not meet the quality bar (``MinF1Score``)."""
+    assert copy.min_f1_score is not None
+    quality_gate.check(
+        client,
+        copy.source_project_arn,
+        copy.source_project_version_arn,
+        version_name_of(copy.source_project_version_arn),
+        copy.min_f1_score,
+        "it is not copied.",
+    )
+
+
 def start_copy(client: Any, copy: CopyProperties, owner: str) -> tuple[Version, bool]:
     """Copy (tagged with its owner); returns the version and whether this call made it. A version of that
     name is adopted only when this resource made it from the same source (a redelivered Create, a

@@ -3,7 +3,8 @@
 :func:`plan_update` (in place or a new copy), :func:`mismatches` (what says another copy than the one
 described), :func:`adoption` (may an existing version be taken as this resource's), :func:`serving_goal`,
 :func:`serving_action` and :func:`removal_action` (the next call towards a goal),
-:func:`to_remove_on_failure` (what a failed request takes away again). :class:`Work` is what the polls of
+:func:`to_remove_on_failure` (what a failed request takes away again), :func:`checks_source` (does the
+request check the source version against the quality bar). :class:`Work` is what the polls of
 one request do, carried from poll to poll in the request's private Data. Nothing here calls a service:
 ``copy_calls.py`` carries these decisions out.
 """
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import quality_gate
 from copy_properties import OWNER_TAG, VERSION_ARN, CopyProperties
 from time_budget import DEFAULT_SERVICE_TIMEOUT
 
@@ -120,6 +122,15 @@ def plan_update(desired: CopyProperties, physical_id: str) -> Kind:
     ):
         return Kind.IN_PLACE
     return Kind.REPLACE
+
+
+def checks_source(desired: CopyProperties, kind: Kind, previous: Mapping[str, Any] | None = None) -> bool:
+    """Whether the source version is checked against the quality bar (``MinF1Score``) before the request
+    goes on: before every copy (a Create, a replacement); in place, only when the bar is new or raised
+    compared with the ``previous`` properties (the copy met the bar it had)."""
+    if kind is not Kind.IN_PLACE:
+        return desired.min_f1_score is not None
+    return quality_gate.raised(desired.min_f1_score, previous or {})
 
 
 def mismatches(desired: CopyProperties, description: Mapping[str, Any]) -> list[str]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import contract
+import quality_gate
 from errors import ResourceError
 from time_budget import DEFAULT_SERVICE_TIMEOUT, service_timeout
 
@@ -56,6 +57,7 @@ class CopyProperties:
     min_inference_units: int | None = None
     max_inference_units: int | None = None
     service_timeout: float = DEFAULT_SERVICE_TIMEOUT
+    min_f1_score: float | None = None  # the quality bar of the source version (quality_gate.py)
 
     @classmethod
     def parse(cls, props: Mapping[str, Any]) -> CopyProperties:
@@ -88,13 +90,23 @@ class CopyProperties:
                 f"SourceProjectVersionArn {source_version} is not a version of SourceProjectArn "
                 f"{source_project}."
             )
+        destination_project = str(text("DestinationProjectArn", PROJECT_ARN))
+        bar = quality_gate.min_f1_score(props)
+        if bar is not None and _account(source_project) != _account(destination_project):
+            raise ResourceError(
+                f"Property {quality_gate.PROPERTY} needs a source version of the destination's own account "
+                f"({_account(destination_project)}), which can read it; the source is in account "
+                f"{_account(source_project)}. Put the bar on the source account's "
+                f"{contract.PROJECT_POLICY_TYPE} instead (it checks each version it lets another account "
+                "copy)."
+            )
         units = [_units(props, name) for name in ("MinInferenceUnits", "MaxInferenceUnits")]
         if units[1] is not None and (units[0] is None or units[1] < units[0]):
             raise ResourceError("MaxInferenceUnits needs MinInferenceUnits, and must not be smaller than it.")
         return cls(
             source_project_arn=source_project,
             source_project_version_arn=source_version,
-            destination_project_arn=str(text("DestinationProjectArn", PROJECT_ARN)),
+            destination_project_arn=destination_project,
             version_name=str(text("VersionName", VERSION_NAME)),
             s3_bucket=bucket,
             s3_key_prefix=prefix,
@@ -103,6 +115,7 @@ class CopyProperties:
             min_inference_units=units[0],
             max_inference_units=units[1],
             service_timeout=service_timeout(props),
+            min_f1_score=bar,
         )
 
     def copy_request(self, owner: str) -> dict[str, Any]:
@@ -121,6 +134,10 @@ class CopyProperties:
         if self.kms_key_id:
             request["KmsKeyId"] = self.kms_key_id
         return request
+
+
+def _account(arn: str) -> str:
+    return arn.split(":")[4]
 
 
 def _tags(value: Any) -> dict[str, str]:

@@ -6,7 +6,8 @@ wires them to crhelper. They read the properties (``copy_properties.py``), take 
 functions over a small typed state, ``copy_decisions.py``: in place or a new copy, adoption, the serving
 goal and the next call towards it, what a failure removes) and carry them out over a Rekognition client
 (``copy_calls.py``). Errors are raised as ``ResourceError`` with a Reason written for the person reading
-the stack events.
+the stack events. With ``MinF1Score`` the source version is checked against that quality bar
+(``quality_gate.py``) before anything is done.
 
 Three rules hold throughout:
 
@@ -27,6 +28,7 @@ import contract
 from botocore.exceptions import ClientError
 from copy_calls import (
     Progress,
+    check_source,
     converge_step,
     describe_version,
     find_owned,
@@ -39,6 +41,7 @@ from copy_decisions import (
     Kind,
     Version,
     Work,
+    checks_source,
     mismatches,
     plan_update,
     serving_goal,
@@ -67,6 +70,8 @@ def _data(version_arn: str, status: str) -> dict[str, str]:
 def create(client: Any, props: Mapping[str, Any], owner: str) -> Outcome:
     """Start the copy; the polls (:func:`advance`) wait for it and start the model when asked to."""
     copy = CopyProperties.parse(props)
+    if checks_source(copy, Kind.CREATE):
+        check_source(client, copy)
     target, made = start_copy(client, copy, owner)
     work = Work.towards(Kind.CREATE, target, copy, serving_goal(copy), made)
     return _first_step(client, work, target.arn, "COPYING_IN_PROGRESS", target.arn)
@@ -94,6 +99,8 @@ def update(
     of this resource that the rejected ``old_props`` name and the stack does not hold is removed."""
     desired = CopyProperties.parse(props)
     kind = plan_update(desired, physical_id)
+    if checks_source(desired, kind, old_props):  # before anything changes: the copy stays as it is
+        check_source(client, desired)
     strays = stray_copies(client, old_props, physical_id, owner)
     if kind is Kind.IN_PLACE:
         target = Version(desired.destination_project_arn, physical_id)

@@ -12,10 +12,15 @@ Project policies carry no tags, so what a stack owns is recorded in its physical
 * ``<project ARN>/policy/<name>``: written by earlier versions of this handler; deleted as before.
 
 A new project or policy name is a replacement. All of it is synchronous: every outcome is complete at once.
+
+With ``MinF1Score`` (``quality_gate.py``), a put first reads every version the document lets another
+account copy, and refuses (nothing put) a version that does not meet the bar; an Update that keeps the
+document and does not raise the bar is not checked again.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from collections.abc import Mapping
@@ -23,7 +28,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import contract
+import quality_gate
 from botocore.exceptions import ClientError, ParamValidationError
+from copy_properties import VERSION_ARN, version_name_of
 from errors import ResourceError, failure
 from outcome import Outcome
 
@@ -36,6 +43,7 @@ PROJECT_ARN = re.compile(
     r"^arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:project/[a-zA-Z0-9_.\-]{1,255}/[0-9]+$"
 )
 MAX_POLICIES = 5  # per project, a hard limit (PutProjectPolicy)
+COPY_ACTION = "rekognition:copyprojectversion"  # IAM action names are case-insensitive
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,17 @@ def held(physical: str) -> Held | None:
     return Held(project_arn, name, revision or None, False)
 
 
-def _parse(props: Mapping[str, Any]) -> tuple[str, str, str]:
+@dataclass(frozen=True)
+class Declared:
+    """The properties being applied, checked."""
+
+    project_arn: str
+    policy_name: str
+    document: str
+    bar: float | None  # MinF1Score
+
+
+def _parse(props: Mapping[str, Any]) -> Declared:
     values = []
     for name in ("ProjectArn", "PolicyName", "PolicyDocument"):
         value = props.get(name)
@@ -82,7 +100,35 @@ def _parse(props: Mapping[str, Any]) -> tuple[str, str, str]:
         json.loads(values[2])
     except ValueError as error:
         raise ResourceError(f"Property PolicyDocument is not valid JSON: {error}") from error
-    return values[0], values[1], values[2]
+    return Declared(values[0], values[1], values[2], quality_gate.min_f1_score(props))
+
+
+def allowed_versions(document: str, project_arn: str) -> list[str]:
+    """The versions the document lets another account copy (its Allow statements'
+    rekognition:CopyProjectVersion resources), in order; ResourceError for a resource the quality gate
+    cannot check (a wildcard, not a version ARN, a version of another project)."""
+    parsed = json.loads(document)
+    statements = parsed.get("Statement", []) if isinstance(parsed, dict) else []
+    found: list[str] = []
+    for statement in statements if isinstance(statements, list) else [statements]:
+        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+            continue
+        actions = statement.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        if not any(fnmatch.fnmatch(COPY_ACTION, str(a).lower()) for a in actions):
+            continue
+        resources = statement.get("Resource", [])
+        for resource in [resources] if isinstance(resources, str) else resources:
+            match = VERSION_ARN.match(str(resource))
+            if match is None or match.group("project") != project_arn.rsplit("/", 1)[0]:
+                raise ResourceError(
+                    f"With {quality_gate.PROPERTY}, every resource the policy allows to copy must be a "
+                    f"version of {project_arn}, named exactly (no wildcard), so that it can be checked "
+                    f"against the bar; the policy allows {str(resource)[:300]!r}."
+                )
+            if resource not in found:
+                found.append(str(resource))
+    return found
 
 
 def current_policy(client: Any, project_arn: str, policy_name: str) -> dict[str, Any] | None:
@@ -101,7 +147,20 @@ def current_policy(client: Any, project_arn: str, policy_name: str) -> dict[str,
         raise failure("ListProjectPolicies", error) from error
 
 
-def _put(client: Any, project_arn: str, policy_name: str, document: str, revision_id: str | None) -> Outcome:
+def _put(client: Any, declared: Declared, revision_id: str | None, checked: bool = True) -> Outcome:
+    """Put the declared document, once every version it allows meets the bar (when there is one and
+    ``checked``)."""
+    project_arn, policy_name, document = declared.project_arn, declared.policy_name, declared.document
+    if declared.bar is not None and checked:
+        for version_arn in allowed_versions(document, project_arn):
+            quality_gate.check(
+                client,
+                project_arn,
+                version_arn,
+                version_name_of(version_arn),
+                declared.bar,
+                "it is not promoted (the project policy is not put).",
+            )
     request = {"ProjectArn": project_arn, "PolicyName": policy_name, "PolicyDocument": document}
     if revision_id:
         request["PolicyRevisionId"] = revision_id
@@ -133,7 +192,8 @@ def _same_document(a: str, b: str) -> bool:
 def create(client: Any, props: Mapping[str, Any], owner: str = "") -> Outcome:
     """Attach the policy. A policy of that name already there with this very document (another stack
     declares it too) is relied on, never owned; any other document fails the Create and is left alone."""
-    project_arn, policy_name, document = _parse(props)
+    declared = _parse(props)
+    project_arn, policy_name, document = declared.project_arn, declared.policy_name, declared.document
     existing = current_policy(client, project_arn, policy_name)
     if existing is not None:
         if _same_document(str(existing.get("PolicyDocument", "")), document):
@@ -146,7 +206,7 @@ def create(client: Any, props: Mapping[str, Any], owner: str = "") -> Outcome:
             f"The project {project_arn} already has a policy named {policy_name} that this stack did not "
             "create; choose another policy name, or delete that policy first."
         )
-    return _put(client, project_arn, policy_name, document, None)
+    return _put(client, declared, None)
 
 
 def update(
@@ -154,13 +214,14 @@ def update(
 ) -> Outcome:
     """A new project or name is a new policy (replacement); otherwise the document, in place (with the
     revision the project has now, so an edit made outside the stack does not fail the update)."""
-    project_arn, policy_name, document = _parse(props)
+    declared = _parse(props)
+    project_arn, policy_name, document = declared.project_arn, declared.policy_name, declared.document
     holding = held(physical)
     if holding is None or (holding.project_arn, holding.policy_name) != (project_arn, policy_name):
         return create(client, props)
     existing = current_policy(client, project_arn, policy_name)
     if existing is None:
-        return _put(client, project_arn, policy_name, document, None)
+        return _put(client, declared, None)
     if holding.adopted:
         if _same_document(str(existing.get("PolicyDocument", "")), document):
             return Outcome(physical, {"PolicyRevisionId": str(existing.get("PolicyRevisionId", ""))}, True)
@@ -168,9 +229,12 @@ def update(
             f"The policy {policy_name} on {project_arn} was put by another stack (this one relies on it as "
             "it is); changing its document here would change theirs. Choose another policy name."
         )
-    return _put(
-        client, project_arn, policy_name, document, str(existing.get("PolicyRevisionId") or "") or None
+    # The same document under a bar that is not raised allows nothing that has not met it: not checked
+    # again (so a rollback to it never fails on a version deleted since).
+    checked = not _same_document(str(old_props.get("PolicyDocument", "")), document) or quality_gate.raised(
+        declared.bar, old_props
     )
+    return _put(client, declared, str(existing.get("PolicyRevisionId") or "") or None, checked)
 
 
 def delete(client: Any, props: Mapping[str, Any], physical: str, owner: str = "") -> Outcome:

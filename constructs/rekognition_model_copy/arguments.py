@@ -77,6 +77,14 @@ class CopyProps(TypedDict):
     resources) on that key alone. The key's policy must allow it too when the key is in another account
     (:meth:`RekognitionModelPromotion.source_key_policy_statements`). Default: ``None``, the source model
     is encrypted with an AWS owned key."""
+    min_f1_score: NotRequired[float | None]
+    """A quality bar, greater than 0 and at most 1: the source version is read (DescribeProjectVersions)
+    before it is copied, and the deployment fails, with nothing copied, unless it is trained and its
+    ``EvaluationResult.F1Score`` is at least this (``MinF1Score``). Raising it later checks the source
+    again; the copy is left as it is. On a :class:`RekognitionModelCopy`, only for a source version of the
+    stack's own account (a destination cannot read another account's versions); a
+    :class:`RekognitionModelPromotion` across accounts checks it in the source account's project policy.
+    Default: ``None``, no bar (and no DescribeProjectVersions on the source project)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,7 +92,8 @@ class CopyArguments:
     """The arguments of one copy in ``stack``, checked when the value is made: it raises
     :class:`~.validation.ModelCopyValidationError` for a value that can never deploy (wrong ARN shape,
     mismatched project, account or Region, name, prefix, tag, timeout or inference-unit limits, a source
-    key that is not a key ARN of the source's Region). Tokens are not checked. Made from the keywords:
+    key that is not a key ARN of the source's Region, a quality bar outside 0 < x <= 1). Tokens are not
+    checked. Made from the keywords:
     ``CopyArguments(stack=stack, **props)``; the fields are those of :class:`CopyProps` (as given), then
     what follows from them.
     """
@@ -104,6 +113,7 @@ class CopyArguments:
     min_inference_units: int | None = None
     max_inference_units: int | None = None
     source_kms_key: kms.IKey | str | None = None
+    min_f1_score: float | None = None
 
     s3_key_prefix: str = field(init=False)
     """The prefix the copy writes under: ``output_prefix``, or :func:`default_output_prefix`."""
@@ -155,9 +165,17 @@ class CopyArguments:
         validation.check_tags(self.tags)
         validation.check_timeout(self.timeout)
         validation.check_inference_units(self.min_inference_units, self.max_inference_units)
+        validation.check_min_f1_score("min_f1_score", self.min_f1_score)
         if self.source_key_arn is not None:
             validation.check_source_key_arn("source_kms_key", self.source_key_arn, source_version)
         return destination
+
+    @property
+    def source(self) -> validation.ParsedArn | None:
+        """The parts of ``source_project_version_arn`` (``None`` for a token)."""
+        return validation.parse_project_version_arn(
+            "source_project_version_arn", self.source_project_version_arn
+        )
 
     @property
     def output_keys(self) -> list[kms.IKey]:

@@ -37,7 +37,8 @@ class RekognitionModelCopy(Construct):
     version is COPYING_COMPLETED; the deployment fails with the service's status message on COPYING_FAILED.
     A change of source, destination, version name, output location or key makes a new copy and deletes the
     old one; a change of tags alone is applied in place. On delete the version is stopped if running and
-    deleted, unless ``removal_policy`` is RETAIN.
+    deleted, unless ``removal_policy`` is RETAIN. With ``min_f1_score`` (a same-account copy) the source
+    version must be trained and evaluated at least that well, or nothing is copied.
 
     Cross-account copies need a project policy on the source project allowing the destination account
     (or the function's role) ``rekognition:CopyProjectVersion`` on the source version:
@@ -56,10 +57,14 @@ class RekognitionModelCopy(Construct):
         each documented there with its default.
 
         :raises validation.ModelCopyValidationError: a value that can never deploy (see
-            :class:`CopyArguments`); nothing is created then. Tokens are not checked.
+            :class:`CopyArguments`), or ``min_f1_score`` with a source version of another account (the
+            bar belongs on that account's project policy); nothing is created then. Tokens are not
+            checked.
         """
         # Validate everything before creating any construct.
         arguments = CopyArguments(stack=Stack.of(scope), **props)
+        if arguments.min_f1_score is not None:
+            validation.check_bar_readable(arguments.source, arguments.stack.account)
 
         super().__init__(scope, id)
         self.arguments: CopyArguments = arguments
@@ -87,6 +92,8 @@ class RekognitionModelCopy(Construct):
             properties["MinInferenceUnits"] = arguments.min_inference_units
         if arguments.max_inference_units is not None:
             properties["MaxInferenceUnits"] = arguments.max_inference_units
+        if arguments.min_f1_score is not None:
+            properties["MinF1Score"] = arguments.min_f1_score
 
         self.resource = CustomResource(
             self,
@@ -129,10 +136,11 @@ class RekognitionModelCopy(Construct):
         )
 
     def _grant_handler(self, arguments: CopyArguments) -> None:
-        """Give the shared function exactly what this copy needs (:func:`permissions.copy_statements`), on
-        this copy's resources only, added to the role's shared statements. Keys are granted in the role's
-        policy: enough for a key of this account whose policy delegates to IAM (the CDK's default); a key
-        of another account must also allow the role in its key policy."""
+        """Give the shared function exactly what this copy needs (:func:`permissions.copy_statements`, and
+        :func:`permissions.gate_statements` with a quality bar), on this copy's resources only, added to the
+        role's shared statements. Keys are granted in the role's policy: enough for a key of this account
+        whose policy delegates to IAM (the CDK's default); a key of another account must also allow the role
+        in its key policy."""
         provider = self.provider
         objects_arn = arguments.output_bucket.arn_for_objects(f"{arguments.s3_key_prefix}*")
         source_key_arn = arguments.source_key_arn
@@ -148,6 +156,8 @@ class RekognitionModelCopy(Construct):
                 source_key_arns=[source_key_arn] if source_key_arn is not None else [],
             )
         )
+        if arguments.min_f1_score is not None:
+            provider.allow(permissions.gate_statements(arguments.source_project_arn))
         provider.acknowledge_wildcard(
             arguments.destination_versions_arn,
             "A model version's ARN ends in its creation timestamp, known only once CopyProjectVersion "

@@ -48,6 +48,9 @@ VERSION_ACTIONS = (
 )
 """On the destination project's versions (a copy's ARN ends in its creation time, unknown before it exists):
 TagResource is also CopyProjectVersion's dependent action for the new version's tags."""
+GATE_ACTIONS = ("rekognition:DescribeProjectVersions",)
+"""On the source project, only with a quality bar (``min_f1_score``): reading the source version's status
+and ``EvaluationResult`` before it is copied or allowed to be copied."""
 POLICY_ACTIONS = (
     "rekognition:PutProjectPolicy",
     "rekognition:DeleteProjectPolicy",
@@ -171,6 +174,14 @@ def copy_statements(
 def policy_statements(project_arns: Sequence[str]) -> list[Statement]:
     """The statement that lets the function put, update and delete project policies on ``project_arns``."""
     return [Statement("ManageProjectPolicies", POLICY_ACTIONS, _unique(project_arns))] if project_arns else []
+
+
+def gate_statements(source_project_arn: str) -> list[Statement]:
+    """The statement that lets the function check a source version against a quality bar:
+    DescribeProjectVersions on its project (the action's resource type is ``project``, ARN
+    ``arn:<partition>:rekognition:<region>:<account>:project/<name>/<creation timestamp>``). Only for a
+    bar: a copy or policy without one never reads the source project."""
+    return [Statement("CheckSourceQuality", GATE_ACTIONS, (source_project_arn,))]
 
 
 def polling_statements(rule_arns: Sequence[str]) -> list[Statement]:

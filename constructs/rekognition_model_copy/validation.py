@@ -10,6 +10,7 @@ The patterns and limits come from the Rekognition API model (botocore
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -327,6 +328,32 @@ def check_timeout(timeout: Duration) -> None:
             f"{timeout.to_human_string()} ({seconds:g} s). Use e.g. Duration.minutes(30) or "
             "Duration.hours(1)."
         )
+
+
+def check_min_f1_score(argument_name: str, value: float | None) -> None:
+    """A quality bar (``MinF1Score``): a number greater than 0 and at most 1, the range of an F1 score."""
+    if value is None:
+        return
+    number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if number and is_token(value):  # a number token is a finite float; jsii cannot take a NaN
+        return
+    if not number or not 0 < value <= 1:
+        raise ModelCopyValidationError(
+            f"{argument_name} must be a number greater than 0 and at most 1 (the F1 score a model version "
+            f"must reach, EvaluationResult.F1Score); got {value!r}. Use e.g. 0.9, or None for no bar."
+        )
+
+
+def check_bar_readable(source: ParsedArn | None, stack_account: str) -> None:
+    """A copy's quality bar is checked by the destination, which can read only its own account's versions."""
+    if source is None or is_token(stack_account) or source.account == stack_account:
+        return
+    raise ModelCopyValidationError(
+        f"min_f1_score on a copy needs a source version of the stack's own account ({stack_account!r}): the "
+        f"destination cannot read a version of account {source.account!r} (DescribeProjectVersions). Put "
+        "the bar on the source account's project policy: RekognitionModelPromotion(min_f1_score=...) or "
+        "RekognitionProjectPolicy(min_f1_score=...), which check the version before letting it be copied."
+    )
 
 
 ROLE_NAME_PATTERN = re.compile(r"^[\w+=,.@-]{1,64}$")

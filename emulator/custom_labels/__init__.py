@@ -14,7 +14,10 @@ State lives in :data:`custom_labels_backends` (a moto ``BackendDict``: one backe
 Region, reset by moto like any other). Tests steer the emulator through :data:`config` (durations),
 :data:`faults` (scripted errors and failed copies), :data:`calls` (call counts), :func:`set_clock`
 (a :class:`~emulator.clock.SimulatedClock` makes asynchronous transitions instant and deterministic)
-and :func:`reset`.
+and :func:`reset`. A trained version's evaluation (``EvaluationResult.F1Score``) is set per version with
+:func:`seed_trained_version` (``f1_score=``) or :func:`set_f1_score`, for versions trained through the API
+with ``config.f1_score``; a copy carries its source's evaluation (undocumented by AWS: the API reference
+says only training results are copied; the emulator takes the evaluation to be one of them).
 
 Example::
 
@@ -38,8 +41,10 @@ from ..clock import Clock, RealClock, SimulatedClock
 from . import runtime as _runtime
 from .backends import CustomLabelsBackend, backend, custom_labels_backends
 from .errors import ERRORS_BY_CODE, CustomLabelsError
+from .models import parse_version_arn
 from .policy import CallerIdentity
 from .runtime import (
+    DEFAULT_F1_SCORE,
     OPERATIONS,
     CallCounter,
     EmulatorConfig,
@@ -54,6 +59,7 @@ from .runtime import (
 from .service import caller_identity, install
 
 __all__ = [
+    "DEFAULT_F1_SCORE",
     "ERRORS_BY_CODE",
     "OPERATIONS",
     "CallCounter",
@@ -78,6 +84,7 @@ __all__ = [
     "reset",
     "seed_trained_version",
     "set_clock",
+    "set_f1_score",
 ]
 
 
@@ -94,13 +101,15 @@ def seed_trained_version(
     *,
     output_config: dict[str, Any] | None = None,
     kms_key_id: str | None = None,
+    f1_score: float | None = DEFAULT_F1_SCORE,
 ) -> tuple[str, str]:
     """Create (or reuse) a project and add a TRAINING_COMPLETED version directly in the backend.
 
     Returns ``(project_arn, version_arn)``. Call it inside ``mock_aws()`` (which resets backends when it
     starts). Scripted training failures are not consumed. ``kms_key_id``: the customer managed key the
     model was trained with (a KMS key ARN in ``account_id``); a copy then needs Decrypt, DescribeKey and
-    CreateGrant on it, allowed by that key's policy. No authorization applies to seeding itself.
+    CreateGrant on it, allowed by that key's policy. ``f1_score``: its ``EvaluationResult.F1Score``
+    (None: the version has no evaluation result). No authorization applies to seeding itself.
     """
     with state_lock:
         region_backend = backend(account_id, region)
@@ -113,7 +122,16 @@ def seed_trained_version(
             training_duration=0.0,
             scripted_failures=False,
         )
+        version.f1_score = f1_score
         return project.arn, version.arn
+
+
+def set_f1_score(version_arn: str, f1_score: float | None) -> None:
+    """Change the ``EvaluationResult.F1Score`` a version reports (None: no evaluation result), e.g. to
+    play a model evaluated again. Copies made before keep the score they were copied with."""
+    parts = parse_version_arn(version_arn)
+    with state_lock:
+        backend(parts["account"], parts["region"]).get_version(version_arn)[1].f1_score = f1_score
 
 
 def reset(*, clock: Clock | None = None) -> None:

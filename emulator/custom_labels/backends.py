@@ -236,7 +236,7 @@ class CustomLabelsBackend(BaseBackend):
             "TRAINING",
             duration,
             runtime.faults.take_training_failure if scripted_failures else lambda account_id: None,
-            results=(now + duration, int(duration), 0.95),
+            results=(now + duration, int(duration), runtime.config.f1_score),
             output_config=dict(output_config),
             tags=tags,
             kms_key_id=kms_key_id,

@@ -39,6 +39,10 @@ DEFAULT_COPY_FAILURE_MESSAGE = "The model copy failed: an internal error occurre
 DEFAULT_TRAINING_FAILURE_MESSAGE = "The model training failed: the training dataset is not valid."
 
 
+DEFAULT_F1_SCORE = 0.95
+"""The F1 score of a trained version unless told otherwise (:attr:`EmulatorConfig.f1_score`)."""
+
+
 @dataclass
 class EmulatorConfig:
     """Durations (seconds of the emulator clock) and switches; read when an operation starts.
@@ -48,6 +52,9 @@ class EmulatorConfig:
 
     #: CreateProjectVersion: TRAINING_IN_PROGRESS -> TRAINING_COMPLETED.
     training_duration: float = 0.0
+    #: CreateProjectVersion: the F1 score of the version once trained (``EvaluationResult.F1Score``);
+    #: None, no evaluation result. A copy carries its source's.
+    f1_score: float | None = DEFAULT_F1_SCORE
     #: CopyProjectVersion: COPYING_IN_PROGRESS -> COPYING_COMPLETED (or COPYING_FAILED).
     copy_duration: float = 180.0
     #: StartProjectVersion: STARTING -> RUNNING.

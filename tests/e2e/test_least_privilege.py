@@ -27,6 +27,7 @@ from moto import mock_aws
 from emulator import custom_labels
 from emulator.clock import SimulatedClock
 from emulator.cloudformation import CloudFormation
+from emulator.templates import with_quality_bar
 from tests.conftest import DEST_ACCOUNT, REGION, SOURCE_ACCOUNT
 
 SOURCE_PROJECT_NAME = "dev-defects"
@@ -335,3 +336,39 @@ def test_a_role_principal_must_exist_before_the_dev_stack_deploys(synthesised: S
     assert outcome.steps == [("dev create", "ROLLBACK_COMPLETE")]
     rejected = [r for r in outcome.reasons if "MalformedPolicyDocumentException" in r and role in r]
     assert rejected, outcome.reasons
+
+
+# --- the quality gate: the grant it needs, only with a bar ----------------------------------------------
+def test_a_bar_without_the_gate_grant_is_denied_naming_it(synthesised: Synthesised) -> None:
+    assert "rekognition:DescribeProjectVersions" not in _actions(synthesised.dev)  # no bar, no grant
+    project_arn = next(
+        r["Properties"]["ProjectArn"]
+        for r in synthesised.dev["Resources"].values()
+        if r["Type"] == "Custom::RekognitionProjectPolicy"
+    )
+    dev = with_quality_bar(synthesised.dev, 0.9, grant=False)
+    outcome = run_scenario(synthesised, dev=dev, prod=synthesised.prod, steps=("dev create",))
+    assert outcome.steps == [("dev create", "ROLLBACK_COMPLETE")]
+    needed = f"perform: rekognition:DescribeProjectVersions on resource: {project_arn}"
+    denied = [r for r in outcome.reasons if "AccessDenied" in r and needed in r]
+    assert denied, outcome.reasons
+
+
+def test_with_the_gate_grant_a_promotion_meeting_the_bar_passes(synthesised: Synthesised) -> None:
+    bar = custom_labels.DEFAULT_F1_SCORE  # the seeded version's: at the bar
+    dev = with_quality_bar(synthesised.dev, bar, grant=True)
+    outcome = run_scenario(synthesised, dev=dev, prod=synthesised.prod)
+    assert [status for _, status in outcome.steps][:2] == ["CREATE_COMPLETE", "CREATE_COMPLETE"], (
+        outcome.reasons
+    )
+    assert not outcome.failed(), outcome.steps
+
+
+def test_with_the_gate_grant_a_version_below_the_bar_is_refused(synthesised: Synthesised) -> None:
+    dev = with_quality_bar(synthesised.dev, 0.99, grant=True)
+    outcome = run_scenario(synthesised, dev=dev, prod=synthesised.prod, steps=("dev create",))
+    assert outcome.steps == [("dev create", "ROLLBACK_COMPLETE")]
+    assert any(
+        f"F1 score of {custom_labels.DEFAULT_F1_SCORE:g}, below the quality bar MinF1Score 0.99" in r
+        for r in outcome.reasons
+    ), outcome.reasons

@@ -1,12 +1,15 @@
 """Helpers shared by the handler tests: the polling rules left, a stack prepared for tests that send the
-custom resource's requests themselves, and (re-exported from the root conftest) the stack events and the
-destination project's versions. Plain functions: import them from here."""
+custom resource's requests themselves, the source account's project policy template, and (re-exported from
+the root conftest) the stack events and the destination project's versions. Plain functions: import them
+from here."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from tests.conftest import DEST_ACCOUNT, REGION, REPO, copy_template
+from emulator.templates import function_role
+from tests.conftest import DEST_ACCOUNT, REGION, REPO, SOURCE_ACCOUNT, copy_template
 from tests.conftest import reasons as reasons
 from tests.conftest import statuses as statuses
 from tests.conftest import versions as versions
@@ -23,3 +26,55 @@ def prepared(cloud: Any, source: tuple[str, str], name: str = "prod") -> Any:
     stack = cloud.stack(name, account_id=DEST_ACCOUNT, region=REGION, asset_root=REPO)
     stack.deploy_plain_resources(copy_template(source))
     return stack
+
+
+def policy_document(version_arn: str, principal: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": principal},
+                    "Action": "rekognition:CopyProjectVersion",
+                    "Resource": version_arn,
+                }
+            ],
+        }
+    )
+
+
+def policy_template(project_arn: str, document: str, name: str = "promote-to-prod") -> dict[str, Any]:
+    """The source (dev) account's side of a promotion: the backing function and the policy resource."""
+    return {
+        "Resources": {
+            "Role": function_role(),
+            "Handler": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {"Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Timeout": 900},
+                "Metadata": {"aws:asset:path": "lambda"},
+            },
+            "Policy": {
+                "Type": "Custom::RekognitionProjectPolicy",
+                "Properties": {
+                    "ServiceToken": {"Fn::GetAtt": ["Handler", "Arn"]},
+                    "ProjectArn": project_arn,
+                    "PolicyName": name,
+                    "PolicyDocument": document,
+                },
+            },
+        }
+    }
+
+
+def deploy_dev(cloud: Any, template: dict[str, Any]) -> Any:
+    """Create the source (dev) account's stack from ``template``."""
+    stack = cloud.stack("dev", account_id=SOURCE_ACCOUNT, region=REGION, asset_root=REPO)
+    stack.create(template)
+    return stack
+
+
+def policies(client: Any, project_arn: str) -> dict[str, dict[str, Any]]:
+    """The project's policies in the emulator, by name."""
+    found = client.list_project_policies(ProjectArn=project_arn)["ProjectPolicies"]
+    return {p["PolicyName"]: p for p in found}

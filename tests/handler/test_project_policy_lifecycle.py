@@ -3,52 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
 from emulator import custom_labels
-from emulator.templates import function_role
 from tests.conftest import DEST_ACCOUNT, REGION, REPO, SOURCE_ACCOUNT, copy_template
-
-
-def policy_document(version_arn: str, principal: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": principal},
-                    "Action": "rekognition:CopyProjectVersion",
-                    "Resource": version_arn,
-                }
-            ],
-        }
-    )
-
-
-def policy_template(project_arn: str, document: str, name: str = "promote-to-prod") -> dict[str, Any]:
-    """The source (dev) account's side of a promotion: the backing function and the policy resource."""
-    return {
-        "Resources": {
-            "Role": function_role(),
-            "Handler": {
-                "Type": "AWS::Lambda::Function",
-                "Properties": {"Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Timeout": 900},
-                "Metadata": {"aws:asset:path": "lambda"},
-            },
-            "Policy": {
-                "Type": "Custom::RekognitionProjectPolicy",
-                "Properties": {
-                    "ServiceToken": {"Fn::GetAtt": ["Handler", "Arn"]},
-                    "ProjectArn": project_arn,
-                    "PolicyName": name,
-                    "PolicyDocument": document,
-                },
-            },
-        }
-    }
+from tests.handler.conftest import deploy_dev, policies, policy_document, policy_template
 
 
 @pytest.fixture
@@ -56,17 +16,6 @@ def dev(cloud):
     """The dev account: a trained model; returns (project ARN, version ARN, rekognition client)."""
     project_arn, version_arn = custom_labels.seed_trained_version(SOURCE_ACCOUNT, REGION, "dev-defects", "v1")
     return project_arn, version_arn, cloud.session(SOURCE_ACCOUNT, REGION).client("rekognition")
-
-
-def deploy_dev(cloud, template):
-    stack = cloud.stack("dev", account_id=SOURCE_ACCOUNT, region=REGION, asset_root=REPO)
-    stack.create(template)
-    return stack
-
-
-def policies(client, project_arn) -> dict[str, dict[str, Any]]:
-    found = client.list_project_policies(ProjectArn=project_arn)["ProjectPolicies"]
-    return {p["PolicyName"]: p for p in found}
 
 
 PROD = f"arn:aws:iam::{DEST_ACCOUNT}:root"

@@ -19,7 +19,7 @@ values = st.recursive(
     ),
     max_leaves=8,
 )
-KNOWN = [*MODEL_COPY_PROPERTIES, "ProjectArn", "PolicyName", "PolicyDocument"]
+KNOWN = [*MODEL_COPY_PROPERTIES, "MinF1Score", "ProjectArn", "PolicyName", "PolicyDocument"]
 properties = st.dictionaries(st.one_of(st.sampled_from(KNOWN), st.text(max_size=20)), values, max_size=8)
 physical_ids = st.one_of(
     st.text(min_size=1, max_size=200),
