@@ -22,8 +22,9 @@ from rekognition_model_copy import (
     RekognitionProjectPolicy,
     packing,
 )
+from tests.conftest import cfn_lint_errors
 
-from .conftest import DEV_ENV, ENV, REGION, SOURCE_PROJECT_ARN, SOURCE_VERSION_ARN, cfn_lint_errors
+from .conftest import DEV_ENV, ENV, REGION, SOURCE_PROJECT_ARN, SOURCE_VERSION_ARN
 
 STATED_MAXIMUM = 106
 """Destination accounts (account roots) one version reaches from a project without other policies: two
