@@ -32,7 +32,9 @@ Context keys (all optional):
   AWS owned key). Its key policy in the dev account must allow the production account (the dev stack's
   output ``SourceKeyPolicyStatements`` shows the statements);
 - ``min_inference_units`` (and ``max_inference_units``): start the promoted model and wait until it is
-  RUNNING. Default: not started (a running model is billed per inference unit and hour).
+  RUNNING. Default: not started (a running model is billed per inference unit and hour);
+- ``min_f1_score``: the quality bar (0 < x <= 1): the dev account's project policy is put only when the
+  source version's F1 score meets it. Default: no bar.
 
 Importing this module has no side effects: :func:`build_app` builds the app, ``python app.py`` synthesises.
 """
@@ -92,6 +94,7 @@ class ModelPromotionStack(Stack):
         source_kms_key_arn: str | None = None,
         min_inference_units: int | None = None,
         max_inference_units: int | None = None,
+        min_f1_score: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
@@ -145,6 +148,7 @@ class ModelPromotionStack(Stack):
             source_kms_key=source_kms_key_arn,
             min_inference_units=min_inference_units,
             max_inference_units=max_inference_units,
+            min_f1_score=min_f1_score,
         )
         self.model_copy: RekognitionModelCopy = self.promotion.copy
 
@@ -165,6 +169,17 @@ def _optional_int(value: str) -> int | None:
     if not value:
         return None
     return int(value) if value.lstrip("-").isdigit() else cast(int, value)
+
+
+def _optional_float(value: str) -> float | None:
+    """A context value as a number; a value that is not one is passed on for the construct to reject with
+    its own message."""
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return cast(float, value)
 
 
 def build_app(context: Mapping[str, Any] | None = None) -> App:
@@ -205,6 +220,7 @@ def build_app(context: Mapping[str, Any] | None = None) -> App:
         source_kms_key_arn=ctx("source_kms_key_arn", default="") or None,
         min_inference_units=_optional_int(ctx("min_inference_units", default="")),
         max_inference_units=_optional_int(ctx("max_inference_units", default="")),
+        min_f1_score=_optional_float(ctx("min_f1_score", default="")),
     )
     policy = prod_stack.promotion.policy
     if dev_stack is not None and policy is not None:

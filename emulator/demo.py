@@ -105,7 +105,6 @@ def main() -> int:
     from emulator import custom_labels
     from emulator.clock import SimulatedClock
     from emulator.cloudformation import CloudFormation
-    from emulator.templates import with_quality_bar
 
     # the handler logs for CloudWatch; here the stack events tell the story (see the tests for the logs)
     logging.getLogger().addHandler(logging.NullHandler())
@@ -130,6 +129,7 @@ def main() -> int:
             "source_project_arn": project_arn,
             "source_version_arn": first_arn,
             "min_inference_units": 1,
+            "min_f1_score": MIN_F1_SCORE,
         }
         with tempfile.TemporaryDirectory(prefix="demo-cdk-out-") as out:
             timeline.heading("cdk synth app.py")
@@ -151,8 +151,8 @@ def main() -> int:
             results.append(("prod without policy", denied.create(templates[prod_name]), "ROLLBACK_COMPLETE"))
             results.append(("delete rolled-back stack", denied.delete(), "DELETE_COMPLETE"))
 
-            # The app sets no bar itself: the dev template gets the MinF1Score property and the function's
-            # DescribeProjectVersions grant that a project policy with min_f1_score renders.
+            # app.py with -c min_f1_score=0.9: the dev stack's project policy carries MinF1Score, and its
+            # function may read the source project's versions (DescribeProjectVersions) to check it.
             timeline.heading(
                 f"Dev stack with a quality bar (MinF1Score {MIN_F1_SCORE}): the model is not good enough"
             )
@@ -160,7 +160,7 @@ def main() -> int:
             results.append(
                 (
                     "dev create, below the bar",
-                    gated.create(with_quality_bar(templates[dev_name], MIN_F1_SCORE)),
+                    gated.create(templates[dev_name]),
                     "ROLLBACK_COMPLETE",
                 )
             )
@@ -180,8 +180,7 @@ def main() -> int:
 
             timeline.heading("Dev stack: the bar is met; the project policy lets the prod account copy it")
             dev = stack(dev_name, DEV_ACCOUNT)
-            dev_template = with_quality_bar(templates[dev_name], MIN_F1_SCORE)
-            results.append(("dev create, bar met", dev.create(dev_template), "CREATE_COMPLETE"))
+            results.append(("dev create, bar met", dev.create(templates[dev_name]), "CREATE_COMPLETE"))
             policy_resource = next(
                 r for r in dev.resources.values() if r.type == "Custom::RekognitionProjectPolicy"
             )

@@ -206,6 +206,19 @@ def test_same_account_app_has_no_dev_stack() -> None:
     template.resource_count_is(POLICY_RESOURCE_TYPE, 0)
 
 
+def test_min_f1_score_context_puts_the_bar_on_the_dev_policy_not_on_the_copy() -> None:
+    from app import DEV_STACK_NAME, STACK_NAME, build_app
+
+    app = build_app({"min_f1_score": "0.9"})
+    dev = Template.from_stack(app.node.find_child(DEV_STACK_NAME))  # type: ignore[arg-type]
+    prod = Template.from_stack(app.node.find_child(STACK_NAME))  # type: ignore[arg-type]
+    dev.has_resource_properties(POLICY_RESOURCE_TYPE, {"MinF1Score": 0.9})
+    assert "MinF1Score" not in json.dumps(prod.find_resources(RESOURCE_TYPE))
+    assert "rekognition:DescribeProjectVersions" in json.dumps(dev.find_resources("AWS::IAM::Policy"))
+    with pytest.raises(ValueError, match="min_f1_score"):
+        build_app({"min_f1_score": "1.5"})
+
+
 @pytest.fixture(scope="module")
 def cli_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, object]]:
     """`cdk synth` as `make synth` runs it: the repo's Node and CDK CLI, cdk.json's app command."""
