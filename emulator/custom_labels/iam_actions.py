@@ -18,7 +18,9 @@ Source: Service Authorization Reference, "Actions, resources, and condition keys
   DescribeProjects: no resource type (Resource "*").
 
 Which concrete ARN each action is evaluated on is not spelled out where an operation names several
-resources. The emulator takes the STRICTER reading (see DOMAIN.md "Permissions"): CopyProjectVersion on the
+resources. The emulator takes the STRICTER reading (the Service Authorization Reference,
+https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrekognition.html, lists
+the resource types, not which ARN of a request each is): CopyProjectVersion on the
 source project, the source version and the destination project; CreateProjectVersion on the destination
 project; TagResource (only when the request carries Tags: the tag-on-create convention, the table lists
 no condition) on the version being created.
@@ -93,7 +95,8 @@ OPERATIONS: dict[str, tuple[Check, ...]] = {
 }
 
 # --- What the service does with the CALLER's credentials --------------------------------------------------
-# Custom Labels reads and writes S3 and uses KMS keys as the caller (DOMAIN.md "Permissions"; the AWS
+# Custom Labels reads and writes S3 and uses KMS keys as the caller
+# (https://docs.aws.amazon.com/rekognition/latest/APIReference/API_CopyProjectVersion.html; the AWS
 # managed policy AmazonRekognitionCustomLabelsFullAccess grants the S3 set below plus ListAllMyBuckets,
 # which lists nothing under a prefix and is not exercised). Which of them a copy exercises is not
 # documented: the emulator exercises ALL of them (stricter), each scoped to the output bucket, or to the
@@ -118,7 +121,8 @@ OUTPUT_OBJECT = "EvaluationResultSummary.json"
 #: identity policy AND the key's key policy, with kms:ViaService = rekognition.<region>.amazonaws.com.
 OUTPUT_KEY_ACTIONS = ("kms:DescribeKey", "kms:CreateGrant", "kms:GenerateDataKey", "kms:Decrypt")
 #: KMS actions on the key the SOURCE version was encrypted with (customer managed key): the read side.
-#: UNCONFIRMED in detail (DOMAIN.md): reading the source model needs Decrypt, DescribeKey and CreateGrant,
+#: UNCONFIRMED in detail (the CopyProjectVersion page names the output key's actions only): reading the
+#: source model needs Decrypt, DescribeKey and CreateGrant,
 #: allowed by that key's policy in the source account.
 SOURCE_KEY_ACTIONS = ("kms:DescribeKey", "kms:CreateGrant", "kms:Decrypt")
 

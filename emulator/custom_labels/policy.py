@@ -133,8 +133,9 @@ def role_bindings(
     """Role ARN -> unique id for every role principal of a validated project policy document.
 
     Raises MalformedPolicyDocumentException naming a principal that does not exist: IAM-integrated
-    resource policies reject those (DOMAIN.md "Permissions"); for project policies that is UNCONFIRMED
-    and the stricter behaviour. An account (``arn:aws:iam::<account>:root`` or a bare account id) always
+    resource policies reject those (https://docs.aws.amazon.com/IAM/latest/UserGuide/
+    reference_policies_elements_principal.html); for project policies that is UNCONFIRMED and the stricter
+    behaviour. An account (``arn:aws:iam::<account>:root`` or a bare account id) always
     exists.
     """
     bindings: dict[str, str] = {}
