@@ -102,8 +102,10 @@ def stray_copies(
 
 
 # --- the quality gate, copying and tagging --------------------------------------------------------------
-def check_source(client: Any, copy: CopyProperties) -> None:
-    """Raise ResourceError when the source version does not meet the quality bar (``MinF1Score``)."""
+def check_source(client: Any, copy: CopyProperties, *, copied: bool = False) -> None:
+    """Raise ResourceError when the source version does not meet the quality bar (``MinF1Score``).
+    ``copied``: the copy exists already (an in-place update): only a known score below the bar refuses it,
+    and the copy is left as it is."""
     assert copy.min_f1_score is not None
     quality_gate.check(
         client,
@@ -111,7 +113,8 @@ def check_source(client: Any, copy: CopyProperties) -> None:
         copy.source_project_version_arn,
         version_name_of(copy.source_project_version_arn),
         copy.min_f1_score,
-        "it is not copied.",
+        "the copy is left as it is." if copied else "it is not copied.",
+        held=copied,
     )
 
 

@@ -100,7 +100,7 @@ def update(
     desired = CopyProperties.parse(props)
     kind = plan_update(desired, physical_id)
     if checks_source(desired, kind, old_props):  # before anything changes: the copy stays as it is
-        check_source(client, desired)
+        check_source(client, desired, copied=kind is Kind.IN_PLACE)
     strays = stray_copies(client, old_props, physical_id, owner)
     if kind is Kind.IN_PLACE:
         target = Version(desired.destination_project_arn, physical_id)

@@ -13,9 +13,10 @@ Project policies carry no tags, so what a stack owns is recorded in its physical
 
 A new project or policy name is a replacement. All of it is synchronous: every outcome is complete at once.
 
-With ``MinF1Score`` (``quality_gate.py``), a put first reads every version the document lets another
-account copy, and refuses (nothing put) a version that does not meet the bar; an Update that keeps the
-document and does not raise the bar is not checked again.
+With ``MinF1Score`` (``quality_gate.py``), a Create first reads every version the document lets another
+account copy, and refuses (nothing put, nothing relied on) a version that does not meet the bar. An Update
+checks the versions the project's current policy does not allow yet; those it allows already are checked
+again only when the bar is raised, and then refused only for a known score below it (see ``_gate``).
 """
 
 from __future__ import annotations
@@ -147,20 +148,37 @@ def current_policy(client: Any, project_arn: str, policy_name: str) -> dict[str,
         raise failure("ListProjectPolicies", error) from error
 
 
-def _put(client: Any, declared: Declared, revision_id: str | None, checked: bool = True) -> Outcome:
-    """Put the declared document, once every version it allows meets the bar (when there is one and
-    ``checked``)."""
+def _gate(client: Any, declared: Declared, on_project: str | None = None, raised: bool = True) -> None:
+    """Raise ResourceError unless every version the declared document allows meets the bar (if any).
+
+    ``on_project``: the document the project holds now under this name. A version it allows already was
+    promoted: it is checked again only when the bar is ``raised`` (new or higher than the previous
+    properties'), and then refused only for a known F1 score below it (``held``), so that a change of
+    principals, or the rollback of a refused document, never fails on a version deleted since."""
+    if declared.bar is None:
+        return
+    try:
+        allowed_now = set(allowed_versions(on_project, declared.project_arn)) if on_project else set()
+    except (ResourceError, ValueError):
+        allowed_now = set()  # a document put outside the stack that the gate cannot read: nothing held
+    for version_arn in allowed_versions(declared.document, declared.project_arn):
+        held = version_arn in allowed_now
+        if held and not raised:
+            continue
+        quality_gate.check(
+            client,
+            declared.project_arn,
+            version_arn,
+            version_name_of(version_arn),
+            declared.bar,
+            "it is not promoted (the project policy is not put).",
+            held=held,
+        )
+
+
+def _put(client: Any, declared: Declared, revision_id: str | None) -> Outcome:
+    """Put the declared document (checked against the bar by :func:`_gate` before)."""
     project_arn, policy_name, document = declared.project_arn, declared.policy_name, declared.document
-    if declared.bar is not None and checked:
-        for version_arn in allowed_versions(document, project_arn):
-            quality_gate.check(
-                client,
-                project_arn,
-                version_arn,
-                version_name_of(version_arn),
-                declared.bar,
-                "it is not promoted (the project policy is not put).",
-            )
     request = {"ProjectArn": project_arn, "PolicyName": policy_name, "PolicyDocument": document}
     if revision_id:
         request["PolicyRevisionId"] = revision_id
@@ -195,6 +213,7 @@ def create(client: Any, props: Mapping[str, Any], owner: str = "") -> Outcome:
     declared = _parse(props)
     project_arn, policy_name, document = declared.project_arn, declared.policy_name, declared.document
     existing = current_policy(client, project_arn, policy_name)
+    _gate(client, declared)  # also before relying on a policy that is there already
     if existing is not None:
         if _same_document(str(existing.get("PolicyDocument", "")), document):
             return Outcome(
@@ -221,7 +240,10 @@ def update(
         return create(client, props)
     existing = current_policy(client, project_arn, policy_name)
     if existing is None:
+        _gate(client, declared)
         return _put(client, declared, None)
+    on_project = str(existing.get("PolicyDocument", ""))
+    _gate(client, declared, on_project, quality_gate.raised(declared.bar, old_props))
     if holding.adopted:
         if _same_document(str(existing.get("PolicyDocument", "")), document):
             return Outcome(physical, {"PolicyRevisionId": str(existing.get("PolicyRevisionId", ""))}, True)
@@ -229,12 +251,7 @@ def update(
             f"The policy {policy_name} on {project_arn} was put by another stack (this one relies on it as "
             "it is); changing its document here would change theirs. Choose another policy name."
         )
-    # The same document under a bar that is not raised allows nothing that has not met it: not checked
-    # again (so a rollback to it never fails on a version deleted since).
-    checked = not _same_document(str(old_props.get("PolicyDocument", "")), document) or quality_gate.raised(
-        declared.bar, old_props
-    )
-    return _put(client, declared, str(existing.get("PolicyRevisionId") or "") or None, checked)
+    return _put(client, declared, str(existing.get("PolicyRevisionId") or "") or None)
 
 
 def delete(client: Any, props: Mapping[str, Any], physical: str, owner: str = "") -> Outcome:

@@ -60,9 +60,19 @@ def raised(bar: float | None, previous: Mapping[str, Any]) -> bool:
     return before is None or bar > before
 
 
-def verdict(version_arn: str, description: Mapping[str, Any] | None, bar: float) -> str | None:
+def verdict(
+    version_arn: str, description: Mapping[str, Any] | None, bar: float, *, held: bool = False
+) -> str | None:
     """Why the described version does not meet the bar (None: it does). ``description`` is its
-    ProjectVersionDescription, None when it does not exist."""
+    ProjectVersionDescription, None when it does not exist.
+
+    ``held``: the version was already promoted (the project's policy allows it already, or the copy
+    exists): only a known F1 score below the bar refuses it then. A held version that was deleted, expired
+    or lost its evaluation since cannot be promoted again anyway, and refusing it would fail an update that
+    only changes something else, or the rollback of one (UPDATE_ROLLBACK_FAILED)."""
+    score = ((description or {}).get("EvaluationResult") or {}).get("F1Score")
+    if held and not (isinstance(score, (int, float)) and score < bar):
+        return None
     if description is None:
         return (
             f"The model version {version_arn} does not exist, so it cannot be checked against "
@@ -74,7 +84,6 @@ def verdict(version_arn: str, description: Mapping[str, Any] | None, bar: float)
             f"The model version {version_arn} is {status}: only a trained version ({', '.join(TRAINED)}) can "
             f"be checked against {PROPERTY} {bar:g}"
         )
-    score = (description.get("EvaluationResult") or {}).get("F1Score")
     if not isinstance(score, (int, float)):
         return (
             f"The model version {version_arn} ({status}) has no evaluation result "
@@ -82,17 +91,24 @@ def verdict(version_arn: str, description: Mapping[str, Any] | None, bar: float)
         )
     if score < bar:
         return (
-            f"The model version {version_arn} has an F1 score of {score:g}, below the quality bar "
+            f"The model version {version_arn} has an F1 score of {score}, below the quality bar "
             f"{PROPERTY} {bar:g}"
         )
     return None
 
 
 def check(
-    client: Any, project_arn: str, version_arn: str, version_name: str, bar: float, refused: str
+    client: Any,
+    project_arn: str,
+    version_arn: str,
+    version_name: str,
+    bar: float,
+    refused: str,
+    *,
+    held: bool = False,
 ) -> None:
     """Read the version (DescribeProjectVersions in its project) and raise ResourceError, ending with
-    ``refused`` (what is not done), when it does not meet ``bar``."""
+    ``refused`` (what is not done), when it does not meet ``bar`` (see :func:`verdict` for ``held``)."""
     try:
         response = client.describe_project_versions(ProjectArn=project_arn, VersionNames=[version_name])
         described = response.get("ProjectVersionDescriptions", [])
@@ -103,6 +119,6 @@ def check(
         found = []  # the project itself is gone
     except ParamValidationError as error:
         raise failure("DescribeProjectVersions", error) from error
-    reason = verdict(version_arn, found[0] if found else None, bar)
+    reason = verdict(version_arn, found[0] if found else None, bar, held=held)
     if reason is not None:
         raise ResourceError(f"{reason}; {refused}")

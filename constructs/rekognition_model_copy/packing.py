@@ -20,20 +20,21 @@ few documents as the limits allow:
 No CDK constructs here: the functions take and return strings and numbers, so the construct
 (:class:`RekognitionProjectPolicy`), the tests and the benchmark share one definition.
 
-Design note for wiring this into ``RekognitionProjectPolicy`` / ``RekognitionModelPromotion``:
+How ``RekognitionProjectPolicy`` and ``RekognitionModelPromotion`` use it:
 
 - A packed policy of ONE document keeps today's name (``policy_name``) and is updated in place with
   PutProjectPolicy and the current revision id, exactly as today. Packing with ``merge=False`` (one
   statement per grant) while that fits in one document, and with ``merge=True`` only beyond, leaves every
   template that synthesises today unchanged; statements added with ``add_statement`` go first, as they
   are (``leading``).
-- A packed policy of SEVERAL documents names each part by its content (:func:`part_names`:
-  ``<name>-<first 8 hex of sha256 of the document>``), so any change to a part is a *replacement* of that
-  part's ``Custom::RekognitionProjectPolicy`` resource. The handler (``lambda/project_policy.py``) treats a
-  new name as a replacement and its Delete removes only the revision it put; CloudFormation creates the new
-  resource (PutProjectPolicy of the new document) during the update and deletes the old one only in the
-  cleanup phase after every resource was updated. So no destination that remains in the policy is without
-  its permission at any moment: the new document that allows it is put before the old one is deleted.
+- A packed policy of SEVERAL documents names each part by its position and content (:func:`part_names`:
+  ``<name>-<position>-<first 8 hex of sha256 of the document>``), so any change to a part is a
+  *replacement* of that part's ``Custom::RekognitionProjectPolicy`` resource. The handler
+  (``lambda/project_policy.py``) treats a new name as a replacement and its Delete removes only the
+  revision it put; CloudFormation creates the new resource (PutProjectPolicy of the new document) during
+  the update and deletes the old one only in the cleanup phase after every resource was updated. So no
+  destination that remains in the policy is without its permission at any moment: the new document that
+  allows it is put before the old one is deleted.
 - The cost: during an update the old and the new parts exist together. A project holds 5 policies, so
   ``parts + changed parts <= 5 - (other policies of the project)``; since a removal can change every later
   part, the safe bound is ``2 * parts <= 5 - other`` (:func:`max_parts`): at most 2 parts when the project
@@ -248,15 +249,19 @@ def max_parts(other_policies: int = 0) -> int:
 
 
 def part_names(name: str, documents: Sequence[str]) -> list[str]:
-    """The policy names of the parts: ``[name]`` for one document, else ``<name>-<8 hex of sha256>`` each.
+    """The policy names of the parts: ``[name]`` for one document, else ``<name>-<n>-<8 hex of sha256>``
+    for part ``n`` (1, 2, ...).
 
-    A name over 128 characters is cut so the suffix fits. Two equal documents cannot occur (:func:`pack`
-    puts each grant once), so the names are unique.
+    The position is part of the name because the parts' logical ids are positions (``Resource``,
+    ``Part2``): a name then only ever belongs to one logical id. Without it, a document that moves from
+    part 2 to part 1 would be created under part 1 with the name part 2 holds (the handler relies on a
+    policy of that name and document, never puts it), and the cleanup's Delete of the old part 2 would then
+    delete it. A name over 128 characters is cut so the suffix fits.
     """
     if len(documents) == 1:
         return [name]
-    stem = name[: _MAX_NAME - DIGEST_LENGTH - 1]
+    stem = name[: _MAX_NAME - DIGEST_LENGTH - 2 - len(str(len(documents)))]
     return [
-        f"{stem}-{hashlib.sha256(document.encode('utf-8')).hexdigest()[:DIGEST_LENGTH]}"
-        for document in documents
+        f"{stem}-{position}-{hashlib.sha256(document.encode('utf-8')).hexdigest()[:DIGEST_LENGTH]}"
+        for position, document in enumerate(documents, start=1)
     ]

@@ -242,3 +242,22 @@ def test_one_part_to_two_and_back_keeps_every_remaining_account_allowed(watch: W
         assert sorted(p["PolicyName"] for p in watch.policies()) == sorted(part_names(template))
         assert watch.allowed() == {root(a) for a in kept}
     assert stack.delete() == "DELETE_COMPLETE"
+
+
+def test_a_document_that_moves_to_an_earlier_part_is_put_again_not_lost(watch: Watch, tmp_path: Path) -> None:
+    """106 accounts fill two parts exactly; keeping the second half and adding ten moves the second part's
+    very document to part 1. Its name carries the position, so part 1 puts it as a new policy, and the
+    cleanup's Delete of the old part 2 cannot remove what part 1 now relies on."""
+    accounts = [f"{300000000000 + n:012d}" for n in range(200)]
+    before, after = accounts[:106], accounts[53:106] + accounts[150:160]
+    template, assembly = policy_template(watch, before, tmp_path / "before")
+    stack = watch.driver.stack("FanOutDev", account_id=DEV, region=REGION, asset_root=assembly)
+    assert stack.create(template) == "CREATE_COMPLETE"
+    mark = len(watch.seen)
+    template, assembly = policy_template(watch, after, tmp_path / "after")
+    stack.asset_root = assembly
+    assert stack.update(template) == "UPDATE_COMPLETE"
+    for event, allowed, _ in watch.since(mark):
+        assert {root(a) for a in accounts[53:106]} <= allowed, event
+    assert watch.allowed() == {root(a) for a in after}
+    assert sorted(p["PolicyName"] for p in watch.policies()) == sorted(part_names(template))

@@ -171,7 +171,9 @@ def test_a_raised_bar_checks_the_source_again_and_leaves_the_copy(cloud, deploy)
 
     assert stack.update(copy_template(source, extra={"MinF1Score": 0.9})) == "UPDATE_ROLLBACK_COMPLETE"
 
-    assert "F1 score of 0.85, below the quality bar MinF1Score 0.9; it is not copied." in reasons(cloud)
+    assert "F1 score of 0.85, below the quality bar MinF1Score 0.9; the copy is left as it is." in reasons(
+        cloud
+    )
     assert stack.resources["ModelCopy"].physical_id == held
     assert versions(stack)["defects-prod-1"]["ProjectVersionArn"] == held
     assert copies_made() == 1
@@ -225,7 +227,9 @@ def test_the_bar_is_read_from_a_string_or_a_number(value, bar):
     assert quality_gate.min_f1_score({"MinF1Score": value}) == bar
 
 
-@pytest.mark.parametrize("status", quality_gate.TRAINED)
+@pytest.mark.parametrize(
+    "status", ["TRAINING_COMPLETED", "COPYING_COMPLETED", "STARTING", "RUNNING", "STOPPING", "STOPPED"]
+)
 def test_a_version_trained_and_started_since_counts_as_trained(status):
     description = {"Status": status, "EvaluationResult": {"F1Score": 0.95}}
     assert quality_gate.verdict("arn", description, 0.9) is None
@@ -287,3 +291,73 @@ def test_with_the_gate_grant_the_check_passes(cloud, deploy):
 
 def test_without_a_bar_the_copy_needs_no_gate_grant(cloud, deploy, source_version):
     assert deploy(narrowed_role(copy_template(source_version), None)).status == "CREATE_COMPLETE"
+
+
+# --- Updates and rollbacks never fail on a version promoted before ------------------------------------------
+
+
+def test_the_rollback_of_a_removed_bar_does_not_fail_on_a_source_that_lost_its_evaluation(
+    cloud, deploy
+) -> None:
+    source = custom_labels.seed_trained_version(DEST_ACCOUNT, REGION, "dev-defects", "v1", f1_score=0.95)
+    stack = deploy(copy_template(source, extra={"MinF1Score": 0.9}))
+    held = stack.resources["ModelCopy"].physical_id
+    custom_labels.set_f1_score(source[1], None)
+    # the bar removed, with a tag the handler refuses: the rollback puts the bar back (a "raised" bar)
+    assert stack.update(copy_template(source, extra={"Tags": {"aws:x": "y"}})) == "UPDATE_ROLLBACK_COMPLETE"
+    assert stack.resources["ModelCopy"].physical_id == held
+    assert versions(stack)["defects-prod-1"]["ProjectVersionArn"] == held
+
+
+def test_the_rollback_of_a_refused_document_does_not_fail_on_a_version_allowed_before(cloud) -> None:
+    project_arn, v1 = custom_labels.seed_trained_version(
+        SOURCE_ACCOUNT, REGION, "dev-defects", "v1", f1_score=0.95
+    )
+    _, v2 = custom_labels.seed_trained_version(SOURCE_ACCOUNT, REGION, "dev-defects", "v2", f1_score=0.5)
+    stack = deploy_dev(
+        cloud, with_bar(policy_template(project_arn, policy_document(v1, PROD)), 0.9, "Policy")
+    )
+    assert stack.status == "CREATE_COMPLETE"
+    custom_labels.set_f1_score(v1, None)
+    update = with_bar(policy_template(project_arn, policy_document(v2, PROD)), 0.9, "Policy")
+    assert stack.update(update) == "UPDATE_ROLLBACK_COMPLETE"
+    assert "F1 score of 0.5, below the quality bar MinF1Score 0.9" in reasons(cloud, "Policy")
+    assert [
+        json.loads(p["PolicyDocument"])
+        for p in policies(cloud.session(SOURCE_ACCOUNT, REGION).client("rekognition"), project_arn).values()
+    ] == [json.loads(policy_document(v1, PROD))]
+
+
+def test_a_change_of_principals_does_not_check_a_version_allowed_before_again(cloud) -> None:
+    project_arn, v1 = custom_labels.seed_trained_version(
+        SOURCE_ACCOUNT, REGION, "dev-defects", "v1", f1_score=0.95
+    )
+    stack = deploy_dev(
+        cloud, with_bar(policy_template(project_arn, policy_document(v1, PROD)), 0.9, "Policy")
+    )
+    custom_labels.set_f1_score(v1, None)
+    other = "arn:aws:iam::333333333333:root"
+    update = with_bar(policy_template(project_arn, policy_document(v1, other)), 0.9, "Policy")
+    assert stack.update(update) == "UPDATE_COMPLETE"
+    assert [
+        json.loads(p["PolicyDocument"])
+        for p in policies(cloud.session(SOURCE_ACCOUNT, REGION).client("rekognition"), project_arn).values()
+    ] == [json.loads(policy_document(v1, other))]
+
+
+def test_a_policy_already_there_is_not_relied_on_when_its_version_is_below_the_bar(cloud) -> None:
+    project_arn, v1 = custom_labels.seed_trained_version(
+        SOURCE_ACCOUNT, REGION, "dev-defects", "v1", f1_score=0.5
+    )
+    client = cloud.session(SOURCE_ACCOUNT, REGION).client("rekognition")
+    client.put_project_policy(
+        ProjectArn=project_arn, PolicyName="promote-to-prod", PolicyDocument=policy_document(v1, PROD)
+    )
+    stack = deploy_dev(
+        cloud, with_bar(policy_template(project_arn, policy_document(v1, PROD)), 0.9, "Policy")
+    )
+    assert stack.status == "ROLLBACK_COMPLETE"
+    assert "F1 score of 0.5, below the quality bar MinF1Score 0.9" in reasons(cloud, "Policy")
+    assert list(policies(client, project_arn)) == [
+        "promote-to-prod"
+    ]  # the policy someone else put is left as it is
