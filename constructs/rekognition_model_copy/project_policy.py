@@ -22,6 +22,8 @@ from typing import Any
 import jsii
 from aws_cdk import (
     Aspects,
+    CfnDeletionPolicy,
+    CfnResource,
     CustomResource,
     Duration,
     IAnyProducer,
@@ -31,6 +33,7 @@ from aws_cdk import (
     Lazy,
     RemovalPolicy,
     Stack,
+    Token,
 )
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_rekognition as rekognition
@@ -40,7 +43,6 @@ from . import contract, packing, permissions, policy_validation, validation
 from .provider import RekognitionModelCopyProvider
 
 RESOURCE_TYPE = contract.PROJECT_POLICY_TYPE
-POLICY_VERSION = packing.POLICY_VERSION
 DEFAULT_POLICY_TIMEOUT = Duration.minutes(10)
 _MAX_NAME = 128
 _NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9_.\-]")
@@ -236,6 +238,14 @@ class RekognitionProjectPolicy(Construct):
         )
         part.node.add_dependency(*self.provider.ready)
         self._parts.append(part)
+        if len(self._parts) > 1:
+            # Parts are named by their content: a changed part is a replacement, and the old part must go
+            # even when the policy is retained on delete (RETAIN), or a removed destination would keep
+            # its permission and the project would fill up to its 5 policies.
+            for each in self._parts:
+                cfn = each.node.default_child
+                assert isinstance(cfn, CfnResource)
+                cfn.cfn_options.update_replace_policy = CfnDeletionPolicy.DELETE
         return part
 
     @property
@@ -255,11 +265,17 @@ class RekognitionProjectPolicy(Construct):
         With a bar, the handler reads each allowed version (DescribeProjectVersions on this project) and
         refuses to put the policy when its F1 score is below the bar.
 
-        :raises validation.ModelCopyValidationError: not 0 < ``min_f1_score`` <= 1.
+        :raises validation.ModelCopyValidationError: not 0 < ``min_f1_score`` <= 1, or a token.
         """
         validation.check_min_f1_score("min_f1_score", min_f1_score)
         if min_f1_score is None:
             return
+        if Token.is_unresolved(min_f1_score):
+            raise validation.ModelCopyValidationError(
+                f"min_f1_score of the project policy {self.node.path!r} must be a literal number, got a "
+                "token (a parameter or reference): the policy takes the strictest of the bars given to it, "
+                "which cannot be known from a token. Use a number such as 0.9."
+            )
         if self._min_f1_score is None:
             self.provider.allow(permissions.gate_statements(self.project_arn))
         self._min_f1_score = max(self._min_f1_score or 0.0, min_f1_score)

@@ -18,7 +18,9 @@ of the DESTINATION account (say prod), in one Region. It creates:
 Fan-out: the promotions of one source project from one source stack share ONE policy (per ``policy_name``;
 the first promotion's, created under its ``id``), whose permissions are packed into as few documents as
 PutProjectPolicy's limits allow (:mod:`.packing`). Removing the first promotion moves the policy to the
-next one's id: a replacement, which puts the new policy before the old one is deleted.
+next one's id: a replacement, which puts the new policy before the old one is deleted (with an explicit
+``policy_name``, which stays the same, give a new one in that change: the new resource would find a policy
+of its name that it did not create).
 
 A quality bar (``min_f1_score``) of a cross-account promotion goes to the source project's policy (the
 source account reads the version's F1 score before it allows the copy: the strictest bar of the promotions
@@ -48,10 +50,9 @@ to its key policy, the owner of each key in :attr:`RekognitionModelPromotion.imp
 
 from __future__ import annotations
 
-import weakref
 from typing import Literal, Unpack, cast
 
-from aws_cdk import Aws, Stack, Stage, Token
+from aws_cdk import Annotations, Aws, Stack, Stage, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 
@@ -64,10 +65,6 @@ from .provider import PROVIDER_ID, RekognitionModelCopyProvider, default_role_na
 Principal = Literal["account", "role"]
 """Whom a promotion's project policy allows: the destination ``"account"`` (root) or its copy ``"role"``."""
 
-_SHARED: weakref.WeakKeyDictionary[RekognitionProjectPolicy, tuple[str, str | None]] = (
-    weakref.WeakKeyDictionary()
-)
-"""The policies promotions created: (source project ARN, ``policy_name`` given) of each."""
 
 
 class RekognitionModelPromotion:
@@ -207,6 +204,13 @@ class RekognitionModelPromotion:
                 destination_stack.add_stack_dependency(
                     source_stack, reason="the source project's policy must allow the copy before it runs"
                 )
+            else:
+                Annotations.of(destination_stack).add_warning_v2(
+                    "rekognition-model-copy:cross-stage-promotion",
+                    f"The promotion {id!r} copies from stack {source_stack.stack_name!r} of another Stage; "
+                    "CDK allows no dependency between Stages, so deploy that Stage first (in CDK Pipelines: "
+                    "the source stage before the wave of this one), or the copy fails with AccessDenied.",
+                )
 
         RekognitionModelCopyProvider.of(destination_stack, role_name=role_name)
         self.copy = RekognitionModelCopy(destination_stack, id, **props)
@@ -285,7 +289,7 @@ def _shared_policy(
     """The policy the promotions of ``source_stack`` share on the project (and name), if one exists."""
     key = (source_project_arn, policy_name)
     for child in source_stack.node.children:
-        if isinstance(child, RekognitionProjectPolicy) and _SHARED.get(child) == key:
+        if isinstance(child, _SharedProjectPolicy) and child.shared_key == key:
             return child
     return None
 
@@ -293,9 +297,16 @@ def _shared_policy(
 def _new_shared_policy(
     source_stack: Stack, id: str, source_project_arn: str, policy_name: str | None
 ) -> RekognitionProjectPolicy:
-    policy = RekognitionProjectPolicy(source_stack, id, project=source_project_arn, policy_name=policy_name)
-    _SHARED[policy] = (source_project_arn, policy_name)
-    return policy
+    return _SharedProjectPolicy(source_stack, id, source_project_arn, policy_name)
+
+
+class _SharedProjectPolicy(RekognitionProjectPolicy):
+    """A project policy a promotion created, which the later promotions of its source project (and
+    ``policy_name``) in the same source stack share."""
+
+    def __init__(self, scope: Stack, id: str, source_project_arn: str, policy_name: str | None) -> None:
+        super().__init__(scope, id, project=source_project_arn, policy_name=policy_name)
+        self.shared_key = (source_project_arn, policy_name)
 
 
 def _existing_provider(stack: Stack) -> RekognitionModelCopyProvider | None:

@@ -295,3 +295,37 @@ def test_a_same_account_promotions_bar_goes_to_the_copy() -> None:
     )
     assert promotion.policy is None
     Template.from_stack(destination).has_resource_properties(RESOURCE_TYPE, {"MinF1Score": 0.9})
+
+
+def test_a_promotion_across_stages_warns_that_the_source_stage_deploys_first() -> None:
+    from aws_cdk.assertions import Annotations
+
+    _, _, made = promotions(1, stages=True)
+    prod = Stack.of(made[0].copy)
+    warnings = Annotations.from_stack(prod).find_warning("*", Match.string_like_regexp("another Stage"))
+    assert len(warnings) == 1
+    _, _, same_stage = promotions(1)
+    assert Annotations.from_stack(Stack.of(same_stage[0].copy)).find_warning("*", Match.any_value()) == []
+
+
+def test_a_retained_policy_of_several_parts_still_deletes_a_replaced_part() -> None:
+    from aws_cdk import RemovalPolicy
+
+    _, stack, _ = fan_out(60, removal_policy=RemovalPolicy.RETAIN)
+    resources = Template.from_stack(stack).find_resources(POLICY_RESOURCE_TYPE)
+    assert len(resources) == 2
+    for resource in resources.values():
+        assert resource["DeletionPolicy"] == "Retain"
+        assert resource["UpdateReplacePolicy"] == "Delete"  # a part named by its content is replaced
+    _, single, _ = fan_out(3, removal_policy=RemovalPolicy.RETAIN)
+    (resource,) = Template.from_stack(single).find_resources(POLICY_RESOURCE_TYPE).values()
+    assert resource["UpdateReplacePolicy"] == "Retain"  # one part keeps the plain name, as before
+
+
+def test_a_token_bar_on_a_policy_is_refused_at_synth() -> None:
+    from aws_cdk import CfnParameter, Token
+
+    _, stack, policy = fan_out(1)
+    bar = Token.as_number(CfnParameter(stack, "Bar", type="Number").value_as_number)
+    with pytest.raises(ModelCopyValidationError, match="must be a literal number"):
+        policy.raise_min_f1_score(bar)
