@@ -88,5 +88,6 @@ def test_crhelper_still_calls_what_polling_overrides(caller: str) -> None:
 
 
 def test_the_timer_is_made_through_the_module_s_threading() -> None:
-    # what a test driver virtualises (emulator/cloudformation/lambda_runtime.py replaces resource_helper.threading)
+    # what a test driver virtualises: emulator/cloudformation/lambda_runtime.py replaces
+    # resource_helper.threading
     assert "threading.Timer(" in inspect.getsource(CRHELPER._set_timeout)
