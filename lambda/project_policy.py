@@ -31,7 +31,7 @@ from typing import Any
 import contract
 import quality_gate
 from botocore.exceptions import ClientError, ParamValidationError
-from copy_properties import VERSION_ARN, version_name_of
+from copy_properties import PROJECT_ARN, VERSION_ARN, version_name_of
 from errors import ResourceError, failure
 from outcome import Outcome
 
@@ -40,9 +40,6 @@ _SEPARATOR = "/policy/"
 _REVISION = "/revision/"
 _ADOPTED = "/adopted"
 POLICY_NAME = re.compile(r"^[a-zA-Z0-9_.\-]{1,128}$")
-PROJECT_ARN = re.compile(
-    r"^arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:project/[a-zA-Z0-9_.\-]{1,255}/[0-9]+$"
-)
 MAX_POLICIES = 5  # per project, a hard limit (PutProjectPolicy)
 COPY_ACTION = "rekognition:copyprojectversion"  # IAM action names are case-insensitive
 
