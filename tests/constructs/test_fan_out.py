@@ -87,7 +87,7 @@ def test_statements_that_do_not_fit_one_by_one_are_merged_into_one_document() ->
     ]
 
 
-def test_sixty_accounts_take_two_parts_named_by_their_content() -> None:
+def test_sixty_accounts_take_two_parts_named_by_their_position_and_content() -> None:
     _, stack, policy = fan_out(60)
     found = parts(Template.from_stack(stack))
     assert set(found) == {stack.get_logical_id(p.node.default_child) for p in policy.resources}
@@ -95,7 +95,7 @@ def test_sixty_accounts_take_two_parts_named_by_their_content() -> None:
     documents = [p["PolicyDocument"] for p in found.values()]
     assert sorted(principals(documents)) == sorted(roots(60))
     for properties in found.values():
-        digest = re.fullmatch(rf"{re.escape(NAME)}-([0-9a-f]{{8}})", properties["PolicyName"])
+        digest = re.fullmatch(rf"{re.escape(NAME)}-[12]-([0-9a-f]{{8}})", properties["PolicyName"])
         assert digest, properties["PolicyName"]
         assert properties["ProjectArn"] == SOURCE_PROJECT_ARN
     assert policy.documents() == [found[lid]["PolicyDocument"] for lid in sorted(found, key=_part_order)]
