@@ -102,16 +102,26 @@ def stray_copies(
 
 
 # --- the quality gate, copying and tagging --------------------------------------------------------------
+def check_version(client: Any, version: Version, bar: float, refused: str, *, held: bool = False) -> None:
+    """Read the version (:func:`describe_version`) and raise ResourceError, ending with ``refused`` (what
+    is not done), when it does not meet the quality bar (:func:`quality_gate.verdict`, also for ``held``)."""
+    try:
+        description = describe_version(client, version)
+    except (ClientError, ParamValidationError) as error:
+        raise failure("DescribeProjectVersions", error) from error
+    reason = quality_gate.verdict(version.arn, description, bar, held=held)
+    if reason is not None:
+        raise ResourceError(f"{reason}; {refused}")
+
+
 def check_source(client: Any, copy: CopyProperties, *, copied: bool = False) -> None:
     """Raise ResourceError when the source version does not meet the quality bar (``MinF1Score``).
     ``copied``: the copy exists already (an in-place update): only a known score below the bar refuses it,
     and the copy is left as it is."""
     assert copy.min_f1_score is not None
-    quality_gate.check(
+    check_version(
         client,
-        copy.source_project_arn,
-        copy.source_project_version_arn,
-        version_name_of(copy.source_project_version_arn),
+        Version(copy.source_project_arn, copy.source_project_version_arn),
         copy.min_f1_score,
         "the copy is left as it is." if copied else "it is not copied.",
         held=copied,

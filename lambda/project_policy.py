@@ -31,7 +31,9 @@ from typing import Any
 import contract
 import quality_gate
 from botocore.exceptions import ClientError, ParamValidationError
-from copy_properties import PROJECT_ARN, VERSION_ARN, version_name_of
+from copy_calls import check_version
+from copy_decisions import Version
+from copy_properties import PROJECT_ARN, VERSION_ARN
 from errors import ResourceError, failure
 from outcome import Outcome
 
@@ -162,11 +164,9 @@ def _gate(client: Any, declared: Declared, on_project: str | None = None, raised
         held = version_arn in allowed_now
         if held and not raised:
             continue
-        quality_gate.check(
+        check_version(
             client,
-            declared.project_arn,
-            version_arn,
-            version_name_of(version_arn),
+            Version(declared.project_arn, version_arn),
             declared.bar,
             "it is not promoted (the project policy is not put).",
             held=held,

@@ -1,4 +1,5 @@
-"""The quality gate: the resource property ``MinF1Score``, and the check that a model version meets it.
+"""The quality gate: the resource property ``MinF1Score``, and whether a model version meets it (plain
+functions; the read is ``copy_calls.check_version``, one DescribeProjectVersions).
 
 Both resource types take the optional property ``MinF1Score`` (a number, which CloudFormation delivers as
 a string; 0 < x <= 1). With it, the version to be promoted is read with DescribeProjectVersions before
@@ -16,8 +17,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError, ParamValidationError
-from errors import ResourceError, failure
+from errors import ResourceError
 
 PROPERTY = "MinF1Score"
 # A version has finished training (and keeps its evaluation) in these statuses. The issue names
@@ -95,30 +95,3 @@ def verdict(
             f"{PROPERTY} {bar:g}"
         )
     return None
-
-
-def check(
-    client: Any,
-    project_arn: str,
-    version_arn: str,
-    version_name: str,
-    bar: float,
-    refused: str,
-    *,
-    held: bool = False,
-) -> None:
-    """Read the version (DescribeProjectVersions in its project) and raise ResourceError, ending with
-    ``refused`` (what is not done), when it does not meet ``bar`` (see :func:`verdict` for ``held``)."""
-    try:
-        response = client.describe_project_versions(ProjectArn=project_arn, VersionNames=[version_name])
-        described = response.get("ProjectVersionDescriptions", [])
-        found = [d for d in described if d.get("ProjectVersionArn") == version_arn]
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-            raise failure("DescribeProjectVersions", error) from error
-        found = []  # the project itself is gone
-    except ParamValidationError as error:
-        raise failure("DescribeProjectVersions", error) from error
-    reason = verdict(version_arn, found[0] if found else None, bar, held=held)
-    if reason is not None:
-        raise ResourceError(f"{reason}; {refused}")

@@ -22,11 +22,10 @@ No CDK constructs here: the functions take and return strings and numbers, so th
 
 How ``RekognitionProjectPolicy`` and ``RekognitionModelPromotion`` use it:
 
-- A packed policy of ONE document keeps today's name (``policy_name``) and is updated in place with
-  PutProjectPolicy and the current revision id, exactly as today. Packing with ``merge=False`` (one
-  statement per grant) while that fits in one document, and with ``merge=True`` only beyond, leaves every
-  template that synthesises today unchanged; statements added with ``add_statement`` go first, as they
-  are (``leading``).
+- A policy whose statements fit ONE document as they are (:func:`render`, one statement per permission)
+  keeps today's name (``policy_name``) and document, and is updated in place with PutProjectPolicy and the
+  current revision id, exactly as before; only beyond that are its copy permissions packed (:func:`pack`),
+  after the statements added with ``add_statement``, as they are (``leading``).
 - A packed policy of SEVERAL documents names each part by its position and content (:func:`part_names`:
   ``<name>-<position>-<first 8 hex of sha256 of the document>``), so any change to a part is a
   *replacement* of that part's ``Custom::RekognitionProjectPolicy`` resource. The handler
@@ -106,7 +105,6 @@ def render(statements: Iterable[Mapping[str, object]]) -> str:
 class _Document:
     """A document being filled: statements kept as given (``leading``, first document only), then grants."""
 
-    merge: bool
     leading: list[dict[str, object]] = field(default_factory=list)
     statements: list[_Statement] = field(default_factory=list)
 
@@ -114,11 +112,10 @@ class _Document:
         return render([*self.leading, *(s.as_json() for s in self.statements)])
 
     def add(self, grant: Grant) -> None:
-        if self.merge:
-            for statement in self.statements:
-                if statement.version_arn == grant.version_arn and statement.actions == grant.actions:
-                    statement.principals.append(grant.principal)
-                    return
+        for statement in self.statements:
+            if statement.version_arn == grant.version_arn and statement.actions == grant.actions:
+                statement.principals.append(grant.principal)
+                return
         self.statements.append(_Statement(grant.version_arn, grant.actions, [grant.principal]))
 
     def fits(self, grant: Grant) -> bool:
@@ -140,7 +137,6 @@ def pack(
     grants: Iterable[Grant],
     *,
     max_documents: int = MAX_DOCUMENTS,
-    merge: bool = True,
     leading: Sequence[Mapping[str, object]] = (),
 ) -> list[str]:
     """The grants as policy documents (compact JSON strings of at most 2000 characters), next-fit in order.
@@ -155,9 +151,6 @@ def pack(
     in the larger document fits in the smaller one; the invariant holds for the next grant too.
 
     :param max_documents: the most documents allowed (1-5; see :func:`max_parts`).
-    :param merge: ``True`` (default): one statement per version and actions, its principals a list.
-        ``False``: one statement per grant (each principal a string, the form of today's documents), e.g.
-        while everything fits in one document, so templates that fit today keep their exact document.
     :param leading: statements put first, as given, in the first document (e.g. those of
         ``add_statement``: a Deny, a statement with a Sid); they count towards its length.
     :raises PolicyPackingError: one grant alone (with ``leading`` in the first document) is longer than a
@@ -167,7 +160,7 @@ def pack(
     if max_documents < 1:
         raise ValueError(f"max_documents must be at least 1; got {max_documents}.")
     documents: list[_Document] = []
-    current = _Document(merge, [dict(statement) for statement in leading])
+    current = _Document([dict(statement) for statement in leading])
     if len(current.render()) > MAX_DOCUMENT_LENGTH:
         raise PolicyPackingError(
             f"The statements given as they are render a project policy document of {len(current.render())} "
@@ -184,7 +177,7 @@ def pack(
         if current.empty:
             raise _too_long(grant)
         documents.append(current)
-        current = _Document(merge)
+        current = _Document()
         if not current.fits(grant):
             raise _too_long(grant)
         current.add(grant)
@@ -222,7 +215,7 @@ def max_destination_accounts(version_arn: str, max_documents: int) -> int:
     """
     match = _PARTITION.match(version_arn)
     partition = match["partition"] if match else "aws"
-    document = _Document(merge=True)
+    document = _Document()
     count = 0
     while True:
         grant = Grant(version_arn, account_root(partition, f"{count:012d}"))

@@ -172,15 +172,3 @@ def check_resource_of_project(value: str, project: ParsedArn | None, project_des
             "project. Put the permission on the policy of the version's own project."
         ),
     )
-
-
-def check_policy_document_length(document: str) -> list[str]:
-    """PolicyDocument: at most 2000 characters. Returns the errors (for a construct validation hook)."""
-    if is_token(document) or len(document) <= MAX_POLICY_DOCUMENT_LENGTH:
-        return []
-    return [
-        f"The project policy document is {len(document)} characters; Rekognition accepts at most "
-        f"{MAX_POLICY_DOCUMENT_LENGTH}. Remove statements from this policy (one statement per destination "
-        "and version) or put some of them in another RekognitionProjectPolicy on the same project "
-        f"(at most {MAX_POLICIES_PER_PROJECT} policies per project)."
-    ]
