@@ -46,6 +46,7 @@ from .policy import CallerIdentity
 from .runtime import (
     DEFAULT_F1_SCORE,
     OPERATIONS,
+    VARIANTS,
     CallCounter,
     EmulatorConfig,
     FaultInjector,
@@ -62,6 +63,7 @@ __all__ = [
     "DEFAULT_F1_SCORE",
     "ERRORS_BY_CODE",
     "OPERATIONS",
+    "VARIANTS",
     "CallCounter",
     "CallerIdentity",
     "Clock",

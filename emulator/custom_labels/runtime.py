@@ -69,10 +69,55 @@ class EmulatorConfig:
     #: PutProjectPolicy: policies per project (LimitExceededException beyond).
     max_policies_per_project: int = 5
 
+    # --- Behaviours AWS does not document: one field each, its plausible readings in VARIANTS ---------
+    #: DeleteProjectPolicy with a PolicyRevisionId that is not the current one. "checks": refused with
+    #: InvalidPolicyRevisionIdException; "ignores": the policy of that name is deleted whatever its
+    #: revision. The API reference lists PolicyRevisionId as a parameter and the exception among the
+    #: errors, but does not say that a stale id is refused.
+    delete_policy_revision: str = "checks"
+    #: DescribeProjectVersions' KmsKeyId of a version copied with a KmsKeyId. "as_declared": the value
+    #: CopyProjectVersion was given (key id, key ARN, alias or alias ARN); "key_arn": the key's ARN;
+    #: "omitted": no KmsKeyId at all. The API reference documents the field as "the identifier for your
+    #: AWS KMS key" without saying in which form, or whether a copy reports it.
+    kms_key_id_described: str = "as_declared"
+    #: A copy's EvaluationResult. "carried": the source's; "absent": none. The guide says a copy "contains
+    #: the source model's training results"; EvaluationResult is "only returned if training is
+    #: successful", which does not promise it for a copy.
+    copy_evaluation: str = "carried"
+    #: The source statuses CopyProjectVersion accepts. "trained_or_later": TRAINING_COMPLETED,
+    #: COPYING_COMPLETED and the serving states (COPYABLE); "training_completed": TRAINING_COMPLETED and
+    #: COPYING_COMPLETED only. The API reference says only that the source version must exist.
+    copy_source_statuses: str = "trained_or_later"
+    #: How a project policy binds a role principal. "unique_id": like IAM's resource policies, to the
+    #: role's unique id (a role deleted and created again under its name no longer matches); "name": to
+    #: the ARN as written. No Rekognition page says which.
+    role_principal_binding: str = "unique_id"
+    #: Seconds after which a new or changed project policy takes effect (0: at once). Not documented.
+    policy_propagation_delay: float = 0.0
+    #: Seconds after which a change of an IAM role's policies takes effect for Custom Labels calls
+    #: (0: at once). IAM documents its changes as eventually consistent, without a figure.
+    iam_propagation_delay: float = 0.0
+
     def reset(self) -> None:
         """Restore every field to its default, in place."""
         for f in dataclasses.fields(self):
             setattr(self, f.name, f.default)
+
+
+#: Each undocumented behaviour of :class:`EmulatorConfig` (field name) and its plausible readings, the
+#: emulator's default first. The lifecycle tests and the explorer run under each reading; the handler must
+#: be right under all of them. ``delete_while_copying_allowed`` is one of them too (the API reference says
+#: a running or training version can't be deleted, and does not mention copying).
+VARIANTS: dict[str, tuple[object, ...]] = {
+    "delete_policy_revision": ("checks", "ignores"),
+    "kms_key_id_described": ("as_declared", "key_arn", "omitted"),
+    "copy_evaluation": ("carried", "absent"),
+    "copy_source_statuses": ("trained_or_later", "training_completed"),
+    "delete_while_copying_allowed": (False, True),
+    "role_principal_binding": ("unique_id", "name"),
+    "policy_propagation_delay": (0.0, 30.0),
+    "iam_propagation_delay": (0.0, 30.0),
+}
 
 
 @dataclass
