@@ -9,7 +9,8 @@ both parts: the new parts are put before the old ones are deleted, and the proje
 5 policies. The third goes from one part (53 accounts, the plain name) to two and back.
 
 Every test runs under each reading of DeleteProjectPolicy's PolicyRevisionId (refused when stale, or
-ignored: the policy of that name deleted whatever its revision), which AWS does not document.
+ignored: the policy of that name deleted whatever its revision), which AWS does not document; those of
+the policy alone also with a project policy taking effect 30 s late (a put and a delete alike).
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from tests.variants import each_reading, variant_fixture  # noqa: F401 - the var
 DEV = "111111111111"
 PRODS = ("222222222222", "333333333333", "444444444444")
 ASSET_METADATA = {"aws:cdk:enable-asset-metadata": True}
-pytestmark = each_reading("delete_policy_revision")  # through ``watch``, which takes the variant
 
 
 @dataclass
@@ -51,10 +51,15 @@ class Watch:
         return found
 
     def allowed(self) -> set[str]:
-        """The principals the project's policies allow to copy the version."""
+        """The principals the project's policies in force allow to copy the version (the emulator's state:
+        with ``policy_propagation_delay``, a policy allows only that long after its put, and a deleted one
+        until that long after its delete; ListProjectPolicies shows changes at once)."""
+        project = custom_labels.backend(DEV, REGION).projects["dev-defects"]
+        delay = custom_labels.config.policy_propagation_delay
+        in_force = project.policies_in_force(custom_labels.now(), delay)
         principals: set[str] = set()
-        for policy in self.policies():
-            for statement in json.loads(policy["PolicyDocument"])["Statement"]:
+        for policy in in_force:
+            for statement in json.loads(policy.document)["Statement"]:
                 if statement["Effect"] == "Allow" and statement["Resource"] == self.version_arn:
                     value = statement["Principal"]["AWS"]
                     principals.update([value] if isinstance(value, str) else value)
@@ -64,6 +69,11 @@ class Watch:
         if self.project_arn:
             names = [p["PolicyName"] for p in self.policies()]
             self.seen.append((f"{event.stack} {event.logical_id} {event.status}", self.allowed(), names))
+
+    def settled(self) -> None:
+        """Let the project policies take effect (``policy_propagation_delay`` seconds pass)."""
+        if custom_labels.config.policy_propagation_delay:
+            self.driver.settle(custom_labels.config.policy_propagation_delay)
 
     def since(self, mark: int) -> list[tuple[str, set[str], list[str]]]:
         return self.seen[mark:]
@@ -120,6 +130,7 @@ def copied_version(stack: Any) -> dict[str, Any]:
     return dict(description)
 
 
+@each_reading("delete_policy_revision")
 def test_three_prod_accounts_then_one_removed_keep_copies_and_permissions_throughout(
     watch: Watch, tmp_path: Path
 ) -> None:
@@ -192,6 +203,7 @@ def part_names(template: dict[str, Any]) -> set[str]:
     }
 
 
+@each_reading("delete_policy_revision", "policy_propagation_delay")
 def test_sixty_accounts_in_two_parts_then_one_removed_puts_new_parts_before_deleting_old(
     watch: Watch, tmp_path: Path
 ) -> None:
@@ -201,6 +213,7 @@ def test_sixty_accounts_in_two_parts_then_one_removed_puts_new_parts_before_dele
     assert len(old_names) == 2
     stack = watch.driver.stack("FanOutDev", account_id=DEV, region=REGION, asset_root=assembly)
     assert stack.create(template) == "CREATE_COMPLETE"
+    watch.settled()
     assert watch.allowed() == {root(a) for a in accounts}
     assert sorted(p["PolicyName"] for p in watch.policies()) == sorted(old_names)
 
@@ -222,12 +235,14 @@ def test_sixty_accounts_in_two_parts_then_one_removed_puts_new_parts_before_dele
     assert both < cleanup  # every new part was put before any old one was deleted
     assert all(set(names) >= old_names for _, _, names in during[:cleanup])
     assert sorted(p["PolicyName"] for p in watch.policies()) == sorted(new_names)
+    watch.settled()
     assert watch.allowed() == {root(a) for a in accounts[1:]}
 
     assert stack.delete() == "DELETE_COMPLETE"
     assert watch.policies() == []
 
 
+@each_reading("delete_policy_revision", "policy_propagation_delay")
 def test_one_part_to_two_and_back_keeps_every_remaining_account_allowed(watch: Watch, tmp_path: Path) -> None:
     """53 account roots fill one document (the plain name); a 54th needs a second part (both named by
     content: the plain-named policy is replaced); removing it again goes back to the plain name."""
@@ -236,6 +251,7 @@ def test_one_part_to_two_and_back_keeps_every_remaining_account_allowed(watch: W
     assert part_names(template) == {"FanOutDev.Prod"}
     stack = watch.driver.stack("FanOutDev", account_id=DEV, region=REGION, asset_root=assembly)
     assert stack.create(template) == "CREATE_COMPLETE"
+    watch.settled()
     for step, kept in (("two", accounts), ("back", accounts[:53])):
         mark = len(watch.seen)
         template, assembly = policy_template(watch, kept, tmp_path / step)
@@ -246,10 +262,12 @@ def test_one_part_to_two_and_back_keeps_every_remaining_account_allowed(watch: W
             assert {root(a) for a in accounts[:53]} <= allowed, (step, event)
             assert len(names) <= 3, (step, event)  # 1 + 2 during the update, either way
         assert sorted(p["PolicyName"] for p in watch.policies()) == sorted(part_names(template))
+        watch.settled()
         assert watch.allowed() == {root(a) for a in kept}
     assert stack.delete() == "DELETE_COMPLETE"
 
 
+@each_reading("delete_policy_revision", "policy_propagation_delay")
 def test_a_document_that_moves_to_an_earlier_part_is_put_again_not_lost(watch: Watch, tmp_path: Path) -> None:
     """106 accounts fill two parts exactly; keeping the second half and adding ten moves the second part's
     very document to part 1. Its name carries the position, so part 1 puts it as a new policy, and the
@@ -259,11 +277,13 @@ def test_a_document_that_moves_to_an_earlier_part_is_put_again_not_lost(watch: W
     template, assembly = policy_template(watch, before, tmp_path / "before")
     stack = watch.driver.stack("FanOutDev", account_id=DEV, region=REGION, asset_root=assembly)
     assert stack.create(template) == "CREATE_COMPLETE"
+    watch.settled()
     mark = len(watch.seen)
     template, assembly = policy_template(watch, after, tmp_path / "after")
     stack.asset_root = assembly
     assert stack.update(template) == "UPDATE_COMPLETE"
     for event, allowed, _ in watch.since(mark):
         assert {root(a) for a in accounts[53:106]} <= allowed, event
+    watch.settled()
     assert watch.allowed() == {root(a) for a in after}
     assert sorted(p["PolicyName"] for p in watch.policies()) == sorted(part_names(template))
