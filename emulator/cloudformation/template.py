@@ -128,9 +128,10 @@ def resolve(stack: Stack, value: Any) -> Any:
             return _sub(stack, arg)
         if key == "Fn::ImportValue":
             export = resolve(stack, arg)
-            if export not in stack.cloud.exports:
-                raise DriverError(f"No export named {export}")
-            return stack.cloud.exports[export]
+            regional = (stack.account_id, stack.region, export)
+            if regional not in stack.cloud.regional_exports:
+                raise DriverError(f"No export named {export} in {stack.account_id} {stack.region}")
+            return stack.cloud.regional_exports[regional]
         if key.startswith("Fn::"):
             raise DriverError(f"{key} is not supported by the lifecycle driver")
     resolved = {k: resolve(stack, v) for k, v in value.items()}
