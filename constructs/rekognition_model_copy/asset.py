@@ -1,8 +1,9 @@
 """The backing function's code: the handler in ``lambda/`` and crhelper next to it, built without Docker.
 
 The handler ships inside the wheel as ``rekognition_model_copy._handler``, with crhelper vendored in it
-(a source checkout has the handler in ``lambda/`` and crhelper installed in its venv). :func:`build_handler_asset` assembles the asset directory by a plain packaging step, once per
-process (:func:`handler_asset_dir`), and its content alone decides the asset hash.
+(a source checkout has the handler in ``lambda/`` and crhelper installed in its venv).
+:func:`build_handler_asset` assembles the asset directory by a plain packaging step, once per process
+(:func:`handler_asset_dir`), and its content alone decides the asset hash.
 """
 
 from __future__ import annotations

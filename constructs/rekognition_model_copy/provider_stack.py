@@ -93,8 +93,9 @@ class RekognitionModelCopyProviderStack(Stack):
             of the Region: CopyProjectVersion on them and their versions, and (for projects of this
             account) Put/Delete/ListProjectPolicies, so ``Custom::RekognitionProjectPolicy`` can let other
             accounts copy from them, and DescribeProjectVersions, so a ``MinF1Score`` (of a policy, or of
-            a copy from this account) can read the versions' scores. Default: ``["*"]``, any project of any account in the Region (project
-            policies: any project of this account). Empty: no copies, no project policies.
+            a copy from this account) can read the versions' scores. Default: ``["*"]``, any project of
+            any account in the Region (project policies: any project of this account). Empty: no copies,
+            no project policies.
         :param output_bucket_names: buckets (``*`` and ``?`` wildcards allowed) of the copies'
             ``OutputConfig``: ListBucket, GetBucketAcl, GetBucketLocation, and PutObject, GetObject,
             GetObjectAcl, GetObjectTagging, GetObjectVersion on any key (Custom Labels writes the output
