@@ -54,3 +54,9 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: dist
+# No `setup` prerequisite: it uses the venv as it is (make setup first on a fresh clone), and installs nothing.
+dist:  ## dist/: the wheel, the function's zip, the plain provider template and the example templates
+	test -x $(PY) || { echo "no $(PY): run make setup first"; exit 1; }
+	$(PY) -m tools.dist --out dist

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import sys
 import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -210,34 +207,12 @@ def cfn_lint_errors(template: Template, region: str = REGION) -> list[str]:
     return [str(match) for match in matches if match.rule.id.startswith("E")]
 
 
-DIST_INPUTS = ("pyproject.toml", "README.md", "constructs", "lambda")
-"""What the wheel is built from (see pyproject's [tool.setuptools])."""
-
-
 def pyproject_version() -> str:
     return str(tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"])
 
 
 def build_wheel(out: Path) -> Path:
-    """Build the wheel offline from a copy of the distribution's inputs (no build/ left in the checkout)."""
-    source = out / "source"
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
-    for name in DIST_INPUTS:
-        path = REPO / name
-        if path.is_dir():
-            shutil.copytree(path, source / name, ignore=ignore)
-        else:
-            source.mkdir(parents=True, exist_ok=True)
-            shutil.copy(path, source / name)
-    result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation", "--no-index"]
-        + ["--quiet", "-w", str(out)],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, (
-        f"{result.stdout}{result.stderr}\nThe offline build needs the setuptools and wheel pinned in "
-        "requirements-dev.txt (make setup)."
-    )
-    (wheel,) = out.glob(f"rekognition_model_copy-{pyproject_version()}-py3-none-any.whl")
-    return wheel
+    """The wheel as ``make dist`` builds it (offline, crhelper vendored, nothing left in the checkout)."""
+    from tools.dist import build_wheel as dist_build_wheel
+
+    return dist_build_wheel(out)

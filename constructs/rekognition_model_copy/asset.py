@@ -1,8 +1,9 @@
 """The backing function's code: the handler in ``lambda/`` and crhelper next to it, built without Docker.
 
-The handler ships inside the wheel as ``rekognition_model_copy._handler`` (a source checkout has it in
-``lambda/``). :func:`build_handler_asset` assembles the asset directory by a plain packaging step, once per
-process (:func:`handler_asset_dir`), and its content alone decides the asset hash.
+The handler ships inside the wheel as ``rekognition_model_copy._handler``, with crhelper vendored in it
+(a source checkout has the handler in ``lambda/`` and crhelper installed in its venv).
+:func:`build_handler_asset` assembles the asset directory by a plain packaging step, once per process
+(:func:`handler_asset_dir`), and its content alone decides the asset hash.
 """
 
 from __future__ import annotations
@@ -37,14 +38,49 @@ def handler_source_dir() -> Path:
     )
 
 
-def _crhelper_dir() -> Path:
+VENDORED = "crhelper"
+"""crhelper's directory next to the handler in the wheel (``rekognition_model_copy/_handler/crhelper``)."""
+LICENCE_FILES = ("LICENSE", "NOTICE")
+"""crhelper's licence files (Apache-2.0), shipped with every copy of it."""
+
+
+def crhelper_source(handler_dir: Path | None = None) -> Path:
+    """Where the asset's crhelper comes from: the copy vendored next to the handler (an installed wheel;
+    the library itself does not depend on crhelper), else the crhelper installed in this environment (a
+    development checkout, whose venv pins it from ``lambda/requirements.txt``)."""
+    vendored = (handler_dir if handler_dir is not None else handler_source_dir()) / VENDORED
+    if (vendored / "__init__.py").is_file():
+        return vendored
     spec = importlib.util.find_spec("crhelper")
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError(
-            "crhelper is not installed; the handler asset bundles it. Install rekognition-model-copy "
-            "with its dependencies (pip install rekognition-model-copy) or `pip install crhelper==2.0.12`."
+            f"crhelper was not found: not vendored in {vendored} and not installed. Reinstall "
+            "rekognition-model-copy from its wheel (which carries crhelper), or in a checkout "
+            "`pip install -r lambda/requirements.txt`."
         )
     return Path(next(iter(spec.submodule_search_locations)))
+
+
+def copy_crhelper(source: Path, target: Path) -> Path:
+    """Copy crhelper from ``source`` (see :func:`crhelper_source`) into ``target``: its ``.py`` sources,
+    ``py.typed`` and its licence files (beside the sources when vendored, else from the installed
+    distribution's metadata). No ``__pycache__``, no stubs."""
+    target.mkdir(parents=True, exist_ok=True)
+    for file in sorted(source.iterdir()):
+        if file.is_file() and (file.suffix == ".py" or file.name in ("py.typed", *LICENCE_FILES)):
+            shutil.copyfile(file, target / file.name)
+    missing = [name for name in LICENCE_FILES if not (target / name).is_file()]
+    if missing:
+        try:
+            distribution = importlib.metadata.distribution("crhelper")
+        except importlib.metadata.PackageNotFoundError as error:
+            raise FileNotFoundError(f"crhelper's licence files {missing} were not found") from error
+        for name in missing:
+            text = distribution.read_text(name)
+            if text is None:
+                raise FileNotFoundError(f"crhelper's {name} is not in its installed metadata")
+            (target / name).write_text(text, encoding="utf-8")
+    return target
 
 
 def _is_test_file(path: Path) -> bool:
@@ -54,9 +90,10 @@ def _is_test_file(path: Path) -> bool:
 def build_handler_asset(destination: Path, handler_dir: Path | None = None) -> Path:
     """Assemble the function's code in ``destination`` and return it.
 
-    Copies every ``*.py`` of the handler directory (test modules left out) and the installed ``crhelper``
-    package (``.py`` sources, ``py.typed`` and its licence files; no ``__pycache__``, no stubs). boto3 is
-    not bundled: the Lambda runtime provides it. Only file contents and names end up in the asset hash.
+    Copies every ``*.py`` of the handler directory (test modules left out) and crhelper
+    (:func:`copy_crhelper` from :func:`crhelper_source`: vendored in a wheel, installed in a checkout).
+    boto3 is not bundled: the Lambda runtime provides it. Only file contents and names end up in the
+    asset hash.
     """
     source = handler_dir if handler_dir is not None else handler_source_dir()
     destination.mkdir(parents=True, exist_ok=True)
@@ -64,20 +101,7 @@ def build_handler_asset(destination: Path, handler_dir: Path | None = None) -> P
         if not _is_test_file(module):
             shutil.copyfile(module, destination / module.name)
 
-    crhelper_source = _crhelper_dir()
-    crhelper_target = destination / "crhelper"
-    crhelper_target.mkdir(exist_ok=True)
-    for file in sorted(crhelper_source.iterdir()):
-        if file.is_file() and (file.suffix == ".py" or file.name == "py.typed"):
-            shutil.copyfile(file, crhelper_target / file.name)
-    try:
-        distribution = importlib.metadata.distribution("crhelper")
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - crhelper vendored without metadata
-        return destination
-    for licence in ("LICENSE", "NOTICE"):
-        text = distribution.read_text(licence)
-        if text is not None:
-            (crhelper_target / licence).write_text(text, encoding="utf-8")
+    copy_crhelper(crhelper_source(source), destination / VENDORED)
     return destination
 
 

@@ -92,8 +92,10 @@ class RekognitionModelCopyProviderStack(Stack):
         :param source_project_arns: ARNs of the projects copies are made from, in this or another account
             of the Region: CopyProjectVersion on them and their versions, and (for projects of this
             account) Put/Delete/ListProjectPolicies, so ``Custom::RekognitionProjectPolicy`` can let other
-            accounts copy from them. Default: ``["*"]``, any project of any account in the Region (project
-            policies: any project of this account). Empty: no copies, no project policies.
+            accounts copy from them, and DescribeProjectVersions, so a ``MinF1Score`` (of a policy, or of
+            a copy from this account) can read the versions' scores. Default: ``["*"]``, any project of
+            any account in the Region (project policies: any project of this account). Empty: no copies,
+            no project policies.
         :param output_bucket_names: buckets (``*`` and ``?`` wildcards allowed) of the copies'
             ``OutputConfig``: ListBucket, GetBucketAcl, GetBucketLocation, and PutObject, GetObject,
             GetObjectAcl, GetObjectTagging, GetObjectVersion on any key (Custom Labels writes the output
@@ -213,7 +215,13 @@ class RekognitionModelCopyProviderStack(Stack):
                 # A project policy can only be put by the project's own account.
                 if parsed is None or validation.is_token(self.account) or parsed.account == self.account:
                     policy_projects.append(arn)
+        # A quality bar (MinF1Score) reads the versions of this account's source projects, for a policy's
+        # bar and for a same-account copy's: read-only, granted with the policies on the same projects.
         statements = permissions.policy_statements(policy_projects)
+        if policy_projects:
+            statements.append(
+                permissions.Statement("CheckSourceQuality", permissions.GATE_ACTIONS, tuple(policy_projects))
+            )
         if not destinations or not sources:
             return statements  # no copies: nothing to read, write or encrypt
         buckets = [f"arn:{self.partition}:s3:::{name}" for name in output_bucket_names]

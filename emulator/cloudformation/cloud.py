@@ -77,6 +77,10 @@ class CloudFormation:
         self.duplicated: list[dict[str, Any]] = []  # scheduled events EventBridge delivered twice
         self.functions: dict[str, Function] = {}
         self.exports: dict[str, Any] = {}
+        # Export names are unique per account and Region, and an import sees its own account's and Region's
+        # (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-stack-exports.html);
+        # ``exports`` keeps the last value exported under each name, for tests.
+        self.regional_exports: dict[tuple[str, str, str], Any] = {}
         self.events: list[StackEvent] = []
         self.violations: list[str] = []
         self.responses: list[tuple[dict[str, Any], dict[str, Any]]] = []

@@ -3,8 +3,11 @@ projects, roles and policies, functions), an identity policy updated in place, a
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import uuid
+import zipfile
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -140,7 +143,7 @@ def deploy(stack: Stack, logical_id: str, definition: dict[str, Any]) -> Resourc
         if not asset and s3_key.endswith(".zip"):
             asset = f"asset.{s3_key[:-4]}"  # the cloud assembly's directory for that asset hash
         if not asset or not (stack.asset_root / asset).is_dir():
-            raise DriverError(f"{logical_id}: a function without an aws:asset:path cannot run here")
+            asset = code_from_s3(stack, logical_id, props.get("Code", {}))
         arn = f"{arn_base.format('lambda')}function:{name}"
         stack.cloud.functions[arn] = Function(
             name=name,
@@ -161,6 +164,29 @@ def deploy(stack: Stack, logical_id: str, definition: dict[str, Any]) -> Resourc
         resource.physical_id = name
         resource.attributes = {"Arn": f"{arn_base.format(service)}{name}"}
     return resource
+
+
+def code_from_s3(stack: Stack, logical_id: str, code: dict[str, Any]) -> str:
+    """A function whose ``Code`` is a zip in the stack's (emulated) S3: the object is read as Lambda reads
+    it at create time (``S3ObjectVersion`` when given) and unpacked under the asset root; returns the
+    directory's name there."""
+    bucket, key = code.get("S3Bucket"), code.get("S3Key")
+    if not bucket or not key:
+        raise DriverError(f"{logical_id}: a function needs an aws:asset:path or Code S3Bucket and S3Key")
+    request = {"Bucket": str(bucket), "Key": str(key)}
+    if code.get("S3ObjectVersion"):
+        request["VersionId"] = str(code["S3ObjectVersion"])
+    try:
+        body = stack.session().client("s3").get_object(**request)["Body"].read()
+    except Exception as error:  # the function cannot be created: CloudFormation reports the S3 error
+        location = f"s3://{bucket}/{key}"
+        raise DriverError(f"{logical_id}: the function's code {location} cannot be read: {error}") from error
+    name = f"s3-code.{hashlib.sha256(body).hexdigest()[:16]}"
+    target = stack.asset_root / name
+    if not target.is_dir():
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            archive.extractall(target)
+    return name
 
 
 def update_identity_policy(stack: Stack, logical_id: str, definition: dict[str, Any]) -> None:

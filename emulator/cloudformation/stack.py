@@ -452,3 +452,4 @@ class Stack:
             export = output.get("Export", {}).get("Name")
             if export:
                 self.cloud.exports[self.resolve(export)] = value
+                self.cloud.regional_exports[(self.account_id, self.region, self.resolve(export))] = value

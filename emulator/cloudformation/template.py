@@ -87,16 +87,34 @@ def stringify(value: Any) -> Any:
     return str(value)
 
 
+class _NoValue:
+    """``Ref: AWS::NoValue``: the list item or property it is given for is left out."""
+
+    def __repr__(self) -> str:
+        return "AWS::NoValue"
+
+
+NO_VALUE = _NoValue()
+
+
 def resolve(stack: Stack, value: Any) -> Any:
-    """Resolve intrinsic functions against the stack's deployed resources, parameters and exports."""
+    """Resolve intrinsic functions against the stack's deployed resources, parameters and exports.
+
+    ``Fn::If`` picks a branch by a condition of the template's ``Conditions`` section; an item or property
+    that resolves to ``AWS::NoValue`` is left out of its list or object, as CloudFormation does
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/pseudo-parameter-reference.html).
+    """
     if isinstance(value, list):
-        return [resolve(stack, v) for v in value]
+        return [item for item in (resolve(stack, v) for v in value) if item is not NO_VALUE]
     if not isinstance(value, dict):
         return value
     if len(value) == 1:
         ((key, arg),) = value.items()
         if key == "Ref":
             return _ref(stack, arg)
+        if key == "Fn::If":
+            name, if_true, if_false = arg
+            return resolve(stack, if_true if condition(stack, name) else if_false)
         if key == "Fn::GetAtt":
             name, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
             return _get_att(stack, name, attribute)
@@ -110,12 +128,38 @@ def resolve(stack: Stack, value: Any) -> Any:
             return _sub(stack, arg)
         if key == "Fn::ImportValue":
             export = resolve(stack, arg)
-            if export not in stack.cloud.exports:
-                raise DriverError(f"No export named {export}")
-            return stack.cloud.exports[export]
+            regional = (stack.account_id, stack.region, export)
+            if regional not in stack.cloud.regional_exports:
+                raise DriverError(f"No export named {export} in {stack.account_id} {stack.region}")
+            return stack.cloud.regional_exports[regional]
         if key.startswith("Fn::"):
             raise DriverError(f"{key} is not supported by the lifecycle driver")
-    return {k: resolve(stack, v) for k, v in value.items()}
+    resolved = {k: resolve(stack, v) for k, v in value.items()}
+    return {k: v for k, v in resolved.items() if v is not NO_VALUE}
+
+
+def condition(stack: Stack, name: str) -> bool:
+    """The value of the template's condition ``name`` (Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition)."""
+    conditions = stack.template.get("Conditions", {})
+    if name not in conditions:
+        raise DriverError(f"{stack.name}: no condition named {name}")
+    return _condition_value(stack, conditions[name])
+
+
+def _condition_value(stack: Stack, value: Any) -> bool:
+    ((key, arg),) = value.items()
+    if key == "Condition":
+        return condition(stack, arg)
+    if key == "Fn::Equals":
+        left, right = (stringify(resolve(stack, v)) for v in arg)
+        return bool(left == right)
+    if key == "Fn::Not":
+        return not _condition_value(stack, arg[0])
+    if key == "Fn::And":
+        return all(_condition_value(stack, v) for v in arg)
+    if key == "Fn::Or":
+        return any(_condition_value(stack, v) for v in arg)
+    raise DriverError(f"{key} is not a condition function the lifecycle driver supports")
 
 
 def _pseudo(stack: Stack) -> dict[str, str]:
@@ -132,10 +176,16 @@ def _pseudo(stack: Stack) -> dict[str, str]:
 
 def _ref(stack: Stack, name: str) -> Any:
     pseudo = _pseudo(stack)
+    if name == "AWS::NoValue":
+        return NO_VALUE
     if name in pseudo:
         return pseudo[name]
     if name in stack.template.get("Parameters", {}):
-        return stack.template["Parameters"][name].get("Default", "")
+        parameter = stack.template["Parameters"][name]
+        default = parameter.get("Default", "")
+        if parameter.get("Type") == "CommaDelimitedList":  # Ref gives the list
+            return str(default).split(",")
+        return default
     if name not in stack.resources:
         raise DriverError(f"{stack.name}: Ref to {name}, which is not deployed (yet)")
     return stack.resources[name].physical_id
@@ -161,6 +211,7 @@ def _sub(stack: Stack, arg: Any) -> str:
             return str(variables[token])
         if "." in token:
             return str(_get_att(stack, *token.split(".", 1)))
-        return str(_ref(stack, token))
+        value = _ref(stack, token)
+        return "" if value is NO_VALUE else str(value)
 
     return re.sub(r"\$\{([^}]+)\}", replace, text)

@@ -236,8 +236,10 @@ def test_provider_permissions_narrow_to_the_given_projects_buckets_and_keys() ->
         "rekognition:CreateProjectVersion",
         "rekognition:DescribeProjectVersions",
     ]
-    # project policies only on this account's own projects
+    # project policies only on this account's own projects, and a bar's read of their versions
     assert _flat(sids["ManageProjectPolicies"]["Resource"]) == [own_source]
+    assert _flat(sids["CheckSourceQuality"]["Resource"]) == [own_source]
+    assert sids["CheckSourceQuality"]["Action"] == "rekognition:DescribeProjectVersions"
     assert _flat(sids["OutputBuckets"]["Resource"]) == ["arn:aws:s3:::prod-model-output"]
     assert "Condition" not in sids["OutputBuckets"]
     assert _flat(sids["OutputObjects"]["Resource"]) == ["arn:aws:s3:::prod-model-output/*"]
@@ -249,7 +251,14 @@ def test_provider_permissions_narrow_to_the_given_projects_buckets_and_keys() ->
 
 def test_provider_without_keys_or_destinations_grants_no_copies_and_no_kms() -> None:
     sids = _by_sid(_provider_statements(destination_project_names=[], kms_key_arns=[]))
-    assert set(sids) == {"ManagePollingRules", "ManageProjectPolicies"}
+    assert set(sids) == {"ManagePollingRules", "ManageProjectPolicies", "CheckSourceQuality"}
+
+
+def test_a_source_account_provider_narrowed_to_policies_may_read_its_projects_versions_for_a_bar() -> None:
+    source = f"arn:aws:rekognition:{REGION}:{DEST_ACCOUNT}:project/dev-defects/1700000000000"
+    sids = _by_sid(_provider_statements(destination_project_names=[], source_project_arns=[source]))
+    assert set(sids) == {"ManagePollingRules", "ManageProjectPolicies", "CheckSourceQuality"}
+    assert _flat(sids["CheckSourceQuality"]["Resource"]) == [source]
 
 
 @pytest.mark.parametrize(

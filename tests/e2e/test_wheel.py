@@ -33,7 +33,9 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tests.conftest import NODE_BIN, REPO, build_wheel, pyproject_version
+from emulator.cloudformation import CloudFormation
+from tests.conftest import DEST_ACCOUNT, NODE_BIN, REGION, REPO, pyproject_version
+from tools.dist import build_wheel
 
 DISTRIBUTION = "rekognition-model-copy"
 
@@ -156,8 +158,23 @@ def test_fresh_venv_holds_the_wheel_and_its_declared_dependencies_only(fresh_ven
     assert listed.returncode == 0, listed.stderr
     names = {canonicalize_name(p["name"]) for p in json.loads(listed.stdout)}
     assert names == fresh_venv.dependencies | {DISTRIBUTION}
-    assert {"aws-cdk-lib", "constructs", "crhelper"} <= names
-    assert not names & {"pytest", "moto", "boto3", "cfn-lint"}
+    assert {"aws-cdk-lib", "constructs"} <= names
+    # crhelper is vendored in the wheel for the handler: installing the library neither installs nor pins it
+    assert not names & {"crhelper", "pytest", "moto", "boto3", "cfn-lint"}
+    declared = {canonicalize_name(Requirement(r).name) for r in wheel_requirements(fresh_venv.wheel)}
+    assert "crhelper" not in declared
+
+
+def test_the_wheel_vendors_crhelper_with_its_licence_next_to_the_handler(fresh_venv: FreshVenv) -> None:
+    with zipfile.ZipFile(fresh_venv.wheel) as wheel:
+        names = set(wheel.namelist())
+        vendored = "rekognition_model_copy/_handler/crhelper/"
+        assert {f"{vendored}{n}" for n in ("__init__.py", "resource_helper.py", "LICENSE", "NOTICE")} <= names
+        assert "Apache License" in wheel.read(f"{vendored}LICENSE").decode("utf-8")
+        (licence,) = [n for n in names if n.endswith(".dist-info/licenses/LICENSE")]
+        assert wheel.read(licence) == (REPO / "LICENSE").read_bytes()
+    pinned = (REPO / "lambda" / "requirements.txt").read_text(encoding="utf-8").split()
+    assert f"crhelper=={importlib.metadata.version('crhelper')}" in pinned, "vendored from the asset's pin"
 
 
 def readme_first_python_example() -> str:
@@ -198,7 +215,7 @@ print(json.dumps({{
 
 
 def test_readme_example_synthesises_in_a_fresh_app_with_the_wheels_handler(
-    fresh_venv: FreshVenv, tmp_path: Path
+    fresh_venv: FreshVenv, tmp_path: Path, cloud: CloudFormation
 ) -> None:
     from aws_cdk.assertions import Template
 
@@ -230,3 +247,18 @@ def test_readme_example_synthesises_in_a_fresh_app_with_the_wheels_handler(
     assert (asset / "crhelper").is_dir() and (asset / "crhelper" / "__init__.py").is_file()
     with zipfile.ZipFile(fresh_venv.wheel) as wheel:
         assert (asset / "index.py").read_bytes() == wheel.read("rekognition_model_copy/_handler/index.py")
+        for name in ("resource_helper.py", "LICENSE"):  # the wheel's vendored crhelper
+            assert (asset / "crhelper" / name).read_bytes() == wheel.read(
+                f"rekognition_model_copy/_handler/crhelper/{name}"
+            )
+
+    # The asset's handler imports (with its own crhelper) and answers a request on the lifecycle driver.
+    # The README's source version is not in this emulated account: the answer is a FAILED with the reason.
+    stack = cloud.stack("ReadmeStack", account_id=DEST_ACCOUNT, region=REGION, asset_root=out)
+    assert stack.create(json.loads((out / "ReadmeStack.template.json").read_text(encoding="utf-8"))) == (
+        "ROLLBACK_COMPLETE"
+    )
+    failed = [e for e in cloud.events if e.logical_id.startswith("ProdModel") and e.status == "CREATE_FAILED"]
+    assert cloud.invocations and failed, [e.status for e in cloud.events]
+    assert "defects.2026-11-01" in failed[0].reason, failed[0].reason
+    print("the asset's handler answered:", failed[0].reason)

@@ -91,3 +91,17 @@ def test_the_timer_is_made_through_the_module_s_threading() -> None:
     # what a test driver virtualises: emulator/cloudformation/lambda_runtime.py replaces
     # resource_helper.threading
     assert "threading.Timer(" in inspect.getsource(CRHELPER._set_timeout)
+
+
+def test_the_contract_is_checked_against_the_crhelper_the_asset_pins() -> None:
+    """The asset's crhelper is pinned in lambda/requirements.txt (the library does not depend on it: the
+    wheel vendors that version); this file checks the crhelper installed here, which must be that one."""
+    import importlib.metadata
+
+    pins = [
+        line.strip()
+        for line in (REPO / "lambda" / "requirements.txt").read_text(encoding="utf-8").splitlines()
+        if line.strip().startswith("crhelper")
+    ]
+    assert pins == [f"crhelper=={importlib.metadata.version('crhelper')}"]
+    assert pins[0] in (REPO / "requirements.txt").read_text(encoding="utf-8").split()

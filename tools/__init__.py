@@ -1,0 +1,1 @@
+"""Release tooling: ``python -m tools.dist`` (``make dist``) builds what a release hands over."""
