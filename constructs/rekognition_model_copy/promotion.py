@@ -56,8 +56,8 @@ from aws_cdk import Annotations, Aws, Stack, Stage, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 
-from . import permissions, policy_validation, validation
-from .arguments import CopyArguments, CopyProps, check_keywords
+from . import compat, permissions, policy_validation, validation
+from .arguments import CopyArguments, CopyProps, check_keywords, with_source_arns
 from .model_copy import RekognitionModelCopy
 from .project_policy import RekognitionProjectPolicy
 from .provider import PROVIDER_ID, RekognitionModelCopyProvider, default_role_name
@@ -87,10 +87,12 @@ class RekognitionModelPromotion:
         project_policy: RekognitionProjectPolicy | None = None,
         **props: Unpack[CopyProps],
     ) -> None:
-        """Promote ``source_project_version_arn`` (source account) into ``destination_project``.
+        """Promote the ``source`` version (source account) into ``destination_project``.
 
         The copy's keyword arguments are those of :class:`RekognitionModelCopy` (:class:`CopyProps`), with
-        the same defaults; ``source_project_version_arn``'s account must be the source stack's. The copy's
+        the same defaults: ``source`` (an :class:`IProjectVersion`, typically
+        ``ProjectVersion.from_project_version_attributes``), or its two ARNs; its account must be the
+        source stack's. The copy's
         ``removal_policy`` and ``timeout`` are the copy's alone: the policy is always deleted with the
         source stack's resource (it is only needed while copying). An ``encryption_key`` of another account
         needs :meth:`key_policy_statements` in its key policy.
@@ -118,6 +120,7 @@ class RekognitionModelPromotion:
             :class:`RekognitionProjectPolicy`. Nothing is created in either stack then.
         """
         # Validate everything before creating any construct, in either stack.
+        props = cast(CopyProps, with_source_arns(props))
         check_keywords(props)
         min_f1_score = props.get("min_f1_score")
         validation.check_min_f1_score("min_f1_score", min_f1_score)
@@ -201,8 +204,10 @@ class RekognitionModelPromotion:
                 min_f1_score=min_f1_score,
             )
             if Stage.of(source_stack) is Stage.of(destination_stack):
-                destination_stack.add_stack_dependency(
-                    source_stack, reason="the source project's policy must allow the copy before it runs"
+                compat.add_stack_dependency(
+                    destination_stack,
+                    source_stack,
+                    reason="the source project's policy must allow the copy before it runs",
                 )
             else:
                 Annotations.of(destination_stack).add_warning_v2(
