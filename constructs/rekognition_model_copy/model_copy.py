@@ -23,7 +23,7 @@ from constructs import Construct, IValidation
 
 from . import compat, contract, permissions, validation
 from .arguments import CopyArguments, CopyProps, with_source_arns
-from .project_version import ProjectVersionBase
+from .project_version import ProjectVersionBase, arn_part
 from .provider import RekognitionModelCopyProvider
 
 RESOURCE_TYPE = contract.MODEL_COPY_TYPE
@@ -65,6 +65,7 @@ class RekognitionModelCopy(ProjectVersionBase):
             checked.
         """
         # Validate everything before creating any construct.
+        check_source_stack(props.get("source"), Stack.of(scope))
         arguments = CopyArguments(stack=Stack.of(scope), **with_source_arns(props))
         if arguments.min_f1_score is not None:
             validation.check_bar_readable(arguments.source, arguments.stack.account)
@@ -146,7 +147,7 @@ class RekognitionModelCopy(ProjectVersionBase):
         elif self.arguments.destination is not None:
             project_name = self.arguments.destination.project_name
         else:
-            return super()._metric_dimensions()
+            project_name = arn_part(self.arguments.destination_project_arn, 1)
         return {"ProjectName": project_name, "VersionName": self.arguments.version_name}
 
     def _grant_handler(self, arguments: CopyArguments) -> None:
@@ -184,6 +185,23 @@ class RekognitionModelCopy(ProjectVersionBase):
             objects_arn,
             "Rekognition chooses the keys of the files it writes for a copy (with the caller's permissions); "
             "the wildcard is limited to this copy's output prefix in the output bucket.",
+        )
+
+
+def check_source_stack(source: object, stack: Stack) -> None:
+    """A copy of this app as the ``source`` must be in another stack than the new copy.
+
+    In one stack the new copy's statements in the stack's shared function policy would name the source
+    copy's ARN (its ``Fn::GetAtt``), while every copy waits for that policy: a dependency cycle
+    CloudFormation refuses. From another stack the ARN is an export, deployed first.
+
+    :raises validation.ModelCopyValidationError: ``source`` is a copy in ``stack``.
+    """
+    if isinstance(source, RekognitionModelCopy) and Stack.of(source) is stack:
+        raise validation.ModelCopyValidationError(
+            f"source {source.node.path!r} is a copy in the same stack {stack.stack_name!r}: the stack's "
+            "shared function would need the source's ARN in its policy before any copy runs, a dependency "
+            "cycle. Make the second copy in another stack (or copy from the original source version)."
         )
 
 

@@ -104,7 +104,7 @@ class IProjectVersion(Protocol):
         ...
 
 
-def _arn_part(arn: str, index: int) -> str:
+def arn_part(arn: str, index: int) -> str:
     """Part ``index`` of the ``/``-separated resource of a project (version) ARN: 1 is the project's name,
     3 the version's; split in the template when the ARN is a token."""
     if Token.is_unresolved(arn):
@@ -127,7 +127,7 @@ class ProjectVersionBase(Resource):
     def _metric_dimensions(self) -> dict[str, str]:
         """``ProjectName`` and ``VersionName`` of this version, from its ARN."""
         arn = self.project_version_arn
-        return {"ProjectName": _arn_part(arn, 1), "VersionName": _arn_part(arn, 3)}
+        return {"ProjectName": arn_part(arn, 1), "VersionName": arn_part(arn, 3)}
 
     def grant(self, grantee: iam.IGrantable, *actions: str) -> iam.Grant:
         """Allow ``grantee`` the Rekognition ``actions`` on this version only, in the grantee's identity

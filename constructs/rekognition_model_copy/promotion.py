@@ -50,7 +50,7 @@ to its key policy, the owner of each key in :attr:`RekognitionModelPromotion.imp
 
 from __future__ import annotations
 
-from typing import Literal, Unpack, cast
+from typing import Any, Literal, Unpack
 
 from aws_cdk import Annotations, Aws, Stack, Stage, Token
 from aws_cdk import aws_iam as iam
@@ -58,7 +58,7 @@ from aws_cdk import aws_kms as kms
 
 from . import compat, permissions, policy_validation, validation
 from .arguments import CopyArguments, CopyProps, check_keywords, with_source_arns
-from .model_copy import RekognitionModelCopy
+from .model_copy import RekognitionModelCopy, check_source_stack
 from .project_policy import RekognitionProjectPolicy
 from .provider import PROVIDER_ID, RekognitionModelCopyProvider, default_role_name
 
@@ -120,12 +120,13 @@ class RekognitionModelPromotion:
             :class:`RekognitionProjectPolicy`. Nothing is created in either stack then.
         """
         # Validate everything before creating any construct, in either stack.
-        props = cast(CopyProps, with_source_arns(props))
-        check_keywords(props)
-        min_f1_score = props.get("min_f1_score")
+        check_source_stack(props.get("source"), destination_stack)
+        given: dict[str, Any] = with_source_arns(props)
+        check_keywords(given)
+        min_f1_score = given.get("min_f1_score")
         validation.check_min_f1_score("min_f1_score", min_f1_score)
-        source_project_arn = props["source_project_arn"]
-        source_project_version_arn = props["source_project_version_arn"]
+        source_project_arn = given["source_project_arn"]
+        source_project_version_arn = given["source_project_version_arn"]
         if principal not in ("role", "account"):
             raise validation.ModelCopyValidationError(
                 f"principal must be 'account' (the destination account root) or 'role' (the destination's "
@@ -165,8 +166,8 @@ class RekognitionModelPromotion:
         role_name = role_name or default_role_name(destination_stack)
         validation.check_role_name(role_name)
         if self.cross_account:  # the bar is checked by the source account's policy, not by the copy
-            props = cast(CopyProps, {k: v for k, v in props.items() if k != "min_f1_score"})
-        arguments = CopyArguments(stack=destination_stack, **props)
+            given = {k: v for k, v in given.items() if k != "min_f1_score"}
+        arguments = CopyArguments(stack=destination_stack, **given)
         source_key_arn = arguments.source_key_arn
         if source_key_arn is not None and self.cross_account and Token.is_unresolved(source_key_arn):
             raise validation.ModelCopyValidationError(
@@ -218,7 +219,7 @@ class RekognitionModelPromotion:
                 )
 
         RekognitionModelCopyProvider.of(destination_stack, role_name=role_name)
-        self.copy = RekognitionModelCopy(destination_stack, id, **props)
+        self.copy = RekognitionModelCopy(destination_stack, id, **given)
         """The :class:`RekognitionModelCopy` in the destination stack."""
 
         self._keys: list[kms.IKey] = arguments.output_keys
