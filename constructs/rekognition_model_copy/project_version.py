@@ -1,6 +1,8 @@
 """``IProjectVersion``: a Rekognition Custom Labels model version, made by this app or elsewhere.
 
-The construct interface of the AWS CDK design guidelines: what a copy (:class:`RekognitionModelCopy`)
+The construct interface of the AWS CDK design guidelines
+(https://github.com/aws/aws-cdk/blob/main/docs/DESIGN_GUIDELINES.md: "Construct Interface", imports
+"From-attributes", grants and metrics on the interface): what a copy (:class:`RekognitionModelCopy`)
 and an imported version (:meth:`ProjectVersion.from_project_version_attributes`, say the trained source
 model of another account) have in common: their ARNs, grants, and the CloudWatch metrics of a served model.
 
