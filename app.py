@@ -51,7 +51,7 @@ from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from rekognition_model_copy import Principal, RekognitionModelCopy, RekognitionModelPromotion
+from rekognition_model_copy import Principal, ProjectVersion, RekognitionModelCopy, RekognitionModelPromotion
 from rekognition_model_copy.validation import PROJECT_VERSION_ARN_PATTERN
 
 STACK_NAME = "RekognitionModelPromotion"
@@ -137,8 +137,13 @@ class ModelPromotionStack(Stack):
             id=PROMOTION_ID,
             source_stack=source_stack or self,
             destination_stack=self,
-            source_project_arn=source_project_arn,
-            source_project_version_arn=source_project_version_arn,
+            # The trained model, made in the dev account: imported (no resource), its ARNs checked here.
+            source=ProjectVersion.from_project_version_attributes(
+                source_stack or self,
+                "TrainedModel",
+                project_arn=source_project_arn,
+                project_version_arn=source_project_version_arn,
+            ),
             destination_project=project,
             version_name=version_name,
             output_bucket=bucket,

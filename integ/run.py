@@ -5,21 +5,23 @@
     INTEG_DESTINATION_ACCOUNT=222222222222 \\
     python integ/run.py [integ_model_copy.py] [integ_promotion.py] [--keep]
 
-For each test app it does what integ-runner does for a test that needs deploying (integ-runner itself
-cannot read aws-cdk-lib 2.275.0's cloud assemblies yet, see snapshot.py): ``cdk deploy --all`` of the test
-and assertion stacks with the project's own CDK CLI, checks the assertion results in the stack outputs,
-then ``cdk destroy --all --force`` (also after a failure; ``--keep`` leaves the stacks for inspection).
+It runs ``@aws-cdk/integ-runner`` (pinned in package.json) on the selected test apps with ``--force``: each
+is deployed even though its snapshot is current (the test and assertion stacks, through the CDK bootstrap
+roles of their accounts), its assertions are evaluated, and its stacks are destroyed (also after a failure;
+``--keep`` passes ``--no-clean`` and leaves them for inspection). integ-runner runs on a scratch copy of
+``integ/``, so a run with real ARNs never rewrites the committed snapshots. The apps run with this Python
+(``make integ`` uses the floor environment: integ-runner 2.197.10 reads cloud assemblies up to schema 53,
+which aws-cdk-lib up to 2.257.0 writes).
 
 Before deploying anything it checks what it needs and stops (exit status 2) if something is missing:
 the inputs (see settings.py), AWS credentials (any the AWS CLI would use: AWS_PROFILE, environment
-variables, SSO, an instance role), and the ``cdk`` command (``make setup``). It does not check bootstrap:
-``cdk deploy`` says which account and Region are not bootstrapped.
+variables, SSO, an instance role), and the ``integ-runner`` command (``make setup``). It does not check
+bootstrap: the deployment says which account and Region are not bootstrapped.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shlex
@@ -27,7 +29,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -87,9 +88,9 @@ def preflight(environ: Mapping[str, str], selected: Sequence[str]) -> tuple[str,
         missing.append(ENV_DESTINATION_ACCOUNT)
     if missing:
         raise NotReady(f"Not set: {', '.join(missing)}.")
-    if shutil.which("cdk") is None:
+    if shutil.which("integ-runner") is None:
         raise NotReady(
-            "No `cdk` command on PATH: run `make setup` (it installs the CDK CLI under node_modules/)."
+            "No `integ-runner` command on PATH: run `make setup` (it installs it under node_modules/)."
         )
     source_account, region = _parse_version_arn(environ[ENV_SOURCE_VERSION_ARN].strip())
     destination = environ.get(ENV_DESTINATION_ACCOUNT, "").strip()
@@ -116,90 +117,112 @@ def preflight(environ: Mapping[str, str], selected: Sequence[str]) -> tuple[str,
     return caller_account, region
 
 
-def _cdk(arguments: Sequence[str], app: str, environ: Mapping[str, str]) -> int:
-    command = ["cdk", *arguments, "--app", app]
-    print("+ " + shlex.join(command), flush=True)
-    return subprocess.call(command, cwd=REPO_ROOT, env=dict(environ))
+INPUT_ENV_VARS = (ENV_SOURCE_VERSION_ARN, ENV_SOURCE_PROJECT_ARN, ENV_DESTINATION_ACCOUNT)
+INTEG_RUNNER_MAX_SCHEMA = 53
+"""The newest cloud assembly schema (major version) integ-runner 2.197.10 reads; aws-cdk-lib up to 2.257.0
+writes it or an older one."""
+SNAPSHOT_KEPT_OUT = ("tree.json", "asset.*")
+"""What ``make integ-snapshot`` removes from the snapshots integ-runner writes: the construct tree and the
+asset directories (integ-tests-alpha's bundled handler). The snapshot check compares templates and
+manifests only, and asset hashes are not compared (integ-runner's default); the update workflow, which
+would deploy the committed snapshot with its assets, is off (``--no-update-workflow``)."""
 
 
-def assertion_failures(outputs: Mapping[str, Mapping[str, str]]) -> list[str]:
-    """The failed assertions among the stack outputs (integ-tests-alpha writes one ``AssertionResults*``
-    output per assertion, ``{"status": "success"|"fail", "message": ...}``)."""
-    failures = []
-    for stack, values in outputs.items():
-        for key, value in values.items():
-            if not key.startswith("AssertionResults"):
-                continue
-            try:
-                result = json.loads(value)
-            except ValueError:
-                failures.append(f"{stack}.{key}: not an assertion result: {value!r}")
-                continue
-            if result.get("status") != "success":
-                failures.append(f"{stack}.{key}: {result.get('message', result)}")
-    return failures
+def snapshot_command(directory: Path, python: str, *, update: bool = False) -> list[str]:
+    """integ-runner's snapshot check of the apps in ``directory``, offline: each app is synthesised with the
+    placeholder inputs and compared with its ``<app>.snapshot/``; a difference fails, nothing is deployed.
+    With ``update``, the snapshots that differ are rewritten, still without deploying (``--dry-run``)."""
+    return [
+        "integ-runner",
+        "--directory",
+        str(directory),
+        "--language",
+        "python",
+        "--app",
+        f"{shlex.quote(python)} {{filePath}}",
+        "--no-update-workflow",
+        *(["--update-on-failed", "--dry-run"] if update else []),
+    ]
 
 
-def run_test(test: str, environ: Mapping[str, str], keep: bool) -> tuple[bool, str]:
-    """Deploy, assert, destroy one test app; (passed, summary)."""
-    started = time.monotonic()
-    app = f"{shlex.quote(sys.executable)} {shlex.quote(str(INTEG_DIR / test))}"
+def snapshot_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment of a snapshot synthesis: without the real inputs (the snapshots hold placeholders)
+    and without CDK context from the caller."""
+    return {k: v for k, v in environ.items() if k not in INPUT_ENV_VARS and k != "CDK_CONTEXT_JSON"}
+
+
+def update_snapshots(python: str) -> int:
+    """``make integ-snapshot``: rewrite the snapshots that differ, then drop :data:`SNAPSHOT_KEPT_OUT`."""
+    status = subprocess.call(
+        snapshot_command(INTEG_DIR, python, update=True), cwd=REPO_ROOT, env=snapshot_env(os.environ)
+    )
+    for snapshot in INTEG_DIR.glob("*.snapshot"):
+        for pattern in SNAPSHOT_KEPT_OUT:
+            for path in snapshot.glob(pattern):
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+    return status
+
+
+def integ_runner_command(
+    tests: Sequence[str], directory: Path, region: str, python: str, keep: bool
+) -> list[str]:
+    """The integ-runner command line that deploys, asserts and destroys ``tests`` (of ``directory``)."""
+    return [
+        "integ-runner",
+        *tests,
+        "--directory",
+        str(directory),
+        "--language",
+        "python",
+        "--app",
+        f"{shlex.quote(python)} {{filePath}}",
+        # Deploy even when the snapshot is current (without it a matching snapshot is a pass, no deploy).
+        "--force",
+        # The Region of the source version: the apps pin their stacks to it.
+        "--parallel-regions",
+        region,
+        # Do not first deploy the committed snapshot (it holds placeholder ARNs).
+        "--no-update-workflow",
+        *(["--no-clean"] if keep else []),
+    ]
+
+
+def run_tests(tests: Sequence[str], environ: Mapping[str, str], region: str, keep: bool) -> int:
+    """Run integ-runner on a scratch copy of integ/ (apps, settings.py, snapshots); its exit status."""
     with tempfile.TemporaryDirectory(prefix="integ-run-") as workdir:
-        outputs_file = Path(workdir) / "outputs.json"
-        common = ["--output", str(Path(workdir) / "cdk.out")]
-        passed = False
-        detail = ""
-        try:
-            status = _cdk(
-                [
-                    "deploy",
-                    "--all",
-                    "--require-approval",
-                    "never",
-                    "--outputs-file",
-                    str(outputs_file),
-                    *common,
-                ],
-                app,
-                environ,
-            )
-            if status != 0:
-                detail = f"cdk deploy failed (exit {status}); the stack events above say why"
-            else:
-                outputs = json.loads(outputs_file.read_text()) if outputs_file.exists() else {}
-                failures = assertion_failures(outputs)
-                passed = not failures
-                detail = "; ".join(failures) if failures else "assertions passed"
-        finally:
-            if keep:
-                detail += "; stacks KEPT (--keep): destroy them with cdk destroy --all --app " + shlex.quote(
-                    app
-                )
-            else:
-                status = _cdk(["destroy", "--all", "--force", *common], app, environ)
-                if status != 0:
-                    passed = False
-                    detail += f"; cdk destroy FAILED (exit {status}): delete the stacks by hand"
-    return passed, f"{'PASS' if passed else 'FAIL'} {test} ({time.monotonic() - started:.0f} s): {detail}"
+        directory = Path(workdir) / "integ"
+        shutil.copytree(INTEG_DIR, directory, ignore=shutil.ignore_patterns("__pycache__", "cdk.out"))
+        command = integ_runner_command(tests, directory, region, sys.executable, keep)
+        print("+ " + shlex.join(command), flush=True)
+        status = subprocess.call(command, cwd=REPO_ROOT, env=dict(environ))
+    if keep:
+        print("Stacks KEPT (--keep): delete them with cdk destroy or in the CloudFormation console.")
+    return status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("tests", nargs="*", help=f"of {', '.join(ALL_TESTS)} (default: both)")
     parser.add_argument("--keep", action="store_true", help="do not destroy the stacks afterwards")
+    parser.add_argument(
+        "--update-snapshots", action="store_true", help="rewrite the snapshots offline (deploys nothing)"
+    )
     args = parser.parse_args(argv)
+    if args.update_snapshots:
+        return update_snapshots(sys.executable)
     selected = list(dict.fromkeys(args.tests)) or list(ALL_TESTS)
     unknown = [test for test in selected if test not in ALL_TESTS]
     if unknown:
         parser.error(f"unknown test(s) {', '.join(unknown)}; choose from {', '.join(ALL_TESTS)}")
     try:
-        preflight(os.environ, selected)
+        _, region = preflight(os.environ, selected)
     except NotReady as error:
         print(f"make integ: nothing deployed. {error}\n\n{NEEDS}", file=sys.stderr)
         return EXIT_NOT_READY
-    results = [run_test(test, os.environ, args.keep) for test in selected]
-    print("\n".join(summary for _, summary in results))
-    return 0 if all(passed for passed, _ in results) else 1
+    return run_tests(selected, os.environ, region, args.keep)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from .arguments import DEFAULT_TIMEOUT, CopyArguments, CopyProps
 from .model_copy import RESOURCE_TYPE, RekognitionModelCopy
 from .project_policy import DEFAULT_POLICY_TIMEOUT, RekognitionProjectPolicy
 from .project_policy import RESOURCE_TYPE as POLICY_RESOURCE_TYPE
+from .project_version import METRIC_NAMESPACE, IProjectVersion, ProjectVersion, ProjectVersionBase
 from .promotion import Principal, RekognitionModelPromotion
 from .provider import PROVIDER_ID, RekognitionModelCopyProvider
 from .provider_stack import DEFAULT_EXPORT_NAME, RekognitionModelCopyProviderStack
@@ -49,13 +50,17 @@ __all__ = [
     "DEFAULT_EXPORT_NAME",
     "DEFAULT_POLICY_TIMEOUT",
     "DEFAULT_TIMEOUT",
+    "METRIC_NAMESPACE",
     "POLICY_RESOURCE_TYPE",
     "PROVIDER_ID",
     "RESOURCE_TYPE",
     "CopyArguments",
     "CopyProps",
+    "IProjectVersion",
     "ModelCopyValidationError",
     "Principal",
+    "ProjectVersion",
+    "ProjectVersionBase",
     "RekognitionModelCopy",
     "RekognitionModelCopyProvider",
     "RekognitionModelCopyProviderStack",

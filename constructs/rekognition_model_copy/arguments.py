@@ -8,7 +8,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from aws_cdk import Arn, ArnComponents, ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_kms as kms
@@ -16,6 +16,9 @@ from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
 
 from . import validation
+
+if TYPE_CHECKING:
+    from .project_version import IProjectVersion
 
 DEFAULT_OUTPUT_PREFIX_TEMPLATE = "rekognition-model-copy/{version_name}/"
 DEFAULT_TIMEOUT = Duration.hours(1)
@@ -32,12 +35,17 @@ class CopyProps(TypedDict):
     :class:`RekognitionModelPromotion` takes besides its own. Each is checked at synth time (tokens are
     not); see :class:`CopyArguments`."""
 
-    source_project_arn: str
-    """ARN of the project the source version belongs to (same partition, account, Region and project name
-    as the version ARN). Required: the version ARN does not carry the project's creation timestamp."""
-    source_project_version_arn: str
-    """ARN of the trained model version to copy; it may be in another account of the same Region (that
-    account must allow the copy with a project policy)."""
+    source: NotRequired[IProjectVersion]
+    """The trained model version to copy: a version imported with
+    :meth:`ProjectVersion.from_project_version_attributes` (its project ARN and version ARN, checked
+    there), or another copy of this app. It may be in another account of the same Region (that account must
+    allow the copy with a project policy). Give either ``source`` or both ARNs below."""
+    source_project_arn: NotRequired[str]
+    """Instead of ``source``: ARN of the project the source version belongs to (same partition, account,
+    Region and project name as the version ARN; the version ARN does not carry the project's creation
+    timestamp)."""
+    source_project_version_arn: NotRequired[str]
+    """Instead of ``source``: ARN of the trained model version to copy."""
     destination_project: rekognition.CfnProject | str
     """The project receiving the copy: an ``AWS::Rekognition::Project`` of this app (``CfnProject``) or a
     project ARN. It must be in the stack's account and Region."""
@@ -220,6 +228,33 @@ def project_versions_arn(project: rekognition.CfnProject | str, parsed: validati
         resource_name=f"{name}/version/*",
     )
     return Arn.format(components)
+
+
+def with_source_arns(props: Mapping[str, Any]) -> dict[str, Any]:
+    """``props`` with ``source`` (an :class:`IProjectVersion`) replaced by its two ARNs,
+    ``source_project_arn`` and ``source_project_version_arn``, which the rest of the library works with.
+
+    :raises validation.ModelCopyValidationError: ``source`` together with either ARN, or neither ``source``
+        nor both ARNs.
+    """
+    given = dict(props)
+    source = given.pop("source", None)
+    arns = [name for name in ("source_project_arn", "source_project_version_arn") if name in given]
+    if source is not None:
+        if arns:
+            raise validation.ModelCopyValidationError(
+                f"Give the source version either as source= or as its two ARNs, not both (got source= and "
+                f"{' and '.join(arns)})."
+            )
+        given["source_project_arn"] = source.project_arn
+        given["source_project_version_arn"] = source.project_version_arn
+    elif len(arns) != 2:
+        raise validation.ModelCopyValidationError(
+            "No source version: give source=ProjectVersion.from_project_version_attributes(scope, id, "
+            "project_arn=..., project_version_arn=...) (or a copy of this app), or both "
+            "source_project_arn and source_project_version_arn."
+        )
+    return given
 
 
 def check_keywords(props: Mapping[str, object]) -> None:

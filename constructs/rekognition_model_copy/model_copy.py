@@ -18,20 +18,23 @@ from aws_cdk import (
     TagManager,
     TagType,
 )
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_rekognition as rekognition
 from constructs import Construct, IValidation
 
-from . import contract, permissions, validation
-from .arguments import CopyArguments, CopyProps
+from . import compat, contract, permissions, validation
+from .arguments import CopyArguments, CopyProps, with_source_arns
+from .project_version import ProjectVersionBase, arn_part
 from .provider import RekognitionModelCopyProvider
 
 RESOURCE_TYPE = contract.MODEL_COPY_TYPE
 
 
 @jsii.implements(ITaggable)
-class RekognitionModelCopy(Construct):
+class RekognitionModelCopy(ProjectVersionBase):
     """A copy of a trained Rekognition Custom Labels model version, made by CopyProjectVersion.
+
+    An :class:`IProjectVersion` (a CDK ``Resource``: ``stack``, ``env``, ``apply_removal_policy``), with
+    grants and the metrics of the served copy; it can be the ``source`` of a further copy.
 
     On create the backing function starts the copy and waits (polling, up to ``timeout``) until the new
     version is COPYING_COMPLETED; the deployment fails with the service's status message on COPYING_FAILED.
@@ -50,11 +53,11 @@ class RekognitionModelCopy(Construct):
     """
 
     def __init__(self, scope: Construct, id: str, **props: Unpack[CopyProps]) -> None:
-        """Copy ``source_project_version_arn`` into ``destination_project`` as ``version_name``.
+        """Copy the ``source`` version into ``destination_project`` as ``version_name``.
 
-        The keyword arguments are those of :class:`CopyProps` (five required: ``source_project_arn``,
-        ``source_project_version_arn``, ``destination_project``, ``version_name``, ``output_bucket``),
-        each documented there with its default.
+        The keyword arguments are those of :class:`CopyProps` (required: ``source``, or instead
+        ``source_project_arn`` and ``source_project_version_arn``; ``destination_project``, ``version_name``,
+        ``output_bucket``), each documented there with its default.
 
         :raises validation.ModelCopyValidationError: a value that can never deploy (see
             :class:`CopyArguments`), or ``min_f1_score`` with a source version of another account (the
@@ -62,7 +65,8 @@ class RekognitionModelCopy(Construct):
             checked.
         """
         # Validate everything before creating any construct.
-        arguments = CopyArguments(stack=Stack.of(scope), **props)
+        check_source_stack(props.get("source"), Stack.of(scope))
+        arguments = CopyArguments(stack=Stack.of(scope), **with_source_arns(props))
         if arguments.min_f1_score is not None:
             validation.check_bar_readable(arguments.source, arguments.stack.account)
 
@@ -100,9 +104,9 @@ class RekognitionModelCopy(Construct):
             "Resource",
             service_token=self.provider.service_token,
             resource_type=RESOURCE_TYPE,
-            properties=properties,
             removal_policy=arguments.removal_policy,
-            service_timeout=arguments.timeout,
+            **compat.service_timeout(properties, arguments.timeout),
+            properties=properties,
         )
         """The ``Custom::RekognitionModelCopy`` resource."""
         # The function's policy, log group and EventBridge permission must exist before the first request
@@ -112,8 +116,10 @@ class RekognitionModelCopy(Construct):
 
         self._grant_handler(arguments)
 
-        self.project_version_arn: str = self.resource.get_att_string("ProjectVersionArn")
+        self.project_version_arn = self.resource.get_att_string("ProjectVersionArn")
         """ARN of the copied model version in the destination project."""
+        self.project_arn = arguments.destination_project_arn
+        """ARN of the destination project."""
         self.version_name: str = self.resource.get_att_string("VersionName")
         """Name of the copied model version (as the handler reports it)."""
         self.status: str = self.resource.get_att_string("Status")
@@ -127,13 +133,22 @@ class RekognitionModelCopy(Construct):
         then against the limits of :class:`CopyProps` ``tags``)."""
         return self._tags
 
-    def grant_detect_custom_labels(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` (the application using the model) call DetectCustomLabels on this copy only."""
-        return iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=list(permissions.DETECT_ACTIONS),
-            resource_arns=[self.project_version_arn],
-        )
+    def apply_removal_policy(self, policy: RemovalPolicy) -> None:
+        """What happens to the copied version when the resource is deleted or replaced (as the
+        ``removal_policy`` argument): ``DESTROY`` stops and deletes it, ``RETAIN`` keeps it."""
+        self.resource.apply_removal_policy(policy)
+        _warn_if_the_project_goes_first(self, self.arguments.destination_project, policy)
+
+    def _metric_dimensions(self) -> dict[str, str]:
+        """The copy's ``ProjectName`` and ``VersionName`` as this app knows them (no template lookups)."""
+        project = self.arguments.destination_project
+        if isinstance(project, rekognition.CfnProject) and project.project_name is not None:
+            project_name = project.project_name
+        elif self.arguments.destination is not None:
+            project_name = self.arguments.destination.project_name
+        else:
+            project_name = arn_part(self.arguments.destination_project_arn, 1)
+        return {"ProjectName": project_name, "VersionName": self.arguments.version_name}
 
     def _grant_handler(self, arguments: CopyArguments) -> None:
         """Give the shared function exactly what this copy needs (:func:`permissions.copy_statements`, and
@@ -170,6 +185,23 @@ class RekognitionModelCopy(Construct):
             objects_arn,
             "Rekognition chooses the keys of the files it writes for a copy (with the caller's permissions); "
             "the wildcard is limited to this copy's output prefix in the output bucket.",
+        )
+
+
+def check_source_stack(source: object, stack: Stack) -> None:
+    """A copy of this app as the ``source`` must be in another stack than the new copy.
+
+    In one stack the new copy's statements in the stack's shared function policy would name the source
+    copy's ARN (its ``Fn::GetAtt``), while every copy waits for that policy: a dependency cycle
+    CloudFormation refuses. From another stack the ARN is an export, deployed first.
+
+    :raises validation.ModelCopyValidationError: ``source`` is a copy in ``stack``.
+    """
+    if isinstance(source, RekognitionModelCopy) and Stack.of(source) is stack:
+        raise validation.ModelCopyValidationError(
+            f"source {source.node.path!r} is a copy in the same stack {stack.stack_name!r}: the stack's "
+            "shared function would need the source's ARN in its policy before any copy runs, a dependency "
+            "cycle. Make the second copy in another stack (or copy from the original source version)."
         )
 
 

@@ -6,6 +6,12 @@ id (``AwsSolutions-IAM5[Resource::<resource>]``) with the reason, and the functi
 (AwsSolutions-L1) only while every newer Python runtime is one the handler has not been tested on. An app
 using these constructs gets a clean cdk-nag run without suppressing anything itself. Acknowledgments are
 metadata: templates do not change.
+
+An acknowledgment is written as the construct metadata that ``Validations.of(scope).acknowledge`` records
+(type ``aws:cdk:acknowledged-rules``, data ``{finding id: reason}``) and that cdk-nag 3 reads on a resource
+and its scopes. It is added with ``node.add_metadata`` (part of ``constructs``) rather than through
+``Validations.acknowledge``/``Acknowledgment``, which first appear in aws-cdk-lib 2.252.0 (and whose
+handling of ids changed in later releases): the library's aws-cdk-lib floor stays lower this way.
 """
 
 from __future__ import annotations
@@ -13,9 +19,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import Stack
 from aws_cdk import aws_lambda as lambda_
 from constructs import IConstruct
+
+ACKNOWLEDGED_RULES_METADATA_KEY = "aws:cdk:acknowledged-rules"
+"""The metadata type of acknowledged findings (``Validations.ACKNOWLEDGED_RULES_METADATA_KEY`` in the
+aws-cdk-lib releases that have it; cdk-nag 3 reads this type on a resource and on each of its scopes)."""
 
 NAG_WILDCARD_RULE = "AwsSolutions-IAM5"
 """cdk-nag's rule for wildcards in identity policies; each wildcard resource is a finding of its own."""
@@ -90,7 +100,13 @@ class WildcardAcknowledgments:
         if "*" not in finding or finding in self._acknowledged:
             return
         self._acknowledged.add(finding)
-        Validations.of(self._construct).acknowledge(Acknowledgment(id=finding, reason=reason))
+        acknowledge(self._construct, finding, reason)
+
+
+def acknowledge(construct: IConstruct, finding: str, reason: str) -> None:
+    """Acknowledge cdk-nag's ``finding`` (a rule id, or a rule id with its ``[...]`` finding) on
+    ``construct`` and everything under it, with ``reason``."""
+    construct.node.add_metadata(ACKNOWLEDGED_RULES_METADATA_KEY, {finding: reason})
 
 
 def _python_version(runtime: lambda_.Runtime) -> tuple[int, ...]:
@@ -123,4 +139,4 @@ def acknowledge_runtime(function: lambda_.Function) -> None:
         "answers CloudFormation for production models. Only that runtime is acknowledged: a later one "
         "brings the finding back."
     )
-    Validations.of(cfn_function).acknowledge(Acknowledgment(id=NAG_RUNTIME_RULE, reason=reason))
+    acknowledge(cfn_function, NAG_RUNTIME_RULE, reason)

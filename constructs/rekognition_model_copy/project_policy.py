@@ -39,7 +39,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_rekognition as rekognition
 from constructs import Construct, IValidation
 
-from . import contract, packing, permissions, policy_validation, validation
+from . import compat, contract, packing, permissions, policy_validation, validation
 from .provider import RekognitionModelCopyProvider
 
 RESOURCE_TYPE = contract.PROJECT_POLICY_TYPE
@@ -222,19 +222,20 @@ class RekognitionProjectPolicy(Construct):
 
     def _add_part(self) -> CustomResource:
         index = len(self._parts)
+        properties: dict[str, object] = {
+            "ProjectArn": self.project_arn,
+            "PolicyName": Lazy.uncached_string(_PartProducer(self, index, "name")),
+            "PolicyDocument": Lazy.uncached_string(_PartProducer(self, index, "document")),
+            "MinF1Score": Lazy.uncached_any(_BarProducer(self)),
+        }
         part = CustomResource(
             self,
             "Resource" if index == 0 else f"Part{index + 1}",
             service_token=self.provider.service_token,
             resource_type=RESOURCE_TYPE,
-            properties={
-                "ProjectArn": self.project_arn,
-                "PolicyName": Lazy.uncached_string(_PartProducer(self, index, "name")),
-                "PolicyDocument": Lazy.uncached_string(_PartProducer(self, index, "document")),
-                "MinF1Score": Lazy.uncached_any(_BarProducer(self)),
-            },
             removal_policy=self._removal_policy,
-            service_timeout=self._timeout,
+            **compat.service_timeout(properties, self._timeout),
+            properties=properties,
         )
         part.node.add_dependency(*self.provider.ready)
         self._parts.append(part)

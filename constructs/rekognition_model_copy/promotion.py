@@ -50,15 +50,15 @@ to its key policy, the owner of each key in :attr:`RekognitionModelPromotion.imp
 
 from __future__ import annotations
 
-from typing import Literal, Unpack, cast
+from typing import Any, Literal, Unpack
 
 from aws_cdk import Annotations, Aws, Stack, Stage, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 
-from . import permissions, policy_validation, validation
-from .arguments import CopyArguments, CopyProps, check_keywords
-from .model_copy import RekognitionModelCopy
+from . import compat, permissions, policy_validation, validation
+from .arguments import CopyArguments, CopyProps, check_keywords, with_source_arns
+from .model_copy import RekognitionModelCopy, check_source_stack
 from .project_policy import RekognitionProjectPolicy
 from .provider import PROVIDER_ID, RekognitionModelCopyProvider, default_role_name
 
@@ -87,10 +87,12 @@ class RekognitionModelPromotion:
         project_policy: RekognitionProjectPolicy | None = None,
         **props: Unpack[CopyProps],
     ) -> None:
-        """Promote ``source_project_version_arn`` (source account) into ``destination_project``.
+        """Promote the ``source`` version (source account) into ``destination_project``.
 
         The copy's keyword arguments are those of :class:`RekognitionModelCopy` (:class:`CopyProps`), with
-        the same defaults; ``source_project_version_arn``'s account must be the source stack's. The copy's
+        the same defaults: ``source`` (an :class:`IProjectVersion`, typically
+        ``ProjectVersion.from_project_version_attributes``), or its two ARNs; its account must be the
+        source stack's. The copy's
         ``removal_policy`` and ``timeout`` are the copy's alone: the policy is always deleted with the
         source stack's resource (it is only needed while copying). An ``encryption_key`` of another account
         needs :meth:`key_policy_statements` in its key policy.
@@ -118,11 +120,13 @@ class RekognitionModelPromotion:
             :class:`RekognitionProjectPolicy`. Nothing is created in either stack then.
         """
         # Validate everything before creating any construct, in either stack.
-        check_keywords(props)
-        min_f1_score = props.get("min_f1_score")
+        check_source_stack(props.get("source"), destination_stack)
+        given: dict[str, Any] = with_source_arns(props)
+        check_keywords(given)
+        min_f1_score = given.get("min_f1_score")
         validation.check_min_f1_score("min_f1_score", min_f1_score)
-        source_project_arn = props["source_project_arn"]
-        source_project_version_arn = props["source_project_version_arn"]
+        source_project_arn = given["source_project_arn"]
+        source_project_version_arn = given["source_project_version_arn"]
         if principal not in ("role", "account"):
             raise validation.ModelCopyValidationError(
                 f"principal must be 'account' (the destination account root) or 'role' (the destination's "
@@ -162,8 +166,8 @@ class RekognitionModelPromotion:
         role_name = role_name or default_role_name(destination_stack)
         validation.check_role_name(role_name)
         if self.cross_account:  # the bar is checked by the source account's policy, not by the copy
-            props = cast(CopyProps, {k: v for k, v in props.items() if k != "min_f1_score"})
-        arguments = CopyArguments(stack=destination_stack, **props)
+            given = {k: v for k, v in given.items() if k != "min_f1_score"}
+        arguments = CopyArguments(stack=destination_stack, **given)
         source_key_arn = arguments.source_key_arn
         if source_key_arn is not None and self.cross_account and Token.is_unresolved(source_key_arn):
             raise validation.ModelCopyValidationError(
@@ -201,8 +205,10 @@ class RekognitionModelPromotion:
                 min_f1_score=min_f1_score,
             )
             if Stage.of(source_stack) is Stage.of(destination_stack):
-                destination_stack.add_stack_dependency(
-                    source_stack, reason="the source project's policy must allow the copy before it runs"
+                compat.add_stack_dependency(
+                    destination_stack,
+                    source_stack,
+                    reason="the source project's policy must allow the copy before it runs",
                 )
             else:
                 Annotations.of(destination_stack).add_warning_v2(
@@ -213,7 +219,7 @@ class RekognitionModelPromotion:
                 )
 
         RekognitionModelCopyProvider.of(destination_stack, role_name=role_name)
-        self.copy = RekognitionModelCopy(destination_stack, id, **props)
+        self.copy = RekognitionModelCopy(destination_stack, id, **given)
         """The :class:`RekognitionModelCopy` in the destination stack."""
 
         self._keys: list[kms.IKey] = arguments.output_keys

@@ -26,7 +26,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
-from . import contract, nag, permissions, validation
+from . import compat, contract, nag, permissions, validation
 from .asset import HANDLER_ENTRY_POINT
 from .asset import handler_asset_dir as handler_asset_dir  # bench/machine.py reads it here
 
@@ -47,7 +47,7 @@ def poll_rule_prefix(stack: Stack) -> str:
     return f"rmc-{digest[:8]}"
 
 
-HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_13
+HANDLER_RUNTIME = compat.python_runtime("python3.13")
 """The function's runtime: the newest Python the handler's tests have been run on."""
 
 

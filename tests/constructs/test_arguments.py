@@ -25,14 +25,19 @@ def _init_fields() -> dict[str, dataclasses.Field[typing.Any]]:
     return {f.name: f for f in dataclasses.fields(CopyArguments) if f.init}
 
 
-def test_the_value_holds_exactly_the_keywords_of_copy_props_and_the_stack() -> None:
-    assert set(_init_fields()) == set(CopyProps.__annotations__) | {"stack"}
+SOURCE_WAYS = {"source", "source_project_arn", "source_project_version_arn"}
+
+
+def test_the_value_holds_the_keywords_of_copy_props_with_the_source_as_its_two_arns_and_the_stack() -> None:
+    assert set(_init_fields()) == set(CopyProps.__annotations__) - {"source"} | {"stack"}
 
 
 def test_required_keywords_are_those_without_a_default() -> None:
     required = {name for name, f in _init_fields().items() if f.default is dataclasses.MISSING}
     optional = {name for name, hint in CopyProps.__annotations__.items() if "NotRequired" in str(hint)}
-    assert required == set(CopyProps.__annotations__) - optional | {"stack"}
+    # The source is required one of two ways (source=, or both ARNs): each keyword is optional itself.
+    assert SOURCE_WAYS <= optional
+    assert required == set(CopyProps.__annotations__) - optional | {"stack"} | SOURCE_WAYS - {"source"}
     assert required == {
         "stack",
         "source_project_arn",

@@ -2,8 +2,10 @@
 
 cdk-nag 3 is a CDK policy-validation plugin: ``Validations.of(app).add_plugins(AwsSolutionsChecks(app))``
 runs it at synth (any finding fails the synth), ``pack.validate_scope(app)`` returns its report directly.
-Findings are acknowledged with ``Validations.of(construct).acknowledge(...)``: the library does it for the
-wildcards and the runtime of the function it creates; the example app needs none of its own.
+Findings are acknowledged with the metadata ``Validations.of(construct).acknowledge(...)`` records: the
+library writes it for the wildcards and the runtime of the function it creates; the example app needs none
+of its own. cdk-nag 3 needs aws-cdk-lib 2.257.0 or later: in the floor environment (an older aws-cdk-lib,
+no cdk-nag) this module is skipped.
 """
 
 from __future__ import annotations
@@ -15,14 +17,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App, Stack, Validations
-from aws_cdk.assertions import Template
-from cdk_nag import AwsSolutionsChecks
 
-from rekognition_model_copy import PROVIDER_ID, RekognitionModelCopyProvider, nag
-from rekognition_model_copy.provider import HANDLER_RUNTIME
+pytest.importorskip(
+    "cdk_nag", reason="cdk-nag 3 needs aws-cdk-lib >= 2.257.0; the floor environment has an older one"
+)
 
-from .conftest import ENV, CopyStacks, PolicyStacks, PromotionStacks
+from aws_cdk import App, Stack, Validations  # noqa: E402
+from aws_cdk.assertions import Template  # noqa: E402
+from cdk_nag import AwsSolutionsChecks  # noqa: E402
+
+from rekognition_model_copy import PROVIDER_ID, RekognitionModelCopyProvider, nag  # noqa: E402
+from rekognition_model_copy.provider import HANDLER_RUNTIME  # noqa: E402
+
+from .conftest import ENV, CopyStacks, PolicyStacks, PromotionStacks  # noqa: E402
 
 CONTEXTS = {"copy only": None, "serving": {"min_inference_units": 1}}
 MIN_REASON_LENGTH = 40

@@ -41,6 +41,11 @@ def test_all_holds_what_users_need_and_no_internals() -> None:
         "RekognitionProjectPolicy",
         "RekognitionModelCopyProvider",
         "RekognitionModelCopyProviderStack",
+        # the model version interface, its import, the base class of versions, the metrics' namespace
+        "IProjectVersion",
+        "ProjectVersion",
+        "ProjectVersionBase",
+        "METRIC_NAMESPACE",
         # the copy's keywords and their checked value, the error, the promotion's principal
         "CopyProps",
         "CopyArguments",

@@ -227,4 +227,4 @@ def test_arguments_after_scope_and_id_are_keyword_only() -> None:
     assert [(p.name, p.kind) for p in parameters[3:]] == [("props", inspect.Parameter.VAR_KEYWORD)]
     stack = Stack(App(), "Positional", env=ENV)
     with pytest.raises(TypeError, match="positional"):
-        RekognitionModelCopy(stack, "Copy", SOURCE_PROJECT_ARN)  # type: ignore[call-arg]
+        RekognitionModelCopy(stack, "Copy", SOURCE_PROJECT_ARN)  # type: ignore[call-arg, arg-type]

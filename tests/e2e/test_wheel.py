@@ -24,7 +24,6 @@ import os
 import re
 import subprocess
 import sys
-import textwrap
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,33 +184,21 @@ def readme_first_python_example() -> str:
 
 
 APP_TEMPLATE = '''\
-"""A fresh CDK app: the README's first example, in a stack with the `project` and `bucket` it uses."""
+"""A fresh CDK app: the README's first example (a whole app, stack "Models"), as it is."""
 import importlib.metadata
 import json
 
-from aws_cdk import App, Environment, Stack
-from aws_cdk import aws_rekognition as rekognition
-from aws_cdk import aws_s3 as s3
-
 import rekognition_model_copy
 
-
-class ReadmeStack(Stack):
-    def __init__(self, scope, id, **kwargs):
-        super().__init__(scope, id, **kwargs)
-        project = rekognition.CfnProject(self, "Project", project_name="prod-defects")
-        bucket = s3.Bucket(self, "Bucket")
 {snippet}
-
-app = App(outdir="cdk.out", context={{"aws:cdk:enable-asset-metadata": True}})
-ReadmeStack(app, "ReadmeStack", env=Environment(account="222222222222", region="us-east-1"))
-app.synth()
 print(json.dumps({{
     "package": rekognition_model_copy.__file__,
     "version": rekognition_model_copy.__version__,
     "distribution_version": importlib.metadata.version("rekognition-model-copy"),
 }}))
 '''
+# The CLI's defaults for a run without it: the output directory, and asset metadata (the asset's path).
+APP_ENV = {"CDK_OUTDIR": "cdk.out", "CDK_CONTEXT_JSON": json.dumps({"aws:cdk:enable-asset-metadata": True})}
 
 
 def test_readme_example_synthesises_in_a_fresh_app_with_the_wheels_handler(
@@ -221,13 +208,13 @@ def test_readme_example_synthesises_in_a_fresh_app_with_the_wheels_handler(
 
     app_dir = tmp_path / "app"
     app_dir.mkdir()
-    snippet = textwrap.indent(readme_first_python_example(), " " * 8)
+    snippet = readme_first_python_example()
     (app_dir / "app.py").write_text(APP_TEMPLATE.format(snippet=snippet), encoding="utf-8")
 
     result = subprocess.run(
         [str(fresh_venv.python), "-I", "app.py"],
         cwd=app_dir,
-        env=fresh_venv.env,
+        env={**fresh_venv.env, **APP_ENV},
         capture_output=True,
         text=True,
         timeout=120,
@@ -239,7 +226,7 @@ def test_readme_example_synthesises_in_a_fresh_app_with_the_wheels_handler(
     assert info["version"] == info["distribution_version"] == pyproject_version()
 
     out = app_dir / "cdk.out"
-    template = Template.from_json(json.loads((out / "ReadmeStack.template.json").read_text(encoding="utf-8")))
+    template = Template.from_json(json.loads((out / "Models.template.json").read_text(encoding="utf-8")))
     template.resource_count_is("Custom::RekognitionModelCopy", 1)
     (function,) = template.find_resources("AWS::Lambda::Function").values()
     asset = out / function["Metadata"]["aws:asset:path"]
