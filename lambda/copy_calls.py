@@ -16,6 +16,7 @@ from typing import Any
 import quality_gate
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from copy_decisions import (
+    COPYING,
     Action,
     Adoption,
     Serving,
@@ -189,6 +190,7 @@ class Progress:
     done: bool
     status: str
     note: str = ""  # a transient error seen on the way, for the Reason if time runs out
+    deferred: bool = False  # a copy in progress the service would not delete yet: left to a cleanup
 
 
 class _LookAgain(Exception):
@@ -273,7 +275,36 @@ def removal_step(client: Any, version: Version) -> Progress:
     stop = action is Action.STOP
     operation = "StopProjectVersion" if stop else "DeleteProjectVersion"
     call = client.stop_project_version if stop else client.delete_project_version
-    return _act(operation, status, lambda: call(ProjectVersionArn=version.arn), removing=True)
+    progress = _act(operation, status, lambda: call(ProjectVersionArn=version.arn), removing=True)
+    if status == COPYING and not progress.done and "ResourceInUseException" in progress.note:
+        progress.deferred = True  # refused while copying: a cleanup deletes it once the copy is done
+    return progress
+
+
+def owned_by(client: Any, version_arn: str, owner: str) -> bool | None:
+    """Whether the version carries the owner marker ``owner``; None when it no longer exists."""
+    try:
+        tags = client.list_tags_for_resource(ResourceArn=version_arn).get("Tags", {})
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return None
+        raise failure("ListTagsForResource", error) from error
+    return bool(tags.get(OWNER_TAG) == owner)
+
+
+def cleanup_step(client: Any, version: Version, owner: str) -> bool:
+    """One step of a cleanup left for later: True when the version is gone or is not ``owner``'s (then
+    it is never touched); otherwise one removal step (a copy still in progress is looked at again)."""
+    try:
+        mine = owned_by(client, version.arn, owner)
+    except ResourceError:
+        return False  # looked at again at the next tick
+    if not mine:
+        return True
+    try:
+        return removal_step(client, version).done
+    except ResourceError:
+        return False
 
 
 def _note(operation: str, error: ClientError) -> str:

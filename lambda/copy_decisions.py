@@ -68,6 +68,7 @@ class Work:
     strays: tuple[Version, ...] = ()  # copies of this resource that no stack holds: removed
     source: str = ""  # the source version, for Reasons
     timeout: float = DEFAULT_SERVICE_TIMEOUT  # the resource's ServiceTimeout, for Reasons
+    owner: str = ""  # the resource's owner marker: a cleanup left for later checks it again
 
     @classmethod
     def towards(
@@ -78,10 +79,18 @@ class Work:
         serving: Serving,
         made: bool = False,
         strays: tuple[Version, ...] = (),
+        owner: str = "",
     ) -> Work:
         """The Work of a Create or an Update: converge to ``target`` as the properties ``desired`` say."""
         return cls(
-            kind, target, serving, made, strays, desired.source_project_version_arn, desired.service_timeout
+            kind,
+            target,
+            serving,
+            made,
+            strays,
+            desired.source_project_version_arn,
+            desired.service_timeout,
+            owner,
         )
 
     def to_data(self) -> dict[str, str]:
@@ -93,6 +102,7 @@ class Work:
             "strays": [[s.project_arn, s.arn] for s in self.strays],
             "source": self.source,
             "timeout": self.timeout,
+            "owner": self.owner,
         }
         return {WORK: json.dumps(body, separators=(",", ":"))}
 
@@ -108,6 +118,7 @@ class Work:
             strays=tuple(Version(*s) for s in body["strays"]),
             source=str(body["source"]),
             timeout=float(body["timeout"]),
+            owner=str(body.get("owner", "")),
         )
 
 
@@ -197,9 +208,13 @@ class Action(enum.Enum):
 
 # Statuses in which the copy has finished (someone may already have started or stopped the model).
 COPY_DONE = {"COPYING_COMPLETED", "STARTING", "RUNNING", "STOPPING", "STOPPED", "FAILED"}
-# Statuses that change by themselves: wait for them. A copy in progress is waited for, never deleted
-# (the API does not say that DeleteProjectVersion may cancel a copy).
+# Statuses that change by themselves: wait for them (towards a serving copy).
 CHANGING = {"COPYING_IN_PROGRESS", "STARTING", "STOPPING", "DELETING", "TRAINING_IN_PROGRESS"}
+# Removing a copy in progress: DeleteProjectVersion is tried. The API reference says a running or
+# training version can't be deleted and does not mention copying: if the service refuses
+# (ResourceInUseException), the removal is left to a cleanup that deletes the copy once it has finished
+# (see ``copy_calls.removal_step``); if it accepts, the copy is abandoned and deleted at once.
+COPYING = "COPYING_IN_PROGRESS"
 
 
 def serving_action(status: str, description: Mapping[str, Any], serving: Serving) -> Action:
@@ -228,6 +243,8 @@ def removal_action(status: str | None) -> Action:
     """The next step towards a version being gone (None: it is)."""
     if status is None:
         return Action.GONE
+    if status == COPYING:
+        return Action.DELETE
     if status in CHANGING:
         return Action.WAIT
     if status == "RUNNING":

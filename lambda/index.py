@@ -91,6 +91,8 @@ def _poll(event: dict[str, Any], context: Any) -> str:
 helper.poll_create(_poll)
 helper.poll_update(_poll)
 helper.poll_delete(_poll)
+if "model_copy" in globals():  # what a model copy's request leaves for later (a copy still in progress)
+    helper.cleanup(model_copy.RESOURCE_TYPE)(model_copy.cleanup)
 
 
 def handler(event: dict[str, Any], context: Any) -> None:
