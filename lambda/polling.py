@@ -234,6 +234,27 @@ class PollingResource(CfnResource):
         self._outcome_complete = outcome.complete
         return outcome.physical_id
 
+    def patiently(self, run: Callable[[], Outcome]) -> Outcome:
+        """Run a resource function in a request's first invocation. A transient failure (an exception
+        whose ``transient`` attribute is true: throttling, a server error after botocore's retries) is
+        not the request's answer while time is left: it runs again every FAST_PATH_INTERVAL seconds
+        while the request's deadline and the function's own time allow (the resource functions are
+        idempotent: Lambda redelivers events anyway)."""
+        while True:
+            try:
+                return run()
+            except Exception as error:
+                if not getattr(error, "transient", False) or not self._room_to_try_again():
+                    raise
+                logger.warning("Transient failure, trying again in %g s: %s", FAST_PATH_INTERVAL, error)
+                CLOCK.sleep(FAST_PATH_INTERVAL)
+
+    def _room_to_try_again(self) -> bool:
+        if self._context is None:
+            return False
+        lambda_left = self._context.get_remaining_time_in_millis() / 1000 - FAST_PATH_INTERVAL
+        return bool(lambda_left > FAST_PATH_RESERVE and self._time_left() - FAST_PATH_INTERVAL > MIN_STEP)
+
     # --- work left for later ----------------------------------------------------------------------------
     def cleanup(self, resource_type: str) -> Callable[[CleanupFunc], CleanupFunc]:
         """Register the function that does one tick of a resource type's cleanup (True: done)."""
