@@ -4,11 +4,28 @@ Project policies carry no tags, so what a stack owns is recorded in its physical
 
 * ``<project ARN>/policy/<name>/revision/<revision id>``: this resource put the policy, and owns it as
   long as the policy is at that revision. Each put (Create, a document change) answers the new revision;
-  the Delete that follows (CloudFormation's cleanup, or the stack's delete) deletes the policy only at the
-  revision it names (DeleteProjectPolicy with PolicyRevisionId), so a policy someone else put under the
-  same name after an out-of-band delete, or edited since, is never deleted by this stack.
+  the Delete that follows (CloudFormation's cleanup, or the stack's delete) first reads the policy and
+  deletes it only while it is still at the revision the id names. Whether DeleteProjectPolicy itself
+  refuses a stale PolicyRevisionId is not documented (it may delete by name whatever the revision), so the
+  handler never relies on it: the cleanup of an in-place update, whose old id names the previous revision,
+  leaves the policy the update put; a policy someone else put under the same name after an out-of-band
+  delete, or edited since, or joined since (see below), is never deleted by this stack.
+* ``<project ARN>/policy/<name>/revision/<revision id>/replaces/<old name>/revision/<old revision>``: as
+  above, put by an update that renamed the policy (a new name, or a fan-out part whose content changed)
+  while this resource held ``<old name>`` at ``<old revision>``. A rollback of that update to the old name
+  finds the old policy still there (CloudFormation deletes it only in the cleanup after a successful
+  update) and, while it is still at that revision, takes it back as this resource's own: the stack's
+  delete then removes it.
 * ``<project ARN>/policy/<name>/adopted``: the policy was already there with this very document (another
-  stack declares it too): this resource relies on it and never changes or deletes it.
+  stack declares it too): this resource shares it and never changes its permissions. The resources that
+  share a policy are listed in the policy itself, as the ``Sid`` of its first statement without one
+  (:data:`SHARED_SID`: ``RMCshared`` then one entry per resource, ``R`` and 16 hex of a hash of the
+  revision the resource that put it holds, or ``O`` and 16 hex of a sharing resource's owner marker;
+  IAM's grammar allows letters and digits in a Sid). Joining puts the same document again with the list;
+  each Delete takes its own entry out, and the last one deletes the policy. So the stack that put a
+  shared policy never deletes it while another stack declares it, and nothing is left once all of them
+  are deleted. A document too long for the list (PutProjectPolicy allows 2000 characters) cannot be
+  shared: that Create fails, naming the limit.
 * ``<project ARN>/policy/<name>``: written by earlier versions of this handler; deleted as before.
 
 A new project or policy name is a replacement. All of it is synchronous: every outcome is complete at once.
@@ -22,6 +39,7 @@ again only when the bar is raised, and then refused only for a known score below
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -40,8 +58,19 @@ from outcome import Outcome
 RESOURCE_TYPE = contract.PROJECT_POLICY_TYPE
 _SEPARATOR = "/policy/"
 _REVISION = "/revision/"
+_REPLACES = "/replaces/"
 _ADOPTED = "/adopted"
+_HELD = re.compile(
+    r"^(?P<name>[a-zA-Z0-9_.\-]{1,128})"
+    r"(?:(?P<adopted>/adopted)|/revision/(?P<revision>[0-9A-Fa-f]{1,64})"
+    r"(?:/replaces/(?P<old_name>[a-zA-Z0-9_.\-]{1,128})/revision/(?P<old_revision>[0-9A-Fa-f]{1,64}))?)?$"
+)
 POLICY_NAME = re.compile(r"^[a-zA-Z0-9_.\-]{1,128}$")
+SHARED_SID = "RMCshared"
+_SHARED = re.compile(r"^RMCshared((?:[RO][0-9a-f]{16})+)$")
+_ENTRY = 17  # a sharing entry's characters: R or O, 16 hex
+MAX_SHARING = (128 - len(SHARED_SID)) // _ENTRY  # a Sid has at most 128 characters
+MAX_DOCUMENT = 2000  # PutProjectPolicy's PolicyDocument
 MAX_POLICIES = 5  # per project, a hard limit (PutProjectPolicy)
 COPY_ACTION = "rekognition:copyprojectversion"  # IAM action names are case-insensitive
 
@@ -54,23 +83,38 @@ class Held:
     policy_name: str
     revision: str | None  # the revision it put (owned), or None
     adopted: bool  # relies on a policy another stack put
+    #: (name, revision) of the policy of the same project this resource held before it was renamed
+    replaces: tuple[str, str] | None = None
 
 
-def physical_id(project_arn: str, policy_name: str, revision: str | None) -> str:
-    """The physical id for a policy this resource put at ``revision`` (None: adopted as it was)."""
+def physical_id(
+    project_arn: str, policy_name: str, revision: str | None, replaces: tuple[str, str] | None = None
+) -> str:
+    """The physical id for a policy this resource put at ``revision`` (None: adopted as it was), after
+    holding ``replaces`` (name, revision) of the same project."""
     base = f"{project_arn}{_SEPARATOR}{policy_name}"
-    return f"{base}{_REVISION}{revision}" if revision else f"{base}{_ADOPTED}"
+    if not revision:
+        return f"{base}{_ADOPTED}"
+    after = f"{_REPLACES}{replaces[0]}{_REVISION}{replaces[1]}" if replaces else ""
+    return f"{base}{_REVISION}{revision}{after}"
 
 
 def held(physical: str) -> Held | None:
     """Parse a physical id (None: not one of ours, e.g. the generated id of a failed Create)."""
     if _SEPARATOR not in (physical or ""):
         return None
-    project_arn, rest = physical.rsplit(_SEPARATOR, 1)
-    if rest.endswith(_ADOPTED):
-        return Held(project_arn, rest[: -len(_ADOPTED)], None, True)
-    name, _, revision = rest.partition(_REVISION)
-    return Held(project_arn, name, revision or None, False)
+    project_arn, rest = physical.split(_SEPARATOR, 1)
+    match = _HELD.match(rest)
+    if match is None:
+        return None
+    old_name, old_revision = match.group("old_name"), match.group("old_revision")
+    return Held(
+        project_arn,
+        match.group("name"),
+        match.group("revision"),
+        bool(match.group("adopted")),
+        (old_name, old_revision) if old_name and old_revision else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -173,9 +217,18 @@ def _gate(client: Any, declared: Declared, on_project: str | None = None, raised
         )
 
 
-def _put(client: Any, declared: Declared, revision_id: str | None) -> Outcome:
-    """Put the declared document (checked against the bar by :func:`_gate` before)."""
-    project_arn, policy_name, document = declared.project_arn, declared.policy_name, declared.document
+def _put(
+    client: Any,
+    declared: Declared,
+    revision_id: str | None,
+    replaces: tuple[str, str] | None = None,
+    document: str | None = None,
+) -> Outcome:
+    """Put the declared document (checked against the bar by :func:`_gate` before), or ``document`` (the
+    declared one with a sharing list); ``replaces``: the (name, revision) this resource held before a
+    rename, recorded in the physical id."""
+    project_arn, policy_name = declared.project_arn, declared.policy_name
+    document = declared.document if document is None else document
     request = {"ProjectArn": project_arn, "PolicyName": policy_name, "PolicyDocument": document}
     if revision_id:
         request["PolicyRevisionId"] = revision_id
@@ -193,36 +246,187 @@ def _put(client: Any, declared: Declared, revision_id: str | None) -> Outcome:
         raise failure("PutProjectPolicy", error) from error
     revision = str(response.get("PolicyRevisionId", ""))
     return Outcome(
-        physical_id(project_arn, policy_name, revision), {"PolicyRevisionId": revision}, complete=True
+        physical_id(project_arn, policy_name, revision, replaces),
+        {"PolicyRevisionId": revision},
+        complete=True,
     )
 
 
-def _same_document(a: str, b: str) -> bool:
+def _revision_entry(revision: str) -> str:
+    return "R" + hashlib.sha256(revision.encode()).hexdigest()[:16]
+
+
+def _owner_entry(owner: str) -> str:
+    return "O" + hashlib.sha256(owner.encode()).hexdigest()[:16]
+
+
+def _statements(parsed: Any) -> list[Any]:
+    statements = parsed.get("Statement", []) if isinstance(parsed, dict) else []
+    return statements if isinstance(statements, list) else [statements]
+
+
+def sharing(document: str) -> list[str]:
+    """The entries of the sharing list a document carries ([]: not shared)."""
     try:
-        return bool(json.loads(a) == json.loads(b))
+        parsed = json.loads(document)
+    except ValueError:
+        return []
+    for statement in _statements(parsed):
+        match = _SHARED.match(str(statement.get("Sid", ""))) if isinstance(statement, dict) else None
+        if match:
+            body = match.group(1)
+            return [body[i : i + _ENTRY] for i in range(0, len(body), _ENTRY)]
+    return []
+
+
+def _unmarked(document: str) -> Any:
+    """The parsed document without its sharing list."""
+    parsed = json.loads(document)
+    for statement in _statements(parsed):
+        if isinstance(statement, dict) and _SHARED.match(str(statement.get("Sid", ""))):
+            del statement["Sid"]
+    return parsed
+
+
+def _marked(document: str, entries: list[str]) -> str:
+    """The document with the sharing list ``entries`` (compact JSON); ResourceError if it cannot hold it."""
+    parsed = _unmarked(document)
+    if len(entries) > MAX_SHARING:
+        raise ResourceError(
+            f"A project policy can be shared by at most {MAX_SHARING} resources; this one is shared by "
+            f"{len(entries) - 1} already. Give this stack's policy its own name."
+        )
+    target = next((st for st in _statements(parsed) if isinstance(st, dict) and "Sid" not in st), None)
+    if target is None:
+        raise ResourceError(
+            "This project policy is declared by another stack too, and sharing it needs one statement "
+            "without a Sid to carry the list of the resources that share it. Give this stack's policy its "
+            "own name, or leave the Sid out of one statement."
+        )
+    target["Sid"] = SHARED_SID + "".join(entries)
+    marked = json.dumps(parsed, separators=(",", ":"))
+    if len(marked) > MAX_DOCUMENT:
+        raise ResourceError(
+            f"This project policy is declared by another stack too, and sharing it needs the list of the "
+            f"resources that share it in the document: {len(marked)} characters, more than the "
+            f"{MAX_DOCUMENT} PutProjectPolicy allows. Give this stack's policy its own name."
+        )
+    return marked
+
+
+def _put_document(client: Any, project_arn: str, name: str, document: str, revision: str) -> None:
+    """Put a policy's document again (its sharing list changed); ResourceError when that fails."""
+    try:
+        client.put_project_policy(
+            ProjectArn=project_arn, PolicyName=name, PolicyDocument=document, PolicyRevisionId=revision
+        )
+    except (ClientError, ParamValidationError) as error:
+        raise failure("PutProjectPolicy", error) from error
+
+
+def _leave(
+    client: Any, holding: Held, existing: Mapping[str, Any], mine: set[str], physical: str
+) -> Outcome:
+    """Take this resource's entries (``mine``) out of a shared policy's list: put it again without them,
+    or delete the policy when they were the last (nothing: this resource is not on the list)."""
+    document = str(existing.get("PolicyDocument", ""))
+    entries = sharing(document)
+    if not mine & set(entries):
+        return Outcome(physical, complete=True)
+    remaining = [e for e in entries if e not in mine]
+    revision = str(existing.get("PolicyRevisionId", ""))
+    if remaining:
+        _put_document(
+            client, holding.project_arn, holding.policy_name, _marked(document, remaining), revision
+        )
+        return Outcome(physical, complete=True)
+    _delete_policy(client, holding.project_arn, holding.policy_name, revision)
+    return Outcome(physical, complete=True)
+
+
+def _delete_policy(client: Any, project_arn: str, name: str, revision: str | None) -> None:
+    request = {"ProjectArn": project_arn, "PolicyName": name}
+    if revision:
+        request["PolicyRevisionId"] = revision
+    try:
+        client.delete_project_policy(**request)
+    except ClientError as error:
+        if _code(error) not in ("ResourceNotFoundException", "InvalidPolicyRevisionIdException"):
+            raise failure("DeleteProjectPolicy", error) from error
+    except ParamValidationError:
+        pass  # an id this handler never wrote: nothing of ours to delete
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _same_document(a: str, b: str) -> bool:
+    """Whether two documents grant the same (a sharing list is not a grant)."""
+    try:
+        return bool(_unmarked(a) == _unmarked(b))
     except ValueError:
         return a == b
 
 
-def create(client: Any, props: Mapping[str, Any], owner: str = "") -> Outcome:
+def _join(client: Any, declared: Declared, existing: Mapping[str, Any], owner: str) -> Outcome:
+    """Share a policy another resource put with this very document: put it again with this resource on
+    its sharing list (the resource that put it first, when the policy was not shared yet)."""
+    document = str(existing.get("PolicyDocument", ""))
+    revision = str(existing.get("PolicyRevisionId", ""))
+    entries = sharing(document) or [_revision_entry(revision)]
+    physical = physical_id(declared.project_arn, declared.policy_name, None)
+    if _owner_entry(owner) in entries:
+        return Outcome(physical, {"PolicyRevisionId": revision}, complete=True)  # joined already
+    marked = _marked(document, [*entries, _owner_entry(owner)])
+    try:
+        response = client.put_project_policy(
+            ProjectArn=declared.project_arn,
+            PolicyName=declared.policy_name,
+            PolicyDocument=marked,
+            PolicyRevisionId=revision,
+        )
+    except (ClientError, ParamValidationError) as error:
+        raise failure("PutProjectPolicy", error) from error
+    return Outcome(physical, {"PolicyRevisionId": str(response.get("PolicyRevisionId", ""))}, True)
+
+
+def create(
+    client: Any, props: Mapping[str, Any], owner: str = "", replaces: tuple[str, str] | None = None
+) -> Outcome:
     """Attach the policy. A policy of that name already there with this very document (another stack
-    declares it too) is relied on, never owned; any other document fails the Create and is left alone."""
+    declares it too) is relied on, never owned; any other document fails the Create and is left alone.
+    ``replaces``: what this resource held before a rename (an Update), recorded in the new physical id."""
     declared = _parse(props)
     project_arn, policy_name, document = declared.project_arn, declared.policy_name, declared.document
     existing = current_policy(client, project_arn, policy_name)
     _gate(client, declared)  # also before relying on a policy that is there already
     if existing is not None:
         if _same_document(str(existing.get("PolicyDocument", "")), document):
-            return Outcome(
-                physical_id(project_arn, policy_name, None),
-                {"PolicyRevisionId": str(existing.get("PolicyRevisionId", ""))},
-                complete=True,
-            )
+            return _join(client, declared, existing, owner)
         raise ResourceError(
             f"The project {project_arn} already has a policy named {policy_name} that this stack did not "
             "create; choose another policy name, or delete that policy first."
         )
-    return _put(client, declared, None)
+    return _put(client, declared, None, replaces)
+
+
+def _taken_back(client: Any, declared: Declared, holding: Held) -> Outcome | None:
+    """The rollback of a rename: the policy this resource held before (``holding.replaces``) under the
+    declared name, still at the revision it put, is its own again (None: it is not)."""
+    if holding.replaces is None or holding.replaces[0] != declared.policy_name:
+        return None
+    existing = current_policy(client, declared.project_arn, declared.policy_name)
+    if existing is None or str(existing.get("PolicyRevisionId", "")) != holding.replaces[1]:
+        return None
+    if not _same_document(str(existing.get("PolicyDocument", "")), declared.document):
+        return None  # changed in place since; a put would need the bar checked: the ordinary path does
+    revision = holding.replaces[1]
+    return Outcome(
+        physical_id(declared.project_arn, declared.policy_name, revision),
+        {"PolicyRevisionId": revision},
+        complete=True,
+    )
 
 
 def update(
@@ -234,7 +438,14 @@ def update(
     project_arn, policy_name, document = declared.project_arn, declared.policy_name, declared.document
     holding = held(physical)
     if holding is None or (holding.project_arn, holding.policy_name) != (project_arn, policy_name):
-        return create(client, props)
+        if holding is not None and holding.project_arn == project_arn:
+            taken_back = _taken_back(client, declared, holding)
+            if taken_back is not None:
+                return taken_back
+        replaces = None
+        if holding is not None and holding.project_arn == project_arn and holding.revision:
+            replaces = (holding.policy_name, holding.revision)
+        return create(client, props, owner, replaces)
     existing = current_policy(client, project_arn, policy_name)
     if existing is None:
         _gate(client, declared)
@@ -248,24 +459,47 @@ def update(
             f"The policy {policy_name} on {project_arn} was put by another stack (this one relies on it as "
             "it is); changing its document here would change theirs. Choose another policy name."
         )
-    return _put(client, declared, str(existing.get("PolicyRevisionId") or "") or None)
+    current = str(existing.get("PolicyRevisionId") or "") or None
+    if _same_document(on_project, document):
+        return Outcome(physical, {"PolicyRevisionId": current or ""}, complete=True)  # nothing to put
+    entries = sharing(on_project)
+    if not entries:
+        return _put(client, declared, current)
+    # A shared policy changes for every stack that shares it; this resource stays on its list (by its
+    # owner marker: the revision it will hold is not known before the put).
+    mine = {_owner_entry(owner), *([_revision_entry(holding.revision)] if holding.revision else [])}
+    kept = [e for e in entries if e not in mine]
+    return _put(client, declared, current, document=_marked(document, [*kept, _owner_entry(owner)]))
 
 
 def delete(client: Any, props: Mapping[str, Any], physical: str, owner: str = "") -> Outcome:
-    """Remove the policy this resource put, only at the revision it put; gone already, changed since,
-    adopted, or never made (a failed create) leaves the project as it is."""
+    """Remove the policy this resource put, only while it is at the revision it put; gone already, changed
+    since (a later revision of this resource, an edit), or never made (a failed create) leaves the project
+    as it is. A shared policy loses this resource from its list, and is deleted by the last one."""
     holding = held(physical)
-    if holding is None or holding.adopted:
+    if holding is None:
         return Outcome(physical, complete=True)
-    request = {"ProjectArn": holding.project_arn, "PolicyName": holding.policy_name}
-    if holding.revision:
-        request["PolicyRevisionId"] = holding.revision
+    if not holding.revision and not holding.adopted:  # an id of earlier versions: deleted by name
+        _delete_policy(client, holding.project_arn, holding.policy_name, None)
+        return Outcome(physical, complete=True)
+    # Read first: DeleteProjectPolicy may delete by name whatever the PolicyRevisionId given (not
+    # documented either way). Passing it too keeps an edit made between the read and the delete.
     try:
-        client.delete_project_policy(**request)
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code")
-        if code not in ("ResourceNotFoundException", "InvalidPolicyRevisionIdException"):
-            raise failure("DeleteProjectPolicy", error) from error
-    except ParamValidationError:
-        pass  # an id this handler never wrote: nothing of ours to delete
-    return Outcome(physical, complete=True)
+        existing = current_policy(client, holding.project_arn, holding.policy_name)
+    except ResourceError as error:
+        cause = error.__cause__
+        if isinstance(cause, ClientError) and _code(cause) == "ResourceNotFoundException":
+            return Outcome(physical, complete=True)  # the project is gone, and its policies with it
+        raise
+    if existing is None:
+        return Outcome(physical, complete=True)
+    mine = {_owner_entry(owner)}
+    if holding.adopted:
+        return _leave(client, holding, existing, mine, physical)
+    assert holding.revision is not None
+    mine.add(_revision_entry(holding.revision))
+    unchanged = str(existing.get("PolicyRevisionId", "")) == holding.revision
+    if unchanged and not sharing(str(existing.get("PolicyDocument", ""))):
+        _delete_policy(client, holding.project_arn, holding.policy_name, holding.revision)
+        return Outcome(physical, complete=True)
+    return _leave(client, holding, existing, mine, physical)

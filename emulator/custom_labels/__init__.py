@@ -16,8 +16,9 @@ Region, reset by moto like any other). Tests steer the emulator through :data:`c
 (a :class:`~emulator.clock.SimulatedClock` makes asynchronous transitions instant and deterministic)
 and :func:`reset`. A trained version's evaluation (``EvaluationResult.F1Score``) is set per version with
 :func:`seed_trained_version` (``f1_score=``) or :func:`set_f1_score`, for versions trained through the API
-with ``config.f1_score``; a copy carries its source's evaluation (undocumented by AWS: the API reference
-says only training results are copied; the emulator takes the evaluation to be one of them).
+with ``config.f1_score``; a copy carries its source's evaluation or shows none
+(``config.copy_evaluation``: undocumented by AWS, like every field of :data:`VARIANTS`, each of which
+has a mode per plausible reading).
 
 Example::
 
@@ -38,6 +39,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..clock import Clock, RealClock, SimulatedClock
+from ..iam import identity_history
 from . import runtime as _runtime
 from .backends import CustomLabelsBackend, backend, custom_labels_backends
 from .errors import ERRORS_BY_CODE, CustomLabelsError
@@ -148,6 +150,7 @@ def reset(*, clock: Clock | None = None) -> None:
         faults.clear()
         calls.clear()
         config.reset()
+        identity_history.clear()
         set_clock(clock if clock is not None else RealClock())
 
 

@@ -31,6 +31,7 @@ from emulator.iam import (
     authorize,
     find_role,
     iam_backend,
+    identity_history,
     user_of,
 )
 
@@ -38,7 +39,7 @@ from . import iam_actions, runtime
 from .backends import CustomLabelsBackend, custom_labels_backends
 from .errors import AccessDeniedException, CustomLabelsError
 from .models import PROJECT_ARN_RE, VERSION_ARN_RE, epoch_ms
-from .policy import CallerIdentity
+from .policy import CallerIdentity, binds_role_ids
 
 Params = dict[str, Any]
 
@@ -85,24 +86,33 @@ def _default_document(policy: Any) -> str:
     return "{}"
 
 
+def _policies(owner: Any, prefix: str = "") -> dict[str, str]:
+    """Inline and attached managed policies of a role, user or group: policy key -> document."""
+    return {
+        **{f"{prefix}inline:{name}": str(doc) for name, doc in owner.policies.items()},
+        **{f"{prefix}managed:{arn}": _default_document(p) for arn, p in owner.managed_policies.items()},
+    }
+
+
 def identity_documents(caller: CallerIdentity) -> list[str]:
-    """The identity-based policies of the caller: inline and attached managed (groups for users)."""
+    """The identity-based policies of the caller in force now: inline and attached managed (groups for
+    users), each change taking effect ``config.iam_propagation_delay`` seconds after it was made."""
     if caller.is_root:
         return []
     if caller.role_arn:
         role = find_role(caller.role_arn)
         if role is None:
             return []  # the role was deleted: its sessions are allowed nothing
-        return [*role.policies.values(), *(_default_document(p) for p in role.managed_policies.values())]
-    user = user_of(caller.arn)
-    if user is None:
-        return []
-    documents = [*user.policies.values(), *(_default_document(p) for p in user.managed_policies.values())]
-    for group in iam_backend(caller.account_id).groups.values():
-        if user in group.users:
-            documents += [*group.policies.values()]
-            documents += [_default_document(p) for p in group.managed_policies.values()]
-    return documents
+        owner, current = str(role.id), _policies(role)
+    else:
+        user = user_of(caller.arn)
+        if user is None:
+            return []
+        owner, current = str(user.id), _policies(user)
+        for group in iam_backend(caller.account_id).groups.values():
+            if user in group.users:
+                current.update(_policies(group, f"group/{group.name}/"))
+    return identity_history.in_force(owner, current, runtime.now(), runtime.config.iam_propagation_delay)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -126,10 +136,12 @@ def _rekognition_resource(arn: str, region: str) -> tuple[list[str] | None, dict
     project = backend.projects.get(parts["project"])
     if project is None:
         return None, {}, {}
-    documents = [p.document for p in project.policies.values()]
+    in_force = project.policies_in_force(runtime.now(), runtime.config.policy_propagation_delay)
+    documents = [p.document for p in in_force]
     bindings: dict[str, str] = {}
-    for policy in project.policies.values():
-        bindings.update(policy.bindings)
+    if binds_role_ids():
+        for policy in in_force:
+            bindings.update(policy.bindings)
     tags: dict[str, str] = {}
     if "version" in parts:
         version = project.versions.get(parts["version"])

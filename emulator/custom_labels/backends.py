@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from moto.core.base_backend import BackendDict, BaseBackend
+from moto.kms.models import kms_backends
 
 from . import runtime
 from .errors import (
@@ -19,6 +20,7 @@ from .errors import (
     ServiceQuotaExceededException,
 )
 from .models import (
+    COPIED_OR_TRAINED,
     COPYABLE,
     HOSTED,
     PROJECT_ARN_RE,
@@ -43,6 +45,38 @@ def _check_tags(tags: dict[str, str]) -> None:
     for key in tags:
         if key.lower().startswith("aws:"):
             raise InvalidParameterException(f"Tag keys must not start with 'aws:': {key!r}.")
+
+
+def copyable_statuses() -> frozenset[str]:
+    """The source statuses CopyProjectVersion accepts (``config.copy_source_statuses``).
+
+    The API reference (API_CopyProjectVersion) says only that the source model version must exist; the
+    guide copies trained models. "trained_or_later" accepts a trained or copied version and one that is
+    starting, running, stopping or stopped (:data:`.models.COPYABLE`); "training_completed" accepts
+    TRAINING_COMPLETED and COPYING_COMPLETED only, and refuses a hosted or stopped source with
+    ResourceInUseException, the error the API gives for a version in the wrong state (as StartProjectVersion
+    and DeleteProjectVersion do).
+    """
+    if runtime.config.copy_source_statuses == "training_completed":
+        return COPIED_OR_TRAINED
+    return COPYABLE
+
+
+def key_arn(key_id: str, account_id: str, region: str) -> str | None:
+    """The ARN of the KMS key that a key id, key ARN, alias name or alias ARN names (None: no such key).
+
+    An ARN names its own account and Region; a bare id or alias name is looked up in ``account_id``. A
+    KmsKeyId that names no key never reaches the backend: authorization (:mod:`.authz`) refuses the copy
+    with AccessDeniedException, as the service's own DescribeKey and CreateGrant on it would fail.
+    """
+    parts = key_id.split(":", 5)
+    if len(parts) == 6:
+        account_id, region = parts[4], parts[3]
+    try:
+        kms = kms_backends[account_id][region]
+        return str(kms.keys[kms.any_id_to_key_id(key_id)].arn)
+    except Exception:  # noqa: BLE001 - moto raises KeyError or its own NotFound for an unknown key
+        return None
 
 
 class CustomLabelsBackend(BaseBackend):
@@ -317,10 +351,15 @@ class CustomLabelsBackend(BaseBackend):
         if copied is None:
             raise ResourceNotFoundException(f"The project version {source_version_arn} does not exist.")
         status = copied.status(now)
-        if status not in COPYABLE:
+        if status not in copyable_statuses():
             raise ResourceInUseException(
                 f"The project version {source_version_arn} is {status}; only a trained model can be copied."
             )
+        # The guide ("Copying an Amazon Rekognition Custom Labels model", md-copy-model-overview) says a
+        # copy contains the source model's training results; EvaluationResult "is only returned if training
+        # is successful" (API_ProjectVersionDescription), which does not promise it for a copy: "carried"
+        # copies the source's F1 score, "absent" shows none.
+        carried = runtime.config.copy_evaluation == "carried"
         return self._add_version(
             destination_project,
             version_name,
@@ -328,10 +367,15 @@ class CustomLabelsBackend(BaseBackend):
             "COPYING",
             runtime.config.copy_duration,
             runtime.faults.take_copy_failure,
-            results=(copied.training_end, copied.billable_training_seconds, copied.f1_score),
+            results=(
+                copied.training_end,
+                copied.billable_training_seconds,
+                copied.f1_score if carried else None,
+            ),
             output_config=dict(output_config),
             tags=tags,
             kms_key_id=kms_key_id,
+            kms_key_arn=key_arn(kms_key_id, self.account_id, self.region_name) if kms_key_id else None,
             source_version_arn=source_version_arn,
             version_description=copied.version_description,
             feature=copied.feature,
@@ -404,7 +448,7 @@ class CustomLabelsBackend(BaseBackend):
     ) -> None:
         """DeleteProjectPolicy."""
         project = self.get_project(project_arn, caller=caller, action="DeleteProjectPolicy")
-        delete_policy(project, name, revision_id)
+        delete_policy(project, name, revision_id, runtime.now())
 
     def list_project_policies(
         self, project_arn: str, max_results: int, next_token: str | None, caller: CallerIdentity | None = None

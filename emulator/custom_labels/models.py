@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from . import runtime
 from .errors import InvalidPaginationTokenException, InvalidParameterException
 
 PROJECT_ARN_RE = re.compile(
@@ -47,6 +48,8 @@ STATUS_MESSAGES = {
 COPYABLE = frozenset(
     {"TRAINING_COMPLETED", "COPYING_COMPLETED", "STARTING", "RUNNING", "STOPPING", "STOPPED"}
 )
+#: The copyable states under ``config.copy_source_statuses == "training_completed"``.
+COPIED_OR_TRAINED = frozenset({"TRAINING_COMPLETED", "COPYING_COMPLETED"})
 #: States a version can be started from.
 STARTABLE = frozenset({"TRAINING_COMPLETED", "COPYING_COMPLETED", "STOPPED"})
 #: States in which DeleteProjectVersion is refused (COPYING_IN_PROGRESS depends on the config).
@@ -97,6 +100,8 @@ class ProjectVersion:
     output_config: dict[str, Any]
     tags: dict[str, str] = field(default_factory=dict)
     kms_key_id: str | None = None
+    #: the ARN of the key ``kms_key_id`` names, resolved when the version was created (None: not resolved)
+    kms_key_arn: str | None = None
     source_version_arn: str | None = None
     version_description: str | None = None
     feature: str = "CUSTOM_LABELS"
@@ -131,6 +136,24 @@ class ProjectVersion:
         for delay, status, message in steps:
             self.schedule.append(Transition(now + delay, status, message or STATUS_MESSAGES.get(status, "")))
 
+    def described_kms_key_id(self) -> str | None:
+        """The KmsKeyId DescribeProjectVersions shows (``config.kms_key_id_described`` for a copy).
+
+        The API reference documents ProjectVersionDescription.KmsKeyId as "the identifier for the AWS KMS
+        key that was used to encrypt the model during training" (API_ProjectVersionDescription): it names no
+        form (CopyProjectVersion accepts a key id, key ARN, alias or alias ARN) and says nothing of copies.
+        A trained version shows the value it was trained with; a copy shows it as declared, as the key's
+        ARN, or not at all.
+        """
+        if self.kms_key_id is None or self.source_version_arn is None:
+            return self.kms_key_id
+        reading = runtime.config.kms_key_id_described
+        if reading == "omitted":
+            return None
+        if reading == "key_arn":
+            return self.kms_key_arn or self.kms_key_id
+        return self.kms_key_id
+
     def describe(self, now: float) -> dict[str, Any]:
         """The ProjectVersionDescription at ``now``."""
         state = self.state(now)
@@ -155,8 +178,9 @@ class ProjectVersion:
                         "S3Object": {"Bucket": bucket, "Name": f"{prefix}EvaluationResultSummary.json"}
                     },
                 }
-        if self.kms_key_id is not None:
-            result["KmsKeyId"] = self.kms_key_id
+        kms_key_id = self.described_kms_key_id()
+        if kms_key_id is not None:
+            result["KmsKeyId"] = kms_key_id
         if self.source_version_arn is not None:
             result["SourceProjectVersionArn"] = self.source_version_arn
         if self.version_description is not None:
@@ -193,7 +217,27 @@ class Project:
     tags: dict[str, str] = field(default_factory=dict)
     versions: dict[str, ProjectVersion] = field(default_factory=dict)
     policies: dict[str, ProjectPolicy] = field(default_factory=dict)
+    #: every put and delete of a policy, in order: (time, name, the policy as put, or None once deleted);
+    #: authorization reads the policies in force some time ago (``config.policy_propagation_delay``)
+    policy_log: list[tuple[float, str, ProjectPolicy | None]] = field(default_factory=list)
     seq: int = field(default_factory=lambda: next(_sequence))
+
+    def policies_in_force(self, now: float, delay: float) -> list[ProjectPolicy]:
+        """The policies that authorize calls at ``now``: each name as it was ``delay`` seconds ago.
+
+        No Rekognition page says how soon a new, changed or deleted project policy takes effect. IAM
+        documents its own changes as eventually consistent ("Changes that I make are not always immediately
+        visible", IAM User Guide, troubleshoot_general); the emulator takes a put, an update and a delete of
+        a project policy alike to take effect ``delay`` seconds after the call: a deleted policy keeps
+        allowing until then, a new one does not allow yet.
+        """
+        if delay <= 0:
+            return list(self.policies.values())
+        settled: dict[str, ProjectPolicy | None] = {}
+        for at, name, policy in self.policy_log:
+            if at + delay <= now:
+                settled[name] = policy
+        return [policy for policy in settled.values() if policy is not None]
 
     def live_versions(self, now: float) -> list[ProjectVersion]:
         """Versions not yet deleted at ``now`` (purges the deleted ones)."""

@@ -6,6 +6,7 @@ Evaluation of project policies (with the caller's identity policies) is :mod:`.a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import uuid
@@ -127,6 +128,18 @@ def _principal_values(principal: Any, where: str) -> list[Any]:
     raise _malformed(f'{where}: Principal must be "*" or {{"AWS": <account id or ARN, or a list of them>}}.')
 
 
+def binds_role_ids() -> bool:
+    """Whether a project policy binds a role principal to the role's unique id
+    (``config.role_principal_binding``).
+
+    The IAM User Guide (reference_policies_elements_principal, "IAM role principals") says that a role
+    ARN in a resource-based policy is transformed to the role's unique principal id: a role deleted and
+    created again under its name no longer matches, and the policy shows the id. No Rekognition page says
+    whether project policies do this: "unique_id" does, "name" matches the ARN as written.
+    """
+    return runtime.config.role_principal_binding == "unique_id"
+
+
 def role_bindings(
     document: Mapping[str, Any], check: Callable[[str], bool] = principal_exists
 ) -> dict[str, str]:
@@ -160,8 +173,11 @@ def displayed_document(document: str, bindings: Mapping[str, str]) -> str:
     by a new role of the same name) shows as the old role's unique id.
 
     IAM documents this for role trust policies and S3/KMS resource policies; for project policies it is
-    UNCONFIRMED and the stricter choice: a handler that compares documents then sees the drift.
+    UNCONFIRMED and the stricter choice: a handler that compares documents then sees the drift. Bound by
+    name (:func:`binds_role_ids` false), the document shows as written.
     """
+    if not binds_role_ids():
+        return document
     for arn, role_id in bindings.items():
         role = find_role(arn)
         if role is None or role.id != role_id:
@@ -195,6 +211,7 @@ def put_policy(project: Project, name: str, document: str, revision_id: str | No
             bindings=bindings,
         )
         project.policies[name] = policy
+        project.policy_log.append((now, name, dataclasses.replace(policy)))
         return policy.revision_id
     if revision_id != existing.revision_id:
         given = "no PolicyRevisionId" if not revision_id else f"PolicyRevisionId {revision_id!r}"
@@ -205,19 +222,29 @@ def put_policy(project: Project, name: str, document: str, revision_id: str | No
     existing.bindings = bindings
     existing.revision_id = uuid.uuid4().hex
     existing.updated = now
+    project.policy_log.append((now, name, dataclasses.replace(existing)))
     return existing.revision_id
 
 
-def delete_policy(project: Project, name: str, revision_id: str | None) -> None:
-    """Delete a policy (at ``revision_id`` when one is given)."""
+def delete_policy(project: Project, name: str, revision_id: str | None, now: float) -> None:
+    """Delete a policy: at ``revision_id`` when one is given, or whatever its revision
+    (``config.delete_policy_revision``).
+
+    The API reference lists PolicyRevisionId as an optional parameter ("the ID of the project policy
+    revision that you want to delete") and InvalidPolicyRevisionIdException among the errors; the guide
+    (md-delete-project-policy) says it "can be included for the purposes of atomic updates". Neither says
+    that a stale id is refused: "checks" refuses it, "ignores" deletes the policy of that name.
+    """
     existing = project.policies.get(name)
     if existing is None:
         raise ResourceNotFoundException(f"The project policy {name!r} does not exist on {project.arn}.")
-    if revision_id and revision_id != existing.revision_id:
+    checks = runtime.config.delete_policy_revision == "checks"
+    if checks and revision_id and revision_id != existing.revision_id:
         raise InvalidPolicyRevisionIdException(
             f"The policy {name!r} is at revision {existing.revision_id}, not {revision_id!r}."
         )
     del project.policies[name]
+    project.policy_log.append((now, name, None))
 
 
 def list_policies(

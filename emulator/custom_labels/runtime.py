@@ -53,7 +53,7 @@ class EmulatorConfig:
     #: CreateProjectVersion: TRAINING_IN_PROGRESS -> TRAINING_COMPLETED.
     training_duration: float = 0.0
     #: CreateProjectVersion: the F1 score of the version once trained (``EvaluationResult.F1Score``);
-    #: None, no evaluation result. A copy carries its source's.
+    #: None, no evaluation result. A copy carries its source's under ``copy_evaluation="carried"``.
     f1_score: float | None = DEFAULT_F1_SCORE
     #: CopyProjectVersion: COPYING_IN_PROGRESS -> COPYING_COMPLETED (or COPYING_FAILED).
     copy_duration: float = 180.0
@@ -78,7 +78,10 @@ class EmulatorConfig:
     #: DescribeProjectVersions' KmsKeyId of a version copied with a KmsKeyId. "as_declared": the value
     #: CopyProjectVersion was given (key id, key ARN, alias or alias ARN); "key_arn": the key's ARN;
     #: "omitted": no KmsKeyId at all. The API reference documents the field as "the identifier for your
-    #: AWS KMS key" without saying in which form, or whether a copy reports it.
+    #: AWS KMS key" without saying in which form, or whether a copy reports it. "key_arn" resolves the
+    #: declared value through moto's KMS in the copy's account (an ARN names its own account). A KmsKeyId
+    #: naming no key (an alias that does not exist) fails the copy in every reading: AccessDeniedException
+    #: before the copy starts, as the service's DescribeKey and CreateGrant on it would fail.
     kms_key_id_described: str = "as_declared"
     #: A copy's EvaluationResult. "carried": the source's; "absent": none. The guide says a copy "contains
     #: the source model's training results"; EvaluationResult is "only returned if training is
@@ -92,10 +95,14 @@ class EmulatorConfig:
     #: role's unique id (a role deleted and created again under its name no longer matches); "name": to
     #: the ARN as written. No Rekognition page says which.
     role_principal_binding: str = "unique_id"
-    #: Seconds after which a new or changed project policy takes effect (0: at once). Not documented.
+    #: Seconds after which a put, an update or a deletion of a project policy takes effect for the
+    #: authorization of calls (0: at once); ListProjectPolicies shows the change at once. Not documented:
+    #: a deleted policy keeps allowing for that long, a new or changed one does not yet.
     policy_propagation_delay: float = 0.0
     #: Seconds after which a change of an IAM role's policies takes effect for Custom Labels calls
-    #: (0: at once). IAM documents its changes as eventually consistent, without a figure.
+    #: (0: at once). IAM documents its changes as eventually consistent, without a figure. A role's
+    #: policies when the emulator first sees the role are settled; each later change is dated when the
+    #: emulator first sees it (emulator.iam.IdentityPolicyHistory).
     iam_propagation_delay: float = 0.0
 
     def reset(self) -> None:

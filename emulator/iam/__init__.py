@@ -59,10 +59,12 @@ from .policy import (
     parse,
 )
 from .principals import (
+    IdentityPolicyHistory,
     ensure_aws_managed_policy,
     ensure_role,
     find_role,
     iam_backend,
+    identity_history,
     missing_principals,
     principal_exists,
     user_of,
@@ -75,6 +77,7 @@ __all__ = [
     "ContextValue",
     "Decision",
     "Grant",
+    "IdentityPolicyHistory",
     "Outcome",
     "Principal",
     "Request",
@@ -90,6 +93,7 @@ __all__ = [
     "find_role",
     "glob_match",
     "iam_backend",
+    "identity_history",
     "missing_principals",
     "parse",
     "principal_exists",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -62,6 +63,54 @@ def principal_exists(name: str) -> bool:
         role_name = resource.split("/")[1]
         return find_role(f"arn:{parts[1]}:iam::{parts[4]}:role/{role_name}") is not None
     return False
+
+
+class IdentityPolicyHistory:
+    """When each identity policy of a principal changed, as the emulator saw it; the documents in force.
+
+    IAM documents its changes as eventually consistent: "changes that you make [...] take time to become
+    visible from all possible endpoints" (IAM User Guide, troubleshoot_general, "Changes that I make are
+    not always immediately visible"), without a figure. moto's IAM does not record when a policy changed,
+    so the emulator remembers, per principal (its unique id) and policy, each document with the emulator
+    time it first saw it; a document is in force ``delay`` seconds after that. What a principal holds when
+    the emulator first sees it counts as settled long ago (a new role is not delayed: only changes are); a
+    change is seen at the latest at the principal's next call, so it never takes effect earlier than the
+    delay after it was made. The CloudFormation driver may call :meth:`in_force` right after it changes a
+    role, to date the change exactly.
+    """
+
+    def __init__(self) -> None:
+        """An empty history."""
+        self._history: dict[str, dict[str, list[tuple[float, str | None]]]] = {}
+
+    def clear(self) -> None:
+        """Forget everything seen."""
+        self._history.clear()
+
+    def in_force(self, owner: str, current: Mapping[str, str], now: float, delay: float) -> list[str]:
+        """The documents of ``owner`` in force at ``now``, given its ``current`` ones (policy key ->
+        document) and the seconds a change takes to take effect; records what changed."""
+        known = self._history.get(owner)
+        if known is None:
+            self._history[owner] = {key: [(-math.inf, doc)] for key, doc in current.items()}
+            return list(current.values())
+        for key in set(known) | set(current):
+            document = current.get(key)
+            entries = known.setdefault(key, [])
+            if not entries or entries[-1][1] != document:
+                entries.append((now, document))
+        if delay <= 0:
+            return list(current.values())
+        documents: list[str] = []
+        for entries in known.values():
+            settled = [doc for at, doc in entries if at + delay <= now]
+            if settled and settled[-1] is not None:
+                documents.append(settled[-1])
+        return documents
+
+
+#: The one history of the emulator (reset with the Custom Labels emulator).
+identity_history = IdentityPolicyHistory()
 
 
 def ensure_role(account_id: str, role_name: str, policy: str = ADMINISTRATOR_ACCESS) -> None:

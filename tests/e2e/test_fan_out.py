@@ -7,6 +7,9 @@ which a remaining destination account lacks its permission on the version. The s
 accounts into two policies (real limits: 2000 characters) and removes the first account, which changes
 both parts: the new parts are put before the old ones are deleted, and the project never holds more than
 5 policies. The third goes from one part (53 accounts, the plain name) to two and back.
+
+Every test runs under each reading of DeleteProjectPolicy's PolicyRevisionId (refused when stale, or
+ignored: the policy of that name deleted whatever its revision), which AWS does not document.
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ from emulator import custom_labels
 from emulator.clock import SimulatedClock
 from emulator.cloudformation import CloudFormation
 from tests.conftest import LATE, REGION
+from tests.variants import each_reading, variant_fixture  # noqa: F401 - the variant fixture
 
 DEV = "111111111111"
 PRODS = ("222222222222", "333333333333", "444444444444")
 ASSET_METADATA = {"aws:cdk:enable-asset-metadata": True}
+pytestmark = each_reading("delete_policy_revision")  # through ``watch``, which takes the variant
 
 
 @dataclass
@@ -65,8 +70,9 @@ class Watch:
 
 
 @pytest.fixture
-def watch(clock: SimulatedClock) -> Iterator[Watch]:
-    """A driver whose every stack event is observed (as the ``cloud`` fixture, with ``on_event``)."""
+def watch(clock: SimulatedClock, variant: dict[str, Any]) -> Iterator[Watch]:
+    """A driver whose every stack event is observed (as the ``cloud`` fixture, with ``on_event``), under
+    the test's reading of the undocumented behaviours (``variant``)."""
     holder: list[Watch] = []
     with CloudFormation(clock, on_event=lambda event: holder[0].observe(event)) as driver:
         custom_labels.set_clock(driver.runtime.service_clock())

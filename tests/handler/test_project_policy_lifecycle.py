@@ -9,6 +9,7 @@ import pytest
 from emulator import custom_labels
 from tests.conftest import DEST_ACCOUNT, REGION, REPO, SOURCE_ACCOUNT, copy_template
 from tests.handler.conftest import deploy_dev, policies, policy_document, policy_template
+from tests.variants import each_reading, variant_fixture  # noqa: F401 - the variant fixture
 
 
 @pytest.fixture
@@ -182,3 +183,169 @@ def test_the_five_policy_limit_is_named_as_a_fixed_limit(cloud, dev):
     reason = next(e.reason for e in cloud.events if e.status == "CREATE_FAILED" and e.logical_id == "Policy")
     assert "already has 5 project policies" in reason and "not a quota to raise" in reason
     assert "ask for more" not in reason
+
+
+# --- under each reading of what AWS does not document ------------------------------------------------------
+
+
+def _with_later(template, later_document):
+    """``template`` with a second policy resource, updated after ``Policy``: a malformed document there
+    fails the update after ``Policy`` was updated, and the stack rolls back."""
+    later = json.loads(json.dumps(template["Resources"]["Policy"]))
+    later["Properties"].update(PolicyName="later", PolicyDocument=later_document)
+    later["DependsOn"] = ["Policy"]
+    template["Resources"]["Later"] = later
+    return template
+
+
+@each_reading("delete_policy_revision")
+def test_an_in_place_update_keeps_the_policy_it_put(variant, cloud, dev):
+    project_arn, version_arn, client = dev
+    stack = deploy_dev(cloud, policy_template(project_arn, policy_document(version_arn, PROD)))
+    changed = policy_document(version_arn, DEST_ACCOUNT)
+
+    assert stack.update(policy_template(project_arn, changed)) == "UPDATE_COMPLETE"
+
+    # CloudFormation's cleanup deleted the id of the previous revision; the policy the update put stays
+    stored = policies(client, project_arn)["promote-to-prod"]
+    assert json.loads(stored["PolicyDocument"]) == json.loads(changed)
+    revision = stored["PolicyRevisionId"]
+    expected = f"{project_arn}/policy/promote-to-prod/revision/{revision}"
+    assert stack.resources["Policy"].physical_id == expected
+    assert stack.delete() == "DELETE_COMPLETE"
+    assert policies(client, project_arn) == {}
+
+
+@each_reading("delete_policy_revision")
+def test_a_rolled_back_rename_leaves_nothing_after_the_stack_delete(variant, cloud, dev):
+    project_arn, version_arn, client = dev
+    document = policy_document(version_arn, PROD)
+    stack = deploy_dev(cloud, _with_later(policy_template(project_arn, document), document))
+    before = stack.resources["Policy"].physical_id
+
+    renamed = _with_later(policy_template(project_arn, document, name="promote-v2"), "not json")
+    assert stack.update(renamed) == "UPDATE_ROLLBACK_COMPLETE"
+
+    assert set(policies(client, project_arn)) == {"promote-to-prod", "later"}  # promote-v2 cleaned up
+    assert stack.resources["Policy"].physical_id == before  # the old policy is this stack's own again
+    assert stack.delete() == "DELETE_COMPLETE"
+    assert policies(client, project_arn) == {}
+
+
+@each_reading("delete_policy_revision")
+def test_a_shared_policy_outlives_the_stack_that_put_it_while_another_declares_it(
+    variant, cloud, dev, deploy
+):
+    project_arn, version_arn, client = dev
+    template = policy_template(project_arn, policy_document(version_arn, PROD))
+    first = cloud.stack("dev-a", account_id=SOURCE_ACCOUNT, region=REGION, asset_root=REPO)
+    second = cloud.stack("dev-b", account_id=SOURCE_ACCOUNT, region=REGION, asset_root=REPO)
+    assert first.create(template) == "CREATE_COMPLETE"
+    assert second.create(template) == "CREATE_COMPLETE"
+
+    assert first.delete() == "DELETE_COMPLETE"  # the stack that put it goes first
+
+    assert set(policies(client, project_arn)) == {"promote-to-prod"}  # the second still declares it
+    copy = copy_template((project_arn, version_arn))
+    copy["Resources"]["Role"]["Properties"]["RoleName"] = "prod-model-copy"
+    assert deploy(copy).status == "CREATE_COMPLETE"  # and it still allows the copy
+    assert second.delete() == "DELETE_COMPLETE"
+    assert policies(client, project_arn) == {}  # the last one deleted it
+
+
+@each_reading("delete_policy_revision")
+def test_a_shared_policy_updated_by_the_stack_that_put_it_stays_shared(variant, cloud, dev):
+    project_arn, version_arn, client = dev
+    first = cloud.stack("dev-a", account_id=SOURCE_ACCOUNT, region=REGION, asset_root=REPO)
+    second = cloud.stack("dev-b", account_id=SOURCE_ACCOUNT, region=REGION, asset_root=REPO)
+    template = policy_template(project_arn, policy_document(version_arn, PROD))
+    assert first.create(template) == "CREATE_COMPLETE"
+    assert second.create(template) == "CREATE_COMPLETE"
+    changed = policy_template(project_arn, policy_document(version_arn, DEST_ACCOUNT))
+
+    assert first.update(changed) == "UPDATE_COMPLETE"
+    assert first.delete() == "DELETE_COMPLETE"
+
+    assert set(policies(client, project_arn)) == {"promote-to-prod"}
+    assert second.delete() == "DELETE_COMPLETE"
+    assert policies(client, project_arn) == {}
+
+
+def test_a_document_too_long_to_carry_the_sharing_list_fails_the_second_stack(cloud, dev):
+    project_arn, version_arn, client = dev
+    principals = [f"arn:aws:iam::{100000000000 + i}:root" for i in range(53)]
+    document = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": principals},
+                    "Action": "rekognition:CopyProjectVersion",
+                    "Resource": version_arn,
+                }
+            ],
+        },
+        separators=(",", ":"),
+    )
+    assert len(document) > 2000 - 40  # room for no sharing list
+    template = policy_template(project_arn, document)
+    first = cloud.stack("dev-a", account_id=SOURCE_ACCOUNT, region=REGION, asset_root=REPO)
+    second = cloud.stack("dev-b", account_id=SOURCE_ACCOUNT, region=REGION, asset_root=REPO)
+    assert first.create(template) == "CREATE_COMPLETE"
+
+    assert second.create(template) == "ROLLBACK_COMPLETE"
+
+    reason = next(e.reason for e in cloud.events if e.status == "CREATE_FAILED" and e.logical_id == "Policy")
+    assert "more than the 2000 PutProjectPolicy allows" in reason and "its own name" in reason
+    assert policies(client, project_arn)["promote-to-prod"]["PolicyDocument"] == document  # untouched
+    assert first.delete() == "DELETE_COMPLETE"
+    assert policies(client, project_arn) == {}
+
+
+@each_reading("role_principal_binding")
+def test_a_policy_naming_a_role_under_each_binding(variant, cloud, dev, deploy):
+    project_arn, version_arn, client = dev
+    iam = cloud.session(DEST_ACCOUNT, REGION).client("iam")
+    role = iam.create_role(RoleName="prod-model-copy", AssumeRolePolicyDocument=json.dumps({"Statement": []}))
+    document = policy_document(version_arn, role["Role"]["Arn"])
+    stack = deploy_dev(cloud, policy_template(project_arn, document))
+    assert stack.status == "CREATE_COMPLETE"
+    iam.delete_role(RoleName="prod-model-copy")  # the prod stack then creates it again
+    copy = copy_template((project_arn, version_arn))
+    copy["Resources"]["Role"]["Properties"]["RoleName"] = "prod-model-copy"
+
+    prod = deploy(copy)
+
+    if variant["role_principal_binding"] == "unique_id":  # the policy names the deleted role
+        assert prod.status == "ROLLBACK_COMPLETE"
+        assert any("AccessDeniedException" in e.reason for e in cloud.events)
+    else:
+        assert prod.status == "CREATE_COMPLETE"
+    # the policy resource itself is right either way: an update to another principal, then the delete
+    assert stack.update(policy_template(project_arn, policy_document(version_arn, PROD))) == "UPDATE_COMPLETE"
+    assert stack.delete() == "DELETE_COMPLETE"
+    assert policies(client, project_arn) == {}
+
+
+@pytest.mark.variant(policy_propagation_delay=30.0)
+def test_a_policy_that_takes_effect_late_is_put_and_deleted_as_at_once(variant, cloud, dev):
+    project_arn, version_arn, client = dev
+    copier = cloud.session(DEST_ACCOUNT, REGION).client("rekognition")
+    destination = copier.create_project(ProjectName="prod")["ProjectArn"]
+    stack = deploy_dev(cloud, policy_template(project_arn, policy_document(version_arn, PROD)))
+    assert stack.status == "CREATE_COMPLETE"
+    request = {
+        "SourceProjectArn": project_arn,
+        "SourceProjectVersionArn": version_arn,
+        "DestinationProjectArn": destination,
+        "OutputConfig": {"S3Bucket": "prod-output", "S3KeyPrefix": "copies/"},
+    }
+    # right after the put, the copy is denied: what a copy resource must ride out (AccessDeniedException
+    # "because no resource-based policy allows the rekognition:CopyProjectVersion action", within the delay)
+    with pytest.raises(copier.exceptions.AccessDeniedException, match="no resource-based policy allows"):
+        copier.copy_project_version(VersionName="early", **request)
+    cloud.settle(30)
+    copier.copy_project_version(VersionName="in-force", **request)
+    assert stack.delete() == "DELETE_COMPLETE"
+    assert policies(client, project_arn) == {}
