@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import quality_gate
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from copy_decisions import (
@@ -100,6 +101,29 @@ def stray_copies(
     if arn == physical_id or created(arn) <= created(physical_id):
         return ()
     return (Version(identity.project_arn, arn),)
+
+
+# --- KMS keys ------------------------------------------------------------------------------------------
+def key_resolver(client: Any) -> Callable[[str], str | None]:
+    """A function giving the key ARN that a KmsKeyId in any accepted form names (kms:DescribeKey, which
+    takes a key id, key ARN, alias name or alias ARN: https://docs.aws.amazon.com/kms/latest/APIReference/
+    API_DescribeKey.html), or None when it cannot tell; a KMS client like ``client`` (its Region and
+    retry budget)."""
+    kms: list[Any] = []
+    resolved: dict[str, str | None] = {}
+
+    def resolve(key: str) -> str | None:
+        if key not in resolved:
+            if not kms:
+                meta = client.meta
+                kms.append(boto3.client("kms", region_name=meta.region_name, config=meta.config))
+            try:
+                resolved[key] = str(kms[0].describe_key(KeyId=key)["KeyMetadata"]["Arn"])
+            except (ClientError, BotoCoreError, KeyError):
+                resolved[key] = None
+        return resolved[key]
+
+    return resolve
 
 
 # --- the quality gate, copying and tagging --------------------------------------------------------------

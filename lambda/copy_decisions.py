@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,8 +144,18 @@ def checks_source(desired: CopyProperties, kind: Kind, previous: Mapping[str, An
     return quality_gate.raised(desired.min_f1_score, previous or {})
 
 
-def mismatches(desired: CopyProperties, description: Mapping[str, Any]) -> list[str]:
-    """The properties that say another copy than the version described (empty: it is this copy)."""
+def mismatches(
+    desired: CopyProperties,
+    description: Mapping[str, Any],
+    previous_key: str | None = None,
+    resolve: Callable[[str], str | None] = lambda key: None,
+) -> list[str]:
+    """The properties that say another copy than the version described (empty: it is this copy).
+
+    The copy's key is the KmsKeyId described; DescribeProjectVersions may not report it for a copy, and
+    then it is the key declared before (``previous_key``). A key is declared in any form CopyProjectVersion
+    accepts (key id, key ARN, alias, alias ARN) and may be described in another: two forms are compared
+    as the key ARNs they name (``resolve``: kms:DescribeKey; None when it cannot tell)."""
     found: list[str] = []
     source = description.get("SourceProjectVersionArn")
     if source is not None and source != desired.source_project_version_arn:
@@ -156,17 +166,24 @@ def mismatches(desired: CopyProperties, description: Mapping[str, Any]) -> list[
         desired.s3_key_prefix,
     ):
         found.append("OutputConfig")
-    key = description.get("KmsKeyId")
-    if "OutputConfig" in description and not _same_key(desired.kms_key_id, key):
+    held = description.get("KmsKeyId") if "KmsKeyId" in description else previous_key
+    if "OutputConfig" in description and key_differs(desired.kms_key_id, held or None, resolve):
         found.append("KmsKeyId")
     return found
 
 
-def _same_key(declared: str | None, described: str | None) -> bool:
-    """A key given as an id or alias may be described as its ARN: only a sure difference counts."""
-    if not declared or not described:
-        return not declared and not described
-    return declared == described or described.endswith(declared) or declared.startswith("alias/")
+def key_differs(declared: str | None, held: str | None, resolve: Callable[[str], str | None]) -> bool:
+    """Whether two KMS key references name different keys (None: no key)."""
+    if not declared or not held:
+        return bool(declared) != bool(held)
+    if declared == held:
+        return False
+    declared_arn, held_arn = resolve(declared), resolve(held)
+    if declared_arn and held_arn:
+        return declared_arn != held_arn
+    # Not resolved (no kms:DescribeKey on it): a key given as an id or alias may be described as its
+    # ARN; only a sure difference counts.
+    return not (held.endswith(declared) or declared.endswith(held) or declared.startswith("alias/"))
 
 
 class Adoption(enum.Enum):

@@ -35,6 +35,7 @@ from copy_calls import (
     converge_step,
     describe_version,
     find_owned,
+    key_resolver,
     owned_by,
     removal_step,
     start_copy,
@@ -115,7 +116,8 @@ def update(
             raise failure("DescribeProjectVersions", error) from error
         if description is None:
             raise ResourceError(f"The version {physical_id} this resource holds no longer exists.")
-        changed = mismatches(desired, description)
+        previous_key = old_props.get("KmsKeyId") if isinstance(old_props.get("KmsKeyId"), str) else None
+        changed = mismatches(desired, description, previous_key, key_resolver(client))
         if changed:
             raise ResourceError(
                 f"Changing {', '.join(changed)} needs a new copy, which CloudFormation creates before it "
