@@ -167,6 +167,12 @@ def start_copy(client: Any, copy: CopyProperties, owner: str) -> tuple[Version, 
             raise failure("CopyProjectVersion", error) from error
         description, tags = found
         arn = str(description["ProjectVersionArn"])
+        if description.get("Status") == "DELETING":  # the name is free once it is gone: try again then
+            raise ResourceError(
+                f"The version name {copy.version_name} is still taken by {arn}, which is being deleted; "
+                "deploy again once it is gone.",
+                transient=True,
+            ) from error
         verdict = adoption(description, tags, owner, copy.source_project_version_arn)
         if verdict is Adoption.ADOPT:
             return Version(copy.destination_project_arn, arn), False

@@ -108,14 +108,19 @@ def update(
     if checks_source(desired, kind, old_props):  # before anything changes: the copy stays as it is
         check_source(client, desired, copied=kind is Kind.IN_PLACE)
     strays = stray_copies(client, old_props, physical_id, owner)
+    description: dict[str, Any] | None = None
     if kind is Kind.IN_PLACE:
-        target = Version(desired.destination_project_arn, physical_id)
         try:
-            description = describe_version(client, target)
+            description = describe_version(client, Version(desired.destination_project_arn, physical_id))
         except ClientError as error:
             raise failure("DescribeProjectVersions", error) from error
         if description is None:
-            raise ResourceError(f"The version {physical_id} this resource holds no longer exists.")
+            # Drift: the copy the stack holds was deleted outside CloudFormation. The Update makes the
+            # copy again (a replacement: CloudFormation's Delete of the old id then finds nothing).
+            logger.warning("The version %s no longer exists: copying it again", physical_id)
+            kind = Kind.REPLACE
+    if kind is Kind.IN_PLACE and description is not None:
+        target = Version(desired.destination_project_arn, physical_id)
         previous_key = old_props.get("KmsKeyId") if isinstance(old_props.get("KmsKeyId"), str) else None
         changed = mismatches(desired, description, previous_key, key_resolver(client))
         if changed:
@@ -130,7 +135,16 @@ def update(
         )
         status = str(description.get("Status"))
     else:
-        target, made = start_copy(client, desired, owner)
+        try:
+            target, made = start_copy(client, desired, owner)
+        except ResourceError as error:
+            if plan_update(desired, physical_id) is not Kind.IN_PLACE:  # not a copy made again
+                raise
+            raise ResourceError(
+                f"The version {physical_id} this resource holds no longer exists (deleted outside "
+                f"CloudFormation), and copying it again failed: {error}",
+                transient=error.transient,
+            ) from error
         others = tuple(s for s in strays if s.arn != target.arn)
         work = Work.towards(Kind.REPLACE, target, desired, serving_goal(desired), made, others, owner)
         status = "COPYING_IN_PROGRESS" if made else "UPDATING"
