@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Callable
@@ -175,6 +176,7 @@ class PollingResource(CfnResource):
         self._round = SCHEDULE_ROUND
         self._timer_answered = False
         self._cleanup_left = False
+        self._no_room = False
         self._cleanup_funcs: dict[str, CleanupFunc] = {}
 
     # --- invocation ------------------------------------------------------------------------------------
@@ -185,6 +187,7 @@ class PollingResource(CfnResource):
         self._round = SCHEDULE_ROUND * self._polling_interval
         self._timer_answered = False
         self._cleanup_left = False
+        self._no_room = False  # no rule could be made for this request (EventBridge's rules quota)
         self._context = context
         if ANSWERED_KEY in event:
             request_rule.clear_tombstone(self._events, str(event[ANSWERED_KEY]))
@@ -194,8 +197,10 @@ class PollingResource(CfnResource):
             return
         schedule = str(event.get("CrHelperRule", "")).split("/")[-1]  # a poll's: the request's rule
         if "CrHelperPoll" not in event:
-            if not request_rule.claim(self._events, event):
+            claimed = request_rule.claim(self._events, event)
+            if claimed == request_rule.TAKEN:
                 return
+            self._no_room = claimed == request_rule.NO_ROOM
             # answer before CloudFormation gives up, so the Reason is ours and the schedule is removed
             event["PollDeadline"] = answer_by(self._arrival, _service_timeout(event))
         elif request_rule.rule_state(self._events, schedule) != POLLING:
@@ -240,6 +245,9 @@ class PollingResource(CfnResource):
         not the request's answer while time is left: it runs again every FAST_PATH_INTERVAL seconds
         while the request's deadline and the function's own time allow (the resource functions are
         idempotent: Lambda redelivers events anyway)."""
+        if self._no_room and self._event.get("RequestType") != "Delete":
+            # before anything is made: a Create or an Update may need a schedule, which cannot be made
+            raise RuntimeError(request_rule.RULES_QUOTA_REASON)
         while True:
             try:
                 return run()
@@ -331,12 +339,23 @@ class PollingResource(CfnResource):
             self.PhysicalResourceId = self._failure_physical_id()
         if "CrHelperPoll" not in event and self._wait_in_process(event):
             return
+        if "CrHelperPoll" not in event and self._no_room:
+            # no rule for a schedule: a Delete is answered within this invocation, here FAILED
+            self.Status, self.Reason = "FAILED", (
+                "The Delete did not finish within one invocation of the function, and it cannot be polled "
+                f"later: {request_rule.RULES_QUOTA_REASON}"
+            )
+            self._send_response = True
+            return
         _CRHELPER._polling_init(self, event)
 
     def _fast_path_has_room(self, waited: float) -> bool:
+        # without a rule (the rules quota) there is no schedule to hand over to: the whole invocation
+        longest = math.inf if self._no_room else FAST_PATH_MAX_SECONDS
         return bool(
             self._context.get_remaining_time_in_millis() / 1000 - FAST_PATH_INTERVAL > FAST_PATH_RESERVE
-            and waited + FAST_PATH_INTERVAL <= FAST_PATH_MAX_SECONDS
+            and waited + FAST_PATH_INTERVAL <= longest
+            and (not self._no_room or self._time_left() - FAST_PATH_INTERVAL > MIN_STEP)
         )
 
     def _wait_in_process(self, event: dict[str, Any]) -> bool:

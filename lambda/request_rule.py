@@ -66,8 +66,20 @@ def rule_state(events: Callable[[], Any], name: str) -> str:
     return next((s for s in (CLAIMED, ANSWERED, CLEANUP) if description.startswith(s)), POLLING)
 
 
-def claim(events: Callable[[], Any], event: dict[str, Any]) -> bool:
-    """Claim a request for this invocation; False when another delivery has (or had) it."""
+# What claim() found: the request is this invocation's, another delivery's, or this invocation's without
+# a rule (EventBridge's rules quota is reached: no claim, and no schedule could be made either).
+MINE, TAKEN, NO_ROOM = "mine", "taken", "no-room"
+RULES_QUOTA_REASON = (
+    "EventBridge's quota of rules per event bus (300 by default, 100 in some Regions, shared with every "
+    "other rule of the account in this Region) is reached: this resource needs one rule for each request "
+    "in progress. Delete rules you do not need, or ask for a higher 'Maximum number of rules per event "
+    "bus' quota in the Service Quotas console (Amazon EventBridge), then deploy again."
+)
+
+
+def claim(events: Callable[[], Any], event: dict[str, Any]) -> str:
+    """Claim a request for this invocation: MINE; TAKEN when another delivery has (or had) it; NO_ROOM
+    when EventBridge's rules quota leaves no room for its rule (the request is worked on without one)."""
     name = rule_for(event)
     try:
         state = rule_state(events, name)
@@ -78,13 +90,17 @@ def claim(events: Callable[[], Any], event: dict[str, Any]) -> bool:
                 event.get("LogicalResourceId"),
                 state,
             )
-            return False
+            return TAKEN
         events().put_rule(
             Name=name, ScheduleExpression="rate(1 minute)", State="DISABLED", Description=CLAIMED
         )
-    except Exception:  # noqa: BLE001 - without a claim the request is still answered
+    except Exception as error:  # noqa: BLE001 - without a claim the request is still answered
+        code = getattr(error, "response", {}).get("Error", {}).get("Code")
+        if code == "LimitExceededException":
+            logger.warning("Claiming the request failed: EventBridge's rules quota is reached")
+            return NO_ROOM
         logger.exception("Claiming the request failed; working on it regardless")
-    return True
+    return MINE
 
 
 def tombstone(events: Callable[[], Any], event: dict[str, Any], function_arn: str) -> None:
