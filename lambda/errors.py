@@ -10,9 +10,18 @@ class ResourceError(Exception):
     answer was throttling or a server error, which a later try may not get (the request is tried again
     while its time lasts, see ``polling.PollingResource.patiently``)."""
 
-    def __init__(self, reason: str, *, transient: bool = False) -> None:
+    def __init__(self, reason: str, *, transient: bool = False, retry_within: float = 0.0) -> None:
         super().__init__(reason)
         self.transient = transient
+        self.retry_within = retry_within  # seconds from the request's first try it is tried again in
+
+
+# An AccessDenied may be IAM's or a new project policy's eventual consistency (a first deploy creates the
+# role, and the source account's policy, moments before the copy): tried again for this long before it is
+# the answer. IAM documents its changes as eventually consistent without a figure
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency);
+# a genuine denial is still reported well before ServiceTimeout.
+ACCESS_DENIED_PATIENCE = 180.0
 
 
 _QUOTA = (
@@ -71,4 +80,5 @@ def failure(operation: str, error: Exception) -> ResourceError:
     if operation == "StartProjectVersion" and code in _QUOTA_CODES:
         hint = _INFERENCE_QUOTA
     reason = f"{operation} failed: {code}: {message}. {hint}".strip()
-    return ResourceError(reason, transient=is_transient(error))
+    patience = ACCESS_DENIED_PATIENCE if code == "AccessDeniedException" else 0.0
+    return ResourceError(reason, transient=is_transient(error), retry_within=patience)

@@ -241,18 +241,24 @@ class PollingResource(CfnResource):
 
     def patiently(self, run: Callable[[], Outcome]) -> Outcome:
         """Run a resource function in a request's first invocation. A transient failure (an exception
-        whose ``transient`` attribute is true: throttling, a server error after botocore's retries) is
-        not the request's answer while time is left: it runs again every FAST_PATH_INTERVAL seconds
+        whose ``transient`` attribute is true: throttling, a server error after botocore's retries; or
+        one with ``retry_within`` seconds of patience, for that long) is not the request's answer while
+        time is left: it runs again every FAST_PATH_INTERVAL seconds
         while the request's deadline and the function's own time allow (the resource functions are
         idempotent: Lambda redelivers events anyway)."""
         if self._no_room and self._event.get("RequestType") != "Delete":
             # before anything is made: a Create or an Update may need a schedule, which cannot be made
             raise RuntimeError(request_rule.RULES_QUOTA_REASON)
+        started = CLOCK.now()
         while True:
             try:
                 return run()
             except Exception as error:
-                if not getattr(error, "transient", False) or not self._room_to_try_again():
+                # (``retry_within``: seconds from the first try in which the failure may still pass, such
+                # as an AccessDenied while a new role or policy takes effect)
+                within = float(getattr(error, "retry_within", 0.0) or 0.0)
+                patient = CLOCK.now() - started + FAST_PATH_INTERVAL <= within
+                if not (getattr(error, "transient", False) or patient) or not self._room_to_try_again():
                     raise
                 logger.warning("Transient failure, trying again in %g s: %s", FAST_PATH_INTERVAL, error)
                 CLOCK.sleep(FAST_PATH_INTERVAL)

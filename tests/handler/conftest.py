@@ -84,3 +84,9 @@ def policies(client: Any, project_arn: str) -> dict[str, dict[str, Any]]:
     """The project's policies in the emulator, by name."""
     found = client.list_project_policies(ProjectArn=project_arn)["ProjectPolicies"]
     return {p["PolicyName"]: p for p in found}
+
+
+def pytest_configure(config: Any) -> None:
+    from tests.variants import register
+
+    register(config)
