@@ -85,9 +85,24 @@ def verdict(
             f"be checked against {PROPERTY} {bar:g}"
         )
     if not isinstance(score, (int, float)):
-        return (
+        missing = (
             f"The model version {version_arn} ({status}) has no evaluation result "
             f"(EvaluationResult.F1Score), so it cannot be checked against {PROPERTY} {bar:g}"
+        )
+        source = description.get("SourceProjectVersionArn")
+        if source:
+            # Whether a copy shows its source's EvaluationResult is not documented (the API reference
+            # returns it "only if training is successful"; a copy was not trained): say so, and where the
+            # bar can be checked instead.
+            return (
+                f"{missing}: it is a copy of {source}, and Rekognition does not show an evaluation for it "
+                f"(AWS does not document whether a copy carries its source's). Put the bar where the model "
+                f"was trained (promote or copy {source} itself with {PROPERTY}), or remove {PROPERTY} here "
+                "to promote the copy unchecked"
+            )
+        return (
+            f"{missing}. Promote a version whose evaluation shows an F1 score, or remove {PROPERTY} to "
+            "promote this one unchecked"
         )
     if score < bar:
         return (

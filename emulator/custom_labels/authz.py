@@ -115,6 +115,16 @@ def identity_documents(caller: CallerIdentity) -> list[str]:
     return identity_history.in_force(owner, current, runtime.now(), runtime.config.iam_propagation_delay)
 
 
+def observe_role(role_arn: str) -> None:
+    """Date a change of a role's policies now (``config.iam_propagation_delay``): the CloudFormation driver
+    may call this right after it changes a role, instead of letting the role's next call date it."""
+    role = find_role(role_arn)
+    if role is not None:
+        identity_history.in_force(
+            str(role.id), _policies(role), runtime.now(), runtime.config.iam_propagation_delay
+        )
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Resources and their resource-based policies
 # ---------------------------------------------------------------------------------------------------------

@@ -75,8 +75,8 @@ class IdentityPolicyHistory:
     time it first saw it; a document is in force ``delay`` seconds after that. What a principal holds when
     the emulator first sees it counts as settled long ago (a new role is not delayed: only changes are); a
     change is seen at the latest at the principal's next call, so it never takes effect earlier than the
-    delay after it was made. The CloudFormation driver may call :meth:`in_force` right after it changes a
-    role, to date the change exactly.
+    delay after it was made. The CloudFormation driver may date a change exactly, right after it changes a
+    role (``emulator.custom_labels.authz.observe_role``).
     """
 
     def __init__(self) -> None:

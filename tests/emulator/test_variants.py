@@ -309,3 +309,21 @@ def test_a_role_policy_change_takes_effect_after_the_delay(
         assert allowed()  # a removal takes as long
         clock.advance(delay)
     assert not allowed()
+
+
+@pytest.mark.variant(iam_propagation_delay=30.0)
+def test_a_change_dated_by_the_driver_takes_effect_the_delay_after_it(
+    variant: dict[str, Any], clock: SimulatedClock
+) -> None:
+    from emulator.custom_labels.authz import observe_role
+
+    project, _ = _trained()
+    reader = client_in(DEST_ACCOUNT, "reader")  # allowed everything, and seen so
+    reader.describe_project_versions(ProjectArn=project)
+    iam = iam_backend(DEST_ACCOUNT)
+    iam.delete_role_policy("reader", "AdministratorAccess")
+    observe_role(f"arn:aws:iam::{DEST_ACCOUNT}:role/reader")  # the change, dated when it was made
+    clock.advance(30)
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:  # not dated only now: in force already
+        reader.describe_project_versions(ProjectArn=project)
+    assert error_code(excinfo) == "AccessDeniedException"

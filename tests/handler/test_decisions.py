@@ -265,11 +265,27 @@ def test_policy_ownership_is_read_from_the_physical_id() -> None:
     assert pp.held(adopted) == pp.Held(SOURCE_PROJECT, "promote", None, True)
     assert pp.held(f"{SOURCE_PROJECT}/policy/promote") == pp.Held(SOURCE_PROJECT, "promote", None, False)
     assert pp.held("dev-Policy-XYZ") is None
+    renamed = pp.physical_id(SOURCE_PROJECT, "promote-v2", "def456", ("promote", "abc123"))
+    assert renamed == f"{SOURCE_PROJECT}/policy/promote-v2/revision/def456/replaces/promote/revision/abc123"
+    assert pp.held(renamed) == pp.Held(SOURCE_PROJECT, "promote-v2", "def456", False, ("promote", "abc123"))
 
 
-def test_a_policy_delete_names_the_revision_it_put(client: Any) -> None:
+def test_a_policy_delete_reads_the_revision_first_and_names_it(client: Any) -> None:
+    def listed(revision: str) -> dict[str, Any]:
+        policy = {"ProjectArn": SOURCE_PROJECT, "PolicyName": "promote", "PolicyDocument": "{}"}
+        return {"ProjectPolicies": [{**policy, "PolicyRevisionId": revision}]}
+
     with Stubber(client) as stub:
-        stub.add_client_error("delete_project_policy", "InvalidPolicyRevisionIdException", "Changed.")
-        outcome = pp.delete(client, {}, pp.physical_id(SOURCE_PROJECT, "promote", "abc123"))
+        stub.add_response("list_project_policies", listed("def4"))
+        outcome = pp.delete(client, {}, pp.physical_id(SOURCE_PROJECT, "promote", "abc1"))
+        stub.assert_no_pending_responses()  # another revision now: left alone, no DeleteProjectPolicy at all
+    assert outcome.complete
+    with Stubber(client) as stub:
+        stub.add_response("list_project_policies", listed("abc1"))
+        stub.add_response(
+            "delete_project_policy",
+            {},
+            {"ProjectArn": SOURCE_PROJECT, "PolicyName": "promote", "PolicyRevisionId": "abc1"},
+        )
+        assert pp.delete(client, {}, pp.physical_id(SOURCE_PROJECT, "promote", "abc1")).complete
         stub.assert_no_pending_responses()
-    assert outcome.complete  # someone else's revision now: left alone

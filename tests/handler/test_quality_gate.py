@@ -24,6 +24,7 @@ from tests.handler.conftest import (
     statuses,
     versions,
 )
+from tests.variants import each_reading, variant_fixture  # noqa: F401 - the variant fixture
 
 sys.path.insert(0, str(REPO / "lambda"))
 import quality_gate  # noqa: E402
@@ -134,9 +135,10 @@ def test_raising_the_bar_above_the_version_keeps_the_policy_as_it_was(cloud):
 
     assert policies(client, project_arn)["promote-to-prod"]["PolicyDocument"] == document
     assert "F1 score of 0.85, below the quality bar MinF1Score 0.9" in reasons(cloud, "Policy")
-    # refused before any put; the rollback (same document, the bar it had) is not checked again
+    # refused before any put; the rollback (same document, the bar it had) is not checked again, nor put
+    # again: the project holds that very document
     assert custom_labels.calls.count("DescribeProjectVersions", SOURCE_ACCOUNT) == 1
-    assert custom_labels.calls.count("PutProjectPolicy", SOURCE_ACCOUNT) == 1
+    assert custom_labels.calls.count("PutProjectPolicy", SOURCE_ACCOUNT) == 0
 
 
 # --- a same-account copy (the check runs in the destination, which owns the source) ---------------------
@@ -361,3 +363,67 @@ def test_a_policy_already_there_is_not_relied_on_when_its_version_is_below_the_b
     assert list(policies(client, project_arn)) == [
         "promote-to-prod"
     ]  # the policy someone else put is left as it is
+
+
+# --- a version that is itself a copy, under each reading of a copy's EvaluationResult ----------------------
+
+
+def _copied(cloud: Any, account: str, source: tuple[str, str], name: str = "v1-copy") -> str:
+    """Copy ``source`` within its account, outside any stack (as someone did before); the copy's ARN."""
+    client = cloud.session(account, REGION).client("rekognition")
+    arn = client.copy_project_version(
+        SourceProjectArn=source[0],
+        SourceProjectVersionArn=source[1],
+        DestinationProjectArn=source[0],
+        VersionName=name,
+        OutputConfig={"S3Bucket": f"copies-{account}", "S3KeyPrefix": f"{name}/"},
+    )["ProjectVersionArn"]
+    cloud.settle(custom_labels.config.copy_duration)
+    return str(arn)
+
+
+@each_reading("copy_evaluation")
+def test_a_same_account_copy_whose_source_is_a_copy_is_checked_or_refused_saying_why(variant, cloud, deploy):
+    trained = custom_labels.seed_trained_version(DEST_ACCOUNT, REGION, "dev-defects", "v1", f1_score=0.95)
+    source = (trained[0], _copied(cloud, DEST_ACCOUNT, trained))
+    made = copies_made()
+
+    stack = deploy(copy_template(source, extra={"MinF1Score": 0.9}))
+
+    if variant["copy_evaluation"] == "carried":
+        assert stack.status == "CREATE_COMPLETE"
+        return
+    assert stack.status == "ROLLBACK_COMPLETE"
+    assert copies_made() == made  # nothing copied
+    reason = reasons(cloud)
+    assert f"The model version {source[1]} (COPYING_COMPLETED) has no evaluation result" in reason
+    assert f"it is a copy of {trained[1]}" in reason
+    assert f"promote or copy {trained[1]} itself with MinF1Score" in reason and "it is not copied." in reason
+
+
+@each_reading("copy_evaluation")
+def test_a_policy_allowing_a_copied_version_is_checked_or_refused_saying_why(variant, cloud):
+    project_arn, version_arn, client = dev_version(cloud, 0.95)
+    copied = _copied(cloud, SOURCE_ACCOUNT, (project_arn, version_arn))
+
+    stack = deploy_dev(cloud, gated_policy(project_arn, copied, 0.9))
+
+    if variant["copy_evaluation"] == "carried":
+        assert stack.status == "CREATE_COMPLETE"
+        assert set(policies(client, project_arn)) == {"promote-to-prod"}
+        return
+    assert stack.status == "ROLLBACK_COMPLETE"
+    assert policies(client, project_arn) == {}
+    reason = reasons(cloud, "Policy")
+    assert f"{copied} (COPYING_COMPLETED) has no evaluation result" in reason
+    assert f"it is a copy of {version_arn}" in reason and "remove MinF1Score here" in reason
+    assert "the project policy is not put" in reason
+
+
+def test_a_trained_version_without_an_evaluation_says_what_to_do(cloud):
+    project_arn, version_arn, _ = dev_version(cloud, None)
+
+    deploy_dev(cloud, gated_policy(project_arn, version_arn))
+
+    reason = reasons(cloud, "Policy")
+    assert "Promote a version whose evaluation shows an F1 score, or remove MinF1Score" in reason
