@@ -171,6 +171,8 @@ class RekognitionModelCopy(Construct):
             "Rekognition chooses the keys of the files it writes for a copy (with the caller's permissions); "
             "the wildcard is limited to this copy's output prefix in the output bucket.",
         )
+        for resource, reason in permissions.owned_wildcards(arguments.destination_project_arn).items():
+            provider.acknowledge_wildcard(resource, reason)
 
 
 def _warn_if_the_project_goes_first(

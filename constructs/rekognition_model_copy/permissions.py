@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_cdk import Fn, Token
+from aws_cdk import Aws, Token
 from aws_cdk import aws_iam as iam
 
 from .contract import OWNER_TAG
@@ -145,14 +145,35 @@ _ARN_FIELDS = re.compile(r"(?:\$\{[^}]*\}|[^:$])+|(?<=:)(?=:)")
 
 
 def _in_account_of(arn: str, resource: str) -> str:
-    """``resource`` (a pattern) in the partition, Region and account of ``arn`` (a string or a token)."""
-    if not Token.is_unresolved(arn):
-        fields = _ARN_FIELDS.findall(arn) + ["*"] * 5  # a ${...} substitution is one field, colons and all
-        return f"arn:{fields[1]}:rekognition:{fields[3]}:{fields[4]}:{resource}"
-    parts = Fn.split(":", arn)
-    return Fn.join(
-        "", ["arn:", Fn.select(1, parts), ":rekognition:", Fn.select(3, parts), ":", Fn.select(4, parts), ":"]
-    ) + resource
+    """``resource`` (a pattern) in the partition, Region and account of the destination project ``arn``.
+    A copy is made in the function's own account and Region, so for a token (unknown at synth) that is
+    the stack's: one pattern for every copy of the stack."""
+    if Token.is_unresolved(arn):
+        return f"arn:{Aws.PARTITION}:rekognition:{Aws.REGION}:{Aws.ACCOUNT_ID}:{resource}"
+    fields = _ARN_FIELDS.findall(arn) + ["*"] * 5  # a ${...} substitution is one field, colons and all
+    return f"arn:{fields[1]}:rekognition:{fields[3]}:{fields[4]}:{resource}"
+
+
+OWNED_WILDCARDS = {
+    "project/*/version/*": (
+        "A Delete must be able to stop and delete a copy this function made after CloudFormation narrowed "
+        "the role to another destination project (it updates the role before its cleanup deletes the old "
+        "copy). Limited to versions carrying the owner marker tag (aws:ResourceTag condition), in this "
+        "account and Region; the handler also checks the marker is its own before it acts."
+    ),
+    "project/*": (
+        "Reading the status of that copy (DescribeProjectVersions is authorized on the project, which "
+        "carries no owner marker): read-only, in this account and Region."
+    ),
+}
+"""The patterns of the owned-version statements (by resource) and why their wildcards are needed."""
+
+
+def owned_wildcards(destination_project_arn: str) -> dict[str, str]:
+    """The wildcard resources of :func:`copy_statements`' owned-version statements for a destination
+    project, each with its reason (for cdk-nag acknowledgments)."""
+    arn = destination_project_arn
+    return {_in_account_of(arn, pattern): reason for pattern, reason in OWNED_WILDCARDS.items()}
 
 
 def copy_statements(
