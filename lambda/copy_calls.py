@@ -13,9 +13,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import quality_gate
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from copy_decisions import (
+    COPYING,
     Action,
     Adoption,
     Serving,
@@ -101,6 +103,29 @@ def stray_copies(
     return (Version(identity.project_arn, arn),)
 
 
+# --- KMS keys ------------------------------------------------------------------------------------------
+def key_resolver(client: Any) -> Callable[[str], str | None]:
+    """A function giving the key ARN that a KmsKeyId in any accepted form names (kms:DescribeKey, which
+    takes a key id, key ARN, alias name or alias ARN: https://docs.aws.amazon.com/kms/latest/APIReference/
+    API_DescribeKey.html), or None when it cannot tell; a KMS client like ``client`` (its Region and
+    retry budget)."""
+    kms: list[Any] = []
+    resolved: dict[str, str | None] = {}
+
+    def resolve(key: str) -> str | None:
+        if key not in resolved:
+            if not kms:
+                meta = client.meta
+                kms.append(boto3.client("kms", region_name=meta.region_name, config=meta.config))
+            try:
+                resolved[key] = str(kms[0].describe_key(KeyId=key)["KeyMetadata"]["Arn"])
+            except (ClientError, BotoCoreError, KeyError):
+                resolved[key] = None
+        return resolved[key]
+
+    return resolve
+
+
 # --- the quality gate, copying and tagging --------------------------------------------------------------
 def check_version(client: Any, version: Version, bar: float, refused: str, *, held: bool = False) -> None:
     """Read the version (:func:`describe_version`) and raise ResourceError, ending with ``refused`` (what
@@ -142,6 +167,12 @@ def start_copy(client: Any, copy: CopyProperties, owner: str) -> tuple[Version, 
             raise failure("CopyProjectVersion", error) from error
         description, tags = found
         arn = str(description["ProjectVersionArn"])
+        if description.get("Status") == "DELETING":  # the name is free once it is gone: try again then
+            raise ResourceError(
+                f"The version name {copy.version_name} is still taken by {arn}, which is being deleted; "
+                "deploy again once it is gone.",
+                transient=True,
+            ) from error
         verdict = adoption(description, tags, owner, copy.source_project_version_arn)
         if verdict is Adoption.ADOPT:
             return Version(copy.destination_project_arn, arn), False
@@ -189,6 +220,7 @@ class Progress:
     done: bool
     status: str
     note: str = ""  # a transient error seen on the way, for the Reason if time runs out
+    deferred: bool = False  # a copy in progress the service would not delete yet: left to a cleanup
 
 
 class _LookAgain(Exception):
@@ -273,7 +305,36 @@ def removal_step(client: Any, version: Version) -> Progress:
     stop = action is Action.STOP
     operation = "StopProjectVersion" if stop else "DeleteProjectVersion"
     call = client.stop_project_version if stop else client.delete_project_version
-    return _act(operation, status, lambda: call(ProjectVersionArn=version.arn), removing=True)
+    progress = _act(operation, status, lambda: call(ProjectVersionArn=version.arn), removing=True)
+    if status == COPYING and not progress.done and "ResourceInUseException" in progress.note:
+        progress.deferred = True  # refused while copying: a cleanup deletes it once the copy is done
+    return progress
+
+
+def owned_by(client: Any, version_arn: str, owner: str) -> bool | None:
+    """Whether the version carries the owner marker ``owner``; None when it no longer exists."""
+    try:
+        tags = client.list_tags_for_resource(ResourceArn=version_arn).get("Tags", {})
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return None
+        raise failure("ListTagsForResource", error) from error
+    return bool(tags.get(OWNER_TAG) == owner)
+
+
+def cleanup_step(client: Any, version: Version, owner: str) -> bool:
+    """One step of a cleanup left for later: True when the version is gone or is not ``owner``'s (then
+    it is never touched); otherwise one removal step (a copy still in progress is looked at again)."""
+    try:
+        mine = owned_by(client, version.arn, owner)
+    except ResourceError:
+        return False  # looked at again at the next tick
+    if not mine:
+        return True
+    try:
+        return removal_step(client, version).done
+    except ResourceError:
+        return False
 
 
 def _note(operation: str, error: ClientError) -> str:

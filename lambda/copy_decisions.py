@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +68,7 @@ class Work:
     strays: tuple[Version, ...] = ()  # copies of this resource that no stack holds: removed
     source: str = ""  # the source version, for Reasons
     timeout: float = DEFAULT_SERVICE_TIMEOUT  # the resource's ServiceTimeout, for Reasons
+    owner: str = ""  # the resource's owner marker: a cleanup left for later checks it again
 
     @classmethod
     def towards(
@@ -78,10 +79,18 @@ class Work:
         serving: Serving,
         made: bool = False,
         strays: tuple[Version, ...] = (),
+        owner: str = "",
     ) -> Work:
         """The Work of a Create or an Update: converge to ``target`` as the properties ``desired`` say."""
         return cls(
-            kind, target, serving, made, strays, desired.source_project_version_arn, desired.service_timeout
+            kind,
+            target,
+            serving,
+            made,
+            strays,
+            desired.source_project_version_arn,
+            desired.service_timeout,
+            owner,
         )
 
     def to_data(self) -> dict[str, str]:
@@ -93,6 +102,7 @@ class Work:
             "strays": [[s.project_arn, s.arn] for s in self.strays],
             "source": self.source,
             "timeout": self.timeout,
+            "owner": self.owner,
         }
         return {WORK: json.dumps(body, separators=(",", ":"))}
 
@@ -108,6 +118,7 @@ class Work:
             strays=tuple(Version(*s) for s in body["strays"]),
             source=str(body["source"]),
             timeout=float(body["timeout"]),
+            owner=str(body.get("owner", "")),
         )
 
 
@@ -133,8 +144,18 @@ def checks_source(desired: CopyProperties, kind: Kind, previous: Mapping[str, An
     return quality_gate.raised(desired.min_f1_score, previous or {})
 
 
-def mismatches(desired: CopyProperties, description: Mapping[str, Any]) -> list[str]:
-    """The properties that say another copy than the version described (empty: it is this copy)."""
+def mismatches(
+    desired: CopyProperties,
+    description: Mapping[str, Any],
+    previous_key: str | None = None,
+    resolve: Callable[[str], str | None] = lambda key: None,
+) -> list[str]:
+    """The properties that say another copy than the version described (empty: it is this copy).
+
+    The copy's key is the KmsKeyId described; DescribeProjectVersions may not report it for a copy, and
+    then it is the key declared before (``previous_key``). A key is declared in any form CopyProjectVersion
+    accepts (key id, key ARN, alias, alias ARN) and may be described in another: two forms are compared
+    as the key ARNs they name (``resolve``: kms:DescribeKey; None when it cannot tell)."""
     found: list[str] = []
     source = description.get("SourceProjectVersionArn")
     if source is not None and source != desired.source_project_version_arn:
@@ -145,17 +166,24 @@ def mismatches(desired: CopyProperties, description: Mapping[str, Any]) -> list[
         desired.s3_key_prefix,
     ):
         found.append("OutputConfig")
-    key = description.get("KmsKeyId")
-    if "OutputConfig" in description and not _same_key(desired.kms_key_id, key):
+    held = description.get("KmsKeyId") if "KmsKeyId" in description else previous_key
+    if "OutputConfig" in description and key_differs(desired.kms_key_id, held or None, resolve):
         found.append("KmsKeyId")
     return found
 
 
-def _same_key(declared: str | None, described: str | None) -> bool:
-    """A key given as an id or alias may be described as its ARN: only a sure difference counts."""
-    if not declared or not described:
-        return not declared and not described
-    return declared == described or described.endswith(declared) or declared.startswith("alias/")
+def key_differs(declared: str | None, held: str | None, resolve: Callable[[str], str | None]) -> bool:
+    """Whether two KMS key references name different keys (None: no key)."""
+    if not declared or not held:
+        return bool(declared) != bool(held)
+    if declared == held:
+        return False
+    declared_arn, held_arn = resolve(declared), resolve(held)
+    if declared_arn and held_arn:
+        return declared_arn != held_arn
+    # Not resolved (no kms:DescribeKey on it): a key given as an id or alias may be described as its
+    # ARN; only a sure difference counts.
+    return not (held.endswith(declared) or declared.endswith(held) or declared.startswith("alias/"))
 
 
 class Adoption(enum.Enum):
@@ -197,9 +225,13 @@ class Action(enum.Enum):
 
 # Statuses in which the copy has finished (someone may already have started or stopped the model).
 COPY_DONE = {"COPYING_COMPLETED", "STARTING", "RUNNING", "STOPPING", "STOPPED", "FAILED"}
-# Statuses that change by themselves: wait for them. A copy in progress is waited for, never deleted
-# (the API does not say that DeleteProjectVersion may cancel a copy).
+# Statuses that change by themselves: wait for them (towards a serving copy).
 CHANGING = {"COPYING_IN_PROGRESS", "STARTING", "STOPPING", "DELETING", "TRAINING_IN_PROGRESS"}
+# Removing a copy in progress: DeleteProjectVersion is tried. The API reference says a running or
+# training version can't be deleted and does not mention copying: if the service refuses
+# (ResourceInUseException), the removal is left to a cleanup that deletes the copy once it has finished
+# (see ``copy_calls.removal_step``); if it accepts, the copy is abandoned and deleted at once.
+COPYING = "COPYING_IN_PROGRESS"
 
 
 def serving_action(status: str, description: Mapping[str, Any], serving: Serving) -> Action:
@@ -228,6 +260,8 @@ def removal_action(status: str | None) -> Action:
     """The next step towards a version being gone (None: it is)."""
     if status is None:
         return Action.GONE
+    if status == COPYING:
+        return Action.DELETE
     if status in CHANGING:
         return Action.WAIT
     if status == "RUNNING":

@@ -48,20 +48,23 @@ def _resource(event: dict[str, Any]) -> ModuleType:
 
 @helper.create
 def create(event: dict[str, Any], context: Any) -> str:
-    return helper.finish(
-        _resource(event).create(_rekognition(), event["ResourceProperties"], owner_of(event))
-    )
+    resource = _resource(event)
+    props = event["ResourceProperties"]
+    return helper.finish(helper.patiently(lambda: resource.create(_rekognition(), props, owner_of(event))))
 
 
 @helper.update
 def update(event: dict[str, Any], context: Any) -> str:
+    resource = _resource(event)
     return helper.finish(
-        _resource(event).update(
-            _rekognition(),
-            event["ResourceProperties"],
-            event.get("OldResourceProperties") or {},
-            event["PhysicalResourceId"],
-            owner_of(event),
+        helper.patiently(
+            lambda: resource.update(
+                _rekognition(),
+                event["ResourceProperties"],
+                event.get("OldResourceProperties") or {},
+                event["PhysicalResourceId"],
+                owner_of(event),
+            )
         )
     )
 
@@ -71,12 +74,12 @@ def delete(event: dict[str, Any], context: Any) -> str:
     if event.get("ResourceType") not in RESOURCES:
         logger.warning("Delete of an unknown resource type %s: nothing to do", event.get("ResourceType"))
         return helper.finish(Outcome(event["PhysicalResourceId"], complete=True))
+    resource = _resource(event)
     return helper.finish(
-        _resource(event).delete(
-            _rekognition(),
-            event["ResourceProperties"],
-            event["PhysicalResourceId"],
-            owner_of(event),
+        helper.patiently(
+            lambda: resource.delete(
+                _rekognition(), event["ResourceProperties"], event["PhysicalResourceId"], owner_of(event)
+            )
         )
     )
 
@@ -91,6 +94,8 @@ def _poll(event: dict[str, Any], context: Any) -> str:
 helper.poll_create(_poll)
 helper.poll_update(_poll)
 helper.poll_delete(_poll)
+if "model_copy" in globals():  # what a model copy's request leaves for later (a copy still in progress)
+    helper.cleanup(model_copy.RESOURCE_TYPE)(model_copy.cleanup)
 
 
 def handler(event: dict[str, Any], context: Any) -> None:

@@ -21,6 +21,8 @@ Three rules hold throughout:
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,9 +31,12 @@ from botocore.exceptions import ClientError
 from copy_calls import (
     Progress,
     check_source,
+    cleanup_step,
     converge_step,
     describe_version,
     find_owned,
+    key_resolver,
+    owned_by,
     removal_step,
     start_copy,
     stray_copies,
@@ -60,6 +65,7 @@ from outcome import NO_DEADLINE, Deadline, Outcome
 from time_budget import service_timeout
 
 RESOURCE_TYPE = contract.MODEL_COPY_TYPE
+logger = logging.getLogger(__name__)
 
 
 def _data(version_arn: str, status: str) -> dict[str, str]:
@@ -73,7 +79,7 @@ def create(client: Any, props: Mapping[str, Any], owner: str) -> Outcome:
     if checks_source(copy, Kind.CREATE):
         check_source(client, copy)
     target, made = start_copy(client, copy, owner)
-    work = Work.towards(Kind.CREATE, target, copy, serving_goal(copy), made)
+    work = Work.towards(Kind.CREATE, target, copy, serving_goal(copy), made, owner=owner)
     return _first_step(client, work, target.arn, "COPYING_IN_PROGRESS", target.arn)
 
 
@@ -102,15 +108,21 @@ def update(
     if checks_source(desired, kind, old_props):  # before anything changes: the copy stays as it is
         check_source(client, desired, copied=kind is Kind.IN_PLACE)
     strays = stray_copies(client, old_props, physical_id, owner)
+    description: dict[str, Any] | None = None
     if kind is Kind.IN_PLACE:
-        target = Version(desired.destination_project_arn, physical_id)
         try:
-            description = describe_version(client, target)
+            description = describe_version(client, Version(desired.destination_project_arn, physical_id))
         except ClientError as error:
             raise failure("DescribeProjectVersions", error) from error
         if description is None:
-            raise ResourceError(f"The version {physical_id} this resource holds no longer exists.")
-        changed = mismatches(desired, description)
+            # Drift: the copy the stack holds was deleted outside CloudFormation. The Update makes the
+            # copy again (a replacement: CloudFormation's Delete of the old id then finds nothing).
+            logger.warning("The version %s no longer exists: copying it again", physical_id)
+            kind = Kind.REPLACE
+    if kind is Kind.IN_PLACE and description is not None:
+        target = Version(desired.destination_project_arn, physical_id)
+        previous_key = old_props.get("KmsKeyId") if isinstance(old_props.get("KmsKeyId"), str) else None
+        changed = mismatches(desired, description, previous_key, key_resolver(client))
         if changed:
             raise ResourceError(
                 f"Changing {', '.join(changed)} needs a new copy, which CloudFormation creates before it "
@@ -118,12 +130,23 @@ def update(
                 "copy. Give the copy a new version name in the same change."
             )
         update_tags(client, physical_id, desired.tags)
-        work = Work.towards(Kind.IN_PLACE, target, desired, serving_goal(desired, old_props), strays=strays)
+        work = Work.towards(
+            Kind.IN_PLACE, target, desired, serving_goal(desired, old_props), strays=strays, owner=owner
+        )
         status = str(description.get("Status"))
     else:
-        target, made = start_copy(client, desired, owner)
+        try:
+            target, made = start_copy(client, desired, owner)
+        except ResourceError as error:
+            if plan_update(desired, physical_id) is not Kind.IN_PLACE:  # not a copy made again
+                raise
+            raise ResourceError(
+                f"The version {physical_id} this resource holds no longer exists (deleted outside "
+                f"CloudFormation), and copying it again failed: {error}",
+                transient=error.transient,
+            ) from error
         others = tuple(s for s in strays if s.arn != target.arn)
-        work = Work.towards(Kind.REPLACE, target, desired, serving_goal(desired), made, others)
+        work = Work.towards(Kind.REPLACE, target, desired, serving_goal(desired), made, others, owner)
         status = "COPYING_IN_PROGRESS" if made else "UPDATING"
     return _first_step(client, work, target.arn, status, physical_id)
 
@@ -143,12 +166,20 @@ def delete(client: Any, props: Mapping[str, Any], physical_id: str, owner: str) 
     if VERSION_ARN.match(physical_id or "") and isinstance(project, str) and PROJECT_ARN.match(project):
         if project_of(physical_id) == project.rsplit("/", 1)[0]:
             target = Version(project, physical_id)
+            if not owned_by(client, physical_id, owner):  # gone, or another resource's: left untouched
+                logger.warning("Delete of %s: not this resource's copy, or gone; left as it is", physical_id)
+                return Outcome(physical_id, complete=True)
     elif identity is not None:
         target = find_owned(client, identity, owner)
+        if target is not None and not physical_id:
+            # After a Create that never answered there is no id to answer with but the empty one, and no
+            # poll can answer with it: answer now, and leave the copy's removal to a cleanup.
+            return Outcome(physical_id, complete=True, cleanup=_cleanup_of([target], owner))
     if target is None:
         return Outcome(physical_id, complete=True)
-    work = Work(Kind.DELETE, target, timeout=service_timeout(props))
+    work = Work(Kind.DELETE, target, timeout=service_timeout(props), owner=owner)
     return _first_step(client, work, physical_id, "DELETING", physical_id)
+
 
 
 # --- the polls ------------------------------------------------------------------------------------------
@@ -166,12 +197,18 @@ def advance(client: Any, data: Mapping[str, Any], physical_id: str, deadline: De
             progress.append(removal_step(client, work.target))
         else:
             progress.append(converge_step(client, work.target, work.serving, work.source))
-        if all(p.done for p in progress):
-            status = progress[-1].status
-            data = {} if work.kind is Kind.DELETE else _data(work.target.arn, status)
-            return Outcome(answer_id, data, complete=True)
-        if deadline.no_time_for_next_round():
-            raise _give_up(work, next(p for p in progress if not p.done))
+        # A copy still in progress that the service will not delete yet is waited for while time is left
+        # (the stack may delete its project next, which the service refuses while the project has
+        # versions); what is left of it at the last round is left to a cleanup, and the request is done.
+        last_round = deadline.no_time_for_next_round()
+        target = progress[-1]
+        if all(p.done or (p.deferred and last_round) for p in progress):
+            data = {} if work.kind is Kind.DELETE else _data(work.target.arn, target.status)
+            versions = [*work.strays, work.target]
+            left = [v for v, p in zip(versions, progress, strict=True) if p.deferred and not p.done]
+            return Outcome(answer_id, data, complete=True, cleanup=_cleanup_of(left, work.owner))
+        if last_round:
+            raise _give_up(work, next((p for p in progress if not (p.done or p.deferred)), target))
         return Outcome(answer_id, {})
     except ResourceError:
         for version in to_remove_on_failure(work, physical_id):
@@ -180,6 +217,24 @@ def advance(client: Any, data: Mapping[str, Any], physical_id: str, deadline: De
             except ResourceError:
                 pass
         raise
+
+
+# --- what is left for later ---------------------------------------------------------------------------
+def _cleanup_of(versions: list[Version], owner: str) -> dict[str, str]:
+    """The cleanup of copies still in progress that the service would not delete yet ({}: none)."""
+    if not versions:
+        return {}
+    body = {"owner": owner, "versions": [[v.project_arn, v.arn] for v in versions]}
+    return {"ModelCopies": json.dumps(body, separators=(",", ":"))}
+
+
+def cleanup(client: Any, data: Mapping[str, str]) -> bool:
+    """One tick of a cleanup left by a request (:func:`_cleanup_of`): each copy is deleted as soon as the
+    service lets it, and only when it still carries this resource's owner marker. True when done."""
+    body = json.loads(str(data["ModelCopies"]))
+    owner = str(body["owner"])
+    done = [cleanup_step(client, Version(*pair), owner) for pair in body["versions"]]
+    return all(done)
 
 
 def _give_up(work: Work, progress: Progress) -> ResourceError:

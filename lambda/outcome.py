@@ -12,12 +12,15 @@ class Outcome:
     """``complete=False`` hands over to polling; ``complete=True`` answers CloudFormation now.
 
     Data keys starting with ``_`` are private: carried to the polls of the same request, never returned
-    to CloudFormation.
+    to CloudFormation. ``cleanup``, on a complete outcome, is work left for later: the polling layer
+    keeps the request's rule as a schedule that hands it to the resource's ``cleanup`` function until
+    that says it is done (it is opaque to the layer).
     """
 
     physical_id: str
     data: dict[str, str] = field(default_factory=dict)
     complete: bool = False
+    cleanup: dict[str, str] = field(default_factory=dict)
 
 
 class Clock(Protocol):

@@ -55,8 +55,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -65,7 +67,7 @@ import time_budget
 from cfn_response import put_response, truncate
 from crhelper import CfnResource, resource_helper
 from outcome import Deadline, Outcome
-from request_rule import ANSWERED_KEY, POLLING
+from request_rule import ANSWERED_KEY, CLEANUP_KEY, CLEANUP_LIFETIME, POLLING
 from time_budget import MIN_STEP, SEND_RESERVE, answer_by, call_budget, fitted_config, service_timeout
 
 logger = logging.getLogger(__name__)
@@ -97,6 +99,9 @@ _POLL_EVENT_KEYS = (
     "CrHelperPermission",
     "PollDeadline",
 )
+
+
+CleanupFunc = Callable[[Any, dict[str, str]], bool]
 
 
 class SystemClock:
@@ -170,6 +175,9 @@ class PollingResource(CfnResource):
         self._arrival = 0.0
         self._round = SCHEDULE_ROUND
         self._timer_answered = False
+        self._cleanup_left = False
+        self._no_room = False
+        self._cleanup_funcs: dict[str, CleanupFunc] = {}
 
     # --- invocation ------------------------------------------------------------------------------------
     def __call__(self, event: dict[str, Any], context: Any) -> None:
@@ -178,14 +186,21 @@ class PollingResource(CfnResource):
         self._outcome_complete = False
         self._round = SCHEDULE_ROUND * self._polling_interval
         self._timer_answered = False
+        self._cleanup_left = False
+        self._no_room = False  # no rule could be made for this request (EventBridge's rules quota)
         self._context = context
         if ANSWERED_KEY in event:
             request_rule.clear_tombstone(self._events, str(event[ANSWERED_KEY]))
             return
+        if CLEANUP_KEY in event:
+            self._clean_up(event)
+            return
         schedule = str(event.get("CrHelperRule", "")).split("/")[-1]  # a poll's: the request's rule
         if "CrHelperPoll" not in event:
-            if not request_rule.claim(self._events, event):
+            claimed = request_rule.claim(self._events, event)
+            if claimed == request_rule.TAKEN:
                 return
+            self._no_room = claimed == request_rule.NO_ROOM
             # answer before CloudFormation gives up, so the Reason is ours and the schedule is removed
             event["PollDeadline"] = answer_by(self._arrival, _service_timeout(event))
         elif request_rule.rule_state(self._events, schedule) != POLLING:
@@ -195,7 +210,8 @@ class PollingResource(CfnResource):
             logger.info("Poll of %s: already answered, nothing to do", event.get("LogicalResourceId"))
             return
         super().__call__(event, context)
-        if "CrHelperPoll" not in event and "CrHelperRule" not in event and not self._timer_answered:
+        answered_here = "CrHelperPoll" not in event and "CrHelperRule" not in event
+        if answered_here and not self._timer_answered and not self._cleanup_left:
             # answered here: the claim is released
             request_rule.delete_rule(self._events, request_rule.rule_for(event))
 
@@ -210,12 +226,96 @@ class PollingResource(CfnResource):
         )
 
     def finish(self, outcome: Outcome) -> str:
-        """Record an outcome from a create/update/delete/poll function; returns what crhelper expects."""
+        """Record an outcome from a create/update/delete/poll function; returns what crhelper expects.
+
+        A complete outcome with work left for later (``Outcome.cleanup``) keeps the request's rule as
+        that work's schedule before the answer is sent; when that fails, the request fails with the
+        reason (nothing is left behind unscheduled)."""
         self.Data.update(outcome.data)
+        if outcome.complete and outcome.cleanup:
+            self._leave_cleanup(outcome.cleanup)
         if "CrHelperPoll" in self._event:
             return outcome.physical_id if outcome.complete else ""
         self._outcome_complete = outcome.complete
         return outcome.physical_id
+
+    def patiently(self, run: Callable[[], Outcome]) -> Outcome:
+        """Run a resource function in a request's first invocation. A transient failure (an exception
+        whose ``transient`` attribute is true: throttling, a server error after botocore's retries; or
+        one with ``retry_within`` seconds of patience, for that long) is not the request's answer while
+        time is left: it runs again every FAST_PATH_INTERVAL seconds
+        while the request's deadline and the function's own time allow (the resource functions are
+        idempotent: Lambda redelivers events anyway)."""
+        if self._no_room and self._event.get("RequestType") != "Delete":
+            # before anything is made: a Create or an Update may need a schedule, which cannot be made
+            raise RuntimeError(request_rule.RULES_QUOTA_REASON)
+        started = CLOCK.now()
+        while True:
+            try:
+                return run()
+            except Exception as error:
+                # (``retry_within``: seconds from the first try in which the failure may still pass, such
+                # as an AccessDenied while a new role or policy takes effect)
+                within = float(getattr(error, "retry_within", 0.0) or 0.0)
+                patient = CLOCK.now() - started + FAST_PATH_INTERVAL <= within
+                if not (getattr(error, "transient", False) or patient) or not self._room_to_try_again():
+                    raise
+                logger.warning("Transient failure, trying again in %g s: %s", FAST_PATH_INTERVAL, error)
+                CLOCK.sleep(FAST_PATH_INTERVAL)
+
+    def _room_to_try_again(self) -> bool:
+        if self._context is None:
+            return False
+        lambda_left = self._context.get_remaining_time_in_millis() / 1000 - FAST_PATH_INTERVAL
+        return bool(lambda_left > FAST_PATH_RESERVE and self._time_left() - FAST_PATH_INTERVAL > MIN_STEP)
+
+    # --- work left for later ----------------------------------------------------------------------------
+    def cleanup(self, resource_type: str) -> Callable[[CleanupFunc], CleanupFunc]:
+        """Register the function that does one tick of a resource type's cleanup (True: done)."""
+
+        def register(func: CleanupFunc) -> CleanupFunc:
+            self._cleanup_funcs[resource_type] = func
+            return func
+
+        return register
+
+    def _leave_cleanup(self, cleanup: dict[str, str]) -> None:
+        try:
+            request_rule.leave_cleanup(
+                self._events,
+                self._event,
+                str(self._context.invoked_function_arn),
+                cleanup,
+                CLOCK.now() + CLEANUP_LIFETIME,
+            )
+        except Exception as error:  # noqa: BLE001 - reported to CloudFormation as the Reason
+            raise RuntimeError(
+                "Part of the work can only be done later (a model version still copying, which the service "
+                f"does not delete yet), and its schedule could not be kept: {error}. Try again once the "
+                "copy has finished (see the function's log group)."
+            ) from error
+        self._cleanup_left = True
+
+    def _clean_up(self, event: dict[str, Any]) -> None:
+        """A tick of a cleanup schedule: the resource's cleanup function; the rule goes when it is done,
+        or when its lifetime is over (logged)."""
+        name = str(event[CLEANUP_KEY])
+        if not request_rule.is_cleanup(self._events, name):
+            logger.info("Cleanup %s: no such cleanup schedule of this function, nothing to do", name)
+            return
+        self._event = event
+        func = self._cleanup_funcs.get(str(event.get("ResourceType")))
+        done = False
+        try:
+            done = func is not None and func(self.client("rekognition"), dict(event.get("Cleanup") or {}))
+        except Exception:  # noqa: BLE001 - looked at again at the next tick
+            logger.exception("Cleanup %s failed; trying again at the next tick", name)
+        if func is None or done:
+            logger.info("Cleanup %s done", name)
+            request_rule.delete_rule(self._events, name)
+        elif CLOCK.now() > float(event.get("Until") or 0):
+            logger.error("Cleanup %s did not finish in its lifetime; stopped. See the log above.", name)
+            request_rule.delete_rule(self._events, name)
 
     def _answer_by(self) -> float:
         stored = self._event.get("PollDeadline")
@@ -245,12 +345,23 @@ class PollingResource(CfnResource):
             self.PhysicalResourceId = self._failure_physical_id()
         if "CrHelperPoll" not in event and self._wait_in_process(event):
             return
+        if "CrHelperPoll" not in event and self._no_room:
+            # no rule for a schedule: a Delete is answered within this invocation, here FAILED
+            self.Status, self.Reason = "FAILED", (
+                "The Delete did not finish within one invocation of the function, and it cannot be polled "
+                f"later: {request_rule.RULES_QUOTA_REASON}"
+            )
+            self._send_response = True
+            return
         _CRHELPER._polling_init(self, event)
 
     def _fast_path_has_room(self, waited: float) -> bool:
+        # without a rule (the rules quota) there is no schedule to hand over to: the whole invocation
+        longest = math.inf if self._no_room else FAST_PATH_MAX_SECONDS
         return bool(
             self._context.get_remaining_time_in_millis() / 1000 - FAST_PATH_INTERVAL > FAST_PATH_RESERVE
-            and waited + FAST_PATH_INTERVAL <= FAST_PATH_MAX_SECONDS
+            and waited + FAST_PATH_INTERVAL <= longest
+            and (not self._no_room or self._time_left() - FAST_PATH_INTERVAL > MIN_STEP)
         )
 
     def _wait_in_process(self, event: dict[str, Any]) -> bool:
@@ -352,8 +463,8 @@ class PollingResource(CfnResource):
         self._events().delete_rule(Name=rule_arn.split("/")[-1])
 
     def _remove_polling(self) -> None:
-        if "CrHelperRule" not in self._event:
-            return
+        if "CrHelperRule" not in self._event or self._cleanup_left:
+            return  # no schedule, or it is kept for the cleanup
         try:
             _CRHELPER._remove_polling(self)
         except Exception:  # noqa: BLE001 - the answer to CloudFormation matters more than the cleanup

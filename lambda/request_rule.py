@@ -29,9 +29,13 @@ logger = logging.getLogger(__name__)
 RULE_NAME_MAX = 64
 DEFAULT_RULE_PREFIX = "rmc-"
 # The request's rule: its Description says what it is.
-CLAIMED, POLLING, ANSWERED = "claimed", "polling", "answered"
+CLAIMED, POLLING, ANSWERED, CLEANUP = "claimed", "polling", "answered", "cleanup"
 ANSWERED_KEY = "RmcAnsweredRule"  # the target Input of a tombstone
+CLEANUP_KEY = "RmcCleanupRule"  # the target Input of a cleanup left for later
 TOMBSTONE_RATE = "rate(10 minutes)"
+CLEANUP_RATE = "rate(1 minute)"
+# A cleanup that has not finished after this long stops (and says so in the log): no rule polls forever.
+CLEANUP_LIFETIME = 24 * 3600.0
 
 
 def rule_prefix() -> str:
@@ -59,11 +63,23 @@ def rule_state(events: Callable[[], Any], name: str) -> str:
     except events().exceptions.ResourceNotFoundException:
         return ""
     description = str(rule.get("Description") or "")
-    return next((s for s in (CLAIMED, ANSWERED) if description.startswith(s)), POLLING)
+    return next((s for s in (CLAIMED, ANSWERED, CLEANUP) if description.startswith(s)), POLLING)
 
 
-def claim(events: Callable[[], Any], event: dict[str, Any]) -> bool:
-    """Claim a request for this invocation; False when another delivery has (or had) it."""
+# What claim() found: the request is this invocation's, another delivery's, or this invocation's without
+# a rule (EventBridge's rules quota is reached: no claim, and no schedule could be made either).
+MINE, TAKEN, NO_ROOM = "mine", "taken", "no-room"
+RULES_QUOTA_REASON = (
+    "EventBridge's quota of rules per event bus (300 by default, 100 in some Regions, shared with every "
+    "other rule of the account in this Region) is reached: this resource needs one rule for each request "
+    "in progress. Delete rules you do not need, or ask for a higher 'Maximum number of rules per event "
+    "bus' quota in the Service Quotas console (Amazon EventBridge), then deploy again."
+)
+
+
+def claim(events: Callable[[], Any], event: dict[str, Any]) -> str:
+    """Claim a request for this invocation: MINE; TAKEN when another delivery has (or had) it; NO_ROOM
+    when EventBridge's rules quota leaves no room for its rule (the request is worked on without one)."""
     name = rule_for(event)
     try:
         state = rule_state(events, name)
@@ -74,13 +90,17 @@ def claim(events: Callable[[], Any], event: dict[str, Any]) -> bool:
                 event.get("LogicalResourceId"),
                 state,
             )
-            return False
+            return TAKEN
         events().put_rule(
             Name=name, ScheduleExpression="rate(1 minute)", State="DISABLED", Description=CLAIMED
         )
-    except Exception:  # noqa: BLE001 - without a claim the request is still answered
+    except Exception as error:  # noqa: BLE001 - without a claim the request is still answered
+        code = getattr(error, "response", {}).get("Error", {}).get("Code")
+        if code == "LimitExceededException":
+            logger.warning("Claiming the request failed: EventBridge's rules quota is reached")
+            return NO_ROOM
         logger.exception("Claiming the request failed; working on it regardless")
-    return True
+    return MINE
 
 
 def tombstone(events: Callable[[], Any], event: dict[str, Any], function_arn: str) -> None:
@@ -94,6 +114,25 @@ def tombstone(events: Callable[[], Any], event: dict[str, Any], function_arn: st
         )
     except Exception:  # noqa: BLE001 - the answer is sent; a retry may answer again
         logger.exception("Leaving the answered mark failed")
+
+
+def leave_cleanup(
+    events: Callable[[], Any], event: dict[str, Any], function_arn: str, cleanup: dict[str, str], until: float
+) -> None:
+    """Keep the request's rule, after its answer, as the schedule of a cleanup: every minute it invokes
+    the function with ``cleanup`` (the resource's, opaque here) until the resource says it is done or
+    ``until`` has passed. The rule exists already (the request's claim or schedule), so no rules quota is
+    needed; the error of a rule that cannot be made or changed is raised."""
+    name = rule_for(event)
+    body = {CLEANUP_KEY: name, "ResourceType": event.get("ResourceType"), "Cleanup": cleanup, "Until": until}
+    events().put_rule(Name=name, ScheduleExpression=CLEANUP_RATE, State="ENABLED", Description=CLEANUP)
+    events().put_targets(Rule=name, Targets=[{"Id": "1", "Arn": function_arn, "Input": json.dumps(body)}])
+
+
+def is_cleanup(events: Callable[[], Any], name: str) -> bool:
+    """Whether ``name`` is a cleanup schedule of this function (a direct invocation naming anything else
+    is ignored)."""
+    return name.startswith(rule_prefix()) and rule_state(events, name) == CLEANUP
 
 
 def clear_tombstone(events: Callable[[], Any], name: str) -> None:

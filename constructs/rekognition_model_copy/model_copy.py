@@ -186,6 +186,8 @@ class RekognitionModelCopy(ProjectVersionBase):
             "Rekognition chooses the keys of the files it writes for a copy (with the caller's permissions); "
             "the wildcard is limited to this copy's output prefix in the output bucket.",
         )
+        for resource, reason in permissions.owned_wildcards(arguments.destination_project_arn).items():
+            provider.acknowledge_wildcard(resource, reason)
 
 
 def check_source_stack(source: object, stack: Stack) -> None:

@@ -27,11 +27,15 @@ action is never listed twice. Sources:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from aws_cdk import Aws, Token
 from aws_cdk import aws_iam as iam
+
+from .contract import OWNER_TAG
 
 COPY_ACTIONS = ("rekognition:CopyProjectVersion",)
 """On the source project, the source version and the destination project."""
@@ -48,6 +52,22 @@ VERSION_ACTIONS = (
 )
 """On the destination project's versions (a copy's ARN ends in its creation time, unknown before it exists):
 TagResource is also CopyProjectVersion's dependent action for the new version's tags."""
+OWNED_VERSION_ACTIONS = (
+    "rekognition:ListTagsForResource",
+    "rekognition:StopProjectVersion",
+    "rekognition:DeleteProjectVersion",
+)
+"""On every version of the destination accounts' Regions that carries the owner marker
+(:data:`OWNER_MARKER`): what a Delete (and a cleanup left for later) needs on a copy the function made,
+whichever destination project the role is narrowed to now. CloudFormation updates the role (narrowed to a
+new destination project) before its cleanup deletes the old copy; these do not depend on the project.
+The Service Authorization Reference lists ``aws:ResourceTag/${TagKey}`` for each of them on the
+``projectversion`` resource type. The handler itself touches only versions carrying its own marker."""
+OWNED_PROJECT_ACTIONS = ("rekognition:DescribeProjectVersions",)
+"""On every project of the destination accounts' Regions: reading the status of a copy that is removed
+from a project the role is no longer narrowed to (a project carries no owner marker; the action reads)."""
+OWNER_MARKER: Mapping[str, Mapping[str, str]] = {"Null": {f"aws:ResourceTag/{OWNER_TAG}": "false"}}
+"""The condition of :data:`OWNED_VERSION_ACTIONS`: the version carries an owner marker."""
 GATE_ACTIONS = ("rekognition:DescribeProjectVersions",)
 """On the source project, only with a quality bar (``min_f1_score``): reading the source version's status
 and ``EvaluationResult`` before it is copied or allowed to be copied."""
@@ -121,6 +141,41 @@ def _unique(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
+_ARN_FIELDS = re.compile(r"(?:\$\{[^}]*\}|[^:$])+|(?<=:)(?=:)")
+
+
+def _in_account_of(arn: str, resource: str) -> str:
+    """``resource`` (a pattern) in the partition, Region and account of the destination project ``arn``.
+    A copy is made in the function's own account and Region, so for a token (unknown at synth) that is
+    the stack's: one pattern for every copy of the stack."""
+    if Token.is_unresolved(arn):
+        return f"arn:{Aws.PARTITION}:rekognition:{Aws.REGION}:{Aws.ACCOUNT_ID}:{resource}"
+    fields = _ARN_FIELDS.findall(arn) + ["*"] * 5  # a ${...} substitution is one field, colons and all
+    return f"arn:{fields[1]}:rekognition:{fields[3]}:{fields[4]}:{resource}"
+
+
+OWNED_WILDCARDS = {
+    "project/*/version/*": (
+        "A Delete must be able to stop and delete a copy this function made after CloudFormation narrowed "
+        "the role to another destination project (it updates the role before its cleanup deletes the old "
+        "copy). Limited to versions carrying the owner marker tag (aws:ResourceTag condition), in this "
+        "account and Region; the handler also checks the marker is its own before it acts."
+    ),
+    "project/*": (
+        "Reading the status of that copy (DescribeProjectVersions is authorized on the project, which "
+        "carries no owner marker): read-only, in this account and Region."
+    ),
+}
+"""The patterns of the owned-version statements (by resource) and why their wildcards are needed."""
+
+
+def owned_wildcards(destination_project_arn: str) -> dict[str, str]:
+    """The wildcard resources of :func:`copy_statements`' owned-version statements for a destination
+    project, each with its reason (for cdk-nag acknowledgments)."""
+    arn = destination_project_arn
+    return {_in_account_of(arn, pattern): reason for pattern, reason in OWNED_WILDCARDS.items()}
+
+
 def copy_statements(
     *,
     source_project_arns: Sequence[str],
@@ -152,6 +207,17 @@ def copy_statements(
         ),
         Statement("DestinationProjects", DESTINATION_PROJECT_ACTIONS, _unique(destination_project_arns)),
         Statement("ManageCopiedVersions", VERSION_ACTIONS, _unique(destination_version_arns)),
+        Statement(
+            "RemoveOwnedVersions",
+            OWNED_VERSION_ACTIONS,
+            _unique(_in_account_of(a, "project/*/version/*") for a in destination_project_arns),
+            OWNER_MARKER,
+        ),
+        Statement(
+            "ReadOwnedVersions",
+            OWNED_PROJECT_ACTIONS,
+            _unique(_in_account_of(a, "project/*") for a in destination_project_arns),
+        ),
         Statement("OutputBuckets", BUCKET_ACTIONS, _unique(bucket_arns)),
         Statement("OutputObjects", OBJECT_ACTIONS, _unique(object_arns)),
     ]

@@ -105,8 +105,10 @@ def test_only_expected_rules_are_acknowledged_each_on_its_own_resource(
     wildcards = {rule for rule in by_rule if rule.startswith("AwsSolutions-IAM5")}
     # IAM5 only ever for one exact resource (never a whole rule, never an action wildcard), on the role.
     assert wildcards and all(re.fullmatch(r"AwsSolutions-IAM5\[Resource::.+\*\]", rule) for rule in wildcards)
-    # The polling rules of each stack, the destination project's versions, the copy's output prefix.
-    assert len(wildcards) == 4, sorted(wildcards)
+    # The polling rules of each stack, the destination project's versions, the copy's output prefix, and
+    # the owned-version statements (versions carrying the owner marker, projects: this account's).
+    assert len(wildcards) == 6, sorted(wildcards)
+    assert any(rule.endswith(":project/*/version/*]") for rule in wildcards)
     assert any(rule.endswith(":project/prod-defects/version/*]") for rule in wildcards)
     assert any(rule.endswith(">/rekognition-model-copy/defects.2026-11-01/*]") for rule in wildcards)
     assert sum(bool(re.search(r":rule/rmc-[0-9a-f]{8}\*\]$", rule)) for rule in wildcards) == 2

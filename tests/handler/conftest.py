@@ -21,6 +21,12 @@ def rules_left(cloud: Any) -> list[str]:
     return [r["Name"] for r in client.list_rules()["Rules"]]
 
 
+def cleanups_left(cloud: Any) -> list[str]:
+    """The rules left as the schedule of a cleanup (a copy still in progress to delete later)."""
+    client = cloud.session(DEST_ACCOUNT, REGION).client("events")
+    return [r["Name"] for r in client.list_rules()["Rules"] if r.get("Description") == "cleanup"]
+
+
 def prepared(cloud: Any, source: tuple[str, str], name: str = "prod") -> Any:
     """A stack with everything but the custom resource, for tests that send its requests themselves."""
     stack = cloud.stack(name, account_id=DEST_ACCOUNT, region=REGION, asset_root=REPO)
@@ -78,3 +84,9 @@ def policies(client: Any, project_arn: str) -> dict[str, dict[str, Any]]:
     """The project's policies in the emulator, by name."""
     found = client.list_project_policies(ProjectArn=project_arn)["ProjectPolicies"]
     return {p["PolicyName"]: p for p in found}
+
+
+def pytest_configure(config: Any) -> None:
+    from tests.variants import register
+
+    register(config)

@@ -172,7 +172,7 @@ def test_serving_action(status: str, description: dict[str, Any], serving: Any, 
     ("status", "action"),
     [
         (None, dec.Action.GONE),
-        ("COPYING_IN_PROGRESS", dec.Action.WAIT),  # never deleted while copying
+        ("COPYING_IN_PROGRESS", dec.Action.DELETE),  # tried: refused, it is left to a cleanup
         ("STARTING", dec.Action.WAIT),
         ("DELETING", dec.Action.WAIT),
         ("RUNNING", dec.Action.STOP),

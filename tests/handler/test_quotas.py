@@ -1,0 +1,59 @@
+"""Quotas a stack of copies meets: each Reason says what is limited and how to raise it."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulator import custom_labels, eventbridge
+from tests.conftest import DEST_ACCOUNT, REGION, copy_template
+from tests.handler.conftest import reasons, rules_left, versions
+
+
+def test_the_inference_units_quota_is_named_with_how_to_raise_it(cloud, deploy, source_version):
+    custom_labels.faults.inject("StartProjectVersion", "LimitExceededException", times=None)
+
+    stack = deploy(copy_template(source_version, extra={"MinInferenceUnits": 1}))
+
+    assert stack.status == "ROLLBACK_COMPLETE"
+    assert "StartProjectVersion failed: LimitExceededException" in reasons(cloud)
+    assert "inference units" in reasons(cloud) and "Service Quotas" in reasons(cloud)
+    assert "remove unused model versions" not in reasons(cloud)
+
+
+# -- EventBridge's rules quota (emulator/eventbridge.py): each request in progress needs one rule ----------
+@pytest.fixture
+def full_bus(cloud):
+    """Turns EventBridge's rules quota on (5 rules per bus here), and fills the destination account's
+    default bus with other rules up to it: call it when the test wants the quota reached."""
+    eventbridge.set_rules_quota(5)
+    events = cloud.session(DEST_ACCOUNT, REGION).client("events")
+
+    def fill() -> list[str]:
+        present = len(events.list_rules()["Rules"])
+        return eventbridge.fill_rules(events, 5 - present)
+
+    yield fill
+    eventbridge.set_rules_quota(None)
+
+
+def test_a_create_at_the_rules_quota_fails_before_it_copies(cloud, deploy, source_version, full_bus):
+    others = full_bus()
+
+    stack = deploy(copy_template(source_version))
+
+    assert stack.status == "ROLLBACK_COMPLETE"
+    assert "quota of rules per event bus" in reasons(cloud) and "Service Quotas" in reasons(cloud)
+    assert custom_labels.calls.count("CopyProjectVersion", DEST_ACCOUNT) == 0
+    assert versions(stack) == {}
+    assert sorted(rules_left(cloud)) == sorted(others)
+
+
+def test_a_delete_at_the_rules_quota_needs_no_rule(cloud, deploy, source_version, full_bus):
+    stack = deploy(copy_template(source_version, extra={"MinInferenceUnits": 1}))
+    assert versions(stack)["defects-prod-1"]["Status"] == "RUNNING"
+    others = full_bus()
+
+    assert stack.delete() == "DELETE_COMPLETE"  # stopped and deleted within its first invocation
+
+    assert versions(stack) == {}
+    assert sorted(rules_left(cloud)) == sorted(others)
