@@ -73,6 +73,9 @@ def deploy(stack: Stack, logical_id: str, definition: dict[str, Any]) -> Resourc
         metadata = session.client("kms").create_key(**key_args)["KeyMetadata"]
         resource.physical_id = metadata["KeyId"]
         resource.attributes = {"Arn": metadata["Arn"], "KeyId": metadata["KeyId"]}
+    elif kind == "AWS::KMS::Alias":
+        session.client("kms").create_alias(AliasName=props["AliasName"], TargetKeyId=props["TargetKeyId"])
+        resource.physical_id = props["AliasName"]  # Ref of an alias is its name
     elif kind == "AWS::S3::BucketPolicy":
         missing = missing_principals(props["PolicyDocument"])
         if missing:
@@ -226,6 +229,8 @@ def delete(stack: Stack, resource: Resource) -> str:
                 for item in page.get("Contents", []):
                     client.delete_object(Bucket=resource.physical_id, Key=item["Key"])
             client.delete_bucket(Bucket=resource.physical_id)
+        elif resource.type == "AWS::KMS::Alias":
+            session.client("kms").delete_alias(AliasName=resource.physical_id)
         elif resource.type == "AWS::KMS::Key":
             session.client("kms").schedule_key_deletion(KeyId=resource.physical_id, PendingWindowInDays=7)
         elif resource.type == "AWS::Lambda::Function":
