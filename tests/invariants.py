@@ -383,6 +383,18 @@ class Monitor:
             if RAW_REASON.search(reason) or len(reason) < 20:
                 self._add("I5", f"{request.where}: a Reason not written for the reader: {reason!r}")
 
+    def _check_answer_counts(self) -> None:
+        """One answer per request; two identical answers are tolerated when the request was delivered
+        twice at the same moment (both deliveries run before either can see the other's claim)."""
+        assert self.cloud is not None
+        for request in self.cloud.all_requests:
+            if request.event["ResourceType"] not in (MODEL_COPY_TYPE, PROJECT_POLICY_TYPE):
+                continue
+            bodies = self.cloud.server.responses(request.event["RequestId"])
+            identical = len({json.dumps(b, sort_keys=True) for b in bodies}) == 1
+            if len(bodies) > 1 and not (identical and len(bodies) <= request.deliveries):
+                self._add("I5", f"{request.where}: {len(bodies)} responses to one request")
+
     def finish(self) -> list[tuple[str, str]]:
         """The end of a run: I3 again for every deleted stack (deferred cleanups had their time), I5 from
         the driver's protocol checks. Returns every violation found."""
@@ -396,8 +408,9 @@ class Monitor:
                 if r.event["ResourceType"] in (MODEL_COPY_TYPE, PROJECT_POLICY_TYPE)
             }
             for text in self.cloud.audit():
-                if text.split(":", 1)[0] in ours:
+                if text.split(":", 1)[0] in ours and "responses to one request" not in text:
                     self._add("I5", text)
+            self._check_answer_counts()
         self.detach()
         return self.violations
 

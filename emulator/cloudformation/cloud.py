@@ -31,7 +31,7 @@ from .protocol import Request, answer_violations, response_violations
 from .resources import Resource
 from .server import ResponseServer
 from .stack import Stack, StackEvent
-from .template import DriverError
+from .template import DriverError, Rejected
 
 RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _UNIT_SECONDS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
@@ -171,7 +171,7 @@ class CloudFormation:
         retries = int(resource.properties.get("MaximumRetryAttempts", DEFAULT_MAX_RETRY_ATTEMPTS))
         age = float(resource.properties.get("MaximumEventAgeInSeconds", DEFAULT_MAX_EVENT_AGE))
         if not 0 <= retries <= 2 or not 60 <= age <= 21600:
-            raise DriverError(
+            raise Rejected(
                 f"{resource.logical_id}: MaximumRetryAttempts must be 0-2 and MaximumEventAgeInSeconds "
                 f"60-21600, not {retries} and {age:g}"
             )
@@ -276,6 +276,7 @@ class CloudFormation:
             deliveries = request.deliveries
             if self.duplicate_deliveries and self.random.random() < self.duplicate_deliveries:
                 deliveries += 1  # Lambda's asynchronous invocation delivers at least once
+                request.deliveries = deliveries
             for _ in range(deliveries):
                 self.runtime.invoke_async(request.function, request.event)
         self._run_ready()

@@ -4,16 +4,34 @@ resources (dependencies, waves), and property values as a custom resource receiv
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .stack import Stack
+
+class Scope(Protocol):
+    """What intrinsic functions resolve against: a stack's identity, template, deployed resources (each
+    with ``physical_id`` and ``attributes``) and the exports of its cloud. :class:`.stack.Stack` is one."""
+
+    name: str
+    stack_id: str
+    account_id: str
+    region: str
+    template: dict[str, Any]
+    resources: dict[str, Any]
+
+    @property
+    def exports(self) -> dict[str, Any]: ...
+
 
 CUSTOM_PREFIX = "Custom::"
 
 
 class DriverError(Exception):
     """The template or the simulation cannot be carried out (not a resource failure)."""
+
+
+class Rejected(DriverError):
+    """A template value CloudFormation itself refuses: the resource fails with this message and the stack
+    rolls back (no request is sent for it)."""
 
 
 def closure(graph: dict[str, set[str]], start: str) -> set[str]:
@@ -87,7 +105,7 @@ def stringify(value: Any) -> Any:
     return str(value)
 
 
-def resolve(stack: Stack, value: Any) -> Any:
+def resolve(stack: Scope, value: Any) -> Any:
     """Resolve intrinsic functions against the stack's deployed resources, parameters and exports."""
     if isinstance(value, list):
         return [resolve(stack, v) for v in value]
@@ -110,15 +128,15 @@ def resolve(stack: Stack, value: Any) -> Any:
             return _sub(stack, arg)
         if key == "Fn::ImportValue":
             export = resolve(stack, arg)
-            if export not in stack.cloud.exports:
+            if export not in stack.exports:
                 raise DriverError(f"No export named {export}")
-            return stack.cloud.exports[export]
+            return stack.exports[export]
         if key.startswith("Fn::"):
             raise DriverError(f"{key} is not supported by the lifecycle driver")
     return {k: resolve(stack, v) for k, v in value.items()}
 
 
-def _pseudo(stack: Stack) -> dict[str, str]:
+def _pseudo(stack: Scope) -> dict[str, str]:
     return {
         "AWS::Region": stack.region,
         "AWS::AccountId": stack.account_id,
@@ -130,7 +148,7 @@ def _pseudo(stack: Stack) -> dict[str, str]:
     }
 
 
-def _ref(stack: Stack, name: str) -> Any:
+def _ref(stack: Scope, name: str) -> Any:
     pseudo = _pseudo(stack)
     if name in pseudo:
         return pseudo[name]
@@ -141,7 +159,7 @@ def _ref(stack: Stack, name: str) -> Any:
     return stack.resources[name].physical_id
 
 
-def _get_att(stack: Stack, name: str, attribute: str) -> Any:
+def _get_att(stack: Scope, name: str, attribute: str) -> Any:
     if name not in stack.resources:
         raise DriverError(f"{stack.name}: GetAtt of {name}, which is not deployed (yet)")
     attributes = stack.resources[name].attributes
@@ -150,7 +168,7 @@ def _get_att(stack: Stack, name: str, attribute: str) -> Any:
     return attributes[attribute]
 
 
-def _sub(stack: Stack, arg: Any) -> str:
+def _sub(stack: Scope, arg: Any) -> str:
     text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], resolve(stack, arg[1]))
 
     def replace(match: re.Match[str]) -> str:
