@@ -278,7 +278,7 @@ class Monitor:
         found: list[tuple[str, str, str]] = []
         now = custom_labels.now()
         with custom_labels.state_lock:
-            for _, _, backend in list(custom_labels.custom_labels_backends.iter_backends()):
+            for backend in _backends():
                 for project in backend.projects.values():
                     for version in project.live_versions(now):
                         owner = version.tags.get(OWNER_TAG, "")
@@ -314,7 +314,7 @@ class Monitor:
     def _policy_revision(self, project_arn: str, name: str) -> str | None:
         """The policy's current revision id (None: no such policy)."""
         with custom_labels.state_lock:
-            for _, _, backend in list(custom_labels.custom_labels_backends.iter_backends()):
+            for backend in _backends():
                 for project in backend.projects.values():
                     if project.arn == project_arn and name in project.policies:
                         return str(project.policies[name].revision_id)
@@ -324,7 +324,7 @@ class Monitor:
         """Every project's policies: project ARN -> policy name -> document."""
         found: dict[str, dict[str, str]] = {}
         with custom_labels.state_lock:
-            for _, _, backend in list(custom_labels.custom_labels_backends.iter_backends()):
+            for backend in _backends():
                 for project in backend.projects.values():
                     found[project.arn] = {n: p.document for n, p in project.policies.items()}
         return found
@@ -418,6 +418,11 @@ class Monitor:
 _ACTIVE: list[Monitor] = []  # the monitors attached now
 
 
+def _backends() -> list[Any]:
+    """Every account's and Region's Custom Labels backend."""
+    return [backend for _, _, backend in list(custom_labels.custom_labels_backends.iter_backends())]
+
+
 def _install_removal_hook() -> None:
     """Once per process: the emulator's StopProjectVersion and DeleteProjectVersion tell the attached
     monitors which version they stopped or deleted (and its owner marker, read before)."""
@@ -441,7 +446,7 @@ def _install_removal_hook() -> None:
 
     for name in ("delete_project_version", "stop_project_version"):
         setattr(backend_class, name, wrap(name, getattr(backend_class, name)))
-    backend_class._invariants_hooked = True
+    setattr(backend_class, "_invariants_hooked", True)  # noqa: B010 - an attribute of our own on a class
 
 
 def _policy_key(physical_id: str) -> tuple[str, str] | None:

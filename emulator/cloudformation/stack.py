@@ -432,11 +432,11 @@ class Stack:
             return self.status
         self._stack_event("UPDATE_ROLLBACK_IN_PROGRESS", failure)
         self.template = old_template
-        replaced_plain = [(b, r) for b, r in self.plain_changes if r is not None]
+        changes = self.plain_changes
+        replaced_plain = [change for change in changes if change[1] is not None]
         for before, _ in replaced_plain:  # the rollback's Updates resolve against the old resources
             self.resources[before.logical_id] = before
-        in_place = [(b, r) for b, r in self.plain_changes if r is None]
-        self.plain_changes = in_place
+        self.plain_changes = [change for change in changes if change[1] is None]
         self._plain_cleanup(rolled_back=True)  # in-place changes undone before the custom rollbacks
         self.plain_changes = replaced_plain
         failures, superseded = self._roll_back_updates(old_template, old_resources, updates)

@@ -260,7 +260,8 @@ class Explorer(RuleBasedStateMachine):
         self.dev_shape, self.prod_shape = DevShape(), ProdShape()
         self.dev: Stack | None = None
         self.prod: Stack | None = None
-        self.project_arn, self.versions = "", {}
+        self.project_arn = ""
+        self.versions: dict[str, str] = {}
 
     # -- helpers ------------------------------------------------------------------------------------------
     def _step(self, name: str) -> None:
@@ -314,9 +315,9 @@ class Explorer(RuleBasedStateMachine):
         self.versions = {"v1": v1, "v2": v2}
         self.prod_shape.service_timeout, self.prod_shape.units = service_timeout, units
         self.dev = self.cloud.stack("dev", account_id=SOURCE_ACCOUNT, region=REGION, asset_root=REPO)
-        self._operate(lambda: self.dev.create(self._dev_template()))  # type: ignore[union-attr]
+        self._operate(lambda: self.dev.create(self._dev_template()))
         self.prod = self.cloud.stack("prod", account_id=DEST_ACCOUNT, region=REGION, asset_root=REPO)
-        self._operate(lambda: self.prod.create(self._prod_template()))  # type: ignore[union-attr]
+        self._operate(lambda: self.prod.create(self._prod_template()))
         self._check()
 
     # -- stack operations ---------------------------------------------------------------------------------
