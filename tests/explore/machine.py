@@ -584,6 +584,23 @@ def machine_for(variant: dict[str, Any], figures: Figures | None = None) -> type
     return type(name, (Explorer,), {"variant": dict(variant), "figures": figures or Figures()})
 
 
+def replay(variant: dict[str, Any], steps: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, str]]:
+    """Run one sequence (``start`` first, as Hypothesis printed it: (rule, arguments)) under a variant,
+    the teardown included; returns the violations found ((invariant, text); the first one stops it)."""
+    machine = machine_for(variant)()
+    try:
+        try:
+            for name, arguments in steps:
+                getattr(machine, name)(**arguments)
+                machine.guarantees_hold()
+        finally:
+            machine.teardown()
+    except AssertionError as error:
+        name = next((k for k, v in VIOLATIONS.items() if isinstance(error, v)), type(error).__name__)
+        return [(name, str(error))]
+    return []
+
+
 def variants() -> list[dict[str, Any]]:
     """The defaults, then each field of VARIANTS at each of its other readings."""
     found: list[dict[str, Any]] = [{}]

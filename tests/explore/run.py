@@ -17,6 +17,11 @@ import time
 from contextlib import redirect_stdout
 from typing import Any
 
+from bench.common import path_with_repo_node
+
+# the repo's Node for jsii (as in tests/conftest.py), before anything imports aws_cdk
+os.environ["PATH"] = path_with_repo_node(os.environ.get("PATH", ""))
+
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.stateful import get_state_machine_test
