@@ -116,6 +116,15 @@ KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
         "tests/e2e/test_explored.py::test_a_create_whose_copy_outlasts_service_timeout_rolls_back_cleanly",
         "I1",
     ): _GIVES_UP_ON_A_COPY,
+    **{
+        (
+            f"tests/e2e/test_explored.py::test_a_delete_naming_another_resources_copy_leaves_it_alone[{case}]",
+            "I2",
+        ): (
+            "a Delete whose physical id is a version ARN stops and deletes it, its owner marker unread"
+        )
+        for case in ("copied", "running")
+    },
 }
 
 #: Tests that break the handler on purpose (what CloudFormation sees then is their subject): the

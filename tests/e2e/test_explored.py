@@ -37,3 +37,11 @@ def test_a_create_whose_copy_outlasts_service_timeout_rolls_back_cleanly(request
     # rollback's Delete of the copy still in progress must not fail the stack (a deferred cleanup).
     found = replay({}, [_start(copy_duration=1800.0, service_timeout=900)])
     assert _unknown(request, found) == []
+
+
+@pytest.mark.parametrize("units", [None, 1], ids=["copied", "running"])
+def test_a_delete_naming_another_resources_copy_leaves_it_alone(request, units):
+    # A Delete of another logical id whose physical id is the held copy's ARN, sent straight to the
+    # function: the copy carries another resource's owner marker, so it is neither stopped nor deleted.
+    found = replay({}, [_start(units=units), ("foreign_delete", {})])
+    assert _unknown(request, found) == []

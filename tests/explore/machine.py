@@ -478,6 +478,21 @@ class Explorer(RuleBasedStateMachine):
                 )
         self._check()
 
+    @precondition(lambda self: self._live(self.prod))
+    @rule()
+    def foreign_delete(self) -> None:
+        """A Delete of another logical id, whose physical id is the held copy's ARN, sent straight to the
+        function (an event invoked by hand, or another stack's resource): the copy is not its to delete."""
+        self._step("foreign_delete")
+        prod, arn = self.prod, self._held_copy()
+        assert prod is not None and self.cloud is not None
+        if not arn:
+            return
+        held = prod.resources["ModelCopy"]
+        request = prod.custom_request("Intruder", "Delete", {"Type": held.type}, dict(held.properties), arn)
+        self._operate(lambda: self.cloud.run([request]) if self.cloud else None)
+        self._check()
+
     # -- faults -----------------------------------------------------------------------------------------
     @precondition(lambda self: self.cloud is not None)
     @rule(
