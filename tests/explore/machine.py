@@ -62,6 +62,11 @@ FAULT_OPERATIONS = (
     "ListTagsForResource",
 )
 TRANSIENT_CODES = ("ThrottlingException", "InternalServerError")
+#: How long a copy takes (seconds): shorter and longer than the ServiceTimeouts drawn (900, 3600).
+#: EXPLORE_COPY_DURATIONS (comma-separated) narrows them, e.g. to look past a known failure of long copies.
+COPY_DURATIONS = tuple(
+    float(d) for d in os.environ.get("EXPLORE_COPY_DURATIONS", "180,1800,5400").split(",") if d.strip()
+)
 LAMBDA_TIMEOUT = 900
 #: Whether the emulator models EventBridge's rules quota (emulator/eventbridge.py, when it exists).
 HAS_RULES_QUOTA = importlib.util.find_spec("emulator.eventbridge") is not None
@@ -296,7 +301,7 @@ class Explorer(RuleBasedStateMachine):
 
     # -- the start ------------------------------------------------------------------------------------------
     @initialize(
-        copy_duration=st.sampled_from([180.0, 1800.0, 5400.0]),
+        copy_duration=st.sampled_from(COPY_DURATIONS),
         service_timeout=st.sampled_from([3600, 900]),
         duplicates=st.sampled_from([0.0, 0.5]),
         units=st.sampled_from([None, 1]),
