@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from tests.conftest import REPO
-from tests.invariants import ALLOWED_FAILURE_CAUSES, OWNER_TAG, allowed_cause, owner_of
+import pytest
+
+from emulator import custom_labels
+from emulator.cloudformation import CloudFormation
+from tests.conftest import DEST_ACCOUNT, LATE, REGION, REPO, copy_template
+from tests.invariants import ALLOWED_FAILURE_CAUSES, OWNER_TAG, Monitor, allowed_cause, owner_of
 
 sys.path.insert(0, str(REPO / "lambda"))
 import contract  # noqa: E402 - the handler's modules, from its asset directory
@@ -31,3 +35,28 @@ def test_a_transient_reason_is_never_an_allowed_cause():
     assert allowed_cause("CopyProjectVersion failed: AccessDeniedException: not allowed.") is not None
     assert allowed_cause("Rekognition kept throttling after retries; deploy again later.") is None
     assert allowed_cause("LimitExceededException after ThrottlingException") is None
+
+
+@pytest.mark.own_invariants
+def test_a_version_left_with_the_stacks_marker_is_an_i3_violation(clock, source_version):
+    with CloudFormation(clock) as cloud:
+        custom_labels.set_clock(cloud.runtime.service_clock())
+        monitor = Monitor().attach(cloud)
+        stack = cloud.stack("prod", account_id=DEST_ACCOUNT, region=REGION, asset_root=REPO)
+        assert stack.create(copy_template(source_version)) == "CREATE_COMPLETE"
+        client = cloud.session(DEST_ACCOUNT, REGION).client("rekognition")
+        # a second version made by hand, carrying the copy's owner marker: the stack's Delete does not know it
+        other = client.copy_project_version(
+            SourceProjectArn=source_version[0],
+            SourceProjectVersionArn=source_version[1],
+            DestinationProjectArn=stack.resources["Project"].attributes["Arn"],
+            VersionName="stray",
+            OutputConfig={"S3Bucket": stack.resources["Output"].physical_id, "S3KeyPrefix": "x/"},
+            Tags={OWNER_TAG: owner_of(stack.stack_id, "ModelCopy")},
+        )["ProjectVersionArn"]
+        stack.template["Resources"]["Project"]["DeletionPolicy"] = "Retain"  # the project may keep it
+        stack.resources["Project"].deletion_policy = "Retain"
+        stack.delete()
+        cloud.settle(LATE)
+        found = monitor.finish()
+    assert any(i == "I3" and other in text for i, text in found), found
