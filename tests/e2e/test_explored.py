@@ -45,3 +45,31 @@ def test_a_delete_naming_another_resources_copy_leaves_it_alone(request, units):
     # function: the copy carries another resource's owner marker, so it is neither stopped nor deleted.
     found = replay({}, [_start(units=units), ("foreign_delete", {})])
     assert _unknown(request, found) == []
+
+
+def _update(change: str, fails_later: bool = False) -> tuple[str, dict[str, Any]]:
+    return ("update_prod", {"change": change, "fails_later": fails_later})
+
+
+def test_a_throttling_burst_does_not_fail_an_update_or_its_rollback(request):
+    # 12 throttled DescribeProjectVersions calls (a burst of about a minute) while most of ServiceTimeout
+    # is left: neither the Update nor the rollback that a later resource forces may fail for it.
+    burst = {"operation": "DescribeProjectVersions", "code": "ThrottlingException", "times": 12}
+    found = replay({}, [_start(), ("transient_fault", burst), _update("tags", fails_later=True)])
+    assert _unknown(request, found) == []
+
+
+@pytest.mark.parametrize("fails_later", [False, True], ids=["update", "rolled-back-update"])
+def test_an_update_after_the_copy_was_deleted_by_hand_does_not_end_rollback_failed(request, fails_later):
+    # Drift: the copy is deleted outside CloudFormation, then the stack is updated (tags).
+    found = replay({}, [_start(), ("by_hand_prod", {"what": "delete_version"}), _update("tags", fails_later)])
+    assert _unknown(request, found) == []
+
+
+def test_a_replacement_that_outlasts_service_timeout_does_not_end_rollback_failed(request):
+    # A 30-minute copy under a 15-minute ServiceTimeout, made by a replacement (a new version name).
+    found = replay(
+        {},
+        [_start(copy_duration=1800.0), _update("service_timeout"), _update("version_name")],
+    )
+    assert _unknown(request, found) == []
