@@ -66,4 +66,4 @@ EXPLORE_VARIANTS ?=
 .PHONY: explore
 explore: setup  ## the explorer, longer: sequences, steps and violations per variant
 	EXPLORE_EXAMPLES=$(EXPLORE_EXAMPLES) EXPLORE_STEPS=$(EXPLORE_STEPS) EXPLORE_SEED=$(EXPLORE_SEED) \
-	EXPLORE_VARIANTS="$(EXPLORE_VARIANTS)" $(PY) -m tests.explore.run
+	EXPLORE_VARIANTS="$(EXPLORE_VARIANTS)" PYTHONHASHSEED=0 $(PY) -m tests.explore.run
