@@ -77,3 +77,16 @@ clean:
 dist:  ## dist/: the wheel, the function's zip, the plain provider template and the example templates
 	test -x $(PY) || { echo "no $(PY): run make setup first"; exit 1; }
 	$(PY) -m tools.dist --out dist
+
+# The explorer (tests/explore/): random lifecycles under every emulator variant, the guarantees checked after
+# every stack event. `make test` runs a small seeded budget; this runs more: EXPLORE_EXAMPLES sequences of
+# EXPLORE_STEPS steps per variant, from EXPLORE_SEED (same seed, same sequences); EXPLORE_VARIANTS limits the
+# variants (e.g. EXPLORE_VARIANTS=defaults,delete_policy_revision=ignores).
+EXPLORE_EXAMPLES ?= 50
+EXPLORE_STEPS ?= 12
+EXPLORE_SEED ?= 0
+EXPLORE_VARIANTS ?=
+.PHONY: explore
+explore: setup  ## the explorer, longer: sequences, steps and violations per variant
+	EXPLORE_EXAMPLES=$(EXPLORE_EXAMPLES) EXPLORE_STEPS=$(EXPLORE_STEPS) EXPLORE_SEED=$(EXPLORE_SEED) \
+	EXPLORE_VARIANTS="$(EXPLORE_VARIANTS)" PYTHONHASHSEED=0 $(PY) -m tests.explore.run

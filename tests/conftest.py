@@ -69,6 +69,52 @@ def role_client(account_id: str, role_name: str, service: str = "rekognition") -
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "own_invariants: the test checks tests/invariants.py itself")
+
+
+@pytest.fixture(autouse=True)
+def invariants(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+    """The resource's guarantees (tests/invariants.py) checked after every stack event of every driver a
+    test makes (the ``cloud`` fixture's and any other), and when the driver closes (after the fixture's
+    settle); the test fails on a violation, unless KNOWN_VIOLATIONS lists it for this test. Yields the
+    monitors, for tests that look at them."""
+    from tests.invariants import BY_DESIGN, KNOWN_VIOLATIONS, Monitor
+
+    if request.node.get_closest_marker("own_invariants"):  # the explorer checks them itself
+        yield []
+        return
+    exempt = {**KNOWN_VIOLATIONS, **BY_DESIGN}
+    skip = frozenset(inv for (test, inv) in exempt if test == request.node.nodeid)
+    monitors: list[Monitor] = []
+    found: list[tuple[str, str]] = []
+    original_init, original_close = CloudFormation.__init__, CloudFormation.close
+
+    def init(self: CloudFormation, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        monitors.append(Monitor(skip=skip).attach(self))
+
+    def close(self: CloudFormation) -> None:
+        for monitor in monitors:
+            if monitor.cloud is self and monitor in _attached():
+                found.extend(monitor.finish())
+        original_close(self)
+
+    monkeypatch.setattr(CloudFormation, "__init__", init)
+    monkeypatch.setattr(CloudFormation, "close", close)
+    yield monitors
+    for monitor in monitors:
+        if monitor in _attached():  # a driver never closed: check what it saw
+            found.extend(monitor.finish())
+    assert not found, "invariants violated:\n" + "\n".join(f"{i}: {t}" for i, t in found)
+
+
+def _attached() -> list[Any]:
+    from tests.invariants import _ACTIVE
+
+    return _ACTIVE
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Emulated AWS with fake credentials; no request leaves the machine."""

@@ -31,7 +31,7 @@ from .protocol import Request, answer_violations, response_violations
 from .resources import Resource
 from .server import ResponseServer
 from .stack import Stack, StackEvent
-from .template import DriverError
+from .template import DriverError, Rejected
 
 RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _UNIT_SECONDS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
@@ -55,8 +55,10 @@ class CloudFormation:
     Knobs: ``queue_delay`` and ``cold_start`` (seconds; see lambda_runtime) are Lambda's latencies, which
     count against CloudFormation's timeout; ``duplicate_schedule_deliveries`` is the probability that
     EventBridge delivers a scheduled invocation twice (it delivers at least once:
-    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html), drawn from a random
-    generator seeded with ``seed`` so runs are repeatable.
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html), ``duplicate_deliveries``
+    the probability that Lambda delivers a request CloudFormation sent twice, at the same moment
+    (asynchronous invocation is at least once: .../lambda/latest/dg/invocation-async.html), drawn from a
+    random generator seeded with ``seed`` so runs are repeatable.
     """
 
     def __init__(
@@ -68,11 +70,13 @@ class CloudFormation:
         queue_delay: float = DEFAULT_QUEUE_DELAY,
         cold_start: float = DEFAULT_COLD_START,
         duplicate_schedule_deliveries: float = 0.0,
+        duplicate_deliveries: float = 0.0,
         seed: int = 0,
     ) -> None:
         self.clock = clock
         self.server = ResponseServer(clock.now)
         self.duplicate_schedule_deliveries = duplicate_schedule_deliveries
+        self.duplicate_deliveries = duplicate_deliveries
         self.random = random.Random(seed)
         self.duplicated: list[dict[str, Any]] = []  # scheduled events EventBridge delivered twice
         self.functions: dict[str, Function] = {}
@@ -92,6 +96,7 @@ class CloudFormation:
         self.all_requests: list[Request] = []
         self._counted: dict[str, int] = {}  # responses counted in a violation already, by RequestId
         self.peak_rules = 0  # the most polling schedules (EventBridge rules) that existed at once
+        self.stacks: list[Stack] = []  # every stack made with ``stack()``, in order
         self.runtime = LambdaRuntime(
             clock, self._environment_for, queue_delay=queue_delay, cold_start=cold_start
         )
@@ -143,7 +148,9 @@ class CloudFormation:
 
     def stack(self, name: str, *, account_id: str, region: str, asset_root: Path | str) -> Stack:
         """A new, not yet created stack; call ``create(template)`` on it."""
-        return Stack(self, name, account_id, region, Path(asset_root))
+        made = Stack(self, name, account_id, region, Path(asset_root))
+        self.stacks.append(made)
+        return made
 
     # -- Lambda ---------------------------------------------------------------------------------------------
     def _environment_for(self, function: Function) -> dict[str, str]:
@@ -168,7 +175,7 @@ class CloudFormation:
         retries = int(resource.properties.get("MaximumRetryAttempts", DEFAULT_MAX_RETRY_ATTEMPTS))
         age = float(resource.properties.get("MaximumEventAgeInSeconds", DEFAULT_MAX_EVENT_AGE))
         if not 0 <= retries <= 2 or not 60 <= age <= 21600:
-            raise DriverError(
+            raise Rejected(
                 f"{resource.logical_id}: MaximumRetryAttempts must be 0-2 and MaximumEventAgeInSeconds "
                 f"60-21600, not {retries} and {age:g}"
             )
@@ -270,7 +277,11 @@ class CloudFormation:
         for request in requests:
             request.sent = self.clock.now()
             request.deadline = request.sent + request.service_timeout
-            for _ in range(request.deliveries):
+            deliveries = request.deliveries
+            if self.duplicate_deliveries and self.random.random() < self.duplicate_deliveries:
+                deliveries += 1  # Lambda's asynchronous invocation delivers at least once
+                request.deliveries = deliveries
+            for _ in range(deliveries):
                 self.runtime.invoke_async(request.function, request.event)
         self._run_ready()
 

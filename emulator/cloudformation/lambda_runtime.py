@@ -286,6 +286,12 @@ class LambdaRuntime:
         sleeps through the scheduler, so the calling invocation can time out meanwhile."""
         return _ClockForHandler(self)
 
+    def current_event(self) -> dict[str, Any] | None:
+        """The event of the invocation running in the calling thread (None outside an invocation): what
+        an emulated service can attribute a call to."""
+        worker: _Worker | None = getattr(self._local, "worker", None)
+        return None if worker is None or worker.done else worker.event
+
     def sleep(self, seconds: float) -> None:
         """Called from a handler: sleep in simulated time, letting other invocations run."""
         worker: _Worker | None = getattr(self._local, "worker", None)

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from .lambda_runtime import Function
+from .lambda_runtime import Function, Invocation
 
-if TYPE_CHECKING:
-    from .stack import Stack
+
+class Sender(Protocol):
+    """The stack a request is about (only its name is read here)."""
+
+    name: str
+
 
 MAX_RESPONSE_BYTES = 4096
 MAX_PHYSICAL_ID = 1024
@@ -30,7 +34,7 @@ class Request:
     and any cold start. Before ``send``, ``deadline`` counts from when the request was made.
     """
 
-    stack: Stack
+    stack: Any  # the Stack that sent it (a :class:`Sender`)
     logical_id: str
     event: dict[str, Any]
     function: Function
@@ -40,12 +44,14 @@ class Request:
     service_timeout: float = 3600.0
     sent: float | None = None
     answered: float | None = None
+    #: the cloud's record of invocations (a live list), for ``reached``
+    invocations: list[Invocation] = field(default_factory=list)
 
     @property
     def reached(self) -> float | None:
         """When the handler was first called with this request (not counting polls)."""
         request_id = self.event["RequestId"]
-        times = [i.started for i in self.stack.cloud.invocations if i.request_id == request_id and not i.poll]
+        times = [i.started for i in self.invocations if i.request_id == request_id and not i.poll]
         return min(times, default=None)
 
     @property

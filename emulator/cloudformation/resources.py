@@ -9,15 +9,32 @@ import json
 import uuid
 import zipfile
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
 
 from emulator.iam import ensure_aws_managed_policy, missing_principals
 
 from .lambda_runtime import Function
 from .template import DriverError
 
-if TYPE_CHECKING:
-    from .stack import Stack
+
+class Site(Protocol):
+    """Where an ordinary resource is deployed: the stack's identity and account, its asset directory, the
+    cloud's functions, and resolving against it. :class:`.stack.Stack` is one."""
+
+    name: str
+    account_id: str
+    region: str
+    asset_root: Path
+
+    @property
+    def functions(self) -> dict[str, Function]: ...
+
+    def resolve(self, value: Any) -> Any: ...
+
+    def session(self) -> Any: ...
 
 
 @dataclass
@@ -33,13 +50,13 @@ class Resource:
     update_replace_policy: str = "Delete"
 
 
-def unique_name(stack: Stack, logical_id: str, limit: int = 63, lower: bool = False) -> str:
+def unique_name(stack: Site, logical_id: str, limit: int = 63, lower: bool = False) -> str:
     """A name CloudFormation would generate: stack-logical id-random, within ``limit`` characters."""
     name = f"{stack.name}-{logical_id}"[: limit - 13] + "-" + uuid.uuid4().hex[:12].upper()
     return name.lower() if lower else name
 
 
-def deploy(stack: Stack, logical_id: str, definition: dict[str, Any]) -> Resource:
+def deploy(stack: Site, logical_id: str, definition: dict[str, Any]) -> Resource:
     """Create an ordinary resource in the stack's account as the template defines it."""
     kind = definition["Type"]
     props = stack.resolve(definition.get("Properties", {}))
@@ -76,6 +93,9 @@ def deploy(stack: Stack, logical_id: str, definition: dict[str, Any]) -> Resourc
         metadata = session.client("kms").create_key(**key_args)["KeyMetadata"]
         resource.physical_id = metadata["KeyId"]
         resource.attributes = {"Arn": metadata["Arn"], "KeyId": metadata["KeyId"]}
+    elif kind == "AWS::KMS::Alias":
+        session.client("kms").create_alias(AliasName=props["AliasName"], TargetKeyId=props["TargetKeyId"])
+        resource.physical_id = props["AliasName"]  # Ref of an alias is its name
     elif kind == "AWS::S3::BucketPolicy":
         missing = missing_principals(props["PolicyDocument"])
         if missing:
@@ -145,7 +165,7 @@ def deploy(stack: Stack, logical_id: str, definition: dict[str, Any]) -> Resourc
         if not asset or not (stack.asset_root / asset).is_dir():
             asset = code_from_s3(stack, logical_id, props.get("Code", {}))
         arn = f"{arn_base.format('lambda')}function:{name}"
-        stack.cloud.functions[arn] = Function(
+        stack.functions[arn] = Function(
             name=name,
             arn=arn,
             account_id=stack.account_id,
@@ -166,7 +186,7 @@ def deploy(stack: Stack, logical_id: str, definition: dict[str, Any]) -> Resourc
     return resource
 
 
-def code_from_s3(stack: Stack, logical_id: str, code: dict[str, Any]) -> str:
+def code_from_s3(stack: Site, logical_id: str, code: dict[str, Any]) -> str:
     """A function whose ``Code`` is a zip in the stack's (emulated) S3: the object is read as Lambda reads
     it at create time (``S3ObjectVersion`` when given) and unpacked under the asset root; returns the
     directory's name there."""
@@ -189,29 +209,112 @@ def code_from_s3(stack: Stack, logical_id: str, code: dict[str, Any]) -> str:
     return name
 
 
-def update_identity_policy(stack: Stack, logical_id: str, definition: dict[str, Any]) -> None:
-    """An ``AWS::IAM::Policy`` whose document changed is put again before the resources that depend on
-    it are updated, as CloudFormation does (other ordinary resources are not updated by this driver)."""
-    current = stack.resources.get(logical_id)
-    props = stack.resolve(definition.get("Properties", {}))
-    if definition["Type"] != "AWS::IAM::Policy" or current is None or props == current.properties:
-        return
-    stack.event(logical_id, definition["Type"], "UPDATE_IN_PROGRESS")
-    iam = stack.session().client("iam")
-    for role_name in current.properties.get("Roles", []):
-        if current.properties["PolicyName"] != props["PolicyName"] or role_name not in props.get("Roles", []):
-            iam.delete_role_policy(RoleName=role_name, PolicyName=current.properties["PolicyName"])
-    for role_name in props.get("Roles", []):
-        iam.put_role_policy(
-            RoleName=role_name,
-            PolicyName=props["PolicyName"],
-            PolicyDocument=json.dumps(props["PolicyDocument"]),
+#: The properties whose change needs a new physical resource, by type ("Update requires: Replacement" in
+#: the CloudFormation resource reference, e.g. https://docs.aws.amazon.com/AWSCloudFormation/latest/
+#: UserGuide/aws-resource-rekognition-project.html for ProjectName). A change of any other property is made
+#: in place (as far as this driver models the resource).
+REPLACEMENT_PROPERTIES: dict[str, frozenset[str]] = {
+    "AWS::Rekognition::Project": frozenset({"ProjectName"}),
+    "AWS::S3::Bucket": frozenset({"BucketName"}),
+    "AWS::S3::BucketPolicy": frozenset({"Bucket"}),
+    "AWS::IAM::Role": frozenset({"RoleName", "Path"}),
+    "AWS::IAM::ManagedPolicy": frozenset({"ManagedPolicyName", "Path"}),
+    "AWS::Lambda::Function": frozenset({"FunctionName"}),
+    "AWS::Lambda::EventInvokeConfig": frozenset({"FunctionName", "Qualifier"}),
+    "AWS::KMS::Alias": frozenset({"AliasName"}),
+}
+
+
+def needs_replacement(kind: str, old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether changing ``old`` properties to ``new`` replaces a resource of type ``kind``."""
+    return any(old.get(name) != new.get(name) for name in REPLACEMENT_PROPERTIES.get(kind, ()))
+
+
+def update(stack: Site, resource: Resource, props: dict[str, Any]) -> None:
+    """Update an ordinary resource in place to ``props`` (resolved), as CloudFormation would for a change
+    that needs no replacement: a role's inline and managed policies and trust policy, an identity policy's
+    document, a function's environment, timeout, memory and role, a bucket policy, an alias's key, a
+    managed policy's document. Other changes are recorded only (the emulator models nothing of them)."""
+    session, old = stack.session(), resource.properties
+    kind = resource.type
+    if kind == "AWS::IAM::Role":
+        iam, name = session.client("iam"), resource.physical_id
+        new_inline = {p["PolicyName"]: p["PolicyDocument"] for p in props.get("Policies", [])}
+        for inline in old.get("Policies", []):
+            if inline["PolicyName"] not in new_inline:
+                iam.delete_role_policy(RoleName=name, PolicyName=inline["PolicyName"])
+        for policy_name, document in new_inline.items():
+            iam.put_role_policy(RoleName=name, PolicyName=policy_name, PolicyDocument=json.dumps(document))
+        old_managed, new_managed = (
+            set(old.get("ManagedPolicyArns", [])),
+            set(props.get("ManagedPolicyArns", [])),
         )
-    current.properties = props
-    stack.event(logical_id, definition["Type"], "UPDATE_COMPLETE", physical_id=current.physical_id)
+        for policy_arn in sorted(old_managed - new_managed):
+            iam.detach_role_policy(RoleName=name, PolicyArn=policy_arn)
+        for policy_arn in sorted(new_managed - old_managed):
+            if policy_arn.split(":")[4:5] == ["aws"]:
+                ensure_aws_managed_policy(stack.account_id, policy_arn)
+            iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
+        if props.get("AssumeRolePolicyDocument") != old.get("AssumeRolePolicyDocument"):
+            iam.update_assume_role_policy(
+                RoleName=name, PolicyDocument=json.dumps(props.get("AssumeRolePolicyDocument", {}))
+            )
+    elif kind == "AWS::IAM::Policy":
+        iam = session.client("iam")
+        for role_name in old.get("Roles", []):
+            if old["PolicyName"] != props["PolicyName"] or role_name not in props.get("Roles", []):
+                iam.delete_role_policy(RoleName=role_name, PolicyName=old["PolicyName"])
+        for role_name in props.get("Roles", []):
+            iam.put_role_policy(
+                RoleName=role_name,
+                PolicyName=props["PolicyName"],
+                PolicyDocument=json.dumps(props["PolicyDocument"]),
+            )
+    elif kind == "AWS::IAM::ManagedPolicy" and props.get("PolicyDocument") != old.get("PolicyDocument"):
+        iam = session.client("iam")
+        for version in iam.list_policy_versions(PolicyArn=resource.physical_id)["Versions"]:
+            if not version["IsDefaultVersion"]:
+                iam.delete_policy_version(PolicyArn=resource.physical_id, VersionId=version["VersionId"])
+        iam.create_policy_version(
+            PolicyArn=resource.physical_id,
+            PolicyDocument=json.dumps(props["PolicyDocument"]),
+            SetAsDefault=True,
+        )
+    elif kind == "AWS::Lambda::Function":
+        function = stack.functions[resource.attributes["Arn"]]
+        function.environment = {
+            k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()
+        }
+        function.timeout = int(props.get("Timeout", 3))
+        function.memory = int(props.get("MemorySize", 128))
+        function.role_arn = str(props.get("Role"))
+        function.idle.clear()  # Lambda starts new instances with the new configuration
+    elif kind == "AWS::S3::BucketPolicy":
+        missing = missing_principals(props["PolicyDocument"])
+        if missing:
+            raise DriverError(f"{resource.logical_id}: a bucket policy naming missing principals {missing}")
+        session.client("s3").put_bucket_policy(
+            Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"])
+        )
+    elif kind == "AWS::KMS::Alias":
+        session.client("kms").update_alias(AliasName=resource.physical_id, TargetKeyId=props["TargetKeyId"])
+    resource.properties = props
 
 
-def delete(stack: Stack, resource: Resource) -> str:
+#: Error codes meaning the resource is not there: CloudFormation counts its Delete as done.
+NOT_FOUND = frozenset(
+    {
+        "NoSuchEntity",
+        "NoSuchBucket",
+        "NoSuchBucketPolicy",
+        "ResourceNotFoundException",
+        "NotFoundException",
+        "NotFound",
+    }
+)
+
+
+def delete(stack: Site, resource: Resource) -> str:
     """Delete an ordinary resource in the emulated account; returns a failure reason or ''."""
     session = stack.session()
     try:
@@ -252,10 +355,16 @@ def delete(stack: Stack, resource: Resource) -> str:
                 for item in page.get("Contents", []):
                     client.delete_object(Bucket=resource.physical_id, Key=item["Key"])
             client.delete_bucket(Bucket=resource.physical_id)
+        elif resource.type == "AWS::KMS::Alias":
+            session.client("kms").delete_alias(AliasName=resource.physical_id)
         elif resource.type == "AWS::KMS::Key":
             session.client("kms").schedule_key_deletion(KeyId=resource.physical_id, PendingWindowInDays=7)
         elif resource.type == "AWS::Lambda::Function":
-            stack.cloud.functions.pop(resource.attributes["Arn"], None)
+            stack.functions.pop(resource.attributes["Arn"], None)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in NOT_FOUND:
+            return ""  # deleted already (by hand): CloudFormation's Delete succeeds
+        return str(error)
     except Exception as error:  # noqa: BLE001 - reported as the resource's DELETE_FAILED reason
         return str(error)
     return ""

@@ -7,17 +7,34 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import boto3
+from botocore.exceptions import ClientError
 
 from . import resources as plain
+from .lambda_runtime import Function, Invocation
 from .protocol import Request
 from .resources import Resource
-from .template import CUSTOM_PREFIX, DriverError, closure, dependencies, resolve, stringify, waves
+from .server import ResponseServer
+from .template import CUSTOM_PREFIX, DriverError, Rejected, closure, dependencies, resolve, stringify, waves
 
-if TYPE_CHECKING:
-    from .cloud import CloudFormation
+
+def service_timeout(logical_id: str, properties: dict[str, Any]) -> float:
+    """A custom resource's ServiceTimeout: "an integer from 1 to 3600", default 3600
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudformation-customresource.html).
+    CloudFormation refuses other values before it invokes anything; its wording is not documented, this is
+    the form of its property validation messages."""
+    value = properties.get("ServiceTimeout")
+    if value is None or value == "":
+        return 3600.0
+    text = str(value).strip()
+    if not text.isdigit() or not 1 <= int(text) <= 3600:
+        raise Rejected(
+            f"Properties validation failed for resource {logical_id} with message: ServiceTimeout must be an "
+            f"integer from 1 to 3600, not {value!r}"
+        )
+    return float(text)
 
 
 @dataclass
@@ -33,12 +50,34 @@ class StackEvent:
     physical_id: str = ""
 
 
+class Cloud(Protocol):
+    """What a stack needs of the cloud it runs in (:class:`.cloud.CloudFormation` is one): the clock, the
+    functions, exports and response server, sessions, the event record, Lambda's configuration and the
+    loop that sends requests and waits for their answers."""
+
+    clock: Any
+    server: ResponseServer
+    functions: dict[str, Function]
+    exports: dict[str, Any]
+
+    def record(self, event: StackEvent) -> None: ...
+
+    @property
+    def invocations(self) -> list[Invocation]: ...
+
+    def session(self, account_id: str, region: str, role_arn: str | None = None) -> boto3.Session: ...
+
+    def configure(self, resource: Resource) -> None: ...
+
+    def unconfigure(self, resource: Resource) -> None: ...
+
+    def run(self, requests: list[Request]) -> None: ...
+
+
 class Stack:
     """A deployed stack: its template, its resources and its event history."""
 
-    def __init__(
-        self, cloud: CloudFormation, name: str, account_id: str, region: str, asset_root: Path
-    ) -> None:
+    def __init__(self, cloud: Cloud, name: str, account_id: str, region: str, asset_root: Path) -> None:
         self.cloud = cloud
         self.name = name
         self.account_id = account_id
@@ -49,6 +88,8 @@ class Stack:
         self.resources: dict[str, Resource] = {}
         self.status = "NOT_CREATED"
         self.outputs: dict[str, Any] = {}
+        #: the ordinary resources the update in progress changed: (as before, its replacement or None)
+        self.plain_changes: list[tuple[Resource, Resource | None]] = []
 
     # -- helpers ------------------------------------------------------------------------------------------
     def event(
@@ -66,6 +107,18 @@ class Stack:
 
     def session(self) -> boto3.Session:
         return self.cloud.session(self.account_id, self.region)
+
+    @property
+    def functions(self) -> dict[str, Any]:
+        """The Lambda functions of the cloud, by ARN (where a deployed function goes)."""
+        return self.cloud.functions
+
+    @property
+    def exports(self) -> dict[str, Any]:
+        """The stack exports of this stack's account and Region, by name (what Fn::ImportValue reads:
+        export names are unique per account and Region)."""
+        here = (self.account_id, self.region)
+        return {name: v for (a, r, name), v in self.cloud.regional_exports.items() if (a, r) == here}
 
     def resolve(self, value: Any) -> Any:
         """Resolve intrinsic functions against the deployed resources (:func:`.template.resolve`)."""
@@ -103,7 +156,7 @@ class Stack:
             event["PhysicalResourceId"] = physical_id
         if old_properties is not None:
             event["OldResourceProperties"] = old_properties
-        timeout = float(properties.get("ServiceTimeout") or 3600)
+        timeout = service_timeout(logical_id, properties)
         return Request(
             self,
             logical_id,
@@ -111,6 +164,7 @@ class Stack:
             self.cloud.functions[token],
             self.cloud.clock.now() + timeout,
             service_timeout=timeout,
+            invocations=self.cloud.invocations,
         )
 
     def request(
@@ -219,33 +273,27 @@ class Stack:
                 if not definition["Type"].startswith(CUSTOM_PREFIX) and definition["Type"] != (
                     "AWS::CloudFormation::CustomResource"
                 ):
-                    if logical_id not in old:
-                        self.event(logical_id, definition["Type"], "CREATE_IN_PROGRESS")
-                        self.resources[logical_id] = plain.deploy(self, logical_id, definition)
-                        self.cloud.configure(self.resources[logical_id])
-                        self.event(
-                            logical_id,
-                            definition["Type"],
-                            "CREATE_COMPLETE",
-                            physical_id=self.resources[logical_id].physical_id,
-                        )
-                    else:
-                        plain.update_identity_policy(self, logical_id, definition)
+                    failure = self._deploy_plain(logical_id, definition, old)
+                    if failure:
+                        return failure
                     continue
                 properties = stringify(self.resolve(definition.get("Properties", {})))
-                if logical_id not in old:
-                    creates.append(self.custom_request(logical_id, "Create", definition, properties))
-                elif properties != old[logical_id].properties:
-                    wave_updates.append(
-                        self.custom_request(
-                            logical_id,
-                            "Update",
-                            definition,
-                            properties,
-                            old[logical_id].physical_id,
-                            old[logical_id].properties,
-                        )
+                kind = "Create" if logical_id not in old else "Update"
+                if kind == "Update" and properties == old[logical_id].properties:
+                    continue
+                try:
+                    request = self.custom_request(
+                        logical_id,
+                        kind,
+                        definition,
+                        properties,
+                        None if kind == "Create" else old[logical_id].physical_id,
+                        None if kind == "Create" else old[logical_id].properties,
                     )
+                except Rejected as rejected:
+                    self.event(logical_id, definition["Type"], f"{kind.upper()}_FAILED", str(rejected))
+                    return f"{logical_id}: {rejected}"
+                (creates if kind == "Create" else wave_updates).append(request)
             updates.extend(wave_updates)
             self._custom(creates + wave_updates)
             for request in creates + wave_updates:
@@ -271,6 +319,82 @@ class Stack:
                 return f"{first.logical_id}: {(first.response or {}).get('Reason', 'no response')}"
         return ""
 
+    def _deploy_plain(self, logical_id: str, definition: dict[str, Any], old: dict[str, Resource]) -> str:
+        """Create an ordinary resource, or update it when its resolved properties changed: in place, or by
+        a new resource when a changed property requires replacement (the old one is deleted in the
+        cleanup, or kept and the new one deleted on rollback). Returns a failure reason or ''."""
+        kind = definition["Type"]
+        if logical_id not in old:
+            self.event(logical_id, kind, "CREATE_IN_PROGRESS")
+            try:
+                self.resources[logical_id] = plain.deploy(self, logical_id, definition)
+                self.cloud.configure(self.resources[logical_id])
+            except (Rejected, ClientError) as error:
+                self.resources.pop(logical_id, None)
+                self.event(logical_id, kind, "CREATE_FAILED", str(error))
+                return f"{logical_id}: {error}"
+            self.event(
+                logical_id, kind, "CREATE_COMPLETE", physical_id=self.resources[logical_id].physical_id
+            )
+            return ""
+        current = self.resources[logical_id]
+        props = self.resolve(definition.get("Properties", {}))
+        if props == current.properties:
+            return ""
+        self.event(logical_id, kind, "UPDATE_IN_PROGRESS", physical_id=current.physical_id)
+        try:
+            if plain.needs_replacement(kind, current.properties, props):
+                self.event(
+                    logical_id,
+                    kind,
+                    "UPDATE_IN_PROGRESS",
+                    "Requested update requires the creation of a new physical resource; hence creating one.",
+                )
+                replacement = plain.deploy(self, logical_id, definition)
+                self.resources[logical_id] = replacement
+                self.cloud.configure(replacement)
+                self.plain_changes.append((current, replacement))
+            else:
+                before = Resource(**{**current.__dict__, "properties": current.properties})
+                plain.update(self, current, props)
+                self.cloud.configure(current)
+                self.plain_changes.append((before, None))
+        except (Rejected, ClientError) as error:
+            self.resources[logical_id] = current
+            self.event(logical_id, kind, "UPDATE_FAILED", str(error), current.physical_id)
+            return f"{logical_id}: {error}"
+        self.event(logical_id, kind, "UPDATE_COMPLETE", physical_id=self.resources[logical_id].physical_id)
+        return ""
+
+    def _plain_cleanup(self, *, rolled_back: bool) -> list[str]:
+        """After an update: delete the ordinary resources it replaced (success), or put back what it changed
+        (rollback: in-place changes undone, replacements deleted and the old resources held again).
+        Returns failure reasons."""
+        failures: list[str] = []
+        for before, replacement in reversed(self.plain_changes):
+            if replacement is None:  # changed in place: undone on rollback, nothing to delete
+                if rolled_back:
+                    held = self.resources[before.logical_id]
+                    plain.update(self, held, before.properties)
+                    self.cloud.configure(held)
+                continue
+            doomed = replacement if rolled_back else before
+            if rolled_back:
+                self.resources[before.logical_id] = before
+                self.cloud.configure(before)
+            failure = plain.delete(self, doomed)
+            self.event(
+                doomed.logical_id,
+                doomed.type,
+                "DELETE_FAILED" if failure else "DELETE_COMPLETE",
+                failure,
+                doomed.physical_id,
+            )
+            if failure:
+                failures.append(f"{doomed.logical_id}: {failure}")
+        self.plain_changes = []
+        return failures
+
     def update(self, template: dict[str, Any]) -> str:
         """UPDATE the stack to a new template; on failure roll back to the old one.
 
@@ -289,6 +413,7 @@ class Stack:
         """
         old_template, old_resources = self.template, dict(self.resources)
         self.template = template
+        self.plain_changes = []
         self._stack_event("UPDATE_IN_PROGRESS")
         updates: list[Request] = []
         failure = self._deploy_waves(template, old_resources, updates)
@@ -301,6 +426,7 @@ class Stack:
                 and self.resources[r.logical_id].update_replace_policy != "Retain"
             ]
             self._delete_held(replaced)
+            self._plain_cleanup(rolled_back=False)  # a failed cleanup Delete is recorded; the stack completes
             removed = set(old_resources) - set(template.get("Resources", {}))
             self._delete_resources(removed, pool=old_resources, template=old_template)
             self._collect_outputs()
@@ -308,12 +434,20 @@ class Stack:
             return self.status
         self._stack_event("UPDATE_ROLLBACK_IN_PROGRESS", failure)
         self.template = old_template
+        changes = self.plain_changes
+        replaced_plain = [change for change in changes if change[1] is not None]
+        for before, _ in replaced_plain:  # the rollback's Updates resolve against the old resources
+            self.resources[before.logical_id] = before
+        self.plain_changes = [change for change in changes if change[1] is None]
+        self._plain_cleanup(rolled_back=True)  # in-place changes undone before the custom rollbacks
+        self.plain_changes = replaced_plain
         failures, superseded = self._roll_back_updates(old_template, old_resources, updates)
         if failures:
             self._stack_event("UPDATE_ROLLBACK_FAILED", "; ".join(failures))
             return self.status
         self._stack_event("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
         failures = self._delete_held(superseded)
+        failures += self._plain_cleanup(rolled_back=True)
         created = set(self.resources) - set(old_resources)
         failures += self._delete_resources(created, template=template)
         self._stack_event(

@@ -4,16 +4,35 @@ resources (dependencies, waves), and property values as a custom resource receiv
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .stack import Stack
+
+class Scope(Protocol):
+    """What intrinsic functions resolve against: a stack's identity, template, deployed resources (each
+    with ``physical_id`` and ``attributes``) and the exports its account and Region see.
+    :class:`.stack.Stack` is one."""
+
+    name: str
+    stack_id: str
+    account_id: str
+    region: str
+    template: dict[str, Any]
+    resources: dict[str, Any]
+
+    @property
+    def exports(self) -> dict[str, Any]: ...
+
 
 CUSTOM_PREFIX = "Custom::"
 
 
 class DriverError(Exception):
     """The template or the simulation cannot be carried out (not a resource failure)."""
+
+
+class Rejected(DriverError):
+    """A template value CloudFormation itself refuses: the resource fails with this message and the stack
+    rolls back (no request is sent for it)."""
 
 
 def closure(graph: dict[str, set[str]], start: str) -> set[str]:
@@ -97,7 +116,7 @@ class _NoValue:
 NO_VALUE = _NoValue()
 
 
-def resolve(stack: Stack, value: Any) -> Any:
+def resolve(stack: Scope, value: Any) -> Any:
     """Resolve intrinsic functions against the stack's deployed resources, parameters and exports.
 
     ``Fn::If`` picks a branch by a condition of the template's ``Conditions`` section; an item or property
@@ -128,17 +147,16 @@ def resolve(stack: Stack, value: Any) -> Any:
             return _sub(stack, arg)
         if key == "Fn::ImportValue":
             export = resolve(stack, arg)
-            regional = (stack.account_id, stack.region, export)
-            if regional not in stack.cloud.regional_exports:
+            if export not in stack.exports:
                 raise DriverError(f"No export named {export} in {stack.account_id} {stack.region}")
-            return stack.cloud.regional_exports[regional]
+            return stack.exports[export]
         if key.startswith("Fn::"):
             raise DriverError(f"{key} is not supported by the lifecycle driver")
     resolved = {k: resolve(stack, v) for k, v in value.items()}
     return {k: v for k, v in resolved.items() if v is not NO_VALUE}
 
 
-def condition(stack: Stack, name: str) -> bool:
+def condition(stack: Scope, name: str) -> bool:
     """The value of the template's condition ``name`` (Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition)."""
     conditions = stack.template.get("Conditions", {})
     if name not in conditions:
@@ -146,7 +164,7 @@ def condition(stack: Stack, name: str) -> bool:
     return _condition_value(stack, conditions[name])
 
 
-def _condition_value(stack: Stack, value: Any) -> bool:
+def _condition_value(stack: Scope, value: Any) -> bool:
     ((key, arg),) = value.items()
     if key == "Condition":
         return condition(stack, arg)
@@ -162,7 +180,7 @@ def _condition_value(stack: Stack, value: Any) -> bool:
     raise DriverError(f"{key} is not a condition function the lifecycle driver supports")
 
 
-def _pseudo(stack: Stack) -> dict[str, str]:
+def _pseudo(stack: Scope) -> dict[str, str]:
     return {
         "AWS::Region": stack.region,
         "AWS::AccountId": stack.account_id,
@@ -174,7 +192,7 @@ def _pseudo(stack: Stack) -> dict[str, str]:
     }
 
 
-def _ref(stack: Stack, name: str) -> Any:
+def _ref(stack: Scope, name: str) -> Any:
     pseudo = _pseudo(stack)
     if name == "AWS::NoValue":
         return NO_VALUE
@@ -191,7 +209,7 @@ def _ref(stack: Stack, name: str) -> Any:
     return stack.resources[name].physical_id
 
 
-def _get_att(stack: Stack, name: str, attribute: str) -> Any:
+def _get_att(stack: Scope, name: str, attribute: str) -> Any:
     if name not in stack.resources:
         raise DriverError(f"{stack.name}: GetAtt of {name}, which is not deployed (yet)")
     attributes = stack.resources[name].attributes
@@ -200,7 +218,7 @@ def _get_att(stack: Stack, name: str, attribute: str) -> Any:
     return attributes[attribute]
 
 
-def _sub(stack: Stack, arg: Any) -> str:
+def _sub(stack: Scope, arg: Any) -> str:
     text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], resolve(stack, arg[1]))
 
     def replace(match: re.Match[str]) -> str:

@@ -1,4 +1,5 @@
-"""The bench runs end to end on tiny inputs. No assertion on speed: only that every figure is produced."""
+"""The bench runs end to end on tiny inputs. No assertion on speed and no wall-clock timeout: only that every
+figure is produced."""
 
 from __future__ import annotations
 
@@ -19,9 +20,8 @@ def test_quick_bench_prints_a_table_per_scenario_with_every_column(tmp_path: Pat
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=120,
         check=False,
-    )
+    )  # no timeout: a busy machine is slow, not wrong; the figures below are what is checked
     assert completed.returncode == 0, completed.stderr[-3000:]
     out = completed.stdout
     for title in COLUMN_TITLES.values():

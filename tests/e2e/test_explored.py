@@ -1,0 +1,83 @@
+"""Sequences the explorer (tests/explore) found breaking a guarantee, replayed step by step as it printed
+them (shrunk). Each must keep every invariant; a case that fails today because of a handler defect is in
+tests/invariants.py KNOWN_VIOLATIONS until the fix lands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.explore.machine import replay
+from tests.invariants import KNOWN_VIOLATIONS
+
+pytestmark = pytest.mark.own_invariants
+
+
+def _unknown(request: pytest.FixtureRequest, found: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [v for v in found if (request.node.nodeid, v[0]) not in KNOWN_VIOLATIONS]
+
+
+START = {"copy_duration": 180.0, "units": None, "service_timeout": 3600, "duplicates": 0.0}
+
+
+def _start(**changes: Any) -> tuple[str, dict[str, Any]]:
+    return ("start", {**START, **changes})
+
+
+def test_a_policy_create_delivered_twice_at_once_answers_once_or_identically(request):
+    # Lambda delivers the policy's Create twice at the same moment: one delivery puts the policy, the other
+    # finds it and adopts it; two different answers reach CloudFormation.
+    found = replay({}, [_start(duplicates=0.5), ("retain", {})])
+    assert _unknown(request, found) == []
+
+
+def test_a_create_whose_copy_outlasts_service_timeout_rolls_back_cleanly(request):
+    # The copy takes 30 minutes, ServiceTimeout is 15: the Create fails before its timeout, and its
+    # rollback's Delete of the copy still in progress must not fail the stack (a deferred cleanup).
+    found = replay({}, [_start(copy_duration=1800.0, service_timeout=900)])
+    assert _unknown(request, found) == []
+
+
+@pytest.mark.parametrize("units", [None, 1], ids=["copied", "running"])
+def test_a_delete_naming_another_resources_copy_leaves_it_alone(request, units):
+    # A Delete of another logical id whose physical id is the held copy's ARN, sent straight to the
+    # function: the copy carries another resource's owner marker, so it is neither stopped nor deleted.
+    found = replay({}, [_start(units=units), ("foreign_delete", {})])
+    assert _unknown(request, found) == []
+
+
+def _update(change: str, fails_later: bool = False) -> tuple[str, dict[str, Any]]:
+    return ("update_prod", {"change": change, "fails_later": fails_later})
+
+
+def test_a_throttling_burst_does_not_fail_an_update_or_its_rollback(request):
+    # 12 throttled DescribeProjectVersions calls (a burst of about a minute) while most of ServiceTimeout
+    # is left: neither the Update nor the rollback that a later resource forces may fail for it.
+    burst = {"operation": "DescribeProjectVersions", "code": "ThrottlingException", "times": 12}
+    found = replay({}, [_start(), ("transient_fault", burst), _update("tags", fails_later=True)])
+    assert _unknown(request, found) == []
+
+
+@pytest.mark.parametrize("fails_later", [False, True], ids=["update", "rolled-back-update"])
+def test_an_update_after_the_copy_was_deleted_by_hand_does_not_end_rollback_failed(request, fails_later):
+    # Drift: the copy is deleted outside CloudFormation, then the stack is updated (tags).
+    found = replay({}, [_start(), ("by_hand_prod", {"what": "delete_version"}), _update("tags", fails_later)])
+    assert _unknown(request, found) == []
+
+
+def test_a_replacement_that_outlasts_service_timeout_does_not_end_rollback_failed(request):
+    # A 30-minute copy under a 15-minute ServiceTimeout, made by a replacement (a new version name).
+    found = replay(
+        {},
+        [_start(copy_duration=1800.0), _update("service_timeout"), _update("version_name")],
+    )
+    assert _unknown(request, found) == []
+
+
+def test_one_call_slower_than_the_function_timeout_does_not_fail_a_delete(request):
+    # One DescribeProjectVersions call takes longer than the function's 900 s timeout during the Delete:
+    # Lambda stops that invocation, but most of ServiceTimeout is left.
+    slow = {"operation": "DescribeProjectVersions"}
+    found = replay({}, [_start(), ("lambda_timeout", slow), ("delete_prod", {})])
+    assert _unknown(request, found) == []

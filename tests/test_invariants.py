@@ -1,0 +1,62 @@
+"""The invariants module agrees with the handler (owner marker) and the README (the allowed causes)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from emulator import custom_labels
+from emulator.cloudformation import CloudFormation
+from tests.conftest import DEST_ACCOUNT, LATE, REGION, REPO, copy_template
+from tests.invariants import ALLOWED_FAILURE_CAUSES, OWNER_TAG, Monitor, allowed_cause, owner_of
+
+sys.path.insert(0, str(REPO / "lambda"))
+import contract  # noqa: E402 - the handler's modules, from its asset directory
+import copy_properties  # noqa: E402
+
+
+def test_the_owner_marker_is_the_handlers():
+    assert OWNER_TAG == contract.OWNER_TAG
+    event = {
+        "StackId": "arn:aws:cloudformation:us-east-1:222222222222:stack/prod/1",
+        "LogicalResourceId": "Copy",
+    }
+    assert owner_of(event["StackId"], event["LogicalResourceId"]) == copy_properties.owner_of(event)
+
+
+def test_the_readme_lists_every_allowed_cause():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for description in ALLOWED_FAILURE_CAUSES:
+        assert f"  - {description};" in readme, description
+
+
+def test_a_transient_reason_is_never_an_allowed_cause():
+    assert allowed_cause("CopyProjectVersion failed: AccessDeniedException: not allowed.") is not None
+    assert allowed_cause("Rekognition kept throttling after retries; deploy again later.") is None
+    assert allowed_cause("LimitExceededException after ThrottlingException") is None
+
+
+@pytest.mark.own_invariants
+def test_a_version_left_with_the_stacks_marker_is_an_i3_violation(clock, source_version):
+    with CloudFormation(clock) as cloud:
+        custom_labels.set_clock(cloud.runtime.service_clock())
+        monitor = Monitor().attach(cloud)
+        stack = cloud.stack("prod", account_id=DEST_ACCOUNT, region=REGION, asset_root=REPO)
+        assert stack.create(copy_template(source_version)) == "CREATE_COMPLETE"
+        client = cloud.session(DEST_ACCOUNT, REGION).client("rekognition")
+        # a second version made by hand, carrying the copy's owner marker: the stack's Delete does not know it
+        other = client.copy_project_version(
+            SourceProjectArn=source_version[0],
+            SourceProjectVersionArn=source_version[1],
+            DestinationProjectArn=stack.resources["Project"].attributes["Arn"],
+            VersionName="stray",
+            OutputConfig={"S3Bucket": stack.resources["Output"].physical_id, "S3KeyPrefix": "x/"},
+            Tags={OWNER_TAG: owner_of(stack.stack_id, "ModelCopy")},
+        )["ProjectVersionArn"]
+        stack.template["Resources"]["Project"]["DeletionPolicy"] = "Retain"  # the project may keep it
+        stack.resources["Project"].deletion_policy = "Retain"
+        stack.delete()
+        cloud.settle(LATE)
+        found = monitor.finish()
+    assert any(i == "I3" and other in text for i, text in found), found
