@@ -59,6 +59,7 @@ class Cloud(Protocol):
     server: ResponseServer
     functions: dict[str, Function]
     exports: dict[str, Any]
+    regional_exports: dict[tuple[str, str, str], Any]
 
     def record(self, event: StackEvent) -> None: ...
 
