@@ -230,7 +230,6 @@ def cli_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[st
         env={**os.environ, "PATH": f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}", "CI": "true"},
         capture_output=True,
         text=True,
-        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     return {

@@ -40,7 +40,7 @@ def _run(script: Path, outdir: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, CDK_OUTDIR=str(outdir))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT / "constructs"), env.get("PYTHONPATH")]))
     return subprocess.run(
-        [sys.executable, str(script)], cwd=outdir.parent, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, str(script)], cwd=outdir.parent, env=env, capture_output=True, text=True
     )
 
 

@@ -69,7 +69,6 @@ def test_integ_runner_snapshot_check_passes_offline():
         env=env,
         capture_output=True,
         text=True,
-        timeout=900,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"{output}\nIf the change is intended: make integ-snapshot"
@@ -121,7 +120,6 @@ def _make_integ(env, *tests):
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
     )
 
 
