@@ -10,7 +10,8 @@
 - on the driver, with no CDK involved: the zip uploaded to an emulated bucket of each account, the plain
   provider template deployed in the source account (narrowed to project policies) and in the destination
   account (narrowed to its project and bucket), the example policy template with a quality bar in the
-  source account and the example copy template in the destination account: promotion, updates, delete.
+  source account and the example copy template in the destination account: promotion, updates (a bar the
+  version does not meet is refused and rolled back), delete.
   Without the source provider's DescribeProjectVersions grant, the bar is denied.
 """
 
@@ -404,6 +405,13 @@ def test_promotion_update_and_delete_with_the_dist_templates_and_no_cdk(
     assert model.update(with_parameters(copy_template, **renamed, TeamTag="quality")) == "UPDATE_COMPLETE"
     assert model.resources["ModelCopy"].physical_id != first
     assert list(versions(model)) == ["defects-prod-2"]
+
+    # A bar the version does not meet: the update fails with the score in its reason and rolls back.
+    assert policy.update(with_parameters(policy_template, **{**policy_parameters, "MinF1Score": "0.99"})) == (
+        "UPDATE_ROLLBACK_COMPLETE"
+    )
+    (refused,) = [e for e in cloud.events if e.logical_id == "ProjectPolicy" and e.status == "UPDATE_FAILED"]
+    assert "0.95" in refused.reason and "0.99" in refused.reason, refused.reason
 
     # The policy updated in place: a higher bar, checked again (the version still meets it). The policy's
     # document does not name the bar, so nothing is put and the revision stays.
