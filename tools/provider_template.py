@@ -214,14 +214,32 @@ def narrowed_statements() -> list[Any]:
     keys = _each("KmsKeyArns", "${Item}", any_value=any_key)
     source_keys = _each("SourceKmsKeyArns", "${Item}", any_value=any_key)
     grant = {"Condition": permissions.GRANT_FOR_AWS_RESOURCE}
+    # The owned-version statements: every version (and project) of this account and Region, versions only
+    # under the owner marker condition, whatever the destination lists say (a Delete after the role was
+    # narrowed to another project). The patterns and their reasons are permissions.OWNED_WILDCARDS'.
+    owned = {p: {"Fn::Sub": f"arn:{P}:rekognition:{R}:{A}:{p}"} for p in permissions.OWNED_WILDCARDS}
+    owned_versions, owned_projects = owned["project/*/version/*"], owned["project/*"]
     return [
         _statement("HasPolicyProjects", "ManageProjectPolicies", permissions.POLICY_ACTIONS, policy_projects),
         _statement("HasPolicyProjects", "CheckSourceQuality", permissions.GATE_ACTIONS, policy_projects),
-        # CopyProjectVersion on the sources and on the destinations: two statements (one list each).
+        # CopyProjectVersion on the sources here, on the destinations with the destination projects' other
+        # actions: the destination list once, so ten items of every list fit IAM's inline policy quota.
         _statement("HasCopies", "CopyProjectVersion", permissions.COPY_ACTIONS, sources + versions),
-        _statement("HasCopies", "CopyProjectVersionInto", permissions.COPY_ACTIONS, destinations),
-        _statement("HasCopies", "DestinationProjects", permissions.DESTINATION_PROJECT_ACTIONS, destinations),
+        _statement(
+            "HasCopies",
+            "DestinationProjects",
+            permissions.COPY_ACTIONS + permissions.DESTINATION_PROJECT_ACTIONS,
+            destinations,
+        ),
         _statement("HasCopies", "ManageCopiedVersions", permissions.VERSION_ACTIONS, destination_versions),
+        _statement(
+            "HasCopies",
+            "RemoveOwnedVersions",
+            permissions.OWNED_VERSION_ACTIONS,
+            [owned_versions],
+            Condition=permissions.OWNER_MARKER,
+        ),
+        _statement("HasCopies", "ReadOwnedVersions", permissions.OWNED_PROJECT_ACTIONS, [owned_projects]),
         _statement("CopiesOutputBucketNames", "OutputBuckets", permissions.BUCKET_ACTIONS, buckets),
         _statement("CopiesOutputBucketNames", "OutputObjects", permissions.OBJECT_ACTIONS, objects),
         _statement("CopiesKmsKeyArns", "UseKeys", permissions.KEY_USE_ACTIONS, keys),

@@ -10,7 +10,8 @@
 - on the driver, with no CDK involved: the zip uploaded to an emulated bucket of each account, the plain
   provider template deployed in the source account (narrowed to project policies) and in the destination
   account (narrowed to its project and bucket), the example policy template with a quality bar in the
-  source account and the example copy template in the destination account: promotion, updates, delete.
+  source account and the example copy template in the destination account: promotion, updates (a bar the
+  version does not meet is refused and rolled back), delete.
   Without the source provider's DescribeProjectVersions grant, the bar is denied.
 """
 
@@ -230,8 +231,9 @@ def inline_policy_size(cloud: CloudFormation, stack: Any) -> int:
 
 
 def role_permissions(cloud: CloudFormation, stack: Any) -> dict[tuple[Any, ...], set[str]]:
-    """The stack's function role's inline policies in emulated IAM: for each (actions, condition), the
-    resources granted (the stack's own log group written as ``<log group>``)."""
+    """The stack's function role's policies in emulated IAM: for each action and condition, the resources
+    granted (the stack's own log group written as ``<log group>``). Allow statements add up, so two roles
+    with the same map grant the same, however their statements group the actions."""
     iam = cloud.session(stack.account_id, stack.region).client("iam")
     (role,) = [r for r in stack.resources.values() if r.type == "AWS::IAM::Role"]
     (log_group,) = [r for r in stack.resources.values() if r.type == "AWS::Logs::LogGroup"]
@@ -252,14 +254,15 @@ def role_permissions(cloud: CloudFormation, stack: Any) -> dict[tuple[Any, ...],
         for statement in document["Statement"]:
             assert statement["Effect"] == "Allow"
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            key = (tuple(sorted(actions)), json.dumps(statement.get("Condition", {}), sort_keys=True))
+            condition = json.dumps(statement.get("Condition", {}), sort_keys=True)
             resources = (
                 statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
             )
             assert resources, statement
-            granted.setdefault(key, set()).update(
-                r.replace(log_group.attributes["Arn"], "<log group>") for r in resources
-            )
+            for action in actions:
+                granted.setdefault((action, condition), set()).update(
+                    r.replace(log_group.attributes["Arn"], "<log group>") for r in resources
+                )
     return granted
 
 
@@ -403,17 +406,29 @@ def test_promotion_update_and_delete_with_the_dist_templates_and_no_cdk(
     assert model.resources["ModelCopy"].physical_id != first
     assert list(versions(model)) == ["defects-prod-2"]
 
-    # The policy updated in place: a higher bar the version still meets.
+    # A bar the version does not meet: the update fails with the score in its reason and rolls back.
+    assert policy.update(with_parameters(policy_template, **{**policy_parameters, "MinF1Score": "0.99"})) == (
+        "UPDATE_ROLLBACK_COMPLETE"
+    )
+    (refused,) = [e for e in cloud.events if e.logical_id == "ProjectPolicy" and e.status == "UPDATE_FAILED"]
+    assert "0.95" in refused.reason and "0.99" in refused.reason, refused.reason
+
+    # The policy updated in place: a higher bar, checked again (the version still meets it). The policy's
+    # document does not name the bar, so nothing is put and the revision stays.
+    reads = custom_labels.calls.count("DescribeProjectVersions", SOURCE_ACCOUNT)
     assert policy.update(with_parameters(policy_template, **{**policy_parameters, "MinF1Score": "0.95"})) == (
         "UPDATE_COMPLETE"
     )
-    assert policy.outputs["PolicyRevisionId"] != revision
+    assert custom_labels.calls.count("DescribeProjectVersions", SOURCE_ACCOUNT) > reads
+    assert policy.outputs["PolicyRevisionId"] == revision
+    source_client = cloud.session(SOURCE_ACCOUNT, REGION).client("rekognition")
+    on_project = source_client.list_project_policies(ProjectArn=source_project)["ProjectPolicies"]
+    assert [p["PolicyRevisionId"] for p in on_project] == [revision]
 
     # Delete: the copy, the policy, then the providers.
     assert model.delete() == "DELETE_COMPLETE"
     assert versions(model) == {}
     assert policy.delete() == "DELETE_COMPLETE"
-    source_client = cloud.session(SOURCE_ACCOUNT, REGION).client("rekognition")
     assert source_client.list_project_policies(ProjectArn=source_project)["ProjectPolicies"] == []
     assert dest_provider.delete() == "DELETE_COMPLETE"
     assert source_provider.delete() == "DELETE_COMPLETE"

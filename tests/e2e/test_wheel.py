@@ -33,10 +33,12 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from emulator.cloudformation import CloudFormation
-from tests.conftest import DEST_ACCOUNT, NODE_BIN, REGION, REPO, pyproject_version
+from tests.conftest import NODE_BIN, REGION, REPO, SOURCE_ACCOUNT, pyproject_version
 from tools.dist import build_wheel
 
 DISTRIBUTION = "rekognition-model-copy"
+README_ACCOUNT = SOURCE_ACCOUNT
+"""The account of the README's first example's stack (its dev account)."""
 
 
 def wheel_requirements(wheel: Path) -> list[str]:
@@ -225,6 +227,7 @@ def test_readme_example_synthesises_in_a_fresh_app_with_the_wheels_handler(
     assert not Path(info["package"]).is_symlink()  # installed from the wheel, not linked from elsewhere
     assert info["version"] == info["distribution_version"] == pyproject_version()
 
+    assert f'Environment(account="{README_ACCOUNT}", region="{REGION}")' in snippet
     out = app_dir / "cdk.out"
     template = Template.from_json(json.loads((out / "Models.template.json").read_text(encoding="utf-8")))
     template.resource_count_is("Custom::RekognitionModelCopy", 1)
@@ -239,13 +242,16 @@ def test_readme_example_synthesises_in_a_fresh_app_with_the_wheels_handler(
                 f"rekognition_model_copy/_handler/crhelper/{name}"
             )
 
-    # The asset's handler imports (with its own crhelper) and answers a request on the lifecycle driver.
-    # The README's source version is not in this emulated account: the answer is a FAILED with the reason.
-    stack = cloud.stack("ReadmeStack", account_id=DEST_ACCOUNT, region=REGION, asset_root=out)
-    assert stack.create(json.loads((out / "ReadmeStack.template.json").read_text(encoding="utf-8"))) == (
+    # The asset's handler imports (with its own crhelper) and answers a request on the lifecycle driver,
+    # deployed as the README's stack: "Models" in the account and Region of its Environment. The README's
+    # source project is not in that emulated account: the answer is a FAILED that names it.
+    stack = cloud.stack("Models", account_id=README_ACCOUNT, region=REGION, asset_root=out)
+    assert stack.create(json.loads((out / "Models.template.json").read_text(encoding="utf-8"))) == (
         "ROLLBACK_COMPLETE"
     )
     failed = [e for e in cloud.events if e.logical_id.startswith("ProdModel") and e.status == "CREATE_FAILED"]
     assert cloud.invocations and failed, [e.status for e in cloud.events]
-    assert "defects.2026-11-01" in failed[0].reason, failed[0].reason
+    source_project = f"arn:aws:rekognition:{REGION}:{README_ACCOUNT}:project/dev-defects/1700000000000"
+    assert f'project_arn="{source_project}"' in snippet
+    assert f"The project {source_project} does not exist" in failed[0].reason, failed[0].reason
     print("the asset's handler answered:", failed[0].reason)
