@@ -219,7 +219,6 @@ def test_readme_example_synthesises_in_a_fresh_app_with_the_wheels_handler(
         env={**fresh_venv.env, **APP_ENV},
         capture_output=True,
         text=True,
-        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     info = json.loads(result.stdout.strip().splitlines()[-1])
