@@ -68,8 +68,33 @@ def test_another_key_under_the_same_name_is_refused_and_rolled_back(variant, clo
 
     assert "Changing KmsKeyId needs a new copy" in reasons(cloud)
     assert stack.resources["ModelCopy"].physical_id == held
-    if variant["kms_key_id_described"] == "omitted":
-        # the copy's key is not described: the rollback cannot tell it from the rejected one (Known limits)
-        assert status in ("UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED")
-    else:
-        assert status == "UPDATE_ROLLBACK_COMPLETE"
+    assert status == "UPDATE_ROLLBACK_COMPLETE"
+
+
+@each_reading("kms_key_id_described")
+@pytest.mark.parametrize("form", FORMS)
+def test_a_key_change_is_refused_whatever_form_either_key_has(variant, cloud, deploy, source_version, form):
+    first, second = key_forms(cloud, "models"), key_forms(cloud, "other")
+    stack = deploy(template(source_version, first[form], {"a": "1"}))
+    held = stack.resources["ModelCopy"].physical_id
+
+    status = stack.update(template(source_version, second["key_id"], {"a": "2"}))
+
+    assert "Changing KmsKeyId needs a new copy" in reasons(cloud)
+    assert status == "UPDATE_ROLLBACK_COMPLETE"
+    assert stack.resources["ModelCopy"].physical_id == held
+    tags = stack.session().client("rekognition").list_tags_for_resource(ResourceArn=held)["Tags"]
+    assert tags.get("a") == "1"
+
+
+@each_reading("kms_key_id_described")
+def test_adding_a_key_to_a_copy_without_one_is_refused(variant, cloud, deploy, source_version):
+    key = key_forms(cloud, "models")["alias_name"]
+    stack = deploy(copy_template(source_version, tags={"a": "1"}))
+    held = stack.resources["ModelCopy"].physical_id
+
+    status = stack.update(template(source_version, key, {"a": "1"}))
+
+    assert "Changing KmsKeyId needs a new copy" in reasons(cloud)
+    assert status == "UPDATE_ROLLBACK_COMPLETE"
+    assert stack.resources["ModelCopy"].physical_id == held
