@@ -15,6 +15,10 @@ PROJECT_POLICY_TYPE = "Custom::RekognitionProjectPolicy"
 #: library refuses it as a user tag.
 OWNER_TAG = "rekognition-model-copy:owner"
 
+#: The tag the handler puts on each copy made with a KmsKeyId: the ARN of that key (DescribeProjectVersions
+#: may not report a copy's key). Reserved like the owner tag; with it a copy holds two tags of the handler.
+KMS_KEY_TAG = "rekognition-model-copy:kms-key"
+
 #: The environment variable that names the prefix of the polling rules; the library scopes the role's
 #: EventBridge permissions to it.
 POLL_RULE_PREFIX_ENV = "POLL_RULE_PREFIX"

@@ -27,6 +27,7 @@ from copy_decisions import (
     serving_action,
 )
 from copy_properties import (
+    MARKERS,
     OWNER_TAG,
     CopyProperties,
     Identity,
@@ -158,7 +159,8 @@ def start_copy(client: Any, copy: CopyProperties, owner: str) -> tuple[Version, 
     name is adopted only when this resource made it from the same source (a redelivered Create, a
     rollback); anything else fails, and the version is left alone."""
     try:
-        response = client.copy_project_version(**copy.copy_request(owner))
+        key_arn = key_resolver(client)(copy.kms_key_id) if copy.kms_key_id else None
+        response = client.copy_project_version(**copy.copy_request(owner, key_arn))
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") != "ResourceInUseException":
             raise failure("CopyProjectVersion", error) from error
@@ -193,14 +195,22 @@ def start_copy(client: Any, copy: CopyProperties, owner: str) -> tuple[Version, 
     return Version(copy.destination_project_arn, str(response["ProjectVersionArn"])), True
 
 
+def version_tags(client: Any, version_arn: str) -> dict[str, str]:
+    """The version's tags (the handler's markers among them)."""
+    try:
+        return dict(client.list_tags_for_resource(ResourceArn=version_arn).get("Tags", {}))
+    except ClientError as error:
+        raise failure("ListTagsForResource", error) from error
+
+
 def update_tags(client: Any, version_arn: str, declared: Mapping[str, str]) -> None:
     """Make the version's tags the declared ones (compared with what it has, not with the previous
-    properties: a rollback may follow a tag change that half happened); the owner marker stays."""
+    properties: a rollback may follow a tag change that half happened); the handler's markers stay."""
     try:
         current = client.list_tags_for_resource(ResourceArn=version_arn).get("Tags", {})
     except ClientError as error:
         raise failure("ListTagsForResource", error) from error
-    removed = [key for key in current if key not in declared and key != OWNER_TAG]
+    removed = [key for key in current if key not in declared and key not in MARKERS]
     changed = {key: value for key, value in declared.items() if current.get(key) != value}
     if removed:
         try:

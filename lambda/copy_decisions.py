@@ -147,15 +147,17 @@ def checks_source(desired: CopyProperties, kind: Kind, previous: Mapping[str, An
 def mismatches(
     desired: CopyProperties,
     description: Mapping[str, Any],
-    previous_key: str | None = None,
+    key_marker: str | None = None,
     resolve: Callable[[str], str | None] = lambda key: None,
 ) -> list[str]:
     """The properties that say another copy than the version described (empty: it is this copy).
 
     The copy's key is the KmsKeyId described; DescribeProjectVersions may not report it for a copy, and
-    then it is the key declared before (``previous_key``). A key is declared in any form CopyProjectVersion
-    accepts (key id, key ARN, alias, alias ARN) and may be described in another: two forms are compared
-    as the key ARNs they name (``resolve``: kms:DescribeKey; None when it cannot tell)."""
+    then it is the key the copy was made with, as its key marker tag records it (``key_marker``; no
+    marker: made without a key). Never the previous properties: in a rollback they are the rejected ones.
+    A key is declared in any form CopyProjectVersion accepts (key id, key ARN, alias, alias ARN) and may be
+    described in another: two forms are compared as the key ARNs they name (``resolve``: kms:DescribeKey;
+    None when it cannot tell)."""
     found: list[str] = []
     source = description.get("SourceProjectVersionArn")
     if source is not None and source != desired.source_project_version_arn:
@@ -166,7 +168,7 @@ def mismatches(
         desired.s3_key_prefix,
     ):
         found.append("OutputConfig")
-    held = description.get("KmsKeyId") if "KmsKeyId" in description else previous_key
+    held = description.get("KmsKeyId") or key_marker
     if "OutputConfig" in description and key_differs(desired.kms_key_id, held or None, resolve):
         found.append("KmsKeyId")
     return found

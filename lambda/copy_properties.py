@@ -25,7 +25,12 @@ from time_budget import DEFAULT_SERVICE_TIMEOUT, service_timeout
 # the copy a failed Update left, and a version that another stack or a person made is never adopted or
 # deleted.
 OWNER_TAG = contract.OWNER_TAG
-MAX_TAGS = 200  # per resource, the owner marker included (botocore's TagMap)
+# A copy made with a KmsKeyId also carries this tag, the ARN of that key (as kms:DescribeKey names it):
+# DescribeProjectVersions may not report a copy's KmsKeyId, and the key a copy has is then read here, never
+# from the previous properties (in a rollback those are the rejected ones).
+KMS_KEY_TAG = contract.KMS_KEY_TAG
+MARKERS = (OWNER_TAG, KMS_KEY_TAG)
+MAX_TAGS = 200  # per resource, the handler's markers included (botocore's TagMap)
 # botocore's patterns (service-2.json), checked before anything is sent: a value that can never be valid
 # fails the request with a Reason naming the property, and a Delete knows nothing was made from it.
 PROJECT_ARN = re.compile(
@@ -103,6 +108,7 @@ class CopyProperties:
         units = [_units(props, name) for name in ("MinInferenceUnits", "MaxInferenceUnits")]
         if units[1] is not None and (units[0] is None or units[1] < units[0]):
             raise ResourceError("MaxInferenceUnits needs MinInferenceUnits, and must not be smaller than it.")
+        key = text("KmsKeyId", KMS_KEY, required=False)
         return cls(
             source_project_arn=source_project,
             source_project_version_arn=source_version,
@@ -110,16 +116,17 @@ class CopyProperties:
             version_name=str(text("VersionName", VERSION_NAME)),
             s3_bucket=bucket,
             s3_key_prefix=prefix,
-            tags=_tags(props.get("Tags")),
-            kms_key_id=text("KmsKeyId", KMS_KEY, required=False),
+            tags=_tags(props.get("Tags"), keyed=bool(key)),
+            kms_key_id=key,
             min_inference_units=units[0],
             max_inference_units=units[1],
             service_timeout=service_timeout(props),
             min_f1_score=bar,
         )
 
-    def copy_request(self, owner: str) -> dict[str, Any]:
-        """The CopyProjectVersion request, tagged with the owner marker."""
+    def copy_request(self, owner: str, key_arn: str | None = None) -> dict[str, Any]:
+        """The CopyProjectVersion request, tagged with the owner marker and, with a KmsKeyId, the key
+        marker: ``key_arn``, the ARN of the key (else the KmsKeyId as declared)."""
         output: dict[str, str] = {"S3Bucket": self.s3_bucket}
         if self.s3_key_prefix:
             output["S3KeyPrefix"] = self.s3_key_prefix
@@ -133,6 +140,9 @@ class CopyProperties:
         }
         if self.kms_key_id:
             request["KmsKeyId"] = self.kms_key_id
+            marker = key_arn or self.kms_key_id
+            if len(marker) <= 256 and TAG_TEXT.match(marker):  # a tag value's limits (always, for an ARN)
+                request["Tags"][KMS_KEY_TAG] = marker
         return request
 
 
@@ -140,24 +150,27 @@ def _account(arn: str) -> str:
     return arn.split(":")[4]
 
 
-def _tags(value: Any) -> dict[str, str]:
+def _tags(value: Any, *, keyed: bool) -> dict[str, str]:
+    """The declared tags, checked; ``keyed``: a KmsKeyId is declared, and the key marker takes a slot."""
     if value is None or value == "":
         return {}
     if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
         raise ResourceError("Property Tags must be a map of string keys to string values.")
     for key, tag_value in value.items():
-        if key == OWNER_TAG:
-            raise ResourceError(f"The tag key {OWNER_TAG} is reserved for this resource's own marker.")
+        if key in MARKERS:
+            raise ResourceError(f"The tag key {key} is reserved for this resource's own markers.")
         if key.lower().startswith("aws:"):
             raise ResourceError(f"Tag keys must not start with 'aws:' (reserved by AWS): {key!r}.")
         if not 1 <= len(key) <= 128 or not TAG_TEXT.match(key):
             raise ResourceError(f"Tag key {key[:130]!r} is not valid: {_TAG_RULE.format(128)}")
         if len(tag_value) > 256 or not TAG_TEXT.match(tag_value):
             raise ResourceError(f"The value of tag {key!r} is not valid: {_TAG_RULE.format(256)}")
-    if len(value) > MAX_TAGS - 1:
+    limit = MAX_TAGS - (2 if keyed else 1)
+    if len(value) > limit:
+        markers = f"owner marker ({OWNER_TAG})" + (f" and key marker ({KMS_KEY_TAG})" if keyed else "")
         raise ResourceError(
             f"Property Tags has {len(value)} tags; a model version can have {MAX_TAGS}, and this resource's "
-            f"owner marker ({OWNER_TAG}) takes one of them: declare at most {MAX_TAGS - 1}."
+            f"{markers} {'take two' if keyed else 'takes one'} of them: declare at most {limit}."
         )
     return dict(value)
 

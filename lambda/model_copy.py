@@ -41,6 +41,7 @@ from copy_calls import (
     start_copy,
     stray_copies,
     update_tags,
+    version_tags,
 )
 from copy_decisions import (
     Kind,
@@ -53,6 +54,7 @@ from copy_decisions import (
     to_remove_on_failure,
 )
 from copy_properties import (
+    KMS_KEY_TAG,
     PROJECT_ARN,
     VERSION_ARN,
     CopyProperties,
@@ -121,8 +123,8 @@ def update(
             kind = Kind.REPLACE
     if kind is Kind.IN_PLACE and description is not None:
         target = Version(desired.destination_project_arn, physical_id)
-        previous_key = old_props.get("KmsKeyId") if isinstance(old_props.get("KmsKeyId"), str) else None
-        changed = mismatches(desired, description, previous_key, key_resolver(client))
+        marker = version_tags(client, physical_id).get(KMS_KEY_TAG)
+        changed = mismatches(desired, description, marker, key_resolver(client))
         if changed:
             raise ResourceError(
                 f"Changing {', '.join(changed)} needs a new copy, which CloudFormation creates before it "

@@ -63,8 +63,8 @@ class CopyProps(TypedDict):
     tags: NotRequired[Mapping[str, str] | None]
     """Tags of the new model version, merged with those added by ``Tags.of(scope).add(...)`` (which win on
     a key given both ways, as for every CDK resource): at most 199 in all (a version holds 200, the
-    handler's owner marker takes one); keys 1-128 characters, not starting with ``aws:``; values at most
-    256. Default: no tags."""
+    handler's owner marker takes one), 198 with an ``encryption_key`` (the handler's key marker takes
+    another); keys 1-128 characters, not starting with ``aws:``; values at most 256. Default: no tags."""
     removal_policy: NotRequired[RemovalPolicy]
     """What happens to the copied version when the resource is deleted or replaced. Default: ``DESTROY``,
     the version is stopped if running and deleted. ``RETAIN`` keeps it (``DeletionPolicy`` and
@@ -170,7 +170,7 @@ class CopyArguments:
             validation.check_destination_account(destination, self.stack.account)
         validation.check_regions(source_version or source_project, destination_region, self.stack.region)
         validation.check_output_prefix(self.s3_key_prefix)
-        validation.check_tags(self.tags)
+        validation.check_tags(self.tags, keyed=self.encryption_key is not None)
         validation.check_timeout(self.timeout)
         validation.check_inference_units(self.min_inference_units, self.max_inference_units)
         validation.check_min_f1_score("min_f1_score", self.min_f1_score)

@@ -13,5 +13,9 @@ PROJECT_POLICY_TYPE = "Custom::RekognitionProjectPolicy"
 #: The tag the handler puts on each copy it makes (whose copy it is); reserved, refused as a user tag.
 OWNER_TAG = "rekognition-model-copy:owner"
 
+#: The tag the handler puts on each copy made with a KmsKeyId: the ARN of that key (DescribeProjectVersions
+#: may not report a copy's key). Reserved like the owner tag; with it a copy holds two tags of the handler.
+KMS_KEY_TAG = "rekognition-model-copy:kms-key"
+
 #: The handler's environment variable naming the polling rules' prefix (the role is scoped to it).
 POLL_RULE_PREFIX_ENV = "POLL_RULE_PREFIX"

@@ -112,7 +112,7 @@ class RekognitionModelCopy(ProjectVersionBase):
         # The function's policy, log group and EventBridge permission must exist before the first request
         # (the function itself is already a dependency through the ServiceToken).
         self.resource.node.add_dependency(*self.provider.ready)
-        self.node.add_validation(_TagsValidation(self._tags))
+        self.node.add_validation(_TagsValidation(self._tags, keyed=arguments.encryption_key is not None))
 
         self._grant_handler(arguments)
 
@@ -238,15 +238,16 @@ class _TagsProducer:
 
 @jsii.implements(IValidation)
 class _TagsValidation:
-    """Fails the synthesis when the merged tags (argument and ``Tags.of``) break a limit: the reserved owner
-    key, more than 199 tags, a key or value too long."""
+    """Fails the synthesis when the merged tags (argument and ``Tags.of``) break a limit: the reserved marker
+    keys, more than 199 tags (198 with an encryption key), a key or value too long."""
 
-    def __init__(self, tags: TagManager) -> None:
+    def __init__(self, tags: TagManager, *, keyed: bool) -> None:
         self._tags = tags
+        self._keyed = keyed
 
     def validate(self) -> list[str]:
         try:
-            validation.check_tags(self._tags.tag_values())
+            validation.check_tags(self._tags.tag_values(), keyed=self._keyed)
         except validation.ModelCopyValidationError as error:
             return [f"{error} (The copy's tags are its tags argument and those added with Tags.of.)"]
         return []

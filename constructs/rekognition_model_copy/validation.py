@@ -33,9 +33,11 @@ VERSION_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_.\-]{1,255}$")
 PROJECT_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_\-]{0,254}$")
 
 MAX_OUTPUT_PREFIX_LENGTH = 1024
-# Rekognition allows 200 tags; the handler adds one of its own (OWNER_TAG) to every copy.
+# Rekognition allows 200 tags; the handler adds one of its own (OWNER_TAG) to every copy, and a second
+# (KMS_KEY_TAG, the key's ARN) to a copy made with a KMS key.
 MAX_TAGS = 199
 OWNER_TAG = contract.OWNER_TAG
+KMS_KEY_TAG = contract.KMS_KEY_TAG
 MAX_TAG_KEY_LENGTH = 128
 MAX_TAG_VALUE_LENGTH = 256
 MIN_TIMEOUT_SECONDS = 1
@@ -256,21 +258,26 @@ def check_output_prefix(value: str) -> None:
         )
 
 
-def check_tags(tags: Mapping[str, str] | None) -> None:
-    """Tags: at most 199 (Rekognition's 200, less the handler's owner tag); keys 1-128 characters not
-    starting with ``aws:`` and not the owner tag; values at most 256."""
+def check_tags(tags: Mapping[str, str] | None, *, keyed: bool = False) -> None:
+    """Tags: at most 199 (Rekognition's 200, less the handler's owner tag), 198 when ``keyed`` (an
+    ``encryption_key``: the handler also marks the copy with its key); keys 1-128 characters not starting
+    with ``aws:`` and not one of the handler's marker tags; values at most 256."""
     if tags is None or is_token(tags):
         return
-    if len(tags) > MAX_TAGS:
+    limit = MAX_TAGS - 1 if keyed else MAX_TAGS
+    if len(tags) > limit:
+        marks = "the two this construct adds to mark the copy as its own and record its encryption_key"
         raise ModelCopyValidationError(
-            f"tags may hold at most {MAX_TAGS} tags (Rekognition's 200, less the one this construct adds to "
-            f"mark the copy as its own); got {len(tags)}. Remove {len(tags) - MAX_TAGS} of them."
+            f"tags may hold at most {limit} tags (Rekognition's 200, less "
+            f"{marks if keyed else 'the one this construct adds to mark the copy as its own'}); "
+            f"got {len(tags)}. Remove {len(tags) - limit} of them."
         )
-    if OWNER_TAG in tags:
-        raise ModelCopyValidationError(
-            f"tags: the key {OWNER_TAG!r} is reserved for the marker the handler puts on its copies. "
-            "Rename the key."
-        )
+    for marker in (OWNER_TAG, KMS_KEY_TAG):
+        if marker in tags:
+            raise ModelCopyValidationError(
+                f"tags: the key {marker!r} is reserved for the markers the handler puts on its copies. "
+                "Rename the key."
+            )
     for key, value in tags.items():
         if not is_token(key):
             if not isinstance(key, str) or not 1 <= len(key) <= MAX_TAG_KEY_LENGTH:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from aws_cdk import App, Stack, Tags
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
@@ -18,10 +19,21 @@ from rekognition_model_copy.contract import OWNER_TAG
 
 from .conftest import ACCOUNT, ENV, REGION, valid_kwargs
 
+KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
 
 def _tagged_stack(app: App, **tags: str) -> tuple[Stack, RekognitionModelCopy]:
+    return _stack_tagged_with(app, tags)
+
+
+def _stack_tagged_with(
+    app: App, tags: dict[str, str], keyed: bool = False
+) -> tuple[Stack, RekognitionModelCopy]:
     stack = Stack(app, "Tagged", env=ENV)
-    copy = RekognitionModelCopy(stack, "Copy", **valid_kwargs(stack, tags={"stage": "prod"}))  # type: ignore[arg-type]
+    extra: dict[str, Any] = {"tags": {"stage": "prod"}}
+    if keyed:
+        extra["encryption_key"] = kms.Key.from_key_arn(stack, "Key", KEY_ARN)
+    copy = RekognitionModelCopy(stack, "Copy", **valid_kwargs(stack, **extra))  # type: ignore[arg-type]
     for key, value in tags.items():
         Tags.of(stack).add(key, value)
     return stack, copy
@@ -70,6 +82,17 @@ def test_more_than_199_tags_in_all_fail_the_synthesis() -> None:
 def test_199_tags_in_all_synthesise() -> None:
     app = App()
     stack, _ = _tagged_stack(app, **{f"k{i}": "v" for i in range(198)})
+    app.synth()
+    assert len(Template.from_stack(stack).find_resources(RESOURCE_TYPE)) == 1
+
+
+def test_with_an_encryption_key_199_tags_in_all_fail_the_synthesis_and_198_synthesise() -> None:
+    app = App()
+    _stack_tagged_with(app, {f"k{i}": "v" for i in range(198)}, keyed=True)  # 199 with "stage"
+    with pytest.raises(RuntimeError, match=r"at most 198 tags.*encryption_key.*got 199"):
+        app.synth()
+    app = App()
+    stack, _ = _stack_tagged_with(app, {f"k{i}": "v" for i in range(197)}, keyed=True)
     app.synth()
     assert len(Template.from_stack(stack).find_resources(RESOURCE_TYPE)) == 1
 

@@ -91,6 +91,7 @@ BAD_VALUES: list[tuple[str, dict[str, Any], list[str]]] = [
     ("tag value too long", {"tags": {"team": "v" * 257}}, ["tags", "'team'", "at most 256"]),
     ("timeout too long", {"timeout": Duration.hours(2)}, ["timeout", "7200 s", "3600"]),
     ("reserved tag", {"tags": {"rekognition-model-copy:owner": "x"}}, ["reserved", "Rename the key"]),
+    ("reserved key tag", {"tags": {"rekognition-model-copy:kms-key": "x"}}, ["reserved", "Rename the key"]),
     ("zero units", {"min_inference_units": 0}, ["min_inference_units", "at least 1", "got 0"]),
     ("max without min", {"max_inference_units": 2}, ["max_inference_units", "needs min_inference_units"]),
     (

@@ -75,6 +75,25 @@ def test_199_tags_fit_with_the_owner_marker() -> None:
     assert len(copy.copy_request("owner")["Tags"]) == 200
 
 
+KEY_ARN = "arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_a_copy_with_a_key_carries_the_key_marker_and_198_tags_fit() -> None:
+    copy = cp.CopyProperties.parse(props(KmsKeyId="alias/models", Tags={f"k{i}": "v" for i in range(198)}))
+    tags = copy.copy_request("owner", KEY_ARN)["Tags"]
+    assert len(tags) == 200 and tags[cp.KMS_KEY_TAG] == KEY_ARN and tags[cp.OWNER_TAG] == "owner"
+    assert copy.copy_request("owner")["Tags"][cp.KMS_KEY_TAG] == "alias/models"  # not resolved
+    assert cp.KMS_KEY_TAG not in cp.CopyProperties.parse(props()).copy_request("owner", KEY_ARN)["Tags"]
+    with pytest.raises(ResourceError, match="key marker.*at most 198"):
+        cp.CopyProperties.parse(props(KmsKeyId="alias/models", Tags={f"k{i}": "v" for i in range(199)}))
+
+
+@pytest.mark.parametrize("marker", [cp.OWNER_TAG, cp.KMS_KEY_TAG])
+def test_the_markers_are_refused_as_user_tags(marker: str) -> None:
+    with pytest.raises(ResourceError, match="reserved"):
+        cp.CopyProperties.parse(props(Tags={marker: "x"}))
+
+
 # --- update: in place or another version --------------------------------------------------------------------
 def test_plan_update() -> None:
     desired = cp.CopyProperties.parse(props())
@@ -93,6 +112,19 @@ def test_mismatches_compare_with_the_version_not_the_old_properties() -> None:
     assert dec.mismatches(desired, same) == []
     other = {**same, "SourceProjectVersionArn": OTHER_SOURCE, "KmsKeyId": "arn:aws:kms:x:1:key/k"}
     assert dec.mismatches(desired, other) == ["SourceProjectVersionArn", "KmsKeyId"]
+
+
+def test_an_undescribed_key_is_the_key_marker_of_the_copy() -> None:
+    output = {"S3Bucket": "bucket", "S3KeyPrefix": "copies/"}
+    described = {"SourceProjectVersionArn": SOURCE, "OutputConfig": output}
+    keyed = cp.CopyProperties.parse(props(KmsKeyId="alias/models"))
+    arns = {"alias/models": KEY_ARN, KEY_ARN: KEY_ARN, "alias/other": KEY_ARN.replace("1234abcd", "9999abcd")}
+    assert dec.mismatches(keyed, described, KEY_ARN, arns.get) == []
+    assert dec.mismatches(keyed, described, None, arns.get) == ["KmsKeyId"]  # made without a key
+    other = cp.CopyProperties.parse(props(KmsKeyId="alias/other"))
+    assert dec.mismatches(other, described, KEY_ARN, arns.get) == ["KmsKeyId"]
+    assert dec.mismatches(cp.CopyProperties.parse(props()), described, KEY_ARN, arns.get) == ["KmsKeyId"]
+    assert dec.mismatches(keyed, {**described, "KmsKeyId": KEY_ARN}, None, arns.get) == []  # described wins
 
 
 # --- adoption -----------------------------------------------------------------------------------------

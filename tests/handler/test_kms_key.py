@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from rekognition_model_copy.contract import KMS_KEY_TAG
 from tests.conftest import DEST_ACCOUNT, REGION, copy_template
 from tests.handler.conftest import reasons
 from tests.variants import each_reading, variant_fixture  # noqa: F401 - the variant fixture
@@ -35,15 +36,16 @@ def template(source: tuple[str, str], key: str, tags: dict[str, str]) -> dict[st
 @each_reading("kms_key_id_described")
 @pytest.mark.parametrize("form", FORMS)
 def test_a_tag_update_keeps_the_copy_whatever_form_the_key_has(variant, cloud, deploy, source_version, form):
-    key = key_forms(cloud, "models")[form]
-    stack = deploy(template(source_version, key, {"a": "1"}))
+    forms = key_forms(cloud, "models")
+    stack = deploy(template(source_version, forms[form], {"a": "1"}))
     held = stack.resources["ModelCopy"].physical_id
 
-    assert stack.update(template(source_version, key, {"b": "2"})) == "UPDATE_COMPLETE"
+    assert stack.update(template(source_version, forms[form], {"b": "2"})) == "UPDATE_COMPLETE"
 
     assert stack.resources["ModelCopy"].physical_id == held
     tags = stack.session().client("rekognition").list_tags_for_resource(ResourceArn=held)["Tags"]
     assert tags.get("b") == "2" and "a" not in tags
+    assert tags[KMS_KEY_TAG] == forms["key_arn"]  # the key marker: the key's ARN, whatever form was declared
 
 
 @each_reading("kms_key_id_described")
@@ -68,8 +70,33 @@ def test_another_key_under_the_same_name_is_refused_and_rolled_back(variant, clo
 
     assert "Changing KmsKeyId needs a new copy" in reasons(cloud)
     assert stack.resources["ModelCopy"].physical_id == held
-    if variant["kms_key_id_described"] == "omitted":
-        # the copy's key is not described: the rollback cannot tell it from the rejected one (Known limits)
-        assert status in ("UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED")
-    else:
-        assert status == "UPDATE_ROLLBACK_COMPLETE"
+    assert status == "UPDATE_ROLLBACK_COMPLETE"
+
+
+@each_reading("kms_key_id_described")
+@pytest.mark.parametrize("form", FORMS)
+def test_a_key_change_is_refused_whatever_form_either_key_has(variant, cloud, deploy, source_version, form):
+    first, second = key_forms(cloud, "models"), key_forms(cloud, "other")
+    stack = deploy(template(source_version, first[form], {"a": "1"}))
+    held = stack.resources["ModelCopy"].physical_id
+
+    status = stack.update(template(source_version, second["key_id"], {"a": "2"}))
+
+    assert "Changing KmsKeyId needs a new copy" in reasons(cloud)
+    assert status == "UPDATE_ROLLBACK_COMPLETE"
+    assert stack.resources["ModelCopy"].physical_id == held
+    tags = stack.session().client("rekognition").list_tags_for_resource(ResourceArn=held)["Tags"]
+    assert tags.get("a") == "1"
+
+
+@each_reading("kms_key_id_described")
+def test_adding_a_key_to_a_copy_without_one_is_refused(variant, cloud, deploy, source_version):
+    key = key_forms(cloud, "models")["alias_name"]
+    stack = deploy(copy_template(source_version, tags={"a": "1"}))
+    held = stack.resources["ModelCopy"].physical_id
+
+    status = stack.update(template(source_version, key, {"a": "1"}))
+
+    assert "Changing KmsKeyId needs a new copy" in reasons(cloud)
+    assert status == "UPDATE_ROLLBACK_COMPLETE"
+    assert stack.resources["ModelCopy"].physical_id == held
