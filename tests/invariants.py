@@ -9,7 +9,8 @@ checks:
   (:data:`TRANSIENT_CAUSES`); with ``transient_faults_only`` (the explorer, whose injected faults are all
   bounded bursts) a CREATE or UPDATE that fails because of one is a violation too;
 * I2 - a model version carrying a resource's owner marker (``lambda/contract.py``) is stopped or deleted
-  only by a request of that same resource; the handler never stops or deletes a version without one;
+  only by a request of that same resource, or by the cleanup one of its requests left for later (whose
+  input names the resource); the handler never stops or deletes a version without one;
 * I3 - after DELETE_COMPLETE nothing the stack created is left: versions with the owner marker of one of
   its resources (a copy still in progress may outlive the stack only while a deferred cleanup is pending,
   checked again at the end), project policies its resources put, polling rules (the POLL_RULE_PREFIX) of
@@ -41,6 +42,9 @@ from emulator.cloudformation import CloudFormation, Stack, StackEvent
 #: The handler's owner marker tag (lambda/contract.py OWNER_TAG) and how it is computed
 #: (lambda/copy_properties.owner_of): tests/test_invariants.py checks both against the handler's.
 OWNER_TAG = "rekognition-model-copy:owner"
+#: The key of a cleanup schedule's input (lambda/request_rule.py CLEANUP_KEY): an invocation that is no
+#: stack request, acting for the resource whose request left it.
+CLEANUP_KEY = "RmcCleanupRule"
 MODEL_COPY_TYPE = "Custom::RekognitionModelCopy"
 PROJECT_POLICY_TYPE = "Custom::RekognitionProjectPolicy"
 
@@ -298,10 +302,24 @@ class Monitor:
             return
         action = "stopped" if name.startswith("stop") else "deleted"
         where = f"{event.get('LogicalResourceId')} {event.get('RequestType')}"
+        if CLEANUP_KEY in event:
+            # A cleanup a request left for later (a copy the service would not delete yet) acts for the
+            # resource its input names; that resource must be one this driver sent requests for.
+            where = f"{event.get('LogicalResourceId')} cleanup {event.get(CLEANUP_KEY)}"
+            if not self._requested(str(event.get("StackId")), str(event.get("LogicalResourceId"))):
+                self._add("I2", f"{where} {action} {arn} for a resource no request named")
+                return
         if not owner:
             self._add("I2", f"{where} {action} {arn}, which carries no owner marker")
         elif owner != owner_of(str(event.get("StackId")), str(event.get("LogicalResourceId"))):
             self._add("I2", f"{where} {action} {arn}, which another resource owns")
+
+    def _requested(self, stack_id: str, logical_id: str) -> bool:
+        """Whether the driver sent a request for that resource."""
+        assert self.cloud is not None
+        return any(
+            r.stack.stack_id == stack_id and r.logical_id == logical_id for r in self.cloud.all_requests
+        )
 
     # I3 -----------------------------------------------------------------------------------------------------
     def _owned_versions(self, stacked: _Stacked) -> list[tuple[str, str, str]]:
