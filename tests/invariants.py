@@ -82,72 +82,8 @@ TERMINAL_FAILED = ("ROLLBACK_FAILED", "UPDATE_ROLLBACK_FAILED", "DELETE_FAILED")
 OPERATION_FAILED = ("ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS")
 
 #: (test id, invariant) pairs that fail today because of handler defects; each with what fails. The check
-#: of that invariant is skipped in that test only. Emptied as the handler fixes land.
-_GIVES_UP_ON_A_COPY = (
-    "a Delete of a copy still copying gives up at ServiceTimeout and the stack ends *_FAILED (I3 wants a "
-    "deferred cleanup, never a failed stack)"
-)
-KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
-    (
-        "tests/handler/test_requests.py::test_failed_arrives_before_cloudformations_timeout[120-0]",
-        "I1",
-    ): _GIVES_UP_ON_A_COPY,
-    (
-        "tests/handler/test_requests.py::test_failed_arrives_before_cloudformations_timeout[120-5]",
-        "I1",
-    ): _GIVES_UP_ON_A_COPY,
-    (
-        "tests/handler/test_requests.py::test_failed_arrives_before_cloudformations_timeout[40-0]",
-        "I1",
-    ): _GIVES_UP_ON_A_COPY,
-    (
-        "tests/handler/test_requests.py::test_failed_arrives_before_cloudformations_timeout[40-5]",
-        "I1",
-    ): _GIVES_UP_ON_A_COPY,
-    (
-        "tests/handler/test_model_copy_lifecycle.py::test_a_copy_that_cannot_be_deleted_while_copying_fails_the_rollback_clearly",
-        "I1",
-    ): _GIVES_UP_ON_A_COPY,
-    (
-        "tests/handler/test_requests.py::test_a_delete_that_gives_up_names_the_status_it_was_stuck_in",
-        "I1",
-    ): "a Delete of a model still STARTING gives up at ServiceTimeout: DELETE_FAILED",
-    (
-        "tests/e2e/test_explored.py::test_a_policy_create_delivered_twice_at_once_answers_once_or_identically",
-        "I5",
-    ): "two simultaneous deliveries of a policy Create answer differently: one put it, the other adopted it",
-    (
-        "tests/e2e/test_explored.py::test_a_create_whose_copy_outlasts_service_timeout_rolls_back_cleanly",
-        "I1",
-    ): _GIVES_UP_ON_A_COPY,
-    **{
-        (
-            f"tests/e2e/test_explored.py::test_a_delete_naming_another_resources_copy_leaves_it_alone[{case}]",
-            "I2",
-        ): ("a Delete whose physical id is a version ARN stops and deletes it, its owner marker unread")
-        for case in ("copied", "running")
-    },
-    (
-        "tests/e2e/test_explored.py::test_a_throttling_burst_does_not_fail_an_update_or_its_rollback",
-        "I1",
-    ): "a burst of 12 throttled DescribeProjectVersions fails the Update: Rekognition kept throttling",
-    **{
-        (
-            "tests/e2e/test_explored.py::test_an_update_after_the_copy_was_deleted_by_hand_does_not_end_"
-            f"rollback_failed[{case}]",
-            "I1",
-        ): "an update after the copy was deleted by hand fails, and so does its rollback"
-        for case in ("update", "rolled-back-update")
-    },
-    (
-        "tests/e2e/test_explored.py::test_a_replacement_that_outlasts_service_timeout_does_not_end_rollback_failed",
-        "I1",
-    ): "a replacement outlasting ServiceTimeout gives up on its copy: UPDATE_ROLLBACK_FAILED",
-    (
-        "tests/e2e/test_explored.py::test_one_call_slower_than_the_function_timeout_does_not_fail_a_delete",
-        "I1",
-    ): "one call slower than the function's timeout fails the Delete: DELETE_FAILED, the function timed out",
-}
+#: of that invariant is skipped in that test only. Empty: every defect it listed is fixed.
+KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {}
 
 #: Tests that break the handler on purpose (what CloudFormation sees then is their subject): the
 #: invariants are not theirs to keep. Not handler defects: this set stays.
