@@ -193,6 +193,11 @@ def advance(client: Any, data: Mapping[str, Any], physical_id: str, deadline: De
     answer_id = physical_id if work.kind is Kind.DELETE else work.target.arn
     try:
         if deadline.no_time_for_step():  # no time for another round of calls
+            if work.kind is Kind.DELETE:
+                # Nothing more can be learnt in time: what is left of the resource's versions goes to a
+                # cleanup (it checks each one's owner marker, and removes it once the service lets it).
+                left = [*work.strays, work.target]
+                return Outcome(answer_id, {}, complete=True, cleanup=_cleanup_of(left, work.owner))
             raise _give_up(work, Progress(False, "unknown"))
         progress = [removal_step(client, stray) for stray in work.strays]
         if work.kind is Kind.DELETE:

@@ -122,9 +122,18 @@ def leave_cleanup(
     """Keep the request's rule, after its answer, as the schedule of a cleanup: every minute it invokes
     the function with ``cleanup`` (the resource's, opaque here) until the resource says it is done or
     ``until`` has passed. The rule exists already (the request's claim or schedule), so no rules quota is
-    needed; the error of a rule that cannot be made or changed is raised."""
+    needed; the error of a rule that cannot be made or changed is raised. The input names the resource the
+    cleanup acts for (its stack and logical id), so that its calls can be told apart from anyone else's
+    (the log line, and a reader of the rule's target); it carries no RequestId: the request is answered."""
     name = rule_for(event)
-    body = {CLEANUP_KEY: name, "ResourceType": event.get("ResourceType"), "Cleanup": cleanup, "Until": until}
+    body = {
+        CLEANUP_KEY: name,
+        "ResourceType": event.get("ResourceType"),
+        "StackId": event.get("StackId"),
+        "LogicalResourceId": event.get("LogicalResourceId"),
+        "Cleanup": cleanup,
+        "Until": until,
+    }
     events().put_rule(Name=name, ScheduleExpression=CLEANUP_RATE, State="ENABLED", Description=CLEANUP)
     events().put_targets(Rule=name, Targets=[{"Id": "1", "Arn": function_arn, "Input": json.dumps(body)}])
 

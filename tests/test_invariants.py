@@ -9,15 +9,17 @@ import pytest
 from emulator import custom_labels
 from emulator.cloudformation import CloudFormation
 from tests.conftest import DEST_ACCOUNT, LATE, REGION, REPO, copy_template
-from tests.invariants import ALLOWED_FAILURE_CAUSES, OWNER_TAG, Monitor, allowed_cause, owner_of
+from tests.invariants import ALLOWED_FAILURE_CAUSES, CLEANUP_KEY, OWNER_TAG, Monitor, allowed_cause, owner_of
 
 sys.path.insert(0, str(REPO / "lambda"))
 import contract  # noqa: E402 - the handler's modules, from its asset directory
 import copy_properties  # noqa: E402
+import request_rule  # noqa: E402
 
 
 def test_the_owner_marker_is_the_handlers():
     assert OWNER_TAG == contract.OWNER_TAG
+    assert CLEANUP_KEY == request_rule.CLEANUP_KEY
     event = {
         "StackId": "arn:aws:cloudformation:us-east-1:222222222222:stack/prod/1",
         "LogicalResourceId": "Copy",
@@ -60,3 +62,29 @@ def test_a_version_left_with_the_stacks_marker_is_an_i3_violation(clock, source_
         cloud.settle(LATE)
         found = monitor.finish()
     assert any(i == "I3" and other in text for i, text in found), found
+
+
+@pytest.mark.own_invariants
+def test_a_cleanup_may_remove_only_the_versions_of_the_resource_its_input_names(clock, source_version):
+    with CloudFormation(clock) as cloud:
+        custom_labels.set_clock(cloud.runtime.service_clock())
+        monitor = Monitor().attach(cloud)
+        stack = cloud.stack("prod", account_id=DEST_ACCOUNT, region=REGION, asset_root=REPO)
+        assert stack.create(copy_template(source_version)) == "CREATE_COMPLETE"
+        copy = stack.resources["ModelCopy"].physical_id
+        mine = owner_of(stack.stack_id, "ModelCopy")
+
+        def cleanup(logical_id: str) -> dict[str, str]:
+            return {CLEANUP_KEY: "rmc-x", "StackId": stack.stack_id, "LogicalResourceId": logical_id}
+
+        monitor._check_removal("delete_project_version", copy, cleanup("ModelCopy"), mine)
+        assert monitor.violations == []
+        monitor._check_removal("stop_project_version", copy, cleanup("ModelCopy"), owner_of("other", "X"))
+        monitor._check_removal("delete_project_version", copy, cleanup("Unknown"), mine)
+        monitor._check_removal("delete_project_version", copy, cleanup("ModelCopy"), "")
+        found = monitor.finish()
+    assert [(i, t.split(" ", 3)[-1]) for i, t in found] == [
+        ("I2", f"stopped {copy}, which another resource owns"),
+        ("I2", f"deleted {copy} for a resource no request named"),
+        ("I2", f"deleted {copy}, which carries no owner marker"),
+    ]

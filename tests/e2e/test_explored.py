@@ -1,6 +1,5 @@
 """Sequences the explorer (tests/explore) found breaking a guarantee, replayed step by step as it printed
-them (shrunk). Each must keep every invariant; a case that fails today because of a handler defect is in
-tests/invariants.py KNOWN_VIOLATIONS until the fix lands."""
+them (shrunk). Each must keep every invariant."""
 
 from __future__ import annotations
 

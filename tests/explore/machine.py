@@ -36,6 +36,7 @@ from emulator.cloudformation import CloudFormation, Stack
 from emulator.templates import function_role
 from tests.conftest import DEST_ACCOUNT, LATE, REGION, REPO, SOURCE_ACCOUNT
 from tests.invariants import Monitor
+from tests.variants import apply, readings
 
 FAN_OUT = ("333333333333", "444444444444", "555555555555")  # further destination accounts (I4 only)
 KEY_FORMS = ("none", "key_id", "key_arn", "alias", "alias_arn")
@@ -265,8 +266,7 @@ class Explorer(RuleBasedStateMachine):
         self._mock.start()
         self.clock = SimulatedClock()
         custom_labels.set_clock(self.clock)
-        for name, reading in self.variant.items():  # the variant's readings (tests/variants.py's apply)
-            setattr(custom_labels.config, name, reading)
+        apply(self.variant)  # the variant's readings, checked against VARIANTS
         self.cloud: CloudFormation | None = None
         self.monitor = Monitor(transient_faults_only=True)
         self.dev_shape, self.prod_shape = DevShape(), ProdShape()
@@ -632,6 +632,6 @@ def replay(variant: dict[str, Any], steps: list[tuple[str, dict[str, Any]]]) -> 
 def variants() -> list[dict[str, Any]]:
     """The defaults, then each field of VARIANTS at each of its other readings."""
     found: list[dict[str, Any]] = [{}]
-    for name, readings in custom_labels.VARIANTS.items():
-        found.extend({name: reading} for reading in readings[1:])
+    for name in custom_labels.VARIANTS:
+        found.extend(readings(name)[1:])
     return found
