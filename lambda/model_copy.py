@@ -116,6 +116,8 @@ def update(
             description = describe_version(client, Version(desired.destination_project_arn, physical_id))
         except ClientError as error:
             raise failure("DescribeProjectVersions", error) from error
+        if description is not None and description.get("Status") == "DELETING":
+            description = None  # being deleted outside CloudFormation: as good as gone
         if description is None:
             # Drift: the copy the stack holds was deleted outside CloudFormation. The Update makes the
             # copy again (a replacement: CloudFormation's Delete of the old id then finds nothing).
