@@ -67,6 +67,9 @@ ALLOWED_FAILURE_CAUSES: dict[str, str] = {
     "a fixed quota of the account (LimitExceeded, ServiceQuotaExceeded), named as such": (
         r"LimitExceededException|ServiceQuotaExceededException"
     ),
+    "a model the service kept STARTING or STOPPING for a Delete's whole ServiceTimeout": (
+        r"Gave up waiting: .* was (STARTING|STOPPING)"
+    ),
 }
 
 #: Reasons that name a transient fault or a timeout: never an acceptable cause of a failed stack (I1).
