@@ -133,15 +133,23 @@ def snapshot_command(directory: Path, python: str, *, update: bool = False) -> l
     placeholder inputs and compared with its ``<app>.snapshot/``; a difference fails, nothing is deployed.
     With ``update``, the snapshots that differ are rewritten, still without deploying (``--dry-run``)."""
     return [
+        *_runner(directory, python),
+        "--no-update-workflow",
+        *(["--update-on-failed", "--dry-run"] if update else []),
+    ]
+
+
+def _runner(directory: Path, python: str, *tests: str) -> list[str]:
+    """integ-runner on the Python apps of ``directory`` (``tests``: only those), run with ``python``."""
+    return [
         "integ-runner",
+        *tests,
         "--directory",
         str(directory),
         "--language",
         "python",
         "--app",
         f"{shlex.quote(python)} {{filePath}}",
-        "--no-update-workflow",
-        *(["--update-on-failed", "--dry-run"] if update else []),
     ]
 
 
@@ -171,14 +179,7 @@ def integ_runner_command(
 ) -> list[str]:
     """The integ-runner command line that deploys, asserts and destroys ``tests`` (of ``directory``)."""
     return [
-        "integ-runner",
-        *tests,
-        "--directory",
-        str(directory),
-        "--language",
-        "python",
-        "--app",
-        f"{shlex.quote(python)} {{filePath}}",
+        *_runner(directory, python, *tests),
         # Deploy even when the snapshot is current (without it a matching snapshot is a pass, no deploy).
         "--force",
         # The Region of the source version: the apps pin their stacks to it.
