@@ -208,7 +208,7 @@ def cold_start() -> dict[str, Any]:
             import index
 
             import_s = time.process_time() - started
-            polling: Any = sys.modules["polling"]
+            polling: Any = sys.modules["cfn.polling"]
             polling.CLOCK = _HandlerClock(clock)
             started = time.process_time()
             index.handler(event, _Context(clock))

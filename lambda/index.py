@@ -11,18 +11,17 @@ import logging
 from types import ModuleType
 from typing import Any
 
+from cfn.polling import PollingResource
 from outcome import Outcome
-from polling import PollingResource
 
 logger = logging.getLogger(__name__)
 
 helper = PollingResource()
 
 try:  # a failure here still answers every request (FAILED, with the error as the Reason)
-    import model_copy
-    import project_policy
-    from copy_properties import owner_of
-    from errors import ResourceError
+    from resources import model_copy, project_policy
+    from resources.copy_properties import owner_of
+    from resources.errors import ResourceError
 
     RESOURCES: dict[str, ModuleType] = {
         model_copy.RESOURCE_TYPE: model_copy,

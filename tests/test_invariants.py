@@ -13,8 +13,8 @@ from tests.invariants import ALLOWED_FAILURE_CAUSES, CLEANUP_KEY, OWNER_TAG, Mon
 
 sys.path.insert(0, str(REPO / "lambda"))
 import contract  # noqa: E402 - the handler's modules, from its asset directory
-import copy_properties  # noqa: E402
-import request_rule  # noqa: E402
+from cfn import request_rule  # noqa: E402
+from resources import copy_properties  # noqa: E402
 
 
 def test_the_owner_marker_is_the_handlers():

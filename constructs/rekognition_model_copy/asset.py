@@ -20,6 +20,8 @@ HANDLER_ENTRY_POINT = "index.handler"
 """The function's handler: ``handler`` in ``index.py``."""
 HANDLER_PACKAGE = "_handler"
 """The handler's package inside the installed wheel (``rekognition_model_copy._handler``)."""
+HANDLER_PACKAGES = ("cfn", "resources")
+"""The handler's subpackages (folders of ``lambda/``), shipped with ``index.py`` and the modules beside it."""
 TEST_FILE_PATTERNS = ("test_*.py", "*_test.py", "conftest.py")
 """Handler modules left out of the asset (the wheel leaves them out too, see ``pyproject.toml``)."""
 
@@ -97,9 +99,11 @@ def build_handler_asset(destination: Path, handler_dir: Path | None = None) -> P
     """
     source = handler_dir if handler_dir is not None else handler_source_dir()
     destination.mkdir(parents=True, exist_ok=True)
-    for module in sorted(source.glob("*.py")):
-        if not _is_test_file(module):
-            shutil.copyfile(module, destination / module.name)
+    for folder in ("", *HANDLER_PACKAGES):
+        (destination / folder).mkdir(exist_ok=True)
+        for module in sorted((source / folder).glob("*.py")):
+            if not _is_test_file(module):
+                shutil.copyfile(module, destination / folder / module.name)
 
     copy_crhelper(crhelper_source(source), destination / VENDORED)
     return destination

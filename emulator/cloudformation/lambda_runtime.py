@@ -322,7 +322,7 @@ class LambdaRuntime:
 
     def _virtualise(self, modules: Any) -> None:
         """Point a freshly loaded handler's clock and crhelper's pre-timeout timer at simulated time."""
-        polling = modules.get("polling")
+        polling = modules.get("cfn.polling")
         if polling is not None and hasattr(polling, "CLOCK"):
             polling.CLOCK = _ClockForHandler(self)
         resource_helper = modules.get("crhelper.resource_helper")

@@ -41,7 +41,11 @@ def test_handler_sources_come_from_the_checkout() -> None:
 
 def test_asset_holds_the_handler_and_crhelper(asset_dir: Path) -> None:
     files = _asset_files(asset_dir)
-    handler_modules = {p.name for p in LAMBDA_DIR.glob("*.py") if not p.name.startswith("test_")}
+    handler_modules = {
+        p.relative_to(LAMBDA_DIR).as_posix()
+        for p in LAMBDA_DIR.rglob("*.py")
+        if not p.name.startswith("test_") and "__pycache__" not in p.parts
+    }
     assert "index.py" in files
     assert handler_modules <= files
     assert {"crhelper/__init__.py", "crhelper/resource_helper.py", "crhelper/LICENSE"} <= files

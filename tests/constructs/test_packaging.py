@@ -44,8 +44,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_ships_the_library_and_the_handler(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     handler = {
-        f"rekognition_model_copy/_handler/{p.name}"
-        for p in (REPO_ROOT / "lambda").glob("*.py")
+        f"rekognition_model_copy/_handler/{p.relative_to(REPO_ROOT / 'lambda').as_posix()}"
+        for p in (REPO_ROOT / "lambda").rglob("*.py")
         if not p.name.startswith("test_")
     }
     assert "rekognition_model_copy/_handler/index.py" in names

@@ -98,7 +98,8 @@ def test_the_zip_is_named_by_the_version_and_holds_the_handler_and_crhelper_with
         assert names == sorted(names)
         assert {
             "index.py",
-            "polling.py",
+            "cfn/polling.py",
+            "resources/model_copy.py",
             "crhelper/__init__.py",
             "crhelper/LICENSE",
             "crhelper/NOTICE",

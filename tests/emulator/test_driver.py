@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 
 import boto3
 
-import polling
+from cfn import polling
 
 
 def put(event, status, physical_id, reason=""):
@@ -132,7 +132,9 @@ def write_asset(directory: Path) -> Path:
     """Write the test handler's asset into ``directory``; returns it."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "index.py").write_text(INDEX)
-    (directory / "polling.py").write_text(POLLING)
+    (directory / "cfn").mkdir(exist_ok=True)
+    (directory / "cfn" / "__init__.py").write_text("")
+    (directory / "cfn" / "polling.py").write_text(POLLING)
     return directory
 
 

@@ -14,7 +14,7 @@ from crhelper import resource_helper
 from tests.conftest import REPO
 
 sys.path.insert(0, str(REPO / "lambda"))
-import polling  # noqa: E402
+from cfn import polling  # noqa: E402
 
 CRHELPER: Any = resource_helper.CfnResource  # its stubs declare only the public API
 # Which crhelper method calls which other one, where PollingResource relies on the call: an override is

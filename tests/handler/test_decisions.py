@@ -13,14 +13,14 @@ from botocore.stub import Stubber
 from tests.conftest import REPO
 
 sys.path.insert(0, str(REPO / "lambda"))
-import copy_calls as calls  # noqa: E402
-import copy_decisions as dec  # noqa: E402
-import copy_properties as cp  # noqa: E402
-import model_copy as mc  # noqa: E402
-import project_policy as pp  # noqa: E402
-import time_budget  # noqa: E402
-from errors import ResourceError  # noqa: E402
+from cfn import time_budget  # noqa: E402
 from outcome import Deadline  # noqa: E402
+from resources import copy_calls as calls  # noqa: E402
+from resources import copy_decisions as dec  # noqa: E402
+from resources import copy_properties as cp  # noqa: E402
+from resources import model_copy as mc  # noqa: E402
+from resources import project_policy as pp  # noqa: E402
+from resources.errors import ResourceError  # noqa: E402
 
 PROJECT = "arn:aws:rekognition:us-east-1:222222222222:project/prod/1700000000000"
 SOURCE_PROJECT = "arn:aws:rekognition:us-east-1:111111111111:project/dev/1600000000000"

@@ -215,7 +215,7 @@ def test_a_lambda_timeout_in_the_middle_of_a_poll_answers_once(cloud, deploy, so
 def test_an_exception_at_import_time_still_answers(cloud, deploy, source_version, tmp_path):
     asset = tmp_path / "broken"
     shutil.copytree(REPO / "lambda", asset)
-    (asset / "model_copy.py").write_text("raise RuntimeError('model_copy is broken')\n")
+    (asset / "resources" / "model_copy.py").write_text("raise RuntimeError('model_copy is broken')\n")
     template = copy_template(source_version)
     template["Resources"]["Handler"]["Metadata"]["aws:asset:path"] = str(asset)
 

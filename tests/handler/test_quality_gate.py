@@ -27,7 +27,7 @@ from tests.handler.conftest import (
 from tests.variants import each_reading, variant_fixture  # noqa: F401 - the variant fixture
 
 sys.path.insert(0, str(REPO / "lambda"))
-import quality_gate  # noqa: E402
+from resources import quality_gate  # noqa: E402
 
 PROD = f"arn:aws:iam::{DEST_ACCOUNT}:root"
 

@@ -16,10 +16,10 @@ _LAMBDA_DIR = Path(__file__).resolve().parents[3] / "lambda"
 if str(_LAMBDA_DIR) not in sys.path:
     sys.path.append(str(_LAMBDA_DIR))
 
-import model_copy  # noqa: E402
-from copy_calls import describe_version, removal_step  # noqa: E402
-from copy_decisions import COPY_DONE, Version, Work  # noqa: E402
-from copy_properties import owner_of  # noqa: E402, F401 - the baseline's index uses copy_steps.owner_of
+from resources import model_copy  # noqa: E402
+from resources.copy_calls import describe_version, removal_step  # noqa: E402
+from resources.copy_decisions import COPY_DONE, Version, Work  # noqa: E402
+from resources.copy_properties import owner_of  # noqa: E402, F401 - the baseline's index uses copy_steps.owner_of
 
 
 class CopyFailed(Exception):

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # Lambda imports the asset's modules top-level; type checkers
 else:
     import copy_steps
 
-import polling  # noqa: E402 - the project's module (copy_steps puts lambda/ on sys.path), for its clock
+from cfn import polling  # noqa: E402 - the project's module (copy_steps puts lambda/ on sys.path), for its clock
 
 # crhelper's stubs declare only its public API; the private method overridden here is reached untyped.
 _CRHELPER: Any = CfnResource

@@ -17,7 +17,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from errors import ResourceError
+from resources.errors import ResourceError
 
 PROPERTY = "MinF1Score"
 # A version has finished training (and keeps its evaluation) in these statuses. The issue names

@@ -62,13 +62,13 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
-import request_rule
-import time_budget
-from cfn_response import put_response, truncate
 from crhelper import CfnResource, resource_helper
+
+from cfn import request_rule, time_budget
+from cfn.cfn_response import put_response, truncate
+from cfn.request_rule import ANSWERED_KEY, CLEANUP_KEY, CLEANUP_LIFETIME, POLLING
+from cfn.time_budget import MIN_STEP, SEND_RESERVE, answer_by, call_budget, fitted_config, service_timeout
 from outcome import Deadline, Outcome
-from request_rule import ANSWERED_KEY, CLEANUP_KEY, CLEANUP_LIFETIME, POLLING
-from time_budget import MIN_STEP, SEND_RESERVE, answer_by, call_budget, fitted_config, service_timeout
 
 logger = logging.getLogger(__name__)
 

@@ -46,14 +46,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import contract
-import quality_gate
 from botocore.exceptions import ClientError, ParamValidationError
-from copy_calls import check_version
-from copy_decisions import Version
-from copy_properties import PROJECT_ARN, VERSION_ARN
-from errors import ResourceError, failure
+
+import contract
 from outcome import Outcome
+from resources import quality_gate
+from resources.copy_calls import check_version
+from resources.copy_decisions import Version
+from resources.copy_properties import PROJECT_ARN, VERSION_ARN
+from resources.errors import ResourceError, failure
 
 RESOURCE_TYPE = contract.PROJECT_POLICY_TYPE
 _SEPARATOR = "/policy/"

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-import quality_gate
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
-from copy_decisions import (
+
+from resources import quality_gate
+from resources.copy_decisions import (
     COPYING,
     Action,
     Adoption,
@@ -26,7 +27,7 @@ from copy_decisions import (
     removal_action,
     serving_action,
 )
-from copy_properties import (
+from resources.copy_properties import (
     MARKERS,
     OWNER_TAG,
     CopyProperties,
@@ -36,7 +37,7 @@ from copy_properties import (
     project_of,
     version_name_of,
 )
-from errors import ResourceError, failure, is_transient
+from resources.errors import ResourceError, failure, is_transient
 
 
 # --- finding versions -----------------------------------------------------------------------------------

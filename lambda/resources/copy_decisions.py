@@ -17,9 +17,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import quality_gate
-from copy_properties import OWNER_TAG, VERSION_ARN, CopyProperties
-from time_budget import DEFAULT_SERVICE_TIMEOUT
+from cfn.time_budget import DEFAULT_SERVICE_TIMEOUT
+from resources import quality_gate
+from resources.copy_properties import OWNER_TAG, VERSION_ARN, CopyProperties
 
 WORK = "_Work"  # private Data key (not returned to CloudFormation): what the polls of a request do
 

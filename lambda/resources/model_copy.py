@@ -26,9 +26,12 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-import contract
 from botocore.exceptions import ClientError
-from copy_calls import (
+
+import contract
+from cfn.time_budget import service_timeout
+from outcome import NO_DEADLINE, Deadline, Outcome
+from resources.copy_calls import (
     Progress,
     check_source,
     cleanup_step,
@@ -43,7 +46,7 @@ from copy_calls import (
     update_tags,
     version_tags,
 )
-from copy_decisions import (
+from resources.copy_decisions import (
     Kind,
     Version,
     Work,
@@ -53,7 +56,7 @@ from copy_decisions import (
     serving_goal,
     to_remove_on_failure,
 )
-from copy_properties import (
+from resources.copy_properties import (
     KMS_KEY_TAG,
     PROJECT_ARN,
     VERSION_ARN,
@@ -62,9 +65,7 @@ from copy_properties import (
     project_of,
     version_name_of,
 )
-from errors import ResourceError, failure
-from outcome import NO_DEADLINE, Deadline, Outcome
-from time_budget import service_timeout
+from resources.errors import ResourceError, failure
 
 RESOURCE_TYPE = contract.MODEL_COPY_TYPE
 logger = logging.getLogger(__name__)

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import contract
-import quality_gate
-from errors import ResourceError
-from time_budget import DEFAULT_SERVICE_TIMEOUT, service_timeout
+from cfn.time_budget import DEFAULT_SERVICE_TIMEOUT, service_timeout
+from resources import quality_gate
+from resources.errors import ResourceError
 
 # Every copy carries this tag, naming (by a hash of StackId and LogicalResourceId) the resource that made
 # it: a redelivered Create adopts its own copy, a Delete without a version ARN finds it, a rollback finds
