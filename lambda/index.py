@@ -1,18 +1,17 @@
 """Lambda entry point for the project's custom resources: dispatch on ResourceType, always answer.
 
-Only plumbing lives here: read the event, pick the resource module, hand its Outcome to crhelper. The
-decisions are in plain functions (``model_copy``, ``project_policy``), the crhelper compensation in
-``polling``.
+Only plumbing lives here: read the event, pick the resource (a module of ``resources/``, each an
+``outcome.Resource``), hand its Outcome to the layer over crhelper (``cfn.polling.PollingResource``). The
+two rooms share only ``outcome`` and ``contract``; ``tests/handler/test_rooms.py`` keeps them apart.
 """
 
 from __future__ import annotations
 
 import logging
-from types import ModuleType
 from typing import Any
 
 from cfn.polling import PollingResource
-from outcome import Outcome
+from outcome import Outcome, Resource
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +22,7 @@ try:  # a failure here still answers every request (FAILED, with the error as th
     from resources.copy_properties import owner_of
     from resources.errors import ResourceError
 
-    RESOURCES: dict[str, ModuleType] = {
+    RESOURCES: dict[str, Resource] = {
         model_copy.RESOURCE_TYPE: model_copy,
         project_policy.RESOURCE_TYPE: project_policy,
     }
@@ -36,7 +35,7 @@ def _rekognition() -> Any:
     return helper.client("rekognition")
 
 
-def _resource(event: dict[str, Any]) -> ModuleType:
+def _resource(event: dict[str, Any]) -> Resource:
     resource = RESOURCES.get(str(event.get("ResourceType")))
     if resource is None:
         raise ResourceError(

@@ -67,8 +67,8 @@ from crhelper import CfnResource, resource_helper
 from cfn import request_rule, time_budget
 from cfn.cfn_response import put_response, truncate
 from cfn.request_rule import ANSWERED_KEY, CLEANUP_KEY, CLEANUP_LIFETIME, POLLING
-from cfn.time_budget import MIN_STEP, SEND_RESERVE, answer_by, call_budget, fitted_config, service_timeout
-from outcome import Deadline, Outcome
+from cfn.time_budget import MIN_STEP, SEND_RESERVE, answer_by, call_budget, fitted_config
+from outcome import Deadline, Outcome, service_timeout
 
 logger = logging.getLogger(__name__)
 

@@ -3,14 +3,11 @@
 CloudFormation gives up on a request ServiceTimeout seconds after it sent it. The handler answers
 ANSWER_MARGIN seconds earlier (a quarter of ServiceTimeout when that is shorter), counted from when the
 request reached the function (:func:`answer_by`), and fits every client's retries and timeouts into the
-time left (:func:`fitted_config`). ``polling.py`` applies these numbers; ``outcome.Deadline`` carries them
-to the resource functions' polls.
+time left (:func:`fitted_config`). ``polling.py`` applies these numbers, with ServiceTimeout read by
+``outcome.service_timeout``; ``outcome.Deadline`` carries them to the resource functions' polls.
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 from botocore.config import Config
 
@@ -26,16 +23,6 @@ CALLS_PER_STEP = 3
 # fewer and shorter when less time is left. Throttling while waiting is not a failure: the next look
 # tries again.
 MAX_ATTEMPTS, CONNECT_TIMEOUT, READ_TIMEOUT = 3, 5.0, 15.0
-DEFAULT_SERVICE_TIMEOUT = 3600.0
-
-
-def service_timeout(props: Mapping[str, Any]) -> float:
-    """The template's ServiceTimeout (1-3600 s, CloudFormation's default 3600), from the properties."""
-    try:
-        value = float(str(props.get("ServiceTimeout") or DEFAULT_SERVICE_TIMEOUT))
-    except ValueError:
-        return DEFAULT_SERVICE_TIMEOUT
-    return min(max(value, 1.0), DEFAULT_SERVICE_TIMEOUT)
 
 
 def answer_by(arrival: float, timeout: float) -> float:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cfn.time_budget import DEFAULT_SERVICE_TIMEOUT
+from outcome import DEFAULT_SERVICE_TIMEOUT
 from resources import quality_gate
 from resources.copy_properties import OWNER_TAG, VERSION_ARN, CopyProperties
 

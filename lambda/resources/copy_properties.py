@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import contract
-from cfn.time_budget import DEFAULT_SERVICE_TIMEOUT, service_timeout
+from outcome import DEFAULT_SERVICE_TIMEOUT, service_timeout
 from resources import quality_gate
 from resources.errors import ResourceError
 

@@ -29,8 +29,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 import contract
-from cfn.time_budget import service_timeout
-from outcome import NO_DEADLINE, Deadline, Outcome
+from outcome import NO_DEADLINE, Deadline, Outcome, service_timeout
 from resources.copy_calls import (
     Progress,
     check_source,
