@@ -1,4 +1,4 @@
-"""Our layer over crhelper's CfnResource: ``PollingResource``.
+"""The layer over crhelper's CfnResource: ``PollingResource``.
 
 crhelper (2.0.12, pinned in ``requirements.txt``) drives the custom resource protocol and the EventBridge
 polling schedule. This subclass keeps its flow and compensates for its known defects: it changes IAM at
@@ -9,23 +9,10 @@ leaves the schedule behind when its pre-timeout timer answers, ignores the HTTP 
 PUT and retries a PUT that cannot connect forever, logs the whole event (ResponseURL included) at its
 default DEBUG level and sleeps 120 s before every Delete answer.
 
-What this layer relies on in crhelper beyond its public API, all pinned by
-``tests/handler/test_crhelper_contract.py`` so that an upgrade fails loudly:
-
-* it overrides these private methods of ``CfnResource`` (``CRHELPER_OVERRIDES``), keeping their
-  signatures: ``_log_setup``, ``_polling_init``, ``_put_rule``, ``_add_permission``,
-  ``_remove_permission``, ``_put_targets``, ``_remove_targets``, ``_delete_rule``, ``_remove_polling``,
-  ``_set_timeout``, ``_timeout`` and ``_send``; and ``__call__``, around crhelper's own;
-* it calls crhelper's ``_log_setup``, ``_polling_init`` and ``_remove_polling`` from its overrides, and
-  relies on crhelper calling the overrides: ``__call__`` calls ``_log_setup``, ``_polling_init`` and
-  ``_send``; ``_crhelper_init`` calls ``_set_timeout``; ``_setup_polling`` calls ``_put_rule``,
-  ``_add_permission`` and ``_put_targets``; ``_polling_init`` calls ``_remove_polling``, which calls
-  ``_remove_targets``, ``_remove_permission`` and ``_delete_rule``; ``_cfn_response`` calls ``_send``;
-* it reads and sets crhelper's private attributes (``CRHELPER_ATTRIBUTES``) ``_event``, ``_context``,
-  ``_response_url``, ``_ssl_verify``, ``_polling_interval``, ``_send_response``, ``_timer`` and the
-  registered poll functions ``_poll_create_func``, ``_poll_update_func``, ``_poll_delete_func``;
-* it makes the pre-timeout timer with ``crhelper.resource_helper.threading.Timer`` (what a test driver
-  virtualises).
+What it relies on in crhelper beyond the public API (the private methods it overrides or extends, the
+calls inside crhelper that reach them, the private attributes it uses, the timer's module) is stated once,
+as data, in ``crhelper_contract.py``, which ``tests/handler/test_crhelper_contract.py`` checks against the
+pinned crhelper.
 
 What it does instead:
 
@@ -122,33 +109,6 @@ def _service_timeout(event: dict[str, Any]) -> float:
     return service_timeout(event.get("ResourceProperties", {}))
 
 
-CRHELPER_OVERRIDES = (
-    "_log_setup",
-    "_polling_init",
-    "_put_rule",
-    "_add_permission",
-    "_remove_permission",
-    "_put_targets",
-    "_remove_targets",
-    "_delete_rule",
-    "_remove_polling",
-    "_set_timeout",
-    "_timeout",
-    "_send",
-)
-# crhelper's private attributes this layer reads or sets (each assigned in CfnResource.__init__).
-CRHELPER_ATTRIBUTES = (
-    "_event",
-    "_context",
-    "_response_url",
-    "_ssl_verify",
-    "_polling_interval",
-    "_send_response",
-    "_timer",
-    "_poll_create_func",
-    "_poll_update_func",
-    "_poll_delete_func",
-)
 # crhelper's stubs declare only its public API; the private methods this layer overrides are reached
 # through an untyped alias, and the private attributes it reads are declared on the subclass.
 _CRHELPER: Any = CfnResource
@@ -156,7 +116,7 @@ _RESOURCE_HELPER: Any = resource_helper
 
 
 class PollingResource(CfnResource):
-    """crhelper's CfnResource with the defects above compensated; see the module docstring."""
+    """crhelper's CfnResource with the defects above mended; see the module docstring."""
 
     _event: dict[str, Any]
     _polling_interval: int
