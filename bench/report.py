@@ -24,7 +24,7 @@ CELL_WIDTH = 21
 
 @dataclass
 class Target:
-    """A target of issue 6, checked on the "this project" column."""
+    """A target the bench checks on the "this project" column (README, "Performance")."""
 
     text: str
     met: bool | None  # None: no figure (a run failed)

@@ -20,8 +20,8 @@ from typing import Any
 from resources.errors import ResourceError
 
 PROPERTY = "MinF1Score"
-# A version has finished training (and keeps its evaluation) in these statuses. The issue names
-# TRAINING_COMPLETED and COPYING_COMPLETED; a version that was started since (STARTING, RUNNING, STOPPING,
+# A version has finished training (and keeps its evaluation) in these statuses: TRAINING_COMPLETED and
+# COPYING_COMPLETED (a copy's); a version that was started since (STARTING, RUNNING, STOPPING,
 # STOPPED) completed training too and keeps its EvaluationResult: refusing those would refuse every model
 # that was tried out in dev before its promotion. Every other status (TRAINING_IN_PROGRESS,
 # TRAINING_FAILED, COPYING_IN_PROGRESS, COPYING_FAILED, FAILED, DELETING, DEPRECATED, EXPIRED ...) is

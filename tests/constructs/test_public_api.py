@@ -1,4 +1,4 @@
-"""Every public name of the library is documented (issue: docstrings on every public name)."""
+"""Every public name of the library is documented: a docstring on every public name."""
 
 from __future__ import annotations
 

@@ -49,8 +49,8 @@ def test_the_delete_after_a_malformed_create_succeeds_and_nothing_is_sent(
 def test_a_retry_of_a_create_that_timed_out_after_answering_stays_silent(cloud, deploy, source_version):
     template = copy_template(source_version)
     template["Resources"]["Handler"]["Properties"]["Timeout"] = 20
-    # kept after the rollback, so its answered mark can remove itself (see the report: a function deleted
-    # within those ten minutes leaves the mark behind)
+    # kept after the rollback, so its answered mark can remove itself (a function deleted within those ten
+    # minutes leaves the mark behind)
     template["Resources"]["Handler"]["DeletionPolicy"] = "Retain"
     custom_labels.faults.inject_latency("CopyProjectVersion", 25)  # the invocation times out in the call
 
