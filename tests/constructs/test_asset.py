@@ -51,6 +51,20 @@ def test_asset_holds_the_handler_and_crhelper(asset_dir: Path) -> None:
     assert {"crhelper/__init__.py", "crhelper/resource_helper.py", "crhelper/LICENSE"} <= files
 
 
+def test_the_handler_s_subpackages_are_each_listed_for_the_asset_and_the_wheel() -> None:
+    import tomllib
+
+    folders = {
+        p.parent.relative_to(LAMBDA_DIR).as_posix()
+        for p in LAMBDA_DIR.rglob("*.py")
+        if p.parent != LAMBDA_DIR and "__pycache__" not in p.parts
+    }
+    assert folders == set(asset.HANDLER_PACKAGES)
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    package_data = pyproject["tool"]["setuptools"]["package-data"]["rekognition_model_copy._handler"]
+    assert {f"{folder}/*.py" for folder in folders} <= set(package_data)
+
+
 def test_asset_has_no_boto3_caches_stubs_or_tests(asset_dir: Path) -> None:
     files = _asset_files(asset_dir)
     assert not [f for f in files if f.startswith(("boto3/", "botocore/"))]

@@ -234,8 +234,16 @@ def test_readme_example_synthesises_in_a_fresh_app_with_the_wheels_handler(
     asset = out / function["Metadata"]["aws:asset:path"]
     assert (asset / "index.py").is_file()
     assert (asset / "crhelper").is_dir() and (asset / "crhelper" / "__init__.py").is_file()
+    handler_modules = sorted(
+        p.relative_to(REPO / "lambda").as_posix()
+        for p in (REPO / "lambda").rglob("*.py")
+        if "__pycache__" not in p.parts
+    )
+    assert {"index.py", "cfn/polling.py", "resources/model_copy.py"} <= set(handler_modules)
     with zipfile.ZipFile(fresh_venv.wheel) as wheel:
-        assert (asset / "index.py").read_bytes() == wheel.read("rekognition_model_copy/_handler/index.py")
+        for module in handler_modules:  # every module of the handler, in its subfolder
+            shipped = wheel.read(f"rekognition_model_copy/_handler/{module}")
+            assert (asset / module).read_bytes() == shipped == (REPO / "lambda" / module).read_bytes(), module
         for name in ("resource_helper.py", "LICENSE"):  # the wheel's vendored crhelper
             assert (asset / "crhelper" / name).read_bytes() == wheel.read(
                 f"rekognition_model_copy/_handler/crhelper/{name}"
