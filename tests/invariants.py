@@ -40,9 +40,9 @@ from emulator import custom_labels
 from emulator.cloudformation import CloudFormation, Stack, StackEvent
 
 #: The handler's owner marker tag (lambda/contract.py OWNER_TAG) and how it is computed
-#: (lambda/copy_properties.owner_of): tests/test_invariants.py checks both against the handler's.
+#: (lambda/resources/copy_properties.owner_of): tests/test_invariants.py checks both against the handler's.
 OWNER_TAG = "rekognition-model-copy:owner"
-#: The key of a cleanup schedule's input (lambda/request_rule.py CLEANUP_KEY): an invocation that is no
+#: The key of a cleanup schedule's input (lambda/cfn/request_rule.py CLEANUP_KEY): an invocation that is no
 #: stack request, acting for the resource whose request left it.
 CLEANUP_KEY = "RmcCleanupRule"
 MODEL_COPY_TYPE = "Custom::RekognitionModelCopy"

@@ -92,8 +92,9 @@ def _is_test_file(path: Path) -> bool:
 def build_handler_asset(destination: Path, handler_dir: Path | None = None) -> Path:
     """Assemble the function's code in ``destination`` and return it.
 
-    Copies every ``*.py`` of the handler directory (test modules left out) and crhelper
-    (:func:`copy_crhelper` from :func:`crhelper_source`: vendored in a wheel, installed in a checkout).
+    Copies every ``*.py`` of the handler directory and of its subpackages (:data:`HANDLER_PACKAGES`; test
+    modules left out) and crhelper (:func:`copy_crhelper` from :func:`crhelper_source`: vendored in a
+    wheel, installed in a checkout).
     boto3 is not bundled: the Lambda runtime provides it. Only file contents and names end up in the
     asset hash.
     """

@@ -29,7 +29,7 @@ How ``RekognitionProjectPolicy`` and ``RekognitionModelPromotion`` use it:
 - A packed policy of SEVERAL documents names each part by its position and content (:func:`part_names`:
   ``<name>-<position>-<first 8 hex of sha256 of the document>``), so any change to a part is a
   *replacement* of that part's ``Custom::RekognitionProjectPolicy`` resource. The handler
-  (``lambda/project_policy.py``) treats a new name as a replacement and its Delete removes only the
+  (``lambda/resources/project_policy.py``) treats a new name as a replacement and its Delete removes only the
   revision it put; CloudFormation creates the new resource (PutProjectPolicy of the new document) during
   the update and deletes the old one only in the cleanup phase after every resource was updated. So no
   destination that remains in the policy is without its permission at any moment: the new document that

@@ -128,7 +128,7 @@ class LambdaContext:
 def load_handler(asset_dir: Path) -> Any:
     """Import ``index`` from an asset directory the way Lambda does, as a fresh module instance.
 
-    The asset's own modules (``index``, ``polling`` ... and bundled packages) are removed from
+    The asset's own modules (``index``, ``cfn.polling`` ... and bundled packages) are removed from
     sys.modules first, so each container gets its own objects; libraries outside the asset are shared.
     """
     asset_dir = asset_dir.resolve()
@@ -419,7 +419,7 @@ class LambdaRuntime:
 
 
 class _ClockForHandler:
-    """What the handler's ``polling.CLOCK`` sees: simulated time, sleeping through the scheduler."""
+    """What the handler's ``cfn.polling.CLOCK`` sees: simulated time, sleeping through the scheduler."""
 
     def __init__(self, runtime: LambdaRuntime) -> None:
         self._runtime = runtime

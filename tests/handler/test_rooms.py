@@ -137,3 +137,15 @@ def test_the_check_fails_on_an_import_across(copy: Path, module: str, line: str,
 def test_the_check_fails_on_a_module_in_no_room(copy: Path) -> None:
     (copy / "concurrency.py").write_text("import outcome\n", encoding="utf-8")
     assert crossings(copy) == ["concurrency.py is in no room: put it in cfn/ or resources/"]
+
+
+def test_the_readme_map_names_every_module_of_the_handler() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## How it works\n", 1)[1].split("\n## ", 1)[0]
+    missing = [
+        f"{path.relative_to(ASSET)}"
+        for path in modules(ASSET).values()
+        if path.name != "__init__.py" and f"`{path.name}`" not in section
+    ]
+    assert missing == [], "README 'How it works' does not name these handler modules"
+    assert "`cfn/`" in section and "`resources/`" in section
