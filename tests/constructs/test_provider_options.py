@@ -224,3 +224,17 @@ def test_reserved_concurrency_may_be_a_token() -> None:
     assert properties["ReservedConcurrentExecutions"] == {"Ref": "Concurrency"}
 
 
+
+
+def test_the_compliant_example_synthesises_every_option() -> None:
+    """``examples/compliant_app.py`` (README, "Compliance"), at this aws-cdk-lib (the floor run too)."""
+    from examples.compliant_app import ENDPOINTS, RESERVED_CONCURRENCY, build_stack
+
+    stack = build_stack(App())
+    template = Template.from_stack(stack)
+    properties = _function(template)["Properties"]
+    assert properties["ReservedConcurrentExecutions"] == RESERVED_CONCURRENCY
+    for key in ("VpcConfig", "KmsKeyArn", "LoggingConfig", "DeadLetterConfig"):
+        assert properties[key]
+    endpoints = template.find_resources("AWS::EC2::VPCEndpoint")
+    assert len(endpoints) == len(ENDPOINTS) + 1  # and the S3 gateway endpoint
