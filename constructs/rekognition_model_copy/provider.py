@@ -120,7 +120,7 @@ class ProviderOptions:
     vpc_subnets: ec2.SubnetSelection | None = None
     security_groups: Sequence[ec2.ISecurityGroup] | None = None
     role: iam.IRole | None = None
-    reserved_concurrent_executions: int | None = None
+    reserved_concurrent_executions: int | float | None = None  # jsii's Number: a token is a float
     log_group: logs.ILogGroup | None = None
     environment_encryption: kms.IKey | None = None
     dead_letter_queue: sqs.IQueue | None = None
@@ -195,7 +195,7 @@ class RekognitionModelCopyProvider(Construct):
         """The options the provider was created with."""
         self.poll_rule_prefix: str = poll_rule_prefix(stack)
         """Name prefix of the polling rules (``POLL_RULE_PREFIX``)."""
-        self.reserved_concurrent_executions: int | None = options.reserved_concurrent_executions
+        self.reserved_concurrent_executions: int | float | None = options.reserved_concurrent_executions
         """The function's reserved concurrency, ``None`` for the account's unreserved pool: the one place
         that says how many copies the function can serve at once."""
 
@@ -274,8 +274,9 @@ class RekognitionModelCopyProvider(Construct):
             # permissions of a function in a VPC at creation).
             self.function.node.add_dependency(self.role)
         if options.environment_encryption is not None:
-            # Lambda decrypts the environment with the execution role's permissions when it starts the
-            # function (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-encryption.html).
+            # Lambda's page on the environment's key does not say which principal decrypts it when the
+            # function starts (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-encryption.html);
+            # the role may, so the function starts under either reading.
             key_arn = options.environment_encryption.key_arn
             self._add_to_role(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key_arn]))
         queue = options.dead_letter_queue
@@ -370,7 +371,7 @@ class RekognitionModelCopyProvider(Construct):
         vpc_subnets: ec2.SubnetSelection | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] | None = None,
         role: iam.IRole | None = None,
-        reserved_concurrent_executions: int | None = None,
+        reserved_concurrent_executions: int | float | None = None,
         log_group: logs.ILogGroup | None = None,
         environment_encryption: kms.IKey | None = None,
         dead_letter_queue: sqs.IQueue | None = None,

@@ -12,6 +12,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Annotations, Match, Template
 
@@ -35,7 +36,7 @@ def _stack() -> Stack:
 
 def _function(template: Template) -> dict[str, Any]:
     (function,) = template.find_resources("AWS::Lambda::Function").values()
-    return function
+    return dict(function)
 
 
 def _role_actions(template: Template) -> set[str]:
@@ -69,7 +70,7 @@ def test_every_option_reaches_the_function() -> None:
     stack = _stack()
     options = _every_option(stack)
     provider = RekognitionModelCopyProvider.of(stack, **options)
-    RekognitionModelCopy(stack, "Copy", **valid_kwargs(stack))
+    RekognitionModelCopy(stack, "Copy", **valid_kwargs(stack))  # type: ignore[arg-type]
     template = Template.from_stack(stack)
 
     properties = _function(template)["Properties"]
@@ -107,7 +108,7 @@ def test_the_permissions_boundary_reaches_every_role(with_options: bool) -> None
     stack = _stack()
     if with_options:
         RekognitionModelCopyProvider.of(stack, **_every_option(stack))
-    RekognitionModelCopy(stack, "Copy", **valid_kwargs(stack))
+    RekognitionModelCopy(stack, "Copy", **valid_kwargs(stack))  # type: ignore[arg-type]
     policy = RekognitionProjectPolicy(stack, "Policy", project=OWN_PROJECT_ARN, policy_name="share")
     version = "arn:aws:rekognition:us-east-1:222222222222:project/shared/version/v1/1710000000001"
     policy.add_copy_permission(principal="333333333333", source_project_version_arn=version)
@@ -121,7 +122,7 @@ def test_the_permissions_boundary_reaches_every_role(with_options: bool) -> None
 
 def test_options_after_the_provider_exists_are_an_error() -> None:
     stack = _stack()
-    RekognitionModelCopy(stack, "Copy", **valid_kwargs(stack))
+    RekognitionModelCopy(stack, "Copy", **valid_kwargs(stack))  # type: ignore[arg-type]
     with pytest.raises(ModelCopyValidationError) as raised:
         RekognitionModelCopyProvider.of(stack, reserved_concurrent_executions=5)
     message = str(raised.value)
@@ -156,7 +157,7 @@ def test_a_mutable_role_of_the_user_gets_the_statements() -> None:
     stack = _stack()
     role = iam.Role(stack, "Mine", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     provider = RekognitionModelCopyProvider.of(stack, role=role, vpc=ec2.Vpc(stack, "Vpc", nat_gateways=0))
-    RekognitionModelCopy(stack, "Copy", **valid_kwargs(stack))
+    RekognitionModelCopy(stack, "Copy", **valid_kwargs(stack))  # type: ignore[arg-type]
     template = Template.from_stack(stack)
     assert len(template.find_resources("AWS::IAM::Role")) == 1
     (policy,) = template.find_resources("AWS::IAM::Policy").values()
@@ -175,7 +176,7 @@ def test_an_immutable_role_gets_nothing_and_the_statements_are_listed() -> None:
     provider = RekognitionModelCopyProvider.of(
         stack, role=role, dead_letter_queue=queue, environment_encryption=key
     )
-    RekognitionModelCopy(stack, "Copy", **valid_kwargs(stack))
+    RekognitionModelCopy(stack, "Copy", **valid_kwargs(stack))  # type: ignore[arg-type]
     template = Template.from_stack(stack)
     assert template.find_resources("AWS::IAM::Policy") == {}
     assert template.find_resources("AWS::IAM::Role") == {}
@@ -209,7 +210,7 @@ def test_a_promotion_into_a_stack_with_a_named_role_of_the_user_uses_that_name()
         source=source,
         destination_project="arn:aws:rekognition:us-east-1:222222222222:project/prod/1710000000000",
         version_name="prod-1",
-        output_bucket=valid_kwargs(prod)["output_bucket"],
+        output_bucket=s3.Bucket.from_bucket_name(prod, "Output", "prod-output"),
     )
     assert promotion.copy_role_name == "ModelCopy"
 
