@@ -239,3 +239,15 @@ def test_the_compliant_example_synthesises_every_option() -> None:
         assert properties[key]
     endpoints = template.find_resources("AWS::EC2::VPCEndpoint")
     assert len(endpoints) == len(ENDPOINTS) + 1  # and the S3 gateway endpoint
+
+
+def test_the_provider_stack_takes_the_options() -> None:
+    from rekognition_model_copy import RekognitionModelCopyProviderStack
+
+    app = App()
+    stack = RekognitionModelCopyProviderStack(
+        app, "Provider", env=ENV, reserved_concurrent_executions=3, dead_letter_queue=None
+    )
+    properties = _function(Template.from_stack(stack))["Properties"]
+    assert properties["ReservedConcurrentExecutions"] == 3
+    assert stack.provider.reserved_concurrent_executions == 3
