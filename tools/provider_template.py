@@ -219,7 +219,7 @@ def option_conditions() -> dict[str, Any]:
     return out
 
 
-DECRYPT = ("kms:Decrypt",)
+DECRYPT = permissions.ENVIRONMENT_KEY_ACTIONS
 
 
 def _ref(name: str) -> dict[str, str]:

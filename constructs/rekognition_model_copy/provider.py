@@ -88,24 +88,9 @@ def default_role_name(stack: Stack) -> str:
     return f"{stack.stack_name[:keep]}-{digest}{tail}"
 
 
-VPC_ACCESS_ACTIONS = (
-    "ec2:CreateNetworkInterface",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeSubnets",
-    "ec2:DeleteNetworkInterface",
-    "ec2:AssignPrivateIpAddresses",
-    "ec2:UnassignPrivateIpAddresses",
-)
-"""What a function in a VPC needs to manage its network interfaces: the actions of the AWS managed policy
-AWSLambdaVPCAccessExecutionRole, which aws-cdk-lib attaches only to a role it creates itself
-(https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html). Written inline here, so a role the
-user brings gets them too, and listed for an immutable one."""
-
-LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
-"""What the function needs on its log group (``LogGroup.grant_write``)."""
-
-DEAD_LETTER_ACTIONS = ("sqs:SendMessage",)
-"""What Lambda needs, as the function's role, to send a failed asynchronous event to the dead-letter queue."""
+VPC_ACCESS_ACTIONS = permissions.VPC_ACCESS_ACTIONS
+LOG_ACTIONS = permissions.LOG_ACTIONS
+DEAD_LETTER_ACTIONS = permissions.DEAD_LETTER_ACTIONS
 
 
 @dataclass(frozen=True)
@@ -278,7 +263,9 @@ class RekognitionModelCopyProvider(Construct):
             # function starts (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-encryption.html);
             # the role may, so the function starts under either reading.
             key_arn = options.environment_encryption.key_arn
-            self._add_to_role(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key_arn]))
+            self._add_to_role(
+                iam.PolicyStatement(actions=list(permissions.ENVIRONMENT_KEY_ACTIONS), resources=[key_arn])
+            )
         queue = options.dead_letter_queue
         if queue is not None:
             if self.role_is_immutable:  # aws-cdk-lib adds sqs:SendMessage to a mutable role itself
@@ -288,7 +275,7 @@ class RekognitionModelCopyProvider(Construct):
             if queue.encryption_master_key is not None:  # sending to an SSE-KMS queue uses its key
                 self._add_to_role(
                     iam.PolicyStatement(
-                        actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                        actions=list(permissions.DEAD_LETTER_KEY_ACTIONS),
                         resources=[queue.encryption_master_key.key_arn],
                     )
                 )
