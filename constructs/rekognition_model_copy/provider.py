@@ -131,8 +131,9 @@ class ProviderOptions:
         concurrency = self.reserved_concurrent_executions
         if concurrency is not None and not Token.is_unresolved(concurrency):
             if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-                # 0 is valid for Lambda but stops the function: every request would wait out its
-                # ServiceTimeout (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
+                # 0 is valid for Lambda but stops the function: asynchronous events go to the dead-letter
+                # queue without a try (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html),
+                # and no request would be answered.
                 raise error(
                     "reserved_concurrent_executions must be a whole number of at least 1 (each copy in "
                     f"flight holds one execution for up to 10 minutes); got {concurrency!r}."
