@@ -53,11 +53,9 @@ def build_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = 
         value = app.node.try_get_context(key)
         return default if value is None else value
 
-    scopes = {
-        key: _list(ctx(key, "*"))
-        for key in ("destination_project_names", "source_project_arns", "output_bucket_names", "kms_key_arns")
-    }
-    scopes["source_kms_key_arns"] = _list(ctx("source_kms_key_arns", ""))
+    def scope(key: str, default: str = "*") -> list[str]:
+        return _list(ctx(key, default))
+
     RekognitionModelCopyProviderStack(
         app,
         STACK_NAME,
@@ -67,7 +65,11 @@ def build_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = 
         ),
         export_name=str(ctx("export_name", DEFAULT_EXPORT_NAME)),
         role_name=ctx("role_name", None),
-        **scopes,
+        destination_project_names=scope("destination_project_names"),
+        source_project_arns=scope("source_project_arns"),
+        output_bucket_names=scope("output_bucket_names"),
+        kms_key_arns=scope("kms_key_arns"),
+        source_kms_key_arns=scope("source_kms_key_arns", ""),
     )
     return app
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from rekognition_model_copy import permissions
+from rekognition_model_copy.provider import DEAD_LETTER_ACTIONS as DLQ_ACTIONS
+from rekognition_model_copy.provider import VPC_ACCESS_ACTIONS
 
 
 def zip_name(version: str) -> str:
@@ -146,6 +148,120 @@ def conditions() -> dict[str, Any]:
         }
     out["HasRoleName"] = {"Fn::Not": [{"Fn::Equals": [{"Ref": "RoleName"}, ""]}]}
     return out
+
+
+# parameter -> (Type, Default, pattern or None, description): the provider options of
+# RekognitionModelCopyProvider.of that a plain template can take, each optional ("" or 0: not set).
+OPTIONS: dict[str, tuple[str, str, str | None, str]] = {
+    "SubnetIds": (
+        "CommaDelimitedList",
+        "",
+        None,
+        "Subnets to run the function in (vpc_subnets; with SecurityGroupIds); they must reach Rekognition, "
+        "EventBridge, KMS and S3 (README, In a VPC); empty: not in a VPC",
+    ),
+    "SecurityGroupIds": (
+        "CommaDelimitedList",
+        "",
+        None,
+        "The function's security groups in the subnets' VPC (security_groups); with SubnetIds",
+    ),
+    "RoleArn": (
+        "String",
+        "",
+        "^(arn:aws[a-z-]*:iam::[0-9]{12}:role/[\\w+=,.@-]{1,64})?$",
+        "Your own execution role (role; no path), trusting lambda.amazonaws.com: the template attaches its "
+        "policy to it and creates no role; not with RoleName; empty: a role of the template",
+    ),
+    "ReservedConcurrentExecutions": (
+        "Number",
+        "0",
+        None,
+        "The function's reserved concurrency (reserved_concurrent_executions); 0: none, the account's "
+        "unreserved pool",
+    ),
+    "LogGroupName": (
+        "String",
+        "",
+        "^[.\\-_/#A-Za-z0-9]{0,512}$",
+        "An existing log group for the function (log_group, e.g. encrypted with your key); empty: a log "
+        "group of the template, kept one month",
+    ),
+    "EnvironmentKmsKeyArn": (
+        "String",
+        "",
+        "^(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+)?$",
+        "A customer managed key for the function's environment (environment_encryption); empty: Lambda's "
+        "AWS managed key",
+    ),
+    "DeadLetterQueueArn": (
+        "String",
+        "",
+        "^(arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,80})?$",
+        "A standard SQS queue (not FIFO) for failed asynchronous invocations (dead_letter_queue; a queue "
+        "encrypted with a customer managed key also needs that key in KmsKeyArns); empty: none",
+    ),
+}
+
+
+def option_conditions() -> dict[str, Any]:
+    """Per option: set or not."""
+    out: dict[str, Any] = {}
+    for name, (kind, default, _, _) in OPTIONS.items():
+        if name == "SecurityGroupIds":
+            continue  # given with SubnetIds, as the VPC configuration
+        if kind == "CommaDelimitedList":
+            out[f"Has{name}"] = _not_empty(name)
+        else:
+            out[f"Has{name}"] = {"Fn::Not": [{"Fn::Equals": [{"Ref": name}, default]}]}
+    out["NoRoleArn"] = {"Fn::Not": [{"Condition": "HasRoleArn"}]}
+    out["NoLogGroupName"] = {"Fn::Not": [{"Condition": "HasLogGroupName"}]}
+    return out
+
+
+DECRYPT = permissions.ENVIRONMENT_KEY_ACTIONS
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"Ref": name}
+
+
+def option_statements() -> list[Any]:
+    """What the options add to the function's policy (:class:`RekognitionModelCopyProvider`'s)."""
+    return [
+        _statement("HasSubnetIds", "VpcNetworkInterfaces", VPC_ACCESS_ACTIONS, ["*"]),
+        _statement("HasEnvironmentKmsKeyArn", "DecryptEnvironment", DECRYPT, [_ref("EnvironmentKmsKeyArn")]),
+        _statement("HasDeadLetterQueueArn", "DeadLetterQueue", DLQ_ACTIONS, [_ref("DeadLetterQueueArn")]),
+    ]
+
+
+def _apply_options(resources: dict[str, Any], outputs: dict[str, Any], ids: dict[str, str]) -> None:
+    """The option parameters in the function, its role, policy, log group and the RoleArn output."""
+    function = resources[ids["function"]]["Properties"]
+    role, log_group = ids["role"], ids["log_group"]
+    resources[role]["Condition"] = "NoRoleArn"
+    resources[log_group]["Condition"] = "NoLogGroupName"
+    role_arn = {"Fn::If": ["HasRoleArn", {"Ref": "RoleArn"}, {"Fn::GetAtt": [role, "Arn"]}]}
+    function["Role"] = role_arn
+    outputs["RoleArn"]["Value"] = role_arn
+    policy = resources[ids["policy"]]["Properties"]
+    own_name = {"Fn::Select": [1, {"Fn::Split": [":role/", {"Ref": "RoleArn"}]}]}
+    policy["Roles"] = [{"Fn::If": ["HasRoleArn", own_name, {"Ref": role}]}]
+    given_log_group = {"Fn::Sub": f"arn:{P}:logs:{R}:{A}:log-group:${{LogGroupName}}:*"}
+    for statement in policy["PolicyDocument"]["Statement"]:
+        if statement.get("Resource") == {"Fn::GetAtt": [log_group, "Arn"]}:
+            statement["Resource"] = {"Fn::If": ["HasLogGroupName", given_log_group, statement["Resource"]]}
+    function["LoggingConfig"]["LogGroup"] = {
+        "Fn::If": ["HasLogGroupName", {"Ref": "LogGroupName"}, function["LoggingConfig"]["LogGroup"]]
+    }
+    function["VpcConfig"] = _if(
+        "HasSubnetIds", {"SubnetIds": {"Ref": "SubnetIds"}, "SecurityGroupIds": {"Ref": "SecurityGroupIds"}}
+    )
+    function["ReservedConcurrentExecutions"] = _if(
+        "HasReservedConcurrentExecutions", {"Ref": "ReservedConcurrentExecutions"}
+    )
+    function["KmsKeyArn"] = _if("HasEnvironmentKmsKeyArn", {"Ref": "EnvironmentKmsKeyArn"})
+    function["DeadLetterConfig"] = _if("HasDeadLetterQueueArn", {"TargetArn": {"Ref": "DeadLetterQueueArn"}})
 
 
 def _each(parameter: str, template: str, *, any_value: str | None = None) -> list[Any]:
@@ -325,9 +441,29 @@ def provider_template(version: str) -> dict[str, Any]:
         "Default": "",
         "AllowedPattern": "^[\\w+=,.@-]{0,64}$",
     }
+    for name, (kind, default, pattern, text) in OPTIONS.items():
+        parameters[name] = {"Type": kind, "Description": text, "Default": default}
+        if pattern is not None:
+            parameters[name]["AllowedPattern"] = pattern
+        if kind == "Number":
+            parameters[name]["MinValue"] = 0
     template["Parameters"] = parameters
-    template["Conditions"] = conditions()
-    template.pop("Rules", None)
+    template["Conditions"] = {**conditions(), **option_conditions()}
+    template["Rules"] = {
+        "RoleNameOrRoleArn": {
+            "Assertions": [
+                {
+                    "Assert": {
+                        "Fn::Or": [
+                            {"Fn::Equals": [{"Ref": "RoleName"}, ""]},
+                            {"Fn::Equals": [{"Ref": "RoleArn"}, ""]},
+                        ]
+                    },
+                    "AssertDescription": "RoleName names the template's role; with RoleArn there is none",
+                }
+            ]
+        }
+    }
     template["Description"] = description
 
     resources: dict[str, Any] = template["Resources"]
@@ -345,7 +481,19 @@ def provider_template(version: str) -> dict[str, Any]:
     resources[function_id]["DependsOn"] = depends
     resources[role_id]["Properties"]["RoleName"] = {"Fn::If": ["HasRoleName", {"Ref": "RoleName"}, NO_VALUE]}
     resources[policy_id]["Properties"]["PolicyDocument"]["Statement"] += narrowed_statements()
+    resources[policy_id]["Properties"]["PolicyDocument"]["Statement"] += option_statements()
+    (log_group_id,) = [k for k, r in resources.items() if r["Type"] == "AWS::Logs::LogGroup"]
+    ids = {"function": function_id, "role": role_id, "policy": policy_id, "log_group": log_group_id}
+    _apply_options(resources, template["Outputs"], ids)
     template["Outputs"]["ServiceToken"]["Export"] = {"Name": {"Ref": "ExportName"}}
-    order = ["AWSTemplateFormatVersion", "Description", "Parameters", "Conditions", "Resources", "Outputs"]
+    order = [
+        "AWSTemplateFormatVersion",
+        "Description",
+        "Parameters",
+        "Rules",
+        "Conditions",
+        "Resources",
+        "Outputs",
+    ]
     template.setdefault("AWSTemplateFormatVersion", "2010-09-09")
     return {key: template[key] for key in order if key in template}

@@ -109,6 +109,32 @@ POLLING_INVOKE_ACTION = "lambda:InvokeFunction"
 """What EventBridge may do on the function, from the polling rules only (its resource-based policy)."""
 
 
+VPC_ACCESS_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)
+"""What a function in a VPC needs to manage its network interfaces: the actions of the AWS managed policy
+AWSLambdaVPCAccessExecutionRole, which aws-cdk-lib attaches only to a role it creates itself
+(https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html). Written inline by the provider, so a
+role the user brings gets them too, and listed for an immutable one."""
+
+LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+"""What the function needs on its log group (``LogGroup.grant_write``)."""
+
+DEAD_LETTER_ACTIONS = ("sqs:SendMessage",)
+"""What the function's role needs for Lambda to send a failed asynchronous event to the dead-letter queue."""
+
+DEAD_LETTER_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
+"""What sending to an SSE-KMS dead-letter queue needs on the queue's key."""
+
+ENVIRONMENT_KEY_ACTIONS = ("kms:Decrypt",)
+"""On the customer managed key of the function's environment (``environment_encryption``)."""
+
+
 @dataclass(frozen=True)
 class Statement:
     """One Allow statement of the function's role: ``actions`` on ``resources`` under ``conditions``."""

@@ -38,7 +38,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import Arn, ArnComponents, CfnOutput, Stack
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import permissions, validation
@@ -78,6 +82,14 @@ class RekognitionModelCopyProviderStack(Stack):
         kms_key_arns: Sequence[str] = (ANY,),
         source_kms_key_arns: Sequence[str] = (),
         role_name: str | None = None,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        role: iam.IRole | None = None,
+        reserved_concurrent_executions: int | float | None = None,
+        log_group: logs.ILogGroup | None = None,
+        environment_encryption: kms.IKey | None = None,
+        dead_letter_queue: sqs.IQueue | None = None,
         **stack_kwargs: Any,
     ) -> None:
         """Create the stack, its function and the function's permissions.
@@ -113,6 +125,10 @@ class RekognitionModelCopyProviderStack(Stack):
             (``arn:aws:iam::<account>:role/<name>``) rather than the account in its project policy (deploy
             this stack first; recreating the role breaks that policy). Default: a name CloudFormation
             generates.
+        :param vpc: the function's options, as :meth:`RekognitionModelCopyProvider.of` takes them
+            (README, "The backing function's options"); also ``vpc_subnets``, ``security_groups``, ``role``,
+            ``reserved_concurrent_executions``, ``log_group``, ``environment_encryption``,
+            ``dead_letter_queue``.
         :param stack_kwargs: passed to :class:`aws_cdk.Stack` (``env``, ``description``, ...).
         :raises validation.ModelCopyValidationError: a name or ARN that can never match (the message names
             the argument and the value). Tokens are not checked.
@@ -135,7 +151,16 @@ class RekognitionModelCopyProviderStack(Stack):
         super().__init__(scope, id, **stack_kwargs)
 
         self.provider: RekognitionModelCopyProvider = RekognitionModelCopyProvider.of(
-            self, role_name=role_name
+            self,
+            role_name=role_name,
+            vpc=vpc,
+            vpc_subnets=vpc_subnets,
+            security_groups=security_groups,
+            role=role,
+            reserved_concurrent_executions=reserved_concurrent_executions,
+            log_group=log_group,
+            environment_encryption=environment_encryption,
+            dead_letter_queue=dead_letter_queue,
         )
         """The function, its role and log group."""
         self.export_name: str = export_name

@@ -17,7 +17,17 @@ from .lambda_runtime import Function, Invocation
 from .protocol import Request
 from .resources import Resource
 from .server import ResponseServer
-from .template import CUSTOM_PREFIX, DriverError, Rejected, closure, dependencies, resolve, stringify, waves
+from .template import (
+    CUSTOM_PREFIX,
+    DriverError,
+    Rejected,
+    closure,
+    condition,
+    dependencies,
+    resolve,
+    stringify,
+    waves,
+)
 
 
 def service_timeout(logical_id: str, properties: dict[str, Any]) -> float:
@@ -271,6 +281,8 @@ class Stack:
             wave_updates: list[Request] = []
             for logical_id in wave:
                 definition = resources[logical_id]
+                if "Condition" in definition and not condition(self, definition["Condition"]):
+                    continue  # a resource whose condition is false is not created
                 if not definition["Type"].startswith(CUSTOM_PREFIX) and definition["Type"] != (
                     "AWS::CloudFormation::CustomResource"
                 ):

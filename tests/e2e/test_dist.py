@@ -47,6 +47,17 @@ CDK_ARGUMENTS = {
     "role_name": "RoleName",
 }
 """Each narrowing argument of RekognitionModelCopyProviderStack and its plain template parameter."""
+FUNCTION_OPTIONS = {
+    "vpc",
+    "vpc_subnets",
+    "security_groups",
+    "role",
+    "reserved_concurrent_executions",
+    "log_group",
+    "environment_encryption",
+    "dead_letter_queue",
+}
+"""The stack's arguments that set the function up (``RekognitionModelCopyProvider.of``'s options)."""
 
 
 def load_yaml(path: Path) -> dict[str, Any]:
@@ -166,10 +177,14 @@ def test_the_plain_template_takes_every_narrowing_argument_of_the_cdk_provider_s
         for name, p in inspect.signature(RekognitionModelCopyProviderStack.__init__).parameters.items()
         if p.kind is inspect.Parameter.KEYWORD_ONLY
     }
-    assert keyword_only == set(CDK_ARGUMENTS)
+    # The function's options (RekognitionModelCopyProvider.of's) are parameters of their own, with other
+    # names and types (test_the_plain_template_takes_the_provider_options).
+    assert keyword_only - FUNCTION_OPTIONS == set(CDK_ARGUMENTS)
     parameters = load_yaml(built / dist.TEMPLATE_NAME)["Parameters"]
-    assert set(parameters) == {"CodeS3Bucket", "CodeS3Key", *CDK_ARGUMENTS.values()}
-    assert {name: p["Default"] for name, p in parameters.items() if p["Type"] == "CommaDelimitedList"} == {
+    options = set(provider_template.OPTIONS)
+    assert set(parameters) == {"CodeS3Bucket", "CodeS3Key", *CDK_ARGUMENTS.values(), *options}
+    lists = {name: p["Default"] for name, p in parameters.items() if p["Type"] == "CommaDelimitedList"}
+    assert {name: default for name, default in lists.items() if name not in options} == {
         "DestinationProjectNames": "*",
         "SourceProjectArns": "*",
         "OutputBucketNames": "*",
@@ -482,3 +497,63 @@ def test_the_zip_from_s3_is_what_the_function_runs(
         for name in archive.namelist():
             assert (function.asset_dir / name).read_bytes() == archive.read(name)
     assert provider.delete() == "DELETE_COMPLETE"
+
+
+def test_the_plain_template_takes_the_provider_options(
+    cloud: CloudFormation, built: Path, tmp_path: Path
+) -> None:
+    """The options of ``RekognitionModelCopyProvider.of`` as parameters: every one set, the function and
+    its permissions read back from the emulated services."""
+    session = cloud.session(DEST_ACCOUNT, REGION)
+    ec2, iam, sqs = session.client("ec2"), session.client("iam"), session.client("sqs")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(VpcId=vpc, GroupName="model-copy", Description="model copy")["GroupId"]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    role_arn = iam.create_role(RoleName="platform-model-copy", AssumeRolePolicyDocument=json.dumps(trust))[
+        "Role"
+    ]["Arn"]
+    session.client("logs").create_log_group(logGroupName="/platform/model-copy")
+    key = session.client("kms").create_key()["KeyMetadata"]["Arn"]
+    queue_url = sqs.create_queue(QueueName="model-copy-dlq")["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
+    queue = attributes["QueueArn"]
+
+    provider = deploy_provider(
+        cloud,
+        DEST_ACCOUNT,
+        built,
+        tmp_path,
+        SubnetIds=[subnet],
+        SecurityGroupIds=[group],
+        RoleArn=role_arn,
+        ReservedConcurrentExecutions="5",
+        LogGroupName="/platform/model-copy",
+        EnvironmentKmsKeyArn=key,
+        DeadLetterQueueArn=queue,
+    )
+    made = {r.type for r in provider.resources.values()}
+    assert not made & {"AWS::IAM::Role", "AWS::Logs::LogGroup"}
+    # The function as CloudFormation creates it (the driver runs functions itself, not in emulated Lambda):
+    # its properties resolved with these parameters, and the role it runs as.
+    (function_id,) = [k for k, r in provider.resources.items() if r.type == "AWS::Lambda::Function"]
+    properties = provider.resolve(provider.template["Resources"][function_id]["Properties"])
+    assert properties["VpcConfig"] == {"SubnetIds": [subnet], "SecurityGroupIds": [group]}
+    assert properties["ReservedConcurrentExecutions"] == "5"
+    assert properties["KmsKeyArn"] == key
+    assert properties["DeadLetterConfig"] == {"TargetArn": queue}
+    assert properties["LoggingConfig"]["LogGroup"] == "/platform/model-copy"
+    assert cloud.functions[provider.resources[function_id].attributes["Arn"]].role_arn == role_arn
+    (name,) = iam.list_role_policies(RoleName="platform-model-copy")["PolicyNames"]
+    document = iam.get_role_policy(RoleName="platform-model-copy", PolicyName=name)["PolicyDocument"]
+    text = json.dumps(document)
+    for needed in ("ec2:CreateNetworkInterface", "sqs:SendMessage", "kms:Decrypt", "/platform/model-copy"):
+        assert needed in text
+    assert provider.outputs["RoleArn"] == role_arn
+    assert provider.delete() == "DELETE_COMPLETE"
+    assert iam.get_role(RoleName="platform-model-copy")["Role"]["Arn"] == role_arn

@@ -158,3 +158,26 @@ def test_the_driver_package_has_no_import_cycle():
 
     cycles = sorted(module for module in graph if reaches(module, module, {module}))
     assert cycles == [], f"modules in an import cycle: {cycles} ({graph})"
+
+
+@pytest.mark.parametrize("created", [True, False], ids=["condition true", "condition false"])
+def test_a_resource_whose_condition_is_false_is_not_created(cloud, asset, created):
+    """A resource's ``Condition`` (the Conditions section's name) decides whether CloudFormation creates it
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/conditions-section-structure.html)."""
+    body: dict[str, Any] = {
+        "Parameters": {"Make": {"Type": "String", "Default": "yes" if created else "no"}},
+        "Conditions": {"MakeIt": {"Fn::Equals": [{"Ref": "Make"}, "yes"]}},
+        "Resources": {
+            "Bucket": {
+                "Type": "AWS::S3::Bucket",
+                "Condition": "MakeIt",
+                "Properties": {"BucketName": "probe-conditional"},
+            }
+        },
+    }
+    stack = cloud.stack("probe", account_id=DEST_ACCOUNT, region=REGION, asset_root=asset.parent)
+    assert stack.create(body) == "CREATE_COMPLETE"
+    buckets = cloud.session(DEST_ACCOUNT, REGION).client("s3").list_buckets()["Buckets"]
+    assert ("probe-conditional" in {b["Name"] for b in buckets}) is created
+    assert ("Bucket" in stack.resources) is created
+    assert stack.delete() == "DELETE_COMPLETE"
