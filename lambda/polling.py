@@ -62,6 +62,7 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
+import concurrency
 import request_rule
 import time_budget
 from cfn_response import put_response, truncate
@@ -177,6 +178,7 @@ class PollingResource(CfnResource):
         self._timer_answered = False
         self._cleanup_left = False
         self._no_room = False
+        self._fast_path_longest = FAST_PATH_MAX_SECONDS
         self._cleanup_funcs: dict[str, CleanupFunc] = {}
 
     # --- invocation ------------------------------------------------------------------------------------
@@ -357,7 +359,7 @@ class PollingResource(CfnResource):
 
     def _fast_path_has_room(self, waited: float) -> bool:
         # without a rule (the rules quota) there is no schedule to hand over to: the whole invocation
-        longest = math.inf if self._no_room else FAST_PATH_MAX_SECONDS
+        longest = math.inf if self._no_room else self._fast_path_longest
         return bool(
             self._context.get_remaining_time_in_millis() / 1000 - FAST_PATH_INTERVAL > FAST_PATH_RESERVE
             and waited + FAST_PATH_INTERVAL <= longest
@@ -378,6 +380,10 @@ class PollingResource(CfnResource):
             "CrHelperData": {**self.Data, "PhysicalResourceId": self.PhysicalResourceId},
         }
         first_id, saved = self.PhysicalResourceId, self._event
+        # shorter when Lambda concurrency is scarce: each waiting invocation holds an execution
+        self._fast_path_longest = concurrency.fast_path_seconds(
+            FAST_PATH_MAX_SECONDS, lambda: self.client("lambda"), CLOCK.now()
+        )
         self._event = poll_event
         waited = 0.0
         try:

@@ -52,6 +52,8 @@ from typing import Any
 import boto3
 import botocore.endpoint
 import botocore.session
+from moto.awslambda import urls as moto_lambda_urls
+from moto.awslambda.responses import LambdaResponse
 
 ASYNC_RETRY_DELAYS = (60.0, 120.0)
 DEFAULT_MAX_RETRY_ATTEMPTS = 2
@@ -73,6 +75,20 @@ def throttle_delay(throttles: int) -> float:
     """Seconds before Lambda tries a throttled asynchronous event again, after its ``throttles``-th
     throttle: 1 s, doubling, at most 5 minutes."""
     return float(min(THROTTLE_RETRY_FIRST * 2 ** max(throttles - 1, 0), THROTTLE_RETRY_MAX))
+
+
+def account_settings(limit: int, unreserved: int, functions: int) -> dict[str, Any]:
+    """A GetAccountSettings answer (Lambda's default code-size limits)."""
+    return {
+        "AccountLimit": {
+            "TotalCodeSize": 80530636800,
+            "CodeSizeUnzipped": 262144000,
+            "CodeSizeZipped": 52428800,
+            "ConcurrentExecutions": limit,
+            "UnreservedConcurrentExecutions": unreserved,
+        },
+        "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": functions},
+    }
 
 
 class _Stopped(BaseException):
@@ -104,6 +120,7 @@ class Function:
     reserved_concurrency: int | None = None
     running: int = 0  # executions in progress (an instance took the event and has not finished)
     throttles: int = 0  # asynchronous events Lambda found no room for (each attempt counted)
+    peak_running: int = 0  # the most executions it had at once
 
 
 @dataclass
@@ -262,6 +279,7 @@ class LambdaRuntime:
         self._local = threading.local()
         self._saved_botocore_time = botocore.endpoint.time
         botocore.endpoint.time = _BotocoreTime(self)  # retry backoff sleeps in simulated time
+        _ACCOUNT_SETTINGS["runtime"] = self  # what lambda:GetAccountSettings reports
 
     def close(self) -> None:
         """Stop every invocation still asleep and undo the botocore patch."""
@@ -271,6 +289,8 @@ class LambdaRuntime:
         self._sleeping.clear()
         self.run_ready()
         botocore.endpoint.time = self._saved_botocore_time
+        if _ACCOUNT_SETTINGS.get("runtime") is self:
+            del _ACCOUNT_SETTINGS["runtime"]
 
     # -- concurrency -----------------------------------------------------------------------------------
     def set_account_concurrency(self, account_id: str, region: str, limit: int) -> None:
@@ -309,6 +329,13 @@ class LambdaRuntime:
         unreserved_running = sum(f.running for f in same if f.reserved_concurrency is None)
         return unreserved_running < self.account_limit(function.account_id, function.region) - reserved
 
+    def account_settings(self, account_id: str, region: str) -> dict[str, Any]:
+        """What lambda:GetAccountSettings answers about concurrency (and a count of the functions)."""
+        pool = [f for f in self.functions.values() if (f.account_id, f.region) == (account_id, region)]
+        limit = self.account_limit(account_id, region)
+        reserved = sum(f.reserved_concurrency or 0 for f in pool)
+        return account_settings(limit, limit - reserved, len(pool))
+
     def _same_pool(self, function: Function) -> list[Function]:
         """The functions of ``function``'s account and Region, ``function`` among them."""
         key = (function.account_id, function.region)
@@ -324,6 +351,7 @@ class LambdaRuntime:
         if self._has_room(function):
             worker.counted = True
             function.running += 1
+            function.peak_running = max(function.peak_running, function.running)
             key = (function.account_id, function.region)
             running = sum(f.running for f in self._same_pool(function))
             self.peak_running[key] = max(self.peak_running.get(key, 0), running)
@@ -592,3 +620,23 @@ class _BotocoreTime:
         import time
 
         return getattr(time, name)
+
+
+# lambda:GetAccountSettings, which moto 5.2 does not implement: answered from the driver's runtime (the
+# account's concurrency quota and what is left unreserved; outside a driver, Lambda's defaults).
+# https://docs.aws.amazon.com/lambda/latest/api/API_GetAccountSettings.html
+_ACCOUNT_SETTINGS: dict[str, LambdaRuntime] = {}
+
+
+def _get_account_settings(self: Any) -> tuple[int, dict[str, str], str]:
+    runtime = _ACCOUNT_SETTINGS.get("runtime")
+    if runtime is None:
+        default = DEFAULT_ACCOUNT_CONCURRENCY
+        return 200, {}, json.dumps(account_settings(default, default, 0))
+    return 200, {}, json.dumps(runtime.account_settings(str(self.current_account), str(self.region)))
+
+
+LambdaResponse.get_account_settings = _get_account_settings  # type: ignore[attr-defined]
+moto_lambda_urls.url_paths.setdefault(
+    r"{0}/(?P<api_version>[^/]+)/account-settings/?$", LambdaResponse.dispatch
+)
