@@ -108,6 +108,7 @@ class CloudFormation:
             account_concurrency=account_concurrency,
         )
         self.runtime.functions = self.functions  # reservations come out of each account's pool
+        self.runtime.on_discard = self._dead_letter
 
     def close(self) -> None:
         with self._host_restored():
@@ -174,6 +175,23 @@ class CloudFormation:
             "AWS_SESSION_TOKEN": credentials.token or "",
             "SSL_CERT_FILE": str(self.server.cert_file),
         }
+
+    def _dead_letter(self, function: Function, reason: str, event: dict[str, Any]) -> None:
+        """A discarded event to the function's dead-letter queue (an SQS queue of its account), as Lambda
+        sends it: the event as the body, the error in the message's attributes."""
+        arn = function.dead_letter_arn
+        if arn.split(":")[2:3] != ["sqs"]:
+            self.violations.append(f"{function.name}: dead-letter target {arn}: the driver serves SQS only")
+            return
+        region, account, name = arn.split(":")[3:6]
+        with self._host_restored():
+            sqs = self.session(account, region).client("sqs")
+            url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+            sqs.send_message(
+                QueueUrl=url,
+                MessageBody=json.dumps(event),
+                MessageAttributes={"ErrorMessage": {"DataType": "String", "StringValue": reason}},
+            )
 
     def configure(self, resource: Resource) -> None:
         """Apply an ordinary resource that changes how Lambda runs a function: EventInvokeConfig."""

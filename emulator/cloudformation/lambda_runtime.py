@@ -121,6 +121,8 @@ class Function:
     running: int = 0  # executions in progress (an instance took the event and has not finished)
     throttles: int = 0  # asynchronous events Lambda found no room for (each attempt counted)
     peak_running: int = 0  # the most executions it had at once
+    # DeadLetterConfig.TargetArn: where Lambda sends the asynchronous events it discards (SQS or SNS)
+    dead_letter_arn: str = ""
 
 
 @dataclass
@@ -268,6 +270,8 @@ class LambdaRuntime:
         self.cold_start = cold_start  # seconds of init phase when no warm instance is idle
         self.invocations: list[Invocation] = []
         self.discarded: list[tuple[str, dict[str, Any]]] = []  # (reason, event) Lambda gave up on
+        # called with (function, reason, event) for each discarded event: the dead-letter queue
+        self.on_discard: Callable[[Function, str, dict[str, Any]], None] | None = None
         self._environment_for = environment_for
         self._main_turn = threading.Event()
         self._ready: deque[_Worker] = deque()
@@ -362,9 +366,7 @@ class LambdaRuntime:
         self.throttled.append((now, function.name, str(worker.event.get("RequestId", ""))))
         due = now + throttle_delay(worker.throttles)
         if due - worker.queued > function.max_event_age:
-            self.discarded.append(
-                (f"throttled, event older than {function.max_event_age:g} s", json.loads(worker.payload))
-            )
+            self._discard(function, f"throttled, event older than {function.max_event_age:g} s", worker)
             return False
         heapq.heappush(self._queue, (due, next(self._seq), worker))
         return False
@@ -544,17 +546,25 @@ class LambdaRuntime:
             else:
                 self._retry(worker, outcome)
 
+    def _discard(self, function: Function, reason: str, worker: _Worker) -> None:
+        """Lambda gives up on an event: recorded, and sent to the function's dead-letter queue if it has
+        one (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html)."""
+        event = json.loads(worker.payload)
+        self.discarded.append((reason, event))
+        if function.dead_letter_arn and self.on_discard is not None:
+            self.on_discard(function, reason, event)
+
     def _retry(self, worker: _Worker, outcome: str) -> None:
         """Lambda's retry of a failed asynchronous invocation (see the module docstring)."""
         function, context = worker.function, worker.context
         assert context is not None
         if worker.attempt > min(function.max_retry_attempts, len(ASYNC_RETRY_DELAYS)):
-            self.discarded.append((f"{outcome}; no retry left after attempt {worker.attempt}", worker.event))
+            self._discard(function, f"{outcome}; no retry left after attempt {worker.attempt}", worker)
             return
         ended = context.deadline if outcome == "timeout" else self.clock.now()
         due = ended + ASYNC_RETRY_DELAYS[worker.attempt - 1]
         if due - worker.queued > function.max_event_age:
-            self.discarded.append((f"{outcome}, event older than {function.max_event_age:g} s", worker.event))
+            self._discard(function, f"{outcome}, event older than {function.max_event_age:g} s", worker)
             return
         self.invoke_async(
             function,

@@ -178,6 +178,7 @@ def deploy(stack: Site, logical_id: str, definition: dict[str, Any]) -> Resource
             timeout=int(props.get("Timeout", 3)),
             memory=int(props.get("MemorySize", 128)),
         )
+        stack.functions[arn].dead_letter_arn = str(props.get("DeadLetterConfig", {}).get("TargetArn", ""))
         try:
             _reserve(stack, stack.functions[arn], props)
         except Rejected:
@@ -305,6 +306,7 @@ def update(stack: Site, resource: Resource, props: dict[str, Any]) -> None:
         function.timeout = int(props.get("Timeout", 3))
         function.memory = int(props.get("MemorySize", 128))
         function.role_arn = str(props.get("Role"))
+        function.dead_letter_arn = str(props.get("DeadLetterConfig", {}).get("TargetArn", ""))
         _reserve(stack, function, props)
         function.idle.clear()  # Lambda starts new instances with the new configuration
     elif kind == "AWS::S3::BucketPolicy":

@@ -150,3 +150,29 @@ def test_lambda_refuses_a_reservation_that_leaves_fewer_than_100_unreserved(runt
     runtime.set_account_concurrency(DEST_ACCOUNT, REGION, 1000)
     assert runtime.reservation_error(target, 900) is None
     assert runtime.reservation_error(target, 901) is not None
+
+
+def test_a_discarded_event_goes_to_the_functions_dead_letter_queue(clock, asset):
+    import json
+
+    import boto3
+
+    from emulator.cloudformation import CloudFormation
+
+    queue = boto3.client("sqs", region_name=REGION).create_queue(QueueName="dlq")["QueueUrl"]
+    with CloudFormation(clock, queue_delay=0.0, cold_start=0.0) as cloud:
+        target = function(asset, age=60)
+        target.account_id = boto3.client("sts").get_caller_identity()["Account"]  # moto's default account
+        target.dead_letter_arn = f"arn:aws:sqs:{REGION}:{target.account_id}:dlq"
+        cloud.functions[target.arn] = target
+        cloud.runtime.set_account_concurrency(target.account_id, REGION, 1)
+        send(cloud.runtime, target, 2, hold=600)
+
+        cloud.settle(3600)
+
+    messages = boto3.client("sqs", region_name=REGION).receive_message(
+        QueueUrl=queue, MessageAttributeNames=["All"]
+    )["Messages"]
+    assert [json.loads(m["Body"])["Id"] for m in messages] == ["e1"]
+    error = messages[0]["MessageAttributes"]["ErrorMessage"]["StringValue"]
+    assert error == "throttled, event older than 60 s"
