@@ -24,7 +24,9 @@
   .../gettingstarted-limits.html); a function's reserved concurrency (``ReservedConcurrentExecutions``)
   is taken out of that pool and is also the most it can run at once; the other functions share what is
   left. An execution counts from when an instance takes the event (a cold start's init included) until the
-  handler returns or is stopped. An event that finds no room is throttled: for asynchronous invocation
+  handler returns or is stopped; room is looked for when an event would start, so an invocation that
+  returns at once frees its execution for the next event of the same moment. An event that finds no room
+  is throttled: for asynchronous invocation
   Lambda returns it to the queue and tries again, "from 1 second after the first attempt to a maximum of 5
   minutes", exponentially, until the event is older than its maximum age, when it is discarded
   (.../invocation-async-error-handling.html). Throttles do not use up ``MaximumRetryAttempts`` (those
@@ -416,14 +418,14 @@ class LambdaRuntime:
         heapq.heapify(self._sleeping)
         self._fire_timers()
         while self._queue and self._queue[0][0] <= now:
-            worker = heapq.heappop(self._queue)[2]
-            if self._take(worker):
-                self._ready.append(worker)
+            self._ready.append(heapq.heappop(self._queue)[2])  # room is looked for when it would start
 
     def run_ready(self) -> None:
         """Run runnable invocations, one at a time, until each has finished or gone to sleep."""
         while self._ready:
             worker = self._ready.popleft()
+            if not worker.thread.is_alive() and not worker.done and not self._take(worker):
+                continue  # throttled: back in the queue (or discarded)
             self._main_turn.clear()
             worker.turn.set()  # hand the baton to this worker only (no thundering herd)
             if not worker.thread.is_alive() and not worker.done:

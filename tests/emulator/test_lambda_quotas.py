@@ -27,7 +27,8 @@ RAN = []
 
 def handler(event, context):
     RAN.append((event["Id"], polling.CLOCK.now()))
-    polling.CLOCK.sleep(event.get("Hold", 0))
+    if event.get("Hold"):
+        polling.CLOCK.sleep(event["Hold"])
 """
 
 
@@ -111,6 +112,16 @@ def test_at_the_account_quota_events_are_throttled_and_retried_with_back_off(run
     assert runtime.peak_running[(DEST_ACCOUNT, REGION)] == 2
     assert all(i.attempt == 1 for i in runtime.invocations)  # throttles use up no retry attempt
     assert target.running == 0 and target.throttles == 4
+
+
+def test_an_invocation_that_returns_at_once_frees_its_execution_for_the_next(runtime, asset):
+    runtime.set_account_concurrency(DEST_ACCOUNT, REGION, 1)
+    target = function(asset)
+    send(runtime, target, 5, hold=0)
+
+    run(runtime)
+
+    assert set(started(runtime).values()) == {0} and runtime.throttled == []
 
 
 def test_an_event_throttled_past_its_maximum_age_is_discarded(runtime, asset):
