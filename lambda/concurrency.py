@@ -31,9 +31,9 @@ RESERVED_CONCURRENCY_ENV = "RESERVED_CONCURRENCY"
 #: The smallest pool in which the fast path waits its full length: a stack of 100 copies (the most this
 #: library is measured with) waiting in-process then holds at most half of it.
 FULL_POOL = 200
-#: The fast path in a smaller pool: quick operations (a Delete, a tag change) still answer within seconds;
-#: a copy hands over to the schedule.
-SHORT_SECONDS = 30.0
+#: The fast path in a smaller pool: one look, 10 s in (a quick operation answers then); a copy hands over
+#: to the schedule at once, so a stack's first invocations pass through few executions quickly.
+SHORT_SECONDS = 10.0
 CACHE_SECONDS = 900.0
 
 _cache: dict[str, float] = {}
