@@ -103,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="runs in parallel")
     parser.add_argument("--no-machine", action="store_true", help="skip synth, cold start and asset size")
     parser.add_argument("--json", metavar="FILE", help="also write every figure as JSON")
+    parser.add_argument(
+        "--no-concurrency", action="store_true", help="skip the stack at a new account's Lambda concurrency"
+    )
     args = parser.parse_args(argv)
 
     if args.quick:
@@ -169,6 +172,15 @@ def main(argv: list[str] | None = None) -> int:
     if fan_out_lines:
         print("\n".join(fan_out_lines))
         print()
+    concurrency_rows: list[dict[str, Any]] = []
+    if not args.no_concurrency:
+        from bench import concurrency
+
+        _progress("creating a stack of copies at a new account's Lambda concurrency and at the default ...")
+        concurrency_rows = concurrency.measure(args.quick)
+        print("\n".join(concurrency.report(concurrency_rows)))
+        print()
+        targets.append(("copies at a new account's Lambda concurrency", concurrency.target(concurrency_rows)))
     unmet = [(label, t) for label, t in targets if t.met is not True]
     print(f"Targets: {len(targets) - len(unmet)} of {len(targets)} met" + (":" if unmet else "."))
     for label, target in unmet:
@@ -187,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         payload = {
             "machine": machine,
+            "concurrency": concurrency_rows,
             "scenarios": [
                 {
                     "copies": s.copies,

@@ -105,6 +105,9 @@ POLLING_ACTIONS = (
     "events:DescribeRule",
 )
 """On the EventBridge rules of crhelper's polling (the stack's rule-name prefix)."""
+CONCURRENCY_ACTIONS = ("lambda:GetAccountSettings",)
+"""Reading the account's Lambda concurrency (the handler's fast path is short in a small pool). The action
+has no resource type (the Service Authorization Reference: ``*`` only) and reads limits and usage only."""
 POLLING_INVOKE_ACTION = "lambda:InvokeFunction"
 """What EventBridge may do on the function, from the polling rules only (its resource-based policy)."""
 
@@ -279,6 +282,11 @@ def gate_statements(source_project_arn: str) -> list[Statement]:
 def polling_statements(rule_arns: Sequence[str]) -> list[Statement]:
     """The statement that lets crhelper's polling manage its EventBridge rules."""
     return [Statement("ManagePollingRules", POLLING_ACTIONS, _unique(rule_arns))]
+
+
+def concurrency_statements() -> list[Statement]:
+    """The function's role: reading the account's Lambda concurrency (:data:`CONCURRENCY_ACTIONS`)."""
+    return [Statement("ReadLambdaConcurrency", CONCURRENCY_ACTIONS, ("*",))]
 
 
 def key_policy_statements(principal_arn: str, *, source: bool = False) -> list[iam.PolicyStatement]:

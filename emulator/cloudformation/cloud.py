@@ -19,6 +19,7 @@ import boto3
 from emulator.iam import ensure_role
 
 from .lambda_runtime import (
+    DEFAULT_ACCOUNT_CONCURRENCY,
     DEFAULT_COLD_START,
     DEFAULT_MAX_EVENT_AGE,
     DEFAULT_MAX_RETRY_ATTEMPTS,
@@ -58,7 +59,8 @@ class CloudFormation:
     https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html), ``duplicate_deliveries``
     the probability that Lambda delivers a request CloudFormation sent twice, at the same moment
     (asynchronous invocation is at least once: .../lambda/latest/dg/invocation-async.html), drawn from a
-    random generator seeded with ``seed`` so runs are repeatable.
+    random generator seeded with ``seed`` so runs are repeatable. ``account_concurrency`` is every account's
+    Lambda concurrency quota (``runtime.set_account_concurrency`` sets one account's); see lambda_runtime.
     """
 
     def __init__(
@@ -72,6 +74,7 @@ class CloudFormation:
         duplicate_schedule_deliveries: float = 0.0,
         duplicate_deliveries: float = 0.0,
         seed: int = 0,
+        account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY,
     ) -> None:
         self.clock = clock
         self.server = ResponseServer(clock.now)
@@ -98,8 +101,14 @@ class CloudFormation:
         self.peak_rules = 0  # the most polling schedules (EventBridge rules) that existed at once
         self.stacks: list[Stack] = []  # every stack made with ``stack()``, in order
         self.runtime = LambdaRuntime(
-            clock, self._environment_for, queue_delay=queue_delay, cold_start=cold_start
+            clock,
+            self._environment_for,
+            queue_delay=queue_delay,
+            cold_start=cold_start,
+            account_concurrency=account_concurrency,
         )
+        self.runtime.functions = self.functions  # reservations come out of each account's pool
+        self.runtime.on_discard = self._dead_letter
 
     def close(self) -> None:
         with self._host_restored():
@@ -166,6 +175,23 @@ class CloudFormation:
             "AWS_SESSION_TOKEN": credentials.token or "",
             "SSL_CERT_FILE": str(self.server.cert_file),
         }
+
+    def _dead_letter(self, function: Function, reason: str, event: dict[str, Any]) -> None:
+        """A discarded event to the function's dead-letter queue (an SQS queue of its account), as Lambda
+        sends it: the event as the body, the error in the message's attributes."""
+        arn = function.dead_letter_arn
+        if arn.split(":")[2:3] != ["sqs"]:
+            self.violations.append(f"{function.name}: dead-letter target {arn}: the driver serves SQS only")
+            return
+        region, account, name = arn.split(":")[3:6]
+        with self._host_restored():
+            sqs = self.session(account, region).client("sqs")
+            url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+            sqs.send_message(
+                QueueUrl=url,
+                MessageBody=json.dumps(event),
+                MessageAttributes={"ErrorMessage": {"DataType": "String", "StringValue": reason}},
+            )
 
     def configure(self, resource: Resource) -> None:
         """Apply an ordinary resource that changes how Lambda runs a function: EventInvokeConfig."""

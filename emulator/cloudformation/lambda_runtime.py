@@ -18,6 +18,21 @@
   second after 2 more (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html),
   unless the function's EventInvokeConfig sets ``MaximumRetryAttempts`` (0-2); an event older than
   ``MaximumEventAgeInSeconds`` (60-21600, default 6 hours) is discarded instead of retried.
+* Concurrency (https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html and
+  .../configuration-concurrency.html): an account has a pool of concurrent executions per Region
+  (``account_concurrency``: 1,000 by default; new accounts start with less, see
+  .../gettingstarted-limits.html); a function's reserved concurrency (``ReservedConcurrentExecutions``)
+  is taken out of that pool and is also the most it can run at once; the other functions share what is
+  left. An execution counts from when an instance takes the event (a cold start's init included) until the
+  handler returns or is stopped; room is looked for when an event would start, so an invocation that
+  returns at once frees its execution for the next event of the same moment. An event that finds no room
+  is throttled: for asynchronous invocation
+  Lambda returns it to the queue and tries again, "from 1 second after the first attempt to a maximum of 5
+  minutes", exponentially, until the event is older than its maximum age, when it is discarded
+  (.../invocation-async-error-handling.html). Throttles do not use up ``MaximumRetryAttempts`` (those
+  count function errors). The page does not say the base or any jitter: the interval here doubles from
+  1 s (1, 2, 4 ... 256, then 300 s), with no jitter, so runs stay deterministic. EventBridge's scheduled
+  invocations are asynchronous too and are throttled the same way.
 """
 
 from __future__ import annotations
@@ -39,6 +54,8 @@ from typing import Any
 import boto3
 import botocore.endpoint
 import botocore.session
+from moto.awslambda import urls as moto_lambda_urls
+from moto.awslambda.responses import LambdaResponse
 
 ASYNC_RETRY_DELAYS = (60.0, 120.0)
 DEFAULT_MAX_RETRY_ATTEMPTS = 2
@@ -47,6 +64,33 @@ DEFAULT_MAX_EVENT_AGE = 6 * 3600.0
 # queue before an instance takes it, and the init phase of a cold start (Python, boto3, crhelper).
 DEFAULT_QUEUE_DELAY = 1.0
 DEFAULT_COLD_START = 1.0
+# Lambda's quotas page: 1,000 concurrent executions per account and Region by default; at least 100 stay
+# unreserved (.../configuration-concurrency.html: "You can reserve up to the Unreserved account
+# concurrency value minus 100").
+DEFAULT_ACCOUNT_CONCURRENCY = 1000
+MIN_UNRESERVED_CONCURRENCY = 100
+THROTTLE_RETRY_FIRST = 1.0
+THROTTLE_RETRY_MAX = 300.0
+
+
+def throttle_delay(throttles: int) -> float:
+    """Seconds before Lambda tries a throttled asynchronous event again, after its ``throttles``-th
+    throttle: 1 s, doubling, at most 5 minutes."""
+    return float(min(THROTTLE_RETRY_FIRST * 2 ** max(throttles - 1, 0), THROTTLE_RETRY_MAX))
+
+
+def account_settings(limit: int, unreserved: int, functions: int) -> dict[str, Any]:
+    """A GetAccountSettings answer (Lambda's default code-size limits)."""
+    return {
+        "AccountLimit": {
+            "TotalCodeSize": 80530636800,
+            "CodeSizeUnzipped": 262144000,
+            "CodeSizeZipped": 52428800,
+            "ConcurrentExecutions": limit,
+            "UnreservedConcurrentExecutions": unreserved,
+        },
+        "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": functions},
+    }
 
 
 class _Stopped(BaseException):
@@ -74,6 +118,13 @@ class Function:
     # AWS::Lambda::EventInvokeConfig of the function (the driver sets them when the template has one)
     max_retry_attempts: int = DEFAULT_MAX_RETRY_ATTEMPTS
     max_event_age: float = DEFAULT_MAX_EVENT_AGE
+    # ReservedConcurrentExecutions (None: the function shares the account's unreserved pool)
+    reserved_concurrency: int | None = None
+    running: int = 0  # executions in progress (an instance took the event and has not finished)
+    throttles: int = 0  # asynchronous events Lambda found no room for (each attempt counted)
+    peak_running: int = 0  # the most executions it had at once
+    # DeadLetterConfig.TargetArn: where Lambda sends the asynchronous events it discards (SQS or SNS)
+    dead_letter_arn: str = ""
 
 
 @dataclass
@@ -171,13 +222,16 @@ class _Worker:
         self.attempt = attempt
         self.queued = queued
         self.payload = json.dumps(event)  # what Lambda redelivers on a retry (the handler may mutate event)
+        self.throttles = 0  # times Lambda found no concurrency for this event
+        self.counted = False  # holds one of the function's concurrent executions
         self.container: Container | None = None
         self.context: LambdaContext | None = None
         self.record: Invocation | None = None
         self.stop = False
         self.done = False
         self.turn = threading.Event()  # set when this worker holds the baton
-        self.run: Callable[[], None] = lambda: runtime._run_invocation(self)
+        self.default_run: Callable[[], None] = lambda: runtime._run_invocation(self)
+        self.run: Callable[[], None] = self.default_run
         self.thread = threading.Thread(target=self._main, daemon=True, name=f"lambda-{function.name}")
 
     def _main(self) -> None:
@@ -189,6 +243,7 @@ class _Worker:
             pass
         finally:
             self.done = True
+            runtime._release(self)
             runtime._release_baton()
 
 
@@ -202,12 +257,23 @@ class LambdaRuntime:
         *,
         queue_delay: float = DEFAULT_QUEUE_DELAY,
         cold_start: float = DEFAULT_COLD_START,
+        account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY,
     ) -> None:
         self.clock = clock
+        # concurrent executions per account and Region (every account: ``account_concurrency``, unless
+        # ``set_account_concurrency`` says otherwise for one)
+        self.account_concurrency = account_concurrency
+        self._account_limits: dict[tuple[str, str], int] = {}
+        # the deployed functions, by ARN (the driver shares its own dict): their reservations
+        self.functions: dict[str, Function] = {}
+        self.throttled: list[tuple[float, str, str]] = []  # (when, function, RequestId) of each throttle
+        self.peak_running: dict[tuple[str, str], int] = {}  # the most executions at once, per account
         self.queue_delay = queue_delay  # seconds an asynchronous event waits before an instance takes it
         self.cold_start = cold_start  # seconds of init phase when no warm instance is idle
         self.invocations: list[Invocation] = []
         self.discarded: list[tuple[str, dict[str, Any]]] = []  # (reason, event) Lambda gave up on
+        # called with (function, reason, event) for each discarded event: the dead-letter queue
+        self.on_discard: Callable[[Function, str, dict[str, Any]], None] | None = None
         self._environment_for = environment_for
         self._main_turn = threading.Event()
         self._ready: deque[_Worker] = deque()
@@ -219,6 +285,7 @@ class LambdaRuntime:
         self._local = threading.local()
         self._saved_botocore_time = botocore.endpoint.time
         botocore.endpoint.time = _BotocoreTime(self)  # retry backoff sleeps in simulated time
+        _ACCOUNT_SETTINGS["runtime"] = self  # what lambda:GetAccountSettings reports
 
     def close(self) -> None:
         """Stop every invocation still asleep and undo the botocore patch."""
@@ -228,6 +295,88 @@ class LambdaRuntime:
         self._sleeping.clear()
         self.run_ready()
         botocore.endpoint.time = self._saved_botocore_time
+        if _ACCOUNT_SETTINGS.get("runtime") is self:
+            del _ACCOUNT_SETTINGS["runtime"]
+
+    # -- concurrency -----------------------------------------------------------------------------------
+    def set_account_concurrency(self, account_id: str, region: str, limit: int) -> None:
+        """The account's concurrent executions quota in a Region (Service Quotas: "Concurrent executions")."""
+        self._account_limits[(account_id, region)] = limit
+
+    def account_limit(self, account_id: str, region: str) -> int:
+        return self._account_limits.get((account_id, region), self.account_concurrency)
+
+    def reservation_error(self, function: Function, reserved: int | None) -> str | None:
+        """Why Lambda refuses ``reserved`` for ``function`` (None: it accepts it). At least 100 executions
+        of the account stay unreserved, so an account of 100 or fewer reserves nothing."""
+        if reserved is None:
+            return None
+        if reserved < 0:
+            return f"ReservedConcurrentExecutions must be at least 0, not {reserved}"
+        others = sum(
+            f.reserved_concurrency or 0
+            for f in self._same_pool(function)
+            if f is not function and f.arn != function.arn
+        )
+        unreserved = self.account_limit(function.account_id, function.region) - others - reserved
+        if unreserved < MIN_UNRESERVED_CONCURRENCY:
+            return (
+                "Specified ReservedConcurrentExecutions for function decreases account's "
+                f"UnreservedConcurrentExecution below its minimum value of [{MIN_UNRESERVED_CONCURRENCY}]."
+            )
+        return None
+
+    def _has_room(self, function: Function) -> bool:
+        """Whether Lambda has a concurrent execution for one more event of ``function`` now."""
+        if function.reserved_concurrency is not None:
+            return function.running < function.reserved_concurrency
+        same = self._same_pool(function)
+        reserved = sum(f.reserved_concurrency or 0 for f in same)
+        unreserved_running = sum(f.running for f in same if f.reserved_concurrency is None)
+        return unreserved_running < self.account_limit(function.account_id, function.region) - reserved
+
+    def account_settings(self, account_id: str, region: str) -> dict[str, Any]:
+        """What lambda:GetAccountSettings answers about concurrency (and a count of the functions)."""
+        pool = [f for f in self.functions.values() if (f.account_id, f.region) == (account_id, region)]
+        limit = self.account_limit(account_id, region)
+        reserved = sum(f.reserved_concurrency or 0 for f in pool)
+        return account_settings(limit, limit - reserved, len(pool))
+
+    def _same_pool(self, function: Function) -> list[Function]:
+        """The functions of ``function``'s account and Region, ``function`` among them."""
+        key = (function.account_id, function.region)
+        same = [f for f in self.functions.values() if (f.account_id, f.region) == key]
+        return same if function in same else [*same, function]
+
+    def _take(self, worker: _Worker) -> bool:
+        """An event comes due: it takes an execution, or is throttled (back to the queue, or discarded
+        when it would be older than its maximum age by the next try). True when it runs."""
+        function = worker.function
+        if worker.run is not worker.default_run or worker.counted:
+            return True  # crhelper's timer thread runs in its owner's execution
+        if self._has_room(function):
+            worker.counted = True
+            function.running += 1
+            function.peak_running = max(function.peak_running, function.running)
+            key = (function.account_id, function.region)
+            running = sum(f.running for f in self._same_pool(function))
+            self.peak_running[key] = max(self.peak_running.get(key, 0), running)
+            return True
+        worker.throttles += 1
+        function.throttles += 1
+        now = self.clock.now()
+        self.throttled.append((now, function.name, str(worker.event.get("RequestId", ""))))
+        due = now + throttle_delay(worker.throttles)
+        if due - worker.queued > function.max_event_age:
+            self._discard(function, f"throttled, event older than {function.max_event_age:g} s", worker)
+            return False
+        heapq.heappush(self._queue, (due, next(self._seq), worker))
+        return False
+
+    def _release(self, worker: _Worker) -> None:
+        if worker.counted:
+            worker.counted = False
+            worker.function.running -= 1
 
     # -- public -----------------------------------------------------------------------------------------
     def invoke_async(
@@ -269,12 +418,14 @@ class LambdaRuntime:
         heapq.heapify(self._sleeping)
         self._fire_timers()
         while self._queue and self._queue[0][0] <= now:
-            self._ready.append(heapq.heappop(self._queue)[2])
+            self._ready.append(heapq.heappop(self._queue)[2])  # room is looked for when it would start
 
     def run_ready(self) -> None:
         """Run runnable invocations, one at a time, until each has finished or gone to sleep."""
         while self._ready:
             worker = self._ready.popleft()
+            if not worker.thread.is_alive() and not worker.done and not self._take(worker):
+                continue  # throttled: back in the queue (or discarded)
             self._main_turn.clear()
             worker.turn.set()  # hand the baton to this worker only (no thundering herd)
             if not worker.thread.is_alive() and not worker.done:
@@ -397,17 +548,25 @@ class LambdaRuntime:
             else:
                 self._retry(worker, outcome)
 
+    def _discard(self, function: Function, reason: str, worker: _Worker) -> None:
+        """Lambda gives up on an event: recorded, and sent to the function's dead-letter queue if it has
+        one (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html)."""
+        event = json.loads(worker.payload)
+        self.discarded.append((reason, event))
+        if function.dead_letter_arn and self.on_discard is not None:
+            self.on_discard(function, reason, event)
+
     def _retry(self, worker: _Worker, outcome: str) -> None:
         """Lambda's retry of a failed asynchronous invocation (see the module docstring)."""
         function, context = worker.function, worker.context
         assert context is not None
         if worker.attempt > min(function.max_retry_attempts, len(ASYNC_RETRY_DELAYS)):
-            self.discarded.append((f"{outcome}; no retry left after attempt {worker.attempt}", worker.event))
+            self._discard(function, f"{outcome}; no retry left after attempt {worker.attempt}", worker)
             return
         ended = context.deadline if outcome == "timeout" else self.clock.now()
         due = ended + ASYNC_RETRY_DELAYS[worker.attempt - 1]
         if due - worker.queued > function.max_event_age:
-            self.discarded.append((f"{outcome}, event older than {function.max_event_age:g} s", worker.event))
+            self._discard(function, f"{outcome}, event older than {function.max_event_age:g} s", worker)
             return
         self.invoke_async(
             function,
@@ -473,3 +632,23 @@ class _BotocoreTime:
         import time
 
         return getattr(time, name)
+
+
+# lambda:GetAccountSettings, which moto 5.2 does not implement: answered from the driver's runtime (the
+# account's concurrency quota and what is left unreserved; outside a driver, Lambda's defaults).
+# https://docs.aws.amazon.com/lambda/latest/api/API_GetAccountSettings.html
+_ACCOUNT_SETTINGS: dict[str, LambdaRuntime] = {}
+
+
+def _get_account_settings(self: Any) -> tuple[int, dict[str, str], str]:
+    runtime = _ACCOUNT_SETTINGS.get("runtime")
+    if runtime is None:
+        default = DEFAULT_ACCOUNT_CONCURRENCY
+        return 200, {}, json.dumps(account_settings(default, default, 0))
+    return 200, {}, json.dumps(runtime.account_settings(str(self.current_account), str(self.region)))
+
+
+LambdaResponse.get_account_settings = _get_account_settings  # type: ignore[attr-defined]
+moto_lambda_urls.url_paths.setdefault(
+    r"{0}/(?P<api_version>[^/]+)/account-settings/?$", LambdaResponse.dispatch
+)

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from emulator.iam import ensure_aws_managed_policy, missing_principals
 
 from .lambda_runtime import Function
-from .template import DriverError
+from .template import DriverError, Rejected
 
 
 class Site(Protocol):
@@ -33,6 +33,8 @@ class Site(Protocol):
     def functions(self) -> dict[str, Function]: ...
 
     def resolve(self, value: Any) -> Any: ...
+
+    def reservation_error(self, function: Function, reserved: int | None) -> str | None: ...
 
     def session(self) -> Any: ...
 
@@ -176,6 +178,12 @@ def deploy(stack: Site, logical_id: str, definition: dict[str, Any]) -> Resource
             timeout=int(props.get("Timeout", 3)),
             memory=int(props.get("MemorySize", 128)),
         )
+        stack.functions[arn].dead_letter_arn = str(props.get("DeadLetterConfig", {}).get("TargetArn", ""))
+        try:
+            _reserve(stack, stack.functions[arn], props)
+        except Rejected:
+            del stack.functions[arn]  # not created
+            raise
         resource.physical_id = name
         resource.attributes = {"Arn": arn}
     else:
@@ -184,6 +192,16 @@ def deploy(stack: Site, logical_id: str, definition: dict[str, Any]) -> Resource
         resource.physical_id = name
         resource.attributes = {"Arn": f"{arn_base.format(service)}{name}"}
     return resource
+
+
+def _reserve(stack: Site, function: Function, props: dict[str, Any]) -> None:
+    """ReservedConcurrentExecutions: taken from the account's pool, or refused as Lambda refuses it."""
+    value = props.get("ReservedConcurrentExecutions")
+    reserved = None if value is None else int(value)
+    error = stack.reservation_error(function, reserved)
+    if error:
+        raise Rejected(f"{function.name}: {error}")
+    function.reserved_concurrency = reserved
 
 
 def code_from_s3(stack: Site, logical_id: str, code: dict[str, Any]) -> str:
@@ -288,6 +306,8 @@ def update(stack: Site, resource: Resource, props: dict[str, Any]) -> None:
         function.timeout = int(props.get("Timeout", 3))
         function.memory = int(props.get("MemorySize", 128))
         function.role_arn = str(props.get("Role"))
+        function.dead_letter_arn = str(props.get("DeadLetterConfig", {}).get("TargetArn", ""))
+        _reserve(stack, function, props)
         function.idle.clear()  # Lambda starts new instances with the new configuration
     elif kind == "AWS::S3::BucketPolicy":
         missing = missing_principals(props["PolicyDocument"])

@@ -13,7 +13,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from . import resources as plain
-from .lambda_runtime import Function, Invocation
+from .lambda_runtime import Function, Invocation, LambdaRuntime
 from .protocol import Request
 from .resources import Resource
 from .server import ResponseServer
@@ -70,6 +70,7 @@ class Cloud(Protocol):
     functions: dict[str, Function]
     exports: dict[str, Any]
     regional_exports: dict[tuple[str, str, str], Any]
+    runtime: LambdaRuntime
 
     def record(self, event: StackEvent) -> None: ...
 
@@ -134,6 +135,10 @@ class Stack:
     def resolve(self, value: Any) -> Any:
         """Resolve intrinsic functions against the deployed resources (:func:`.template.resolve`)."""
         return resolve(self, value)
+
+    def reservation_error(self, function: Any, reserved: int | None) -> str | None:
+        """Why Lambda refuses a function's ReservedConcurrentExecutions (None: accepted)."""
+        return self.cloud.runtime.reservation_error(function, reserved)
 
     # -- custom resources ---------------------------------------------------------------------------------
     def custom_request(

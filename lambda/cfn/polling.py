@@ -51,7 +51,7 @@ from typing import Any
 import boto3
 from crhelper import CfnResource, resource_helper
 
-from cfn import request_rule, time_budget
+from cfn import concurrency, request_rule, time_budget
 from cfn.cfn_response import put_response, truncate
 from cfn.request_rule import ANSWERED_KEY, CLEANUP_KEY, CLEANUP_LIFETIME, POLLING
 from cfn.time_budget import MIN_STEP, SEND_RESERVE, answer_by, call_budget, fitted_config
@@ -137,6 +137,7 @@ class PollingResource(CfnResource):
         self._timer_answered = False
         self._cleanup_left = False
         self._no_room = False
+        self._fast_path_longest = FAST_PATH_MAX_SECONDS
         self._cleanup_funcs: dict[str, CleanupFunc] = {}
 
     # --- invocation ------------------------------------------------------------------------------------
@@ -317,7 +318,7 @@ class PollingResource(CfnResource):
 
     def _fast_path_has_room(self, waited: float) -> bool:
         # without a rule (the rules quota) there is no schedule to hand over to: the whole invocation
-        longest = math.inf if self._no_room else FAST_PATH_MAX_SECONDS
+        longest = math.inf if self._no_room else self._fast_path_longest
         return bool(
             self._context.get_remaining_time_in_millis() / 1000 - FAST_PATH_INTERVAL > FAST_PATH_RESERVE
             and waited + FAST_PATH_INTERVAL <= longest
@@ -338,6 +339,10 @@ class PollingResource(CfnResource):
             "CrHelperData": {**self.Data, "PhysicalResourceId": self.PhysicalResourceId},
         }
         first_id, saved = self.PhysicalResourceId, self._event
+        # shorter when Lambda concurrency is scarce: each waiting invocation holds an execution
+        self._fast_path_longest = concurrency.fast_path_seconds(
+            FAST_PATH_MAX_SECONDS, lambda: self.client("lambda"), CLOCK.now()
+        )
         self._event = poll_event
         waited = 0.0
         try:

@@ -16,7 +16,10 @@ from tests.conftest import REPO
 def test_quick_bench_prints_a_table_per_scenario_with_every_column(tmp_path: Path) -> None:
     figures = tmp_path / "bench.json"
     completed = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--no-machine", "--jobs", "2", "--json", str(figures)],
+        [
+            *(sys.executable, "-m", "bench", "--quick", "--no-machine", "--no-concurrency"),
+            *("--jobs", "2", "--json", str(figures)),
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -59,3 +62,19 @@ def test_asset_zip_size_counts_every_file(tmp_path: Path) -> None:
     size, files = machine.asset_zip_bytes(tmp_path)
     assert files == 2
     assert 0 < size < 600 + 100  # deflated: far smaller than the 600 bytes of index.py plus headers
+
+
+def test_the_concurrency_row_gives_each_completion_time_and_their_ratio() -> None:
+    from bench import concurrency
+
+    row = {"copies": 100, "status": "CREATE_COMPLETE", "succeeded": 100, "violations": [], "throttles": 0}
+    rows = [
+        {**row, "concurrency": 10, "stack_create_s": 1800.0, "throttles": 900, "peak_running": 10},
+        {**row, "concurrency": 1000, "stack_create_s": 900.0, "peak_running": 100},
+    ]
+    lines = concurrency.report(rows)
+
+    assert "account concurrency    10: stack created in 30 min" in lines[1] and "NOT MET" not in lines[1]
+    assert "account concurrency 1,000: stack created in 15 min" in lines[2]
+    assert lines[3].endswith("2.00x") and concurrency.target(rows).met is True
+    assert concurrency.target([{**rows[0], "status": "ROLLBACK_COMPLETE"}]).met is False
