@@ -34,6 +34,7 @@ def function_policy(account: str, region: str = "us-east-1") -> dict[str, Any]:
             key_arns=[arn.format("kms", account) + "key/*"],
         ),
         *permissions.polling_statements([arn.format("events", account) + "rule/*"]),
+        *permissions.concurrency_statements(),
     ]
     return {
         "Version": "2012-10-17",

@@ -22,3 +22,7 @@ KMS_KEY_TAG = "rekognition-model-copy:kms-key"
 #: The environment variable that names the prefix of the polling rules; the library scopes the role's
 #: EventBridge permissions to it.
 POLL_RULE_PREFIX_ENV = "POLL_RULE_PREFIX"
+
+#: The environment variable that carries the function's ReservedConcurrentExecutions when it has one: the
+#: executions the handler can count on (its fast path is short in a small pool).
+RESERVED_CONCURRENCY_ENV = "RESERVED_CONCURRENCY"

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from rekognition_model_copy import permissions
+from rekognition_model_copy.contract import RESERVED_CONCURRENCY_ENV
 from rekognition_model_copy.provider import DEAD_LETTER_ACTIONS as DLQ_ACTIONS
 from rekognition_model_copy.provider import VPC_ACCESS_ACTIONS
 
@@ -261,6 +262,10 @@ def _apply_options(resources: dict[str, Any], outputs: dict[str, Any], ids: dict
         "HasReservedConcurrentExecutions", {"Ref": "ReservedConcurrentExecutions"}
     )
     function["KmsKeyArn"] = _if("HasEnvironmentKmsKeyArn", {"Ref": "EnvironmentKmsKeyArn"})
+    # The handler counts on its reservation without asking Lambda (see the library's provider).
+    function["Environment"]["Variables"][RESERVED_CONCURRENCY_ENV] = _if(
+        "HasReservedConcurrentExecutions", {"Ref": "ReservedConcurrentExecutions"}
+    )
     function["DeadLetterConfig"] = _if("HasDeadLetterQueueArn", {"TargetArn": {"Ref": "DeadLetterQueueArn"}})
 
 

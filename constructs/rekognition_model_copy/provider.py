@@ -245,7 +245,7 @@ class RekognitionModelCopyProvider(Construct):
             memory_size=128,  # it waits on I/O: the least memory bills the least for the fast path
             role=self.role,
             log_group=self.log_group,
-            environment={POLL_RULE_PREFIX_ENV: self.poll_rule_prefix},
+            environment=self._environment(options),
             vpc=options.vpc,
             vpc_subnets=options.vpc_subnets,
             security_groups=list(options.security_groups) if options.security_groups is not None else None,
@@ -301,14 +301,20 @@ class RekognitionModelCopyProvider(Construct):
         self._shared_statements: dict[str, iam.PolicyStatement] = {}
         self._shared_resources: dict[str, list[str]] = {}
         self.allow(permissions.polling_statements([self.poll_rule_arn_pattern]))
+        self.allow(permissions.concurrency_statements())
+        unscoped = (
+            "lambda:GetAccountSettings has no resource type (the Service Authorization Reference lists only "
+            "*): the handler reads the account's unreserved Lambda concurrency once per execution "
+            "environment, to keep its in-process wait short when executions are scarce."
+        )
         if options.vpc is not None:
             self.allow([permissions.Statement("VpcNetworkInterfaces", VPC_ACCESS_ACTIONS, ("*",))])
-            self.acknowledge_wildcard(
-                "*",
-                "A function in a VPC creates, describes and deletes its own network interfaces: the actions "
+            unscoped += (
+                " A function in a VPC creates, describes and deletes its own network interfaces: the actions "
                 "of AWSLambdaVPCAccessExecutionRole, which name no interface or subnet known at synth time "
-                "(EC2's Describe actions take no resource at all).",
+                "(EC2's Describe actions take no resource at all)."
             )
+        self.acknowledge_wildcard("*", unscoped)
         self.ready: list[IConstruct] = [
             self.role,
             self.log_group,
@@ -317,6 +323,17 @@ class RekognitionModelCopyProvider(Construct):
         """What must exist before the first request beyond the function itself: the role with its policy,
         the log group and EventBridge's invoke permission. Custom resources depend on these."""
         Aspects.of(self).add(_UnattachedStatementsWarning(self))
+
+    def _environment(self, options: ProviderOptions) -> dict[str, str]:
+        """The function's environment: the rule prefix, and its reserved concurrency when it has one (the
+        handler then knows its pool without asking Lambda)."""
+        environment = {POLL_RULE_PREFIX_ENV: self.poll_rule_prefix}
+        reserved = options.reserved_concurrent_executions
+        if reserved is not None:
+            environment[contract.RESERVED_CONCURRENCY_ENV] = (
+                Token.as_string(reserved) if Token.is_unresolved(reserved) else str(int(reserved))
+            )
+        return environment
 
     def _add_to_role(self, statement: iam.PolicyStatement) -> None:
         added = self.role.add_to_principal_policy(statement).statement_added

@@ -24,10 +24,12 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+import contract
+
 logger = logging.getLogger(__name__)
 
 #: The environment variable that carries the function's ReservedConcurrentExecutions, when it has one.
-RESERVED_CONCURRENCY_ENV = "RESERVED_CONCURRENCY"
+RESERVED_CONCURRENCY_ENV = contract.RESERVED_CONCURRENCY_ENV
 #: The smallest pool in which the fast path waits its full length: a stack of 100 copies (the most this
 #: library is measured with) waiting in-process then holds at most half of it.
 FULL_POOL = 200

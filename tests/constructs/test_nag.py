@@ -26,7 +26,7 @@ from aws_cdk import App, Stack, Validations  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
 from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
-from rekognition_model_copy import PROVIDER_ID, RekognitionModelCopyProvider, nag  # noqa: E402
+from rekognition_model_copy import PROVIDER_ID, RekognitionModelCopyProvider, nag, permissions  # noqa: E402
 from rekognition_model_copy.provider import HANDLER_RUNTIME  # noqa: E402
 
 from .conftest import ENV, CopyStacks, PolicyStacks, PromotionStacks  # noqa: E402
@@ -103,11 +103,14 @@ def test_only_expected_rules_are_acknowledged_each_on_its_own_resource(
     for _, logical_id, rule, _ in _suppressions(synthesised_app):
         by_rule.setdefault(rule, set()).add(logical_id)
     wildcards = {rule for rule in by_rule if rule.startswith("AwsSolutions-IAM5")}
-    # IAM5 only ever for one exact resource (never a whole rule, never an action wildcard), on the role.
-    assert wildcards and all(re.fullmatch(r"AwsSolutions-IAM5\[Resource::.+\*\]", rule) for rule in wildcards)
-    # The polling rules of each stack, the destination project's versions, the copy's output prefix, and
-    # the owned-version statements (versions carrying the owner marker, projects: this account's).
-    assert len(wildcards) == 6, sorted(wildcards)
+    # IAM5 only ever for one exact resource (never a whole rule, never an action wildcard), on the role;
+    # the bare "*" only for lambda:GetAccountSettings, which has no resource type (one finding per stack).
+    one_resource = r"AwsSolutions-IAM5\[Resource::(.+)?\*\]"
+    assert wildcards and all(re.fullmatch(one_resource, rule) for rule in wildcards)
+    assert "AwsSolutions-IAM5[Resource::*]" in wildcards
+    # The polling rules of each stack, the destination project's versions, the copy's output prefix, the
+    # owned-version statements (versions carrying the owner marker, projects: this account's), and "*".
+    assert len(wildcards) == 7, sorted(wildcards)
     assert any(rule.endswith(":project/*/version/*]") for rule in wildcards)
     assert any(rule.endswith(":project/prod-defects/version/*]") for rule in wildcards)
     assert any(rule.endswith(">/rekognition-model-copy/defects.2026-11-01/*]") for rule in wildcards)
@@ -168,6 +171,9 @@ def test_example_app_function_holds_no_permission_management_and_no_bare_wildcar
             )
             assert not RUNTIME_PERMISSION_ACTIONS & set(actions), (stack, statement)
             assert not [a for a in actions if a.startswith("iam:") or "*" in a], (stack, statement)
+            if set(actions) <= set(permissions.CONCURRENCY_ACTIONS):
+                assert resources == ["*"], (stack, statement)  # the action has no resource type
+                continue
             assert "*" not in resources, (stack, statement)
 
 
