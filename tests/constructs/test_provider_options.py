@@ -22,6 +22,7 @@ from rekognition_model_copy import (
     RekognitionModelCopyProvider,
     RekognitionProjectPolicy,
 )
+from rekognition_model_copy.contract import RESERVED_CONCURRENCY_ENV
 from rekognition_model_copy.provider import VPC_ACCESS_ACTIONS
 
 from .conftest import ENV, SOURCE_PROJECT_ARN, valid_kwargs
@@ -76,6 +77,8 @@ def test_every_option_reaches_the_function() -> None:
     properties = _function(template)["Properties"]
     resolve = stack.resolve
     assert properties["ReservedConcurrentExecutions"] == 5
+    # The handler sizes its in-process wait from it without asking Lambda.
+    assert properties["Environment"]["Variables"][RESERVED_CONCURRENCY_ENV] == "5"
     assert properties["KmsKeyArn"] == resolve(options["environment_encryption"].key_arn)
     assert properties["LoggingConfig"]["LogGroup"] == resolve(options["log_group"].log_group_name)
     assert properties["DeadLetterConfig"]["TargetArn"] == resolve(options["dead_letter_queue"].queue_arn)
@@ -99,6 +102,7 @@ def test_without_options_nothing_changes() -> None:
     properties = _function(Template.from_stack(stack))["Properties"]
     for absent in ("VpcConfig", "ReservedConcurrentExecutions", "KmsKeyArn", "DeadLetterConfig"):
         assert absent not in properties
+    assert RESERVED_CONCURRENCY_ENV not in properties["Environment"]["Variables"]
     assert provider.reserved_concurrent_executions is None
     assert not set(VPC_ACCESS_ACTIONS) & _role_actions(Template.from_stack(stack))
 
@@ -223,6 +227,7 @@ def test_reserved_concurrency_may_be_a_token() -> None:
     RekognitionModelCopyProvider.of(stack, reserved_concurrent_executions=concurrency)
     properties = _function(Template.from_stack(stack))["Properties"]
     assert properties["ReservedConcurrentExecutions"] == {"Ref": "Concurrency"}
+    assert properties["Environment"]["Variables"][RESERVED_CONCURRENCY_ENV] == {"Ref": "Concurrency"}
 
 
 

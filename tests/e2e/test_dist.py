@@ -545,6 +545,7 @@ def test_the_plain_template_takes_the_provider_options(
     properties = provider.resolve(provider.template["Resources"][function_id]["Properties"])
     assert properties["VpcConfig"] == {"SubnetIds": [subnet], "SecurityGroupIds": [group]}
     assert properties["ReservedConcurrentExecutions"] == "5"
+    assert properties["Environment"]["Variables"]["RESERVED_CONCURRENCY"] == "5"  # the handler's pool
     assert properties["KmsKeyArn"] == key
     assert properties["DeadLetterConfig"] == {"TargetArn": queue}
     assert properties["LoggingConfig"]["LogGroup"] == "/platform/model-copy"
@@ -552,7 +553,8 @@ def test_the_plain_template_takes_the_provider_options(
     (name,) = iam.list_role_policies(RoleName="platform-model-copy")["PolicyNames"]
     document = iam.get_role_policy(RoleName="platform-model-copy", PolicyName=name)["PolicyDocument"]
     text = json.dumps(document)
-    for needed in ("ec2:CreateNetworkInterface", "sqs:SendMessage", "kms:Decrypt", "/platform/model-copy"):
+    actions = ("ec2:CreateNetworkInterface", "sqs:SendMessage", "kms:Decrypt", "lambda:GetAccountSettings")
+    for needed in (*actions, "/platform/model-copy"):
         assert needed in text
     assert provider.outputs["RoleArn"] == role_arn
     assert provider.delete() == "DELETE_COMPLETE"
