@@ -11,6 +11,7 @@ import logging
 from types import ModuleType
 from typing import Any
 
+from contract import PROJECT_POLICY_TYPE
 from outcome import Outcome
 from polling import PollingResource
 
@@ -37,6 +38,13 @@ def _rekognition() -> Any:
     return helper.client("rekognition")
 
 
+def _request(resource: ModuleType, event: dict[str, Any]) -> dict[str, str]:
+    """A project policy's functions take the RequestId too (the mark of the request that puts it)."""
+    if resource.RESOURCE_TYPE != PROJECT_POLICY_TYPE:
+        return {}
+    return {"request": str(event.get("RequestId", ""))}
+
+
 def _resource(event: dict[str, Any]) -> ModuleType:
     resource = RESOURCES.get(str(event.get("ResourceType")))
     if resource is None:
@@ -50,12 +58,16 @@ def _resource(event: dict[str, Any]) -> ModuleType:
 def create(event: dict[str, Any], context: Any) -> str:
     resource = _resource(event)
     props = event["ResourceProperties"]
-    return helper.finish(helper.patiently(lambda: resource.create(_rekognition(), props, owner_of(event))))
+    extra = _request(resource, event)
+    return helper.finish(
+        helper.patiently(lambda: resource.create(_rekognition(), props, owner_of(event), **extra))
+    )
 
 
 @helper.update
 def update(event: dict[str, Any], context: Any) -> str:
     resource = _resource(event)
+    extra = _request(resource, event)
     return helper.finish(
         helper.patiently(
             lambda: resource.update(
@@ -64,6 +76,7 @@ def update(event: dict[str, Any], context: Any) -> str:
                 event.get("OldResourceProperties") or {},
                 event["PhysicalResourceId"],
                 owner_of(event),
+                **extra,
             )
         )
     )
