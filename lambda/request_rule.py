@@ -30,7 +30,12 @@ RULE_NAME_MAX = 64
 DEFAULT_RULE_PREFIX = "rmc-"
 # The request's rule: its Description says what it is.
 CLAIMED, POLLING, ANSWERED, CLEANUP = "claimed", "polling", "answered", "cleanup"
+HANDED_OVER = "handed-over"  # the request's first invocation ran out of function time: run it again
 ANSWERED_KEY = "RmcAnsweredRule"  # the target Input of a tombstone
+RESTART_KEY = "RmcRestartRule"  # the target Input of a request handed over (the event, and this key)
+TARGET_INPUT_MAX = 8192  # EventBridge's limit on a target's Input
+# crhelper's keys of a poll event: a request handed over before its first function returned has none.
+_CRHELPER_KEYS = ("CrHelperData", "CrHelperPoll", "CrHelperRule", "CrHelperPermission")
 CLEANUP_KEY = "RmcCleanupRule"  # the target Input of a cleanup left for later
 TOMBSTONE_RATE = "rate(10 minutes)"
 CLEANUP_RATE = "rate(1 minute)"
@@ -63,7 +68,7 @@ def rule_state(events: Callable[[], Any], name: str) -> str:
     except events().exceptions.ResourceNotFoundException:
         return ""
     description = str(rule.get("Description") or "")
-    return next((s for s in (CLAIMED, ANSWERED, CLEANUP) if description.startswith(s)), POLLING)
+    return next((s for s in (CLAIMED, ANSWERED, CLEANUP, HANDED_OVER) if description.startswith(s)), POLLING)
 
 
 # What claim() found: the request is this invocation's, another delivery's, or this invocation's without
@@ -136,6 +141,49 @@ def leave_cleanup(
     }
     events().put_rule(Name=name, ScheduleExpression=CLEANUP_RATE, State="ENABLED", Description=CLEANUP)
     events().put_targets(Rule=name, Targets=[{"Id": "1", "Arn": function_arn, "Input": json.dumps(body)}])
+
+
+def _restart_input(event: dict[str, Any]) -> str | None:
+    """The target Input that runs a request's first invocation again: the event with the restart key (a
+    Delete's without what it does not read: the old properties and the tags), or None when it does not fit
+    in EventBridge's 8192 characters."""
+    body = {k: v for k, v in event.items() if k not in _CRHELPER_KEYS}
+    body[RESTART_KEY] = rule_for(event)
+    text = json.dumps(body)
+    if len(text) > TARGET_INPUT_MAX and event.get("RequestType") == "Delete":
+        body.pop("OldResourceProperties", None)
+        body["ResourceProperties"] = {
+            k: v for k, v in dict(body.get("ResourceProperties") or {}).items() if k != "Tags"
+        }
+        text = json.dumps(body)
+    return text if len(text) <= TARGET_INPUT_MAX else None
+
+
+def hand_over(events: Callable[[], Any], event: dict[str, Any], function_arn: str) -> bool:
+    """The request's first invocation is about to reach the function's timeout before its resource
+    function returned: turn the request's rule into a schedule that runs that invocation again (the
+    resource functions are idempotent), at its next tick. False when the event does not fit in a target's
+    Input; an error of EventBridge is raised."""
+    body = _restart_input(event)
+    if body is None:
+        return False
+    name = rule_for(event)
+    events().put_rule(
+        Name=name, ScheduleExpression="rate(1 minute)", State="ENABLED", Description=HANDED_OVER
+    )
+    events().put_targets(Rule=name, Targets=[{"Id": "1", "Arn": function_arn, "Input": body}])
+    return True
+
+
+def take_back(events: Callable[[], Any], event: dict[str, Any]) -> bool:
+    """A tick of a request handed over: claim the request again for this invocation (the rule disabled,
+    so that no later tick runs it too). False when the rule is not a handover of this request (a late or
+    repeated tick, or an input naming anything else): nothing to do."""
+    name = str(event.get(RESTART_KEY, ""))
+    if name != rule_for(event) or rule_state(events, name) != HANDED_OVER:
+        return False
+    events().put_rule(Name=name, ScheduleExpression="rate(1 minute)", State="DISABLED", Description=CLAIMED)
+    return True
 
 
 def is_cleanup(events: Callable[[], Any], name: str) -> bool:

@@ -91,11 +91,6 @@ def test_a_replacement_that_outlasts_service_timeout_does_not_end_rollback_faile
     assert _unknown(request, found) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limit (README): an invocation about to reach the function's own timeout answers FAILED "
-    "instead of leaving the request to its polling schedule while ServiceTimeout has time left",
-)
 def test_one_call_slower_than_the_function_timeout_does_not_fail_a_delete(request):
     # One DescribeProjectVersions call takes longer than the function's 900 s timeout during the Delete:
     # Lambda stops that invocation, but most of ServiceTimeout is left.
