@@ -210,7 +210,8 @@ class PollingResource(CfnResource):
                 return
             self._no_room = claimed == request_rule.NO_ROOM
             # answer before CloudFormation gives up, so the Reason is ours and the schedule is removed
-            event["PollDeadline"] = answer_by(self._arrival, _service_timeout(event))
+            # (a request taken back after a handover keeps the deadline it had)
+            event.setdefault("PollDeadline", answer_by(self._arrival, _service_timeout(event)))
         elif request_rule.rule_state(self._events, schedule) != POLLING:
             # The schedule is removed when the request is answered: this is a late or repeated delivery
             # (EventBridge delivers at least once; Lambda retries a timed-out poll). Answering again
@@ -505,7 +506,9 @@ class PollingResource(CfnResource):
         after this point sends nothing and leaves the rule as it is (``_handed_over``). False: no time is
         left, no rule can be made, or making it failed; the timer answers FAILED."""
         left = self._answer_by() - float(CLOCK.now())
-        if self._no_room or left <= SCHEDULE_ROUND * self._polling_interval + MIN_STEP + SEND_RESERVE:
+        first = "CrHelperPoll" not in self._event
+        period = request_rule.HANDOVER_PERIOD if first else SCHEDULE_ROUND * self._polling_interval
+        if self._no_room or left <= period + MIN_STEP + SEND_RESERVE:
             return False
         try:
             if "CrHelperRule" in self._event:

@@ -31,6 +31,11 @@ DEFAULT_RULE_PREFIX = "rmc-"
 # The request's rule: its Description says what it is.
 CLAIMED, POLLING, ANSWERED, CLEANUP = "claimed", "polling", "answered", "cleanup"
 HANDED_OVER = "handed-over"  # the request's first invocation ran out of function time: run it again
+# A request handed over is run again by Lambda's retry of the timed-out invocation (a minute later, the
+# second retry two minutes after that: https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html);
+# its rule's own tick comes after both, for a function whose retries are off or spent.
+HANDOVER_PERIOD = 300.0
+HANDOVER_RATE = "rate(5 minutes)"
 ANSWERED_KEY = "RmcAnsweredRule"  # the target Input of a tombstone
 RESTART_KEY = "RmcRestartRule"  # the target Input of a request handed over (the event, and this key)
 TARGET_INPUT_MAX = 8192  # EventBridge's limit on a target's Input
@@ -88,6 +93,8 @@ def claim(events: Callable[[], Any], event: dict[str, Any]) -> str:
     name = rule_for(event)
     try:
         state = rule_state(events, name)
+        if state == HANDED_OVER:
+            return _take_back(events, name, event)
         if state:
             logger.info(
                 "%s of %s is already in hand (%s): nothing to do",
@@ -161,29 +168,46 @@ def _restart_input(event: dict[str, Any]) -> str | None:
 
 def hand_over(events: Callable[[], Any], event: dict[str, Any], function_arn: str) -> bool:
     """The request's first invocation is about to reach the function's timeout before its resource
-    function returned: turn the request's rule into a schedule that runs that invocation again (the
-    resource functions are idempotent), at its next tick. False when the event does not fit in a target's
-    Input; an error of EventBridge is raised."""
+    function returned: mark the request's rule as handed over, so that Lambda's retry of the invocation
+    claims the request again (:func:`claim`), and make it a schedule that runs the invocation again itself
+    (the resource functions are idempotent) if no retry has by its tick. The rule's Description keeps the
+    request's deadline (``PollDeadline``). False when the event does not fit in a target's Input; an error
+    of EventBridge is raised."""
     body = _restart_input(event)
     if body is None:
         return False
     name = rule_for(event)
-    events().put_rule(
-        Name=name, ScheduleExpression="rate(1 minute)", State="ENABLED", Description=HANDED_OVER
-    )
+    description = f"{HANDED_OVER} {float(event.get('PollDeadline') or 0):.0f}"
+    events().put_rule(Name=name, ScheduleExpression=HANDOVER_RATE, State="ENABLED", Description=description)
     events().put_targets(Rule=name, Targets=[{"Id": "1", "Arn": function_arn, "Input": body}])
     return True
 
 
+def _take_back(events: Callable[[], Any], name: str, event: dict[str, Any]) -> str:
+    """Claim a request handed over for this invocation again: the rule disabled (no tick runs it too),
+    the request's deadline restored into ``event`` from the rule's Description."""
+    description = str(events().describe_rule(Name=name).get("Description") or "")
+    try:
+        event["PollDeadline"] = float(description.split()[1])
+    except (IndexError, ValueError):
+        pass  # no deadline recorded: the invocation counts from its own arrival
+    events().put_rule(Name=name, ScheduleExpression="rate(1 minute)", State="DISABLED", Description=CLAIMED)
+    logger.info(
+        "%s of %s: taken back after a handover",
+        event.get("RequestType"),
+        event.get("LogicalResourceId"),
+    )
+    return MINE
+
+
 def take_back(events: Callable[[], Any], event: dict[str, Any]) -> bool:
-    """A tick of a request handed over: claim the request again for this invocation (the rule disabled,
-    so that no later tick runs it too). False when the rule is not a handover of this request (a late or
-    repeated tick, or an input naming anything else): nothing to do."""
+    """A tick of a request handed over: claim the request again for this invocation. False when the rule
+    is not (or no longer) a handover of this request (Lambda's retry took it back, a late or repeated tick,
+    an input naming anything else): nothing to do."""
     name = str(event.get(RESTART_KEY, ""))
     if name != rule_for(event) or rule_state(events, name) != HANDED_OVER:
         return False
-    events().put_rule(Name=name, ScheduleExpression="rate(1 minute)", State="DISABLED", Description=CLAIMED)
-    return True
+    return _take_back(events, name, event) == MINE
 
 
 def is_cleanup(events: Callable[[], Any], name: str) -> bool:

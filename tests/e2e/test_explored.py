@@ -107,3 +107,18 @@ def test_a_fan_out_update_after_simultaneous_policy_deliveries_keeps_every_desti
     steps = [_start(duplicates=0.5), ("update_dev", {"change": "fan_out"})]
     found = replay({"delete_policy_revision": reading}, steps)
     assert _unknown(request, found) == []
+
+
+def test_a_delete_handed_over_that_then_finishes_at_once_answers_once(request):
+    # The copy deleted by hand, then the Delete's first call outlasts the function: run again, the Delete
+    # finds nothing to do and answers at once; Lambda's retry of the timed-out invocation must not answer
+    # it a second time.
+    slow = {"operation": "ListTagsForResource"}
+    steps = [
+        _start(),
+        ("by_hand_prod", {"what": "delete_version"}),
+        ("lambda_timeout", slow),
+        ("delete_prod", {}),
+    ]
+    found = replay({}, steps)
+    assert _unknown(request, found) == []

@@ -68,11 +68,25 @@ def test_a_retry_of_a_create_that_timed_out_after_answering_stays_silent(cloud, 
     assert rules_left(cloud) == []  # the answered mark removed itself
 
 
-def test_a_create_whose_call_outlasts_the_function_is_handed_to_its_schedule(cloud, deploy, source_version):
+@pytest.mark.parametrize("retries", [None, 0], ids=["lambda-retries", "no-retries"])
+def test_a_create_whose_call_outlasts_the_function_is_handed_to_its_schedule(
+    cloud, deploy, source_version, retries
+):
     # ServiceTimeout (an hour) has time left when the function's 20 s are up: the request is run again
-    # from its rule instead of failing, and answered once
+    # (by Lambda's retry of the invocation, or without retries by its rule's own tick) instead of
+    # failing, and answered once
     template = copy_template(source_version)
     template["Resources"]["Handler"]["Properties"]["Timeout"] = 20
+    if retries is not None:
+        template["Resources"]["InvokeConfig"] = {
+            "Type": "AWS::Lambda::EventInvokeConfig",
+            "Properties": {
+                "FunctionName": {"Ref": "Handler"},
+                "Qualifier": "$LATEST",
+                "MaximumRetryAttempts": retries,
+            },
+        }
+        template["Resources"]["ModelCopy"]["DependsOn"] = ["InvokeConfig"]
     custom_labels.faults.inject_latency("CopyProjectVersion", 25)  # the invocation times out in the call
 
     stack = deploy(template)
@@ -82,7 +96,8 @@ def test_a_create_whose_call_outlasts_the_function_is_handed_to_its_schedule(clo
     create = request_of(cloud, "Create")
     assert len(cloud.server.responses(create.event["RequestId"])) == 1
     attempts = [i for i in cloud.invocations if i.request_id == create.event["RequestId"] and not i.poll]
-    assert attempts[0].outcome == "timeout" and [i.attempt for i in attempts if i.attempt > 1] == [2]
+    assert attempts[0].outcome == "timeout"
+    assert [i.attempt for i in attempts if i.attempt > 1] == ([] if retries == 0 else [2])
     assert [v["Status"] for v in versions(stack).values()] == ["COPYING_COMPLETED"]  # one copy
     assert rules_left(cloud) == []
 
