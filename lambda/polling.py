@@ -44,7 +44,9 @@ What it does instead:
 * a resource function may answer at once (``Outcome.complete``): no schedule is created for it;
 * a fast path: before handing over to the 1-minute schedule, the first invocation polls in-process every
   10 s for up to 10 minutes (while the function has time left), so most operations answer in seconds;
-* the pre-timeout timer (TIMER_LEAD s before Lambda's timeout) also takes the schedule down, so a
+* the pre-timeout timer (TIMER_LEAD s before Lambda's timeout) leaves the request to its schedule while
+  the request's deadline has time left (``_hand_over``: nothing is answered, a call that returns late
+  answers nothing either); with no time left it answers FAILED and takes the schedule down, so a
   timed-out poll does not poll forever;
 * the response PUT is retried a bounded number of times, its HTTP status is checked, and neither the
   ResponseURL nor the event is ever logged; the Reason is truncated at its end, not its beginning

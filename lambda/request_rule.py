@@ -4,9 +4,12 @@ Each request has one rule, named after its RequestId (:func:`rule_for`). The fir
 disabled, as a claim (:func:`claim`); it becomes the polling schedule when the request is handed over
 (``polling.PollingResource._put_rule``), and is deleted when the request is answered. A delivery that
 finds the rule (a duplicate, or Lambda's retry of an invocation that timed out after answering FAILED)
-does nothing. An answer sent by the pre-timeout timer leaves the rule as a tombstone (:func:`tombstone`)
-that deletes itself ten minutes later (:func:`clear_tombstone`), after Lambda's retries of the timed-out
-invocation have found it. The rule's Description says which of these it is (:func:`rule_state`).
+does nothing. A request whose first invocation runs out of function time while its deadline has time left
+is handed over (:func:`hand_over`): Lambda's retry of that invocation takes it back (:func:`claim`), or
+the rule's own later tick runs it again (:func:`take_back`). An answer sent by the pre-timeout timer
+(no time left) leaves the rule as a tombstone (:func:`tombstone`) that deletes itself ten minutes later
+(:func:`clear_tombstone`), after Lambda's retries of the timed-out invocation have found it. The rule's
+Description says which of these it is (:func:`rule_state`).
 
 Every function takes ``events``, which returns an EventBridge client when called (``PollingResource``
 fits each client to the time left; a client that cannot be made fails where a call would).
