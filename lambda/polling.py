@@ -503,22 +503,19 @@ class PollingResource(CfnResource):
     def _hand_over(self) -> bool:
         """The invocation is about to reach the function's timeout while the request's own deadline has
         time left: leave the request to its schedule and answer nothing (True). A poll's schedule goes on;
-        the fast path's becomes the schedule crhelper would have made; a request whose first function has
-        not returned is run again from its rule (``request_rule.hand_over``). Whatever this invocation does
+        a first invocation (in its resource function or its fast path) is run again from the request's rule
+        (``request_rule.hand_over``). Whatever this invocation does
         after this point sends nothing and leaves the rule as it is (``_handed_over``). False: no time is
         left, no rule can be made, or making it failed; the timer answers FAILED."""
         left = self._answer_by() - float(CLOCK.now())
-        first = "CrHelperPoll" not in self._event
+        first = "CrHelperRule" not in self._event  # the request's first invocation (its fast path too)
         period = request_rule.HANDOVER_PERIOD if first else SCHEDULE_ROUND * self._polling_interval
         if self._no_room or left <= period + MIN_STEP + SEND_RESERVE:
             return False
         try:
-            if "CrHelperRule" in self._event:
-                pass  # a poll of the schedule: the next tick polls again
-            elif "CrHelperPoll" in self._event:
-                self._event["CrHelperRule"] = self._put_rule()  # the fast path's event is the poll's
-                self._put_targets(str(self._context.function_name))
-            elif not request_rule.hand_over(
+            # a poll of the schedule: the next tick polls again. A first invocation is run again: Lambda's
+            # retry of it comes a minute later and would find a schedule that answered in between gone.
+            if first and not request_rule.hand_over(
                 self._events, self._event, str(self._context.invoked_function_arn)
             ):
                 return False

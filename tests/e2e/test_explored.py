@@ -122,3 +122,12 @@ def test_a_delete_handed_over_that_then_finishes_at_once_answers_once(request):
     ]
     found = replay({}, steps)
     assert _unknown(request, found) == []
+
+
+def test_a_replacement_whose_fast_path_outlasts_the_function_answers_once(request):
+    # A DescribeProjectVersions call of the replacement's fast path outlasts the function: the request is
+    # run again; the schedule must not answer before Lambda's retry of the invocation, which would then
+    # find no rule and answer a second time.
+    slow = {"operation": "DescribeProjectVersions"}
+    found = replay({}, [_start(), ("lambda_timeout", slow), _update("version_name")])
+    assert _unknown(request, found) == []
