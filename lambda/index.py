@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from cfn.polling import PollingResource
+from contract import PROJECT_POLICY_TYPE
 from outcome import Outcome, Resource
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,13 @@ def _rekognition() -> Any:
     return helper.client("rekognition")
 
 
+def _request(resource: Resource, event: dict[str, Any]) -> dict[str, str]:
+    """A project policy's functions take the RequestId too (the mark of the request that puts it)."""
+    if resource.RESOURCE_TYPE != PROJECT_POLICY_TYPE:
+        return {}
+    return {"request": str(event.get("RequestId", ""))}
+
+
 def _resource(event: dict[str, Any]) -> Resource:
     resource = RESOURCES.get(str(event.get("ResourceType")))
     if resource is None:
@@ -48,12 +56,16 @@ def _resource(event: dict[str, Any]) -> Resource:
 def create(event: dict[str, Any], context: Any) -> str:
     resource = _resource(event)
     props = event["ResourceProperties"]
-    return helper.finish(helper.patiently(lambda: resource.create(_rekognition(), props, owner_of(event))))
+    extra = _request(resource, event)
+    return helper.finish(
+        helper.patiently(lambda: resource.create(_rekognition(), props, owner_of(event), **extra))
+    )
 
 
 @helper.update
 def update(event: dict[str, Any], context: Any) -> str:
     resource = _resource(event)
+    extra = _request(resource, event)
     return helper.finish(
         helper.patiently(
             lambda: resource.update(
@@ -62,6 +74,7 @@ def update(event: dict[str, Any], context: Any) -> str:
                 event.get("OldResourceProperties") or {},
                 event["PhysicalResourceId"],
                 owner_of(event),
+                **extra,
             )
         )
     )

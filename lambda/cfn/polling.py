@@ -31,7 +31,9 @@ What it does instead:
 * a resource function may answer at once (``Outcome.complete``): no schedule is created for it;
 * a fast path: before handing over to the 1-minute schedule, the first invocation polls in-process every
   10 s for up to 10 minutes (while the function has time left), so most operations answer in seconds;
-* the pre-timeout timer (TIMER_LEAD s before Lambda's timeout) also takes the schedule down, so a
+* the pre-timeout timer (TIMER_LEAD s before Lambda's timeout) leaves the request to its schedule while
+  the request's deadline has time left (``_hand_over``: nothing is answered, a call that returns late
+  answers nothing either); with no time left it answers FAILED and takes the schedule down, so a
   timed-out poll does not poll forever;
 * the response PUT is retried a bounded number of times, its HTTP status is checked, and neither the
   ResponseURL nor the event is ever logged; the Reason is truncated at its end, not its beginning
@@ -53,7 +55,7 @@ from crhelper import CfnResource, resource_helper
 
 from cfn import concurrency, request_rule, time_budget
 from cfn.cfn_response import put_response, truncate
-from cfn.request_rule import ANSWERED_KEY, CLEANUP_KEY, CLEANUP_LIFETIME, POLLING
+from cfn.request_rule import ANSWERED_KEY, CLEANUP_KEY, CLEANUP_LIFETIME, POLLING, RESTART_KEY
 from cfn.time_budget import MIN_STEP, SEND_RESERVE, answer_by, call_budget, fitted_config
 from outcome import Deadline, Outcome, service_timeout
 
@@ -135,6 +137,7 @@ class PollingResource(CfnResource):
         self._arrival = 0.0
         self._round = SCHEDULE_ROUND
         self._timer_answered = False
+        self._handed_over = False
         self._cleanup_left = False
         self._no_room = False
         self._fast_path_longest = FAST_PATH_MAX_SECONDS
@@ -147,6 +150,7 @@ class PollingResource(CfnResource):
         self._outcome_complete = False
         self._round = SCHEDULE_ROUND * self._polling_interval
         self._timer_answered = False
+        self._handed_over = False  # the pre-timeout timer left the request to its schedule
         self._cleanup_left = False
         self._no_room = False  # no rule could be made for this request (EventBridge's rules quota)
         self._context = context
@@ -157,13 +161,20 @@ class PollingResource(CfnResource):
             self._clean_up(event)
             return
         schedule = str(event.get("CrHelperRule", "")).split("/")[-1]  # a poll's: the request's rule
-        if "CrHelperPoll" not in event:
+        if RESTART_KEY in event:
+            # a request handed over by the pre-timeout timer: its first invocation again (its deadline kept)
+            if not request_rule.take_back(self._events, event):
+                logger.info("Restart of %s: not handed over, nothing to do", event.get("LogicalResourceId"))
+                return
+            del event[RESTART_KEY]
+        elif "CrHelperPoll" not in event:
             claimed = request_rule.claim(self._events, event)
             if claimed == request_rule.TAKEN:
                 return
             self._no_room = claimed == request_rule.NO_ROOM
             # answer before CloudFormation gives up, so the Reason is ours and the schedule is removed
-            event["PollDeadline"] = answer_by(self._arrival, _service_timeout(event))
+            # (a request taken back after a handover keeps the deadline it had)
+            event.setdefault("PollDeadline", answer_by(self._arrival, _service_timeout(event)))
         elif request_rule.rule_state(self._events, schedule) != POLLING:
             # The schedule is removed when the request is answered: this is a late or repeated delivery
             # (EventBridge delivers at least once; Lambda retries a timed-out poll). Answering again
@@ -172,7 +183,7 @@ class PollingResource(CfnResource):
             return
         super().__call__(event, context)
         answered_here = "CrHelperPoll" not in event and "CrHelperRule" not in event
-        if answered_here and not self._timer_answered and not self._cleanup_left:
+        if answered_here and not (self._timer_answered or self._handed_over or self._cleanup_left):
             # answered here: the claim is released
             request_rule.delete_rule(self._events, request_rule.rule_for(event))
 
@@ -193,7 +204,7 @@ class PollingResource(CfnResource):
         that work's schedule before the answer is sent; when that fails, the request fails with the
         reason (nothing is left behind unscheduled)."""
         self.Data.update(outcome.data)
-        if outcome.complete and outcome.cleanup:
+        if outcome.complete and outcome.cleanup and not self._handed_over:
             self._leave_cleanup(outcome.cleanup)
         if "CrHelperPoll" in self._event:
             return outcome.physical_id if outcome.complete else ""
@@ -295,6 +306,8 @@ class PollingResource(CfnResource):
         return Deadline(self._answer_by(), CLOCK, MIN_STEP, self._round)
 
     def _polling_init(self, event: dict[str, Any]) -> None:
+        if self._handed_over:
+            return  # the request is its schedule's now (see _timeout): nothing more from here
         if "CrHelperPoll" not in event and self._outcome_complete and self.Status != "FAILED":
             self._send_response = True  # done in the first invocation: no schedule needed
             return
@@ -443,12 +456,40 @@ class PollingResource(CfnResource):
         self._timer.start()
 
     def _timeout(self) -> None:
+        if self._hand_over():
+            return
         logger.error("The invocation is about to time out; answering FAILED")
         self.PhysicalResourceId = self._failure_physical_id()
         self._send("FAILED", "The function timed out while working on the resource; see its log group.")
         self._timer_answered = True
         # replaces the schedule, if any: no poll answers again
         request_rule.tombstone(self._events, self._event, str(self._context.invoked_function_arn))
+
+    def _hand_over(self) -> bool:
+        """The invocation is about to reach the function's timeout while the request's own deadline has
+        time left: leave the request to its schedule and answer nothing (True). A poll's schedule goes on;
+        a first invocation (in its resource function or its fast path) is run again from the request's rule
+        (``request_rule.hand_over``). Whatever this invocation does
+        after this point sends nothing and leaves the rule as it is (``_handed_over``). False: no time is
+        left, no rule can be made, or making it failed; the timer answers FAILED."""
+        left = self._answer_by() - float(CLOCK.now())
+        first = "CrHelperRule" not in self._event  # the request's first invocation (its fast path too)
+        period = request_rule.HANDOVER_PERIOD if first else SCHEDULE_ROUND * self._polling_interval
+        if self._no_room or left <= period + MIN_STEP + SEND_RESERVE:
+            return False
+        try:
+            # a poll of the schedule: the next tick polls again. A first invocation is run again: Lambda's
+            # retry of it comes a minute later and would find a schedule that answered in between gone.
+            if first and not request_rule.hand_over(
+                self._events, self._event, str(self._context.invoked_function_arn)
+            ):
+                return False
+        except Exception:  # noqa: BLE001 - then the timer answers FAILED, as without a handover
+            logger.exception("Handing the request over to its schedule failed")
+            return False
+        self._handed_over = True
+        logger.warning("The invocation is about to time out; the request is left to its polling schedule")
+        return True
 
     def _failure_physical_id(self) -> str:
         """The id a FAILED answer carries: for a Create, what it made (so the Delete that CloudFormation
@@ -461,8 +502,8 @@ class PollingResource(CfnResource):
 
     # --- the response -----------------------------------------------------------------------------------
     def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
-        if self._timer_answered:
-            return  # the timer answered already; the invocation ran on after all
+        if self._timer_answered or self._handed_over:
+            return  # the timer answered, or left the request to its schedule; the invocation ran on
         # crhelper's signature is kept; the PUT always goes through this module's put_response.
         body = {
             "Status": status or self.Status,

@@ -4,9 +4,12 @@ Each request has one rule, named after its RequestId (:func:`rule_for`). The fir
 disabled, as a claim (:func:`claim`); it becomes the polling schedule when the request is handed over
 (``polling.PollingResource._put_rule``), and is deleted when the request is answered. A delivery that
 finds the rule (a duplicate, or Lambda's retry of an invocation that timed out after answering FAILED)
-does nothing. An answer sent by the pre-timeout timer leaves the rule as a tombstone (:func:`tombstone`)
-that deletes itself ten minutes later (:func:`clear_tombstone`), after Lambda's retries of the timed-out
-invocation have found it. The rule's Description says which of these it is (:func:`rule_state`).
+does nothing. A request whose first invocation runs out of function time while its deadline has time left
+is handed over (:func:`hand_over`): Lambda's retry of that invocation takes it back (:func:`claim`), or
+the rule's own later tick runs it again (:func:`take_back`). An answer sent by the pre-timeout timer
+(no time left) leaves the rule as a tombstone (:func:`tombstone`) that deletes itself ten minutes later
+(:func:`clear_tombstone`), after Lambda's retries of the timed-out invocation have found it. The rule's
+Description says which of these it is (:func:`rule_state`).
 
 Every function takes ``events``, which returns an EventBridge client when called (``PollingResource``
 fits each client to the time left; a client that cannot be made fails where a call would).
@@ -30,7 +33,17 @@ RULE_NAME_MAX = 64
 DEFAULT_RULE_PREFIX = "rmc-"
 # The request's rule: its Description says what it is.
 CLAIMED, POLLING, ANSWERED, CLEANUP = "claimed", "polling", "answered", "cleanup"
+HANDED_OVER = "handed-over"  # the request's first invocation ran out of function time: run it again
+# A request handed over is run again by Lambda's retry of the timed-out invocation (a minute later, the
+# second retry two minutes after that: https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html);
+# its rule's own tick comes after both, for a function whose retries are off or spent.
+HANDOVER_PERIOD = 300.0
+HANDOVER_RATE = "rate(5 minutes)"
 ANSWERED_KEY = "RmcAnsweredRule"  # the target Input of a tombstone
+RESTART_KEY = "RmcRestartRule"  # the target Input of a request handed over (the event, and this key)
+TARGET_INPUT_MAX = 8192  # EventBridge's limit on a target's Input
+# crhelper's keys of a poll event: a request handed over before its first function returned has none.
+_CRHELPER_KEYS = ("CrHelperData", "CrHelperPoll", "CrHelperRule", "CrHelperPermission")
 CLEANUP_KEY = "RmcCleanupRule"  # the target Input of a cleanup left for later
 TOMBSTONE_RATE = "rate(10 minutes)"
 CLEANUP_RATE = "rate(1 minute)"
@@ -63,7 +76,7 @@ def rule_state(events: Callable[[], Any], name: str) -> str:
     except events().exceptions.ResourceNotFoundException:
         return ""
     description = str(rule.get("Description") or "")
-    return next((s for s in (CLAIMED, ANSWERED, CLEANUP) if description.startswith(s)), POLLING)
+    return next((s for s in (CLAIMED, ANSWERED, CLEANUP, HANDED_OVER) if description.startswith(s)), POLLING)
 
 
 # What claim() found: the request is this invocation's, another delivery's, or this invocation's without
@@ -83,6 +96,8 @@ def claim(events: Callable[[], Any], event: dict[str, Any]) -> str:
     name = rule_for(event)
     try:
         state = rule_state(events, name)
+        if state == HANDED_OVER:
+            return _take_back(events, name, event)
         if state:
             logger.info(
                 "%s of %s is already in hand (%s): nothing to do",
@@ -136,6 +151,66 @@ def leave_cleanup(
     }
     events().put_rule(Name=name, ScheduleExpression=CLEANUP_RATE, State="ENABLED", Description=CLEANUP)
     events().put_targets(Rule=name, Targets=[{"Id": "1", "Arn": function_arn, "Input": json.dumps(body)}])
+
+
+def _restart_input(event: dict[str, Any]) -> str | None:
+    """The target Input that runs a request's first invocation again: the event with the restart key (a
+    Delete's without what it does not read: the old properties and the tags), or None when it does not fit
+    in EventBridge's 8192 characters."""
+    body = {k: v for k, v in event.items() if k not in _CRHELPER_KEYS}
+    body[RESTART_KEY] = rule_for(event)
+    text = json.dumps(body)
+    if len(text) > TARGET_INPUT_MAX and event.get("RequestType") == "Delete":
+        body.pop("OldResourceProperties", None)
+        body["ResourceProperties"] = {
+            k: v for k, v in dict(body.get("ResourceProperties") or {}).items() if k != "Tags"
+        }
+        text = json.dumps(body)
+    return text if len(text) <= TARGET_INPUT_MAX else None
+
+
+def hand_over(events: Callable[[], Any], event: dict[str, Any], function_arn: str) -> bool:
+    """The request's first invocation is about to reach the function's timeout before its resource
+    function returned: mark the request's rule as handed over, so that Lambda's retry of the invocation
+    claims the request again (:func:`claim`), and make it a schedule that runs the invocation again itself
+    (the resource functions are idempotent) if no retry has by its tick. The rule's Description keeps the
+    request's deadline (``PollDeadline``). False when the event does not fit in a target's Input; an error
+    of EventBridge is raised."""
+    body = _restart_input(event)
+    if body is None:
+        return False
+    name = rule_for(event)
+    description = f"{HANDED_OVER} {float(event.get('PollDeadline') or 0):.0f}"
+    events().put_rule(Name=name, ScheduleExpression=HANDOVER_RATE, State="ENABLED", Description=description)
+    events().put_targets(Rule=name, Targets=[{"Id": "1", "Arn": function_arn, "Input": body}])
+    return True
+
+
+def _take_back(events: Callable[[], Any], name: str, event: dict[str, Any]) -> str:
+    """Claim a request handed over for this invocation again: the rule disabled (no tick runs it too),
+    the request's deadline restored into ``event`` from the rule's Description."""
+    description = str(events().describe_rule(Name=name).get("Description") or "")
+    try:
+        event["PollDeadline"] = float(description.split()[1])
+    except (IndexError, ValueError):
+        pass  # no deadline recorded: the invocation counts from its own arrival
+    events().put_rule(Name=name, ScheduleExpression="rate(1 minute)", State="DISABLED", Description=CLAIMED)
+    logger.info(
+        "%s of %s: taken back after a handover",
+        event.get("RequestType"),
+        event.get("LogicalResourceId"),
+    )
+    return MINE
+
+
+def take_back(events: Callable[[], Any], event: dict[str, Any]) -> bool:
+    """A tick of a request handed over: claim the request again for this invocation. False when the rule
+    is not (or no longer) a handover of this request (Lambda's retry took it back, a late or repeated tick,
+    an input naming anything else): nothing to do."""
+    name = str(event.get(RESTART_KEY, ""))
+    if name != rule_for(event) or rule_state(events, name) != HANDED_OVER:
+        return False
+    return _take_back(events, name, event) == MINE
 
 
 def is_cleanup(events: Callable[[], Any], name: str) -> bool:

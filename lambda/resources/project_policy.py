@@ -28,6 +28,17 @@ Project policies carry no tags, so what a stack owns is recorded in its physical
   shared: that Create fails, naming the limit.
 * ``<project ARN>/policy/<name>``: written by earlier versions of this handler; deleted as before.
 
+One answer per request, however many deliveries of it run: each document this resource puts carries the
+mark of the request that puts it (:data:`PUT_SID`: ``RMCput`` and 16 hex of a hash of the RequestId, the
+``Sid`` of its first statement without one). Lambda may deliver a request twice, at the same moment or
+one delivery after the other has answered (asynchronous invocation is at least once:
+https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html). A delivery that finds the policy
+already put by its own request (the mark, the same document) answers what that put answered: the same
+physical id and revision, never an adoption of its twin's policy. Two deliveries that both find no policy
+both put it; the second put fails (a put without a PolicyRevisionId on a policy that exists, or with a
+revision that is no longer current), and that delivery reads the policy again and answers as its twin
+did. A document with every statement named, or too long for the mark, is put as declared (unmarked).
+
 A new project or policy name is a replacement. All of it is synchronous: every outcome is complete at once.
 
 With ``MinF1Score`` (``quality_gate.py``), a Create first reads every version the document lets another
@@ -68,6 +79,8 @@ _HELD = re.compile(
 )
 POLICY_NAME = re.compile(r"^[a-zA-Z0-9_.\-]{1,128}$")
 SHARED_SID = "RMCshared"
+PUT_SID = "RMCput"
+_PUT = re.compile(r"^RMCput[0-9a-f]{16}$")
 _SHARED = re.compile(r"^RMCshared((?:[RO][0-9a-f]{16})+)$")
 _ENTRY = 17  # a sharing entry's characters: R or O, 16 hex
 MAX_SHARING = (128 - len(SHARED_SID)) // _ENTRY  # a Sid has at most 128 characters
@@ -284,9 +297,83 @@ def _unmarked(document: str) -> Any:
     """The parsed document without its sharing list."""
     parsed = json.loads(document)
     for statement in _statements(parsed):
-        if isinstance(statement, dict) and _SHARED.match(str(statement.get("Sid", ""))):
+        sid = str(statement.get("Sid", "")) if isinstance(statement, dict) else ""
+        if _SHARED.match(sid) or _PUT.match(sid):
             del statement["Sid"]
     return parsed
+
+
+def _put_mark(request: str) -> str:
+    return PUT_SID + hashlib.sha256(request.encode()).hexdigest()[:16]
+
+
+def _with_put_mark(document: str, request: str) -> str:
+    """The document with the mark of the request that puts it (compact JSON), or as it is when it has
+    no statement without a Sid or the mark would make it longer than PutProjectPolicy allows."""
+    if not request:
+        return document
+    try:
+        parsed = _unmarked(document)
+    except ValueError:
+        return document
+    target = next((st for st in _statements(parsed) if isinstance(st, dict) and "Sid" not in st), None)
+    if target is None:
+        return document
+    target["Sid"] = _put_mark(request)
+    marked = json.dumps(parsed, separators=(",", ":"))
+    return marked if len(marked) <= MAX_DOCUMENT else document
+
+
+def _twin(
+    declared: Declared, existing: Mapping[str, Any], request: str, replaces: tuple[str, str] | None
+) -> Outcome | None:
+    """What another delivery of this very request answered when it put the policy found (its mark, the
+    declared document, not shared since), or None: the policy is not this request's."""
+    document = str(existing.get("PolicyDocument", ""))
+    if not request or sharing(document) or not _same_document(document, declared.document):
+        return None
+    try:
+        sids = {str(st.get("Sid", "")) for st in _statements(json.loads(document)) if isinstance(st, dict)}
+    except ValueError:
+        return None
+    if _put_mark(request) not in sids:
+        return None
+    revision = str(existing.get("PolicyRevisionId", ""))
+    return Outcome(
+        physical_id(declared.project_arn, declared.policy_name, revision, replaces),
+        {"PolicyRevisionId": revision},
+        complete=True,
+    )
+
+
+def _put_marked(
+    client: Any,
+    declared: Declared,
+    revision_id: str | None,
+    request: str,
+    replaces: tuple[str, str] | None = None,
+) -> Outcome:
+    """Put the declared document with this request's mark. When the put fails because the policy changed
+    since it was read (another delivery of this request put it meanwhile), the policy is read again and,
+    when it is that delivery's, its answer is this one's too."""
+    try:
+        return _put(client, declared, revision_id, replaces, _with_put_mark(declared.document, request))
+    except ResourceError as error:
+        cause = error.__cause__
+        if not request or not (isinstance(cause, ClientError) and _code(cause) in _RACED):
+            raise
+        existing = current_policy(client, declared.project_arn, declared.policy_name)
+        twin = None if existing is None else _twin(declared, existing, request, replaces)
+        if twin is None:
+            raise
+        return twin
+
+
+# What a put meets when the policy changed between the read and the put: the API reference names
+# InvalidPolicyRevisionIdException for a revision id that is not the current one; which error a put
+# without a revision id meets when the policy exists is not documented (ResourceAlreadyExistsException is
+# one of PutProjectPolicy's errors).
+_RACED = ("InvalidPolicyRevisionIdException", "ResourceAlreadyExistsException")
 
 
 def _marked(document: str, entries: list[str]) -> str:
@@ -393,23 +480,31 @@ def _join(client: Any, declared: Declared, existing: Mapping[str, Any], owner: s
 
 
 def create(
-    client: Any, props: Mapping[str, Any], owner: str = "", replaces: tuple[str, str] | None = None
+    client: Any,
+    props: Mapping[str, Any],
+    owner: str = "",
+    replaces: tuple[str, str] | None = None,
+    request: str = "",
 ) -> Outcome:
     """Attach the policy. A policy of that name already there with this very document (another stack
     declares it too) is relied on, never owned; any other document fails the Create and is left alone.
-    ``replaces``: what this resource held before a rename (an Update), recorded in the new physical id."""
+    ``replaces``: what this resource held before a rename (an Update), recorded in the new physical id;
+    ``request``: the RequestId, whose mark the put document carries (see the module docstring)."""
     declared = _parse(props)
     project_arn, policy_name, document = declared.project_arn, declared.policy_name, declared.document
     existing = current_policy(client, project_arn, policy_name)
     _gate(client, declared)  # also before relying on a policy that is there already
     if existing is not None:
+        twin = _twin(declared, existing, request, replaces)
+        if twin is not None:
+            return twin  # put by another delivery of this request: its answer
         if _same_document(str(existing.get("PolicyDocument", "")), document):
             return _join(client, declared, existing, owner)
         raise ResourceError(
             f"The project {project_arn} already has a policy named {policy_name} that this stack did not "
             "create; choose another policy name, or delete that policy first."
         )
-    return _put(client, declared, None, replaces)
+    return _put_marked(client, declared, None, request, replaces)
 
 
 def _taken_back(client: Any, declared: Declared, holding: Held) -> Outcome | None:
@@ -431,7 +526,12 @@ def _taken_back(client: Any, declared: Declared, holding: Held) -> Outcome | Non
 
 
 def update(
-    client: Any, props: Mapping[str, Any], old_props: Mapping[str, Any], physical: str, owner: str = ""
+    client: Any,
+    props: Mapping[str, Any],
+    old_props: Mapping[str, Any],
+    physical: str,
+    owner: str = "",
+    request: str = "",
 ) -> Outcome:
     """A new project or name is a new policy (replacement); otherwise the document, in place (with the
     revision the project has now, so an edit made outside the stack does not fail the update)."""
@@ -446,11 +546,14 @@ def update(
         replaces = None
         if holding is not None and holding.project_arn == project_arn and holding.revision:
             replaces = (holding.policy_name, holding.revision)
-        return create(client, props, owner, replaces)
+        return create(client, props, owner, replaces, request)
     existing = current_policy(client, project_arn, policy_name)
     if existing is None:
         _gate(client, declared)
-        return _put(client, declared, None)
+        return _put_marked(client, declared, None, request)
+    twin = None if holding.adopted else _twin(declared, existing, request, None)
+    if twin is not None:
+        return twin  # put by another delivery of this request: its answer
     on_project = str(existing.get("PolicyDocument", ""))
     _gate(client, declared, on_project, quality_gate.raised(declared.bar, old_props))
     if holding.adopted:
@@ -465,7 +568,7 @@ def update(
         return Outcome(physical, {"PolicyRevisionId": current or ""}, complete=True)  # nothing to put
     entries = sharing(on_project)
     if not entries:
-        return _put(client, declared, current)
+        return _put_marked(client, declared, current, request)
     # A shared policy changes for every stack that shares it; this resource stays on its list (by its
     # owner marker: the revision it will hold is not known before the put).
     mine = {_owner_entry(owner), *([_revision_entry(holding.revision)] if holding.revision else [])}

@@ -24,15 +24,27 @@ def _start(**changes: Any) -> tuple[str, dict[str, Any]]:
     return ("start", {**START, **changes})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limit (README): two deliveries of a policy Create running at the same moment both pass "
-    "the claim (a check and a write, not a lock); one puts the policy, the other adopts it: two answers",
-)
-def test_a_policy_create_delivered_twice_at_once_answers_once_or_identically(request):
-    # Lambda delivers the policy's Create twice at the same moment: one delivery puts the policy, the other
-    # finds it and adopts it; two different answers reach CloudFormation.
-    found = replay({}, [_start(duplicates=0.5), ("retain", {})])
+@pytest.mark.parametrize("reading", ["checks", "ignores"])
+def test_a_policy_create_delivered_twice_at_once_answers_once_or_identically(request, reading):
+    # Lambda delivers the policy's Create twice at the same moment: the second delivery runs after the
+    # first has answered and released its claim, finds the policy the first put, and must answer what the
+    # first answered (not adopt its twin's policy).
+    found = replay({"delete_policy_revision": reading}, [_start(duplicates=0.5), ("retain", {})])
+    assert _unknown(request, found) == []
+
+
+@pytest.mark.parametrize("reading", ["checks", "ignores"])
+def test_a_principals_update_after_simultaneous_deliveries_keeps_every_destination_allowed(request, reading):
+    # Duplicated deliveries, a transient fault in the copy's path, then the policy's principals change: the
+    # duplicated Update's two deliveries must answer alike, so the cleanup deletes no live policy.
+    fault = {"operation": "StopProjectVersion", "code": "InternalServerError", "times": 1}
+    steps = [
+        _start(duplicates=0.5),
+        ("retain", {}),
+        ("transient_fault", fault),
+        ("update_dev", {"change": "principals"}),
+    ]
+    found = replay({"delete_policy_revision": reading}, steps)
     assert _unknown(request, found) == []
 
 
@@ -79,11 +91,6 @@ def test_a_replacement_that_outlasts_service_timeout_does_not_end_rollback_faile
     assert _unknown(request, found) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limit (README): an invocation about to reach the function's own timeout answers FAILED "
-    "instead of leaving the request to its polling schedule while ServiceTimeout has time left",
-)
 def test_one_call_slower_than_the_function_timeout_does_not_fail_a_delete(request):
     # One DescribeProjectVersions call takes longer than the function's 900 s timeout during the Delete:
     # Lambda stops that invocation, but most of ServiceTimeout is left.
@@ -92,12 +99,35 @@ def test_one_call_slower_than_the_function_timeout_does_not_fail_a_delete(reques
     assert _unknown(request, found) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limit (README): after simultaneous deliveries of the policy Create (the claim is not a "
-    "lock), the cleanup of a fan-out update deletes the policy a destination still relies on",
-)
-def test_a_fan_out_update_after_simultaneous_policy_deliveries_keeps_every_destination_allowed(request):
+@pytest.mark.parametrize("reading", ["checks", "ignores"])
+def test_a_fan_out_update_after_simultaneous_policy_deliveries_keeps_every_destination_allowed(
+    request, reading
+):
     # Half of the deliveries duplicated at the same moment, then the dev stack's fan-out changes.
-    found = replay({}, [_start(duplicates=0.5), ("update_dev", {"change": "fan_out"})])
+    steps = [_start(duplicates=0.5), ("update_dev", {"change": "fan_out"})]
+    found = replay({"delete_policy_revision": reading}, steps)
+    assert _unknown(request, found) == []
+
+
+def test_a_delete_handed_over_that_then_finishes_at_once_answers_once(request):
+    # The copy deleted by hand, then the Delete's first call outlasts the function: run again, the Delete
+    # finds nothing to do and answers at once; Lambda's retry of the timed-out invocation must not answer
+    # it a second time.
+    slow = {"operation": "ListTagsForResource"}
+    steps = [
+        _start(),
+        ("by_hand_prod", {"what": "delete_version"}),
+        ("lambda_timeout", slow),
+        ("delete_prod", {}),
+    ]
+    found = replay({}, steps)
+    assert _unknown(request, found) == []
+
+
+def test_a_replacement_whose_fast_path_outlasts_the_function_answers_once(request):
+    # A DescribeProjectVersions call of the replacement's fast path outlasts the function: the request is
+    # run again; the schedule must not answer before Lambda's retry of the invocation, which would then
+    # find no rule and answer a second time.
+    slow = {"operation": "DescribeProjectVersions"}
+    found = replay({}, [_start(), ("lambda_timeout", slow), _update("version_name")])
     assert _unknown(request, found) == []

@@ -21,7 +21,7 @@ from emulator.cloudformation.lambda_runtime import (
 from tests.conftest import DEST_ACCOUNT, REGION
 
 INDEX = """
-import polling
+from cfn import polling
 
 RAN = []
 
@@ -35,7 +35,9 @@ def handler(event, context):
 @pytest.fixture
 def asset(tmp_path: Path) -> Path:
     (tmp_path / "index.py").write_text(INDEX)
-    (tmp_path / "polling.py").write_text("CLOCK = None\n")
+    (tmp_path / "cfn").mkdir()
+    (tmp_path / "cfn" / "__init__.py").write_text("")
+    (tmp_path / "cfn" / "polling.py").write_text("CLOCK = None\n")
     return tmp_path
 
 

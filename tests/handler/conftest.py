@@ -86,6 +86,17 @@ def policies(client: Any, project_arn: str) -> dict[str, dict[str, Any]]:
     return {p["PolicyName"]: p for p in found}
 
 
+def granted(document: str) -> Any:
+    """A stored policy document as parsed JSON without the handler's marks (the Sid of the request that
+    put it, ``RMCput...``, or of the resources sharing it, ``RMCshared...``): what it grants."""
+    parsed = json.loads(document)
+    statements = parsed.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        if isinstance(statement, dict) and str(statement.get("Sid", "")).startswith(("RMCput", "RMCshared")):
+            del statement["Sid"]
+    return parsed
+
+
 def pytest_configure(config: Any) -> None:
     from tests.variants import register
 

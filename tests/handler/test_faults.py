@@ -198,6 +198,23 @@ def test_a_delete_while_the_copy_is_in_progress_waits_and_removes_it(cloud, sour
 
 def test_a_lambda_timeout_in_the_middle_of_a_poll_answers_once(cloud, deploy, source_version):
     random.seed(7)
+    # ServiceTimeout leaves no time for another tick when the poll's 20 s are up: the timer answers FAILED
+    template = copy_template(source_version, service_timeout=120)
+    template["Resources"]["Handler"]["Properties"]["Timeout"] = 20  # too short for the fast path
+    custom_labels.config.copy_duration = 30  # done when the first poll hangs
+    custom_labels.faults.inject_latency("DescribeProjectVersions", 25)  # the first poll hangs
+
+    stack = deploy(template)
+
+    assert stack.status == "ROLLBACK_COMPLETE"
+    assert "The function timed out" in reasons(cloud)
+    timed_out = [i for i in cloud.invocations if i.outcome == "timeout"]
+    assert len(timed_out) == 1 and timed_out[0].poll
+    assert versions(stack) == {}  # the rollback's Delete removed the copy (the answer carried its ARN)
+
+
+def test_a_poll_that_outlasts_the_function_leaves_the_request_to_its_schedule(cloud, deploy, source_version):
+    # ServiceTimeout (an hour) has time left when the poll's 20 s are up: the next tick polls again
     template = copy_template(source_version)
     template["Resources"]["Handler"]["Properties"]["Timeout"] = 20  # too short for the fast path
     custom_labels.config.copy_duration = 600
@@ -205,11 +222,12 @@ def test_a_lambda_timeout_in_the_middle_of_a_poll_answers_once(cloud, deploy, so
 
     stack = deploy(template)
 
-    assert stack.status == "ROLLBACK_COMPLETE"
-    assert "timed out" in reasons(cloud)
+    assert stack.status == "CREATE_COMPLETE"
+    create = next(r for r in cloud.all_requests if r.event["RequestType"] == "Create")
+    assert len(cloud.server.responses(create.event["RequestId"])) == 1
     timed_out = [i for i in cloud.invocations if i.outcome == "timeout"]
     assert len(timed_out) == 1 and timed_out[0].poll
-    assert versions(stack) == {}  # the rollback's Delete removed the copy (the answer carried its ARN)
+    assert versions(stack)["defects-prod-1"]["Status"] == "COPYING_COMPLETED"
 
 
 def test_an_exception_at_import_time_still_answers(cloud, deploy, source_version, tmp_path):

@@ -17,6 +17,7 @@ from rekognition_model_copy import permissions
 from tests.conftest import DEST_ACCOUNT, REGION, REPO, SOURCE_ACCOUNT, copy_template
 from tests.handler.conftest import (
     deploy_dev,
+    granted,
     policies,
     policy_document,
     policy_template,
@@ -325,7 +326,7 @@ def test_the_rollback_of_a_refused_document_does_not_fail_on_a_version_allowed_b
     assert stack.update(update) == "UPDATE_ROLLBACK_COMPLETE"
     assert "F1 score of 0.5, below the quality bar MinF1Score 0.9" in reasons(cloud, "Policy")
     assert [
-        json.loads(p["PolicyDocument"])
+        granted(p["PolicyDocument"])
         for p in policies(cloud.session(SOURCE_ACCOUNT, REGION).client("rekognition"), project_arn).values()
     ] == [json.loads(policy_document(v1, PROD))]
 
@@ -342,7 +343,7 @@ def test_a_change_of_principals_does_not_check_a_version_allowed_before_again(cl
     update = with_bar(policy_template(project_arn, policy_document(v1, other)), 0.9, "Policy")
     assert stack.update(update) == "UPDATE_COMPLETE"
     assert [
-        json.loads(p["PolicyDocument"])
+        granted(p["PolicyDocument"])
         for p in policies(cloud.session(SOURCE_ACCOUNT, REGION).client("rekognition"), project_arn).values()
     ] == [json.loads(policy_document(v1, other))]
 

@@ -47,7 +47,8 @@ def test_the_delete_after_a_malformed_create_succeeds_and_nothing_is_sent(
 
 
 def test_a_retry_of_a_create_that_timed_out_after_answering_stays_silent(cloud, deploy, source_version):
-    template = copy_template(source_version)
+    # ServiceTimeout leaves no time for a schedule after the function's 20 s: the timer answers FAILED
+    template = copy_template(source_version, service_timeout=60)
     template["Resources"]["Handler"]["Properties"]["Timeout"] = 20
     # kept after the rollback, so its answered mark can remove itself (a function deleted within those ten
     # minutes leaves the mark behind)
@@ -58,12 +59,47 @@ def test_a_retry_of_a_create_that_timed_out_after_answering_stays_silent(cloud, 
     cloud.settle(15 * 60)  # Lambda retries the timed-out invocation a minute later
 
     assert stack.status == "ROLLBACK_COMPLETE"
+    assert "The function timed out" in reasons(cloud)
     create = request_of(cloud, "Create")
     assert len(cloud.server.responses(create.event["RequestId"])) == 1
     attempts = [i for i in cloud.invocations if i.request_id == create.event["RequestId"] and not i.poll]
     assert [i.attempt for i in attempts] == [1, 2] and attempts[0].outcome == "timeout"
     assert versions(stack) == {}  # the retry made no copy behind the stack's back
     assert rules_left(cloud) == []  # the answered mark removed itself
+
+
+@pytest.mark.parametrize("retries", [None, 0], ids=["lambda-retries", "no-retries"])
+def test_a_create_whose_call_outlasts_the_function_is_handed_to_its_schedule(
+    cloud, deploy, source_version, retries
+):
+    # ServiceTimeout (an hour) has time left when the function's 20 s are up: the request is run again
+    # (by Lambda's retry of the invocation, or without retries by its rule's own tick) instead of
+    # failing, and answered once
+    template = copy_template(source_version)
+    template["Resources"]["Handler"]["Properties"]["Timeout"] = 20
+    if retries is not None:
+        template["Resources"]["InvokeConfig"] = {
+            "Type": "AWS::Lambda::EventInvokeConfig",
+            "Properties": {
+                "FunctionName": {"Ref": "Handler"},
+                "Qualifier": "$LATEST",
+                "MaximumRetryAttempts": retries,
+            },
+        }
+        template["Resources"]["ModelCopy"]["DependsOn"] = ["InvokeConfig"]
+    custom_labels.faults.inject_latency("CopyProjectVersion", 25)  # the invocation times out in the call
+
+    stack = deploy(template)
+    cloud.settle(15 * 60)  # Lambda retries the timed-out invocation a minute later
+
+    assert stack.status == "CREATE_COMPLETE"
+    create = request_of(cloud, "Create")
+    assert len(cloud.server.responses(create.event["RequestId"])) == 1
+    attempts = [i for i in cloud.invocations if i.request_id == create.event["RequestId"] and not i.poll]
+    assert attempts[0].outcome == "timeout"
+    assert [i.attempt for i in attempts if i.attempt > 1] == ([] if retries == 0 else [2])
+    assert [v["Status"] for v in versions(stack).values()] == ["COPYING_COMPLETED"]  # one copy
+    assert rules_left(cloud) == []
 
 
 @pytest.mark.parametrize(("timeout", "latency"), [(120, 0), (120, 5), (40, 0), (40, 5)])
@@ -133,3 +169,20 @@ def test_a_delete_that_gives_up_names_the_status_it_was_stuck_in(cloud, deploy, 
         e.reason for e in cloud.events if e.status == "DELETE_FAILED" and e.logical_id == "ModelCopy"
     )
     assert "Gave up waiting" in reason and "STARTING" in reason
+
+
+def test_a_call_that_returns_after_the_handover_sends_nothing(cloud, deploy, source_version):
+    # The call returns after the pre-timeout timer handed the request over, before Lambda stops the
+    # invocation: what the invocation does next answers nothing and leaves the rule to the schedule.
+    template = copy_template(source_version)
+    template["Resources"]["Handler"]["Properties"]["Timeout"] = 20
+    custom_labels.faults.inject_latency("CopyProjectVersion", 18.5)  # the timer fires 3 s before 20 s
+
+    stack = deploy(template)
+    cloud.settle(15 * 60)
+
+    assert stack.status == "CREATE_COMPLETE"
+    create = request_of(cloud, "Create")
+    assert len(cloud.server.responses(create.event["RequestId"])) == 1
+    assert len(versions(stack)) == 1
+    assert rules_left(cloud) == []
