@@ -6,6 +6,8 @@ service is involved."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +35,16 @@ def handler(event, context):
 
 
 @pytest.fixture
-def asset(tmp_path: Path) -> Path:
+def asset(tmp_path: Path) -> Iterator[Path]:
     (tmp_path / "index.py").write_text(INDEX)
     (tmp_path / "cfn").mkdir()
     (tmp_path / "cfn" / "__init__.py").write_text("")
     (tmp_path / "cfn" / "polling.py").write_text("CLOCK = None\n")
-    return tmp_path
+    yield tmp_path
+    # The runtime imported this asset's `index` and `cfn` as Lambda would; later tests import the real ones.
+    for name, module in list(sys.modules.items()):
+        if str(getattr(module, "__file__", None) or "").startswith(str(tmp_path)):
+            del sys.modules[name]
 
 
 @pytest.fixture
