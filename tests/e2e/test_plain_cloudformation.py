@@ -249,15 +249,19 @@ def test_provider_permissions_narrow_to_the_given_projects_buckets_and_keys() ->
     assert _flat(sids["GrantKeysToAwsResources"]["Resource"]) == [key, source_key]
 
 
+#: What every provider stack grants besides its copies and policies: reading the account's Lambda concurrency.
+ALWAYS = {"ReadLambdaConcurrency"}
+
+
 def test_provider_without_keys_or_destinations_grants_no_copies_and_no_kms() -> None:
     sids = _by_sid(_provider_statements(destination_project_names=[], kms_key_arns=[]))
-    assert set(sids) == {"ManagePollingRules", "ManageProjectPolicies", "CheckSourceQuality"}
+    assert set(sids) == {"ManagePollingRules", "ManageProjectPolicies", "CheckSourceQuality", *ALWAYS}
 
 
 def test_a_source_account_provider_narrowed_to_policies_may_read_its_projects_versions_for_a_bar() -> None:
     source = f"arn:aws:rekognition:{REGION}:{DEST_ACCOUNT}:project/dev-defects/1700000000000"
     sids = _by_sid(_provider_statements(destination_project_names=[], source_project_arns=[source]))
-    assert set(sids) == {"ManagePollingRules", "ManageProjectPolicies", "CheckSourceQuality"}
+    assert set(sids) == {"ManagePollingRules", "ManageProjectPolicies", "CheckSourceQuality", *ALWAYS}
     assert _flat(sids["CheckSourceQuality"]["Resource"]) == [source]
 
 
