@@ -70,6 +70,9 @@ ALLOWED_FAILURE_CAUSES: dict[str, str] = {
     "a model the service kept STARTING or STOPPING for a Delete's whole ServiceTimeout": (
         r"Gave up waiting: .* was (STARTING|STOPPING)"
     ),
+    "one AWS call that did not return (beyond botocore's timeouts) until the request's own time was over": (
+        r"did not return until the function timed out, past the time this request had to answer"
+    ),
 }
 
 #: Reasons that name a transient fault or a timeout: never an acceptable cause of a failed stack (I1).

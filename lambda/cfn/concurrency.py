@@ -47,12 +47,14 @@ def pool(lambda_client: Callable[[], Any], now: float) -> int | None:
     if reserved.isdigit():
         return int(reserved)
     if "pool" in _cache and now < _cache["until"]:
-        return int(_cache["pool"])
+        return None if _cache["pool"] < 0 else int(_cache["pool"])
     try:
         limits = lambda_client().get_account_settings()["AccountLimit"]
         found = int(limits["UnreservedConcurrentExecutions"])
     except Exception as error:  # noqa: BLE001 - unknown: the fast path stays short
         logger.warning("Lambda's account settings could not be read (%s): the fast path stays short", error)
+        # not asked again before the period is over (an unreachable endpoint costs its connect timeouts)
+        _cache.update(pool=-1.0, until=now + CACHE_SECONDS)
         return None
     _cache.update(pool=float(found), until=now + CACHE_SECONDS)
     return found

@@ -27,6 +27,8 @@ OVERRIDES: dict[str, tuple[str, ...]] = {
     "_set_timeout": ("self",),
     "_timeout": ("self",),
     "_send": ("self", "status", "reason", "send_response"),
+    # public, but replaced: its random part becomes the RequestId's (one answer for duplicate deliveries)
+    "generate_physical_id": ("self", "event"),
 }
 
 #: The methods whose crhelper version the layer's own still runs (``CfnResource.<name>(self, ...)``):
@@ -50,6 +52,7 @@ CALLS = (
     ("_remove_polling", "_remove_permission"),
     ("_remove_polling", "_delete_rule"),
     ("_cfn_response", "_send"),
+    ("_cfn_response", "generate_physical_id"),
 )
 
 #: crhelper's private attributes the layer reads or sets, each assigned in ``CfnResource.__init__``.

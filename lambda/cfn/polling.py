@@ -42,6 +42,7 @@ What it does instead:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -460,7 +461,14 @@ class PollingResource(CfnResource):
             return
         logger.error("The invocation is about to time out; answering FAILED")
         self.PhysicalResourceId = self._failure_physical_id()
-        self._send("FAILED", "The function timed out while working on the resource; see its log group.")
+        reason = "The function timed out while working on the resource; see its log group."
+        if self._answer_by() - float(CLOCK.now()) <= MIN_STEP + SEND_RESERVE:
+            # one call held the invocation past the time the request had (botocore's timeouts did not end it)
+            reason = (
+                "A call to AWS did not return until the function timed out, past the time this request had "
+                f"to answer (ServiceTimeout {_service_timeout(self._event):g} s); see the function's logs."
+            )
+        self._send("FAILED", reason)
         self._timer_answered = True
         # replaces the schedule, if any: no poll answers again
         request_rule.tombstone(self._events, self._event, str(self._context.invoked_function_arn))
@@ -490,6 +498,13 @@ class PollingResource(CfnResource):
         self._handed_over = True
         logger.warning("The invocation is about to time out; the request is left to its polling schedule")
         return True
+
+    def generate_physical_id(self, event: dict[str, Any]) -> str:
+        """crhelper's id for an answer that carries none (a failed Create): its form, stack name, logical id
+        and 8 characters, but the characters come from the RequestId instead of a random draw, so two
+        deliveries of the same request that both fail answer the same id."""
+        digest = hashlib.sha256(str(event.get("RequestId", "")).encode()).hexdigest()[:8].upper()
+        return "_".join([str(event["StackId"]).split("/")[1], str(event["LogicalResourceId"]), digest])
 
     def _failure_physical_id(self) -> str:
         """The id a FAILED answer carries: for a Create, what it made (so the Delete that CloudFormation

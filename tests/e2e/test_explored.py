@@ -131,3 +131,16 @@ def test_a_replacement_whose_fast_path_outlasts_the_function_answers_once(reques
     slow = {"operation": "DescribeProjectVersions"}
     found = replay({}, [_start(), ("lambda_timeout", slow), _update("version_name")])
     assert _unknown(request, found) == []
+
+
+def test_a_call_that_hangs_past_a_short_service_timeout_fails_the_delete_saying_so(request):
+    # ServiceTimeout 900 s: one DeleteProjectVersion hangs until the function's own 15-minute timeout, past
+    # the request's time to answer. Nothing can be handed over; the Reason says what held the invocation
+    # (an allowed cause), instead of "The function timed out" as if time had been left.
+    steps = [
+        _start(service_timeout=900),
+        ("lambda_timeout", {"operation": "DeleteProjectVersion"}),
+        ("delete_prod", {}),
+    ]
+    found = replay({}, steps)
+    assert _unknown(request, found) == []

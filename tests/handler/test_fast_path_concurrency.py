@@ -74,3 +74,12 @@ def test_the_library_grants_the_one_call_the_handler_makes():
     (statement,) = permissions.concurrency_statements()
     assert ".get_account_settings()" in source and statement.actions == ("lambda:GetAccountSettings",)
     assert statement.resources == ("*",)  # the action has no resource type
+
+
+def test_a_failed_read_is_not_repeated_before_the_cache_period_is_over():
+    denied = Settings(RuntimeError("connect timeout"))
+    for now in (0.0, 100.0, concurrency.CACHE_SECONDS - 1):
+        assert concurrency.fast_path_seconds(LONGEST, lambda: denied, now) == concurrency.SHORT_SECONDS
+    assert denied.calls == 1
+    concurrency.fast_path_seconds(LONGEST, lambda: denied, concurrency.CACHE_SECONDS + 1)
+    assert denied.calls == 2
