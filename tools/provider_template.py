@@ -205,6 +205,11 @@ OPTIONS: dict[str, tuple[str, str, str | None, str]] = {
 }
 
 
+def _no_items(parameter: str) -> dict[str, Any]:
+    """A rule's test that a CommaDelimitedList parameter is left empty (its default "" is [""])."""
+    return {"Fn::Contains": [{"Ref": parameter}, ""]}
+
+
 def option_conditions() -> dict[str, Any]:
     """Per option: set or not."""
     out: dict[str, Any] = {}
@@ -467,7 +472,26 @@ def provider_template(version: str) -> dict[str, Any]:
                     "AssertDescription": "RoleName names the template's role; with RoleArn there is none",
                 }
             ]
-        }
+        },
+        # Lambda takes a VPC configuration as subnets and security groups together.
+        "SubnetIdsWithSecurityGroupIds": {
+            "Assertions": [
+                {
+                    "Assert": {
+                        "Fn::Or": [
+                            {"Fn::And": [_no_items("SubnetIds"), _no_items("SecurityGroupIds")]},
+                            {
+                                "Fn::And": [
+                                    {"Fn::Not": [_no_items("SubnetIds")]},
+                                    {"Fn::Not": [_no_items("SecurityGroupIds")]},
+                                ]
+                            },
+                        ]
+                    },
+                    "AssertDescription": "SubnetIds and SecurityGroupIds go together: give both or neither",
+                }
+            ]
+        },
     }
     template["Description"] = description
 

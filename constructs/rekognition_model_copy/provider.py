@@ -126,8 +126,9 @@ class ProviderOptions:
             for name in ("vpc_subnets", "security_groups"):
                 if getattr(self, name) is not None:
                     raise error(f"{name}= needs vpc= too: it selects within the VPC the function runs in.")
-        if self.security_groups is not None and isinstance(self.security_groups, str | ec2.SecurityGroup):
-            raise error("security_groups must be a list of security groups.")
+        if self.security_groups is not None and not isinstance(self.security_groups, list | tuple):
+            # one group (made or imported) given alone, or a string: Function takes a list
+            raise error("security_groups must be a list of security groups, e.g. security_groups=[group].")
         concurrency = self.reserved_concurrent_executions
         if concurrency is not None and not Token.is_unresolved(concurrency):
             if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:

@@ -143,13 +143,24 @@ def test_options_after_the_provider_exists_are_an_error() -> None:
         ({"vpc_subnets": ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)}, "needs vpc="),
         ({"role_name": "x", "role": "ROLE"}, "not both"),
         ({"dead_letter_queue": "FIFO"}, "FIFO queue"),
+        ({"security_groups": "IMPORTED"}, "a list of security groups"),
     ],
-    ids=["zero concurrency", "fractional concurrency", "subnets without vpc", "role and role_name", "fifo"],
+    ids=[
+        "zero concurrency",
+        "fractional concurrency",
+        "subnets without vpc",
+        "role and role_name",
+        "fifo",
+        "one imported group",
+    ],
 )
 def test_bad_options_fail_at_synth(options: dict[str, Any], expected: str) -> None:
     stack = _stack()
     if options.get("role") == "ROLE":
         options["role"] = iam.Role(stack, "Mine", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    if options.get("security_groups") == "IMPORTED":
+        options["vpc"] = ec2.Vpc(stack, "Vpc")
+        options["security_groups"] = ec2.SecurityGroup.from_security_group_id(stack, "Group", "sg-12345678")
     if options.get("dead_letter_queue") == "FIFO":
         options["dead_letter_queue"] = sqs.Queue(stack, "Fifo", fifo=True)
     with pytest.raises(ModelCopyValidationError, match=expected):

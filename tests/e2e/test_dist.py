@@ -499,6 +499,16 @@ def test_the_zip_from_s3_is_what_the_function_runs(
     assert provider.delete() == "DELETE_COMPLETE"
 
 
+def test_the_plain_template_refuses_subnets_without_security_groups_and_the_reverse(built: Path) -> None:
+    """Lambda takes subnets and security groups together: a template Rule refuses one without the other
+    before anything is made (the driver does not evaluate Rules: the assertion is read from the template)."""
+    rules = load_yaml(built / dist.TEMPLATE_NAME)["Rules"]
+    (assertion,) = rules["SubnetIdsWithSecurityGroupIds"]["Assertions"]
+    none = {"Fn::And": [{"Fn::Contains": [{"Ref": p}, ""]} for p in ("SubnetIds", "SecurityGroupIds")]}
+    assert none in assertion["Assert"]["Fn::Or"]
+    assert "both or neither" in assertion["AssertDescription"]
+
+
 def test_the_plain_template_takes_the_provider_options(
     cloud: CloudFormation, built: Path, tmp_path: Path
 ) -> None:
