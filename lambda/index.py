@@ -58,7 +58,10 @@ def create(event: dict[str, Any], context: Any) -> str:
     props = event["ResourceProperties"]
     extra = _request(resource, event)
     return helper.finish(
-        helper.patiently(lambda: resource.create(_rekognition(), props, owner_of(event), **extra))
+        helper.patiently(
+            lambda: resource.create(_rekognition(), props, owner_of(event), **extra),
+            may_start_work=resource.RESOURCE_TYPE != PROJECT_POLICY_TYPE,
+        )
     )
 
 
@@ -75,9 +78,18 @@ def update(event: dict[str, Any], context: Any) -> str:
                 event["PhysicalResourceId"],
                 owner_of(event),
                 **extra,
-            )
+            ),
+            may_start_work=_may_start_work(resource, event),
         )
     )
+
+
+def _may_start_work(resource: Resource, event: dict[str, Any]) -> bool:
+    """Whether an Update may start something that outlasts its first invocation: a new copy. A project
+    policy's outcome is complete at once; a copy's Update made in place starts no copy."""
+    if resource.RESOURCE_TYPE == PROJECT_POLICY_TYPE:
+        return False
+    return not model_copy.makes_no_copy(event["ResourceProperties"], str(event["PhysicalResourceId"]))
 
 
 @helper.delete

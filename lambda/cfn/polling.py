@@ -212,15 +212,20 @@ class PollingResource(CfnResource):
         self._outcome_complete = outcome.complete
         return outcome.physical_id
 
-    def patiently(self, run: Callable[[], Outcome]) -> Outcome:
+    def patiently(self, run: Callable[[], Outcome], *, may_start_work: bool = True) -> Outcome:
         """Run a resource function in a request's first invocation. A transient failure (an exception
         whose ``transient`` attribute is true: throttling, a server error after botocore's retries; or
         one with ``retry_within`` seconds of patience, for that long) is not the request's answer while
         time is left: it runs again every FAST_PATH_INTERVAL seconds
         while the request's deadline and the function's own time allow (the resource functions are
-        idempotent: Lambda redelivers events anyway)."""
-        if self._no_room and self._event.get("RequestType") != "Delete":
-            # before anything is made: a Create or an Update may need a schedule, which cannot be made
+        idempotent: Lambda redelivers events anyway).
+
+        Without a rule for this request (EventBridge's rules quota), a request that ``may_start_work`` (a
+        copy that may outlast this invocation) is refused before anything is made; the others (a Delete,
+        an Update made in place, such as a rollback to the copy the stack holds) run within this
+        invocation."""
+        if self._no_room and may_start_work and self._event.get("RequestType") != "Delete":
+            # before anything is made: it may need a schedule, which cannot be made
             raise RuntimeError(request_rule.RULES_QUOTA_REASON)
         started = CLOCK.now()
         while True:
@@ -321,10 +326,10 @@ class PollingResource(CfnResource):
         if "CrHelperPoll" not in event and self._wait_in_process(event):
             return
         if "CrHelperPoll" not in event and self._no_room:
-            # no rule for a schedule: a Delete is answered within this invocation, here FAILED
+            # no rule for a schedule: the request is answered within this invocation, here FAILED
             self.Status, self.Reason = "FAILED", (
-                "The Delete did not finish within one invocation of the function, and it cannot be polled "
-                f"later: {request_rule.RULES_QUOTA_REASON}"
+                f"The {event.get('RequestType', 'request')} did not finish within one invocation of the "
+                f"function, and it cannot be polled later: {request_rule.RULES_QUOTA_REASON}"
             )
             self._send_response = True
             return

@@ -99,6 +99,15 @@ def _first_step(client: Any, work: Work, answer_id: str, status: str, physical_i
 
 
 # --- Update ---------------------------------------------------------------------------------------------
+def makes_no_copy(props: Mapping[str, Any], physical_id: str) -> bool:
+    """Whether an Update with ``props`` of the resource holding ``physical_id`` is made in place (tags,
+    units, or a rollback to the copy it holds): it starts no copy, so it needs no schedule for one."""
+    try:
+        return plan_update(CopyProperties.parse(props), physical_id) is Kind.IN_PLACE
+    except ResourceError:
+        return False  # the Update itself says what is wrong
+
+
 def update(
     client: Any, props: Mapping[str, Any], old_props: Mapping[str, Any], physical_id: str, owner: str
 ) -> Outcome:

@@ -155,3 +155,50 @@ def test_a_delete_at_the_rules_quota_needs_no_rule(cloud, source_version, crowde
     eventbridge.fill_rules(events, eventbridge.DEFAULT_RULES_PER_BUS - present, prefix="more-")
 
     delete_leaves_nothing(cloud, stack)
+
+
+def _fill_the_bus(cloud: Any) -> None:
+    events = cloud.session(DEST_ACCOUNT, REGION).client("events")
+    present = sum(len(page["Rules"]) for page in events.get_paginator("list_rules").paginate())
+    eventbridge.fill_rules(events, eventbridge.DEFAULT_RULES_PER_BUS - present, prefix="more-")
+
+
+def test_an_update_in_place_at_the_rules_quota_needs_no_rule(cloud, source_version, crowded_bus):
+    # Tags (and units) change the copy the stack holds: nothing outlasts the invocation, so no rule.
+    custom_labels.config.copy_duration = 60
+    stack, body = copies_stack(cloud, source_version, 1)
+    assert stack.create(body) == "CREATE_COMPLETE"
+    _fill_the_bus(cloud)
+    body["Resources"]["Copy000"]["Properties"]["Tags"] = {"team": "vision"}
+
+    assert stack.update(body) == "UPDATE_COMPLETE"
+
+    (version,) = versions(stack)
+    rekognition = stack.session().client("rekognition")
+    tags = rekognition.list_tags_for_resource(ResourceArn=version["ProjectVersionArn"])["Tags"]
+    assert tags["team"] == "vision"
+    delete_leaves_nothing(cloud, stack)
+
+
+def test_a_new_copy_refused_at_the_rules_quota_rolls_back_to_the_held_copy(
+    cloud, source_version, crowded_bus
+):
+    # A new version name needs a new copy, which may outlast the invocation: refused before anything is
+    # made. The rollback is an Update back to the copy the stack holds, made in place: it needs no rule.
+    custom_labels.config.copy_duration = 60
+    stack, body = copies_stack(cloud, source_version, 1)
+    assert stack.create(body) == "CREATE_COMPLETE"
+    (held,) = versions(stack)
+    _fill_the_bus(cloud)
+    renamed = {**body, "Resources": {**body["Resources"]}}
+    renamed["Resources"]["Copy000"] = {
+        **body["Resources"]["Copy000"],
+        "Properties": {**body["Resources"]["Copy000"]["Properties"], "VersionName": "renamed"},
+    }
+
+    assert stack.update(renamed) == "UPDATE_ROLLBACK_COMPLETE"
+
+    failed = [e.reason for e in cloud.events if e.status == "UPDATE_FAILED" and "quota" in e.reason]
+    assert failed and "rules per event bus" in failed[0]
+    assert [v["ProjectVersionArn"] for v in versions(stack)] == [held["ProjectVersionArn"]]
+    delete_leaves_nothing(cloud, stack)
