@@ -549,7 +549,13 @@ class Explorer(RuleBasedStateMachine):
         """EventBridge's rules quota is reached (when the emulator models it: emulator/eventbridge.py)."""
         self._step("rules_quota")
         eventbridge = importlib.import_module("emulator.eventbridge")
-        getattr(eventbridge, "fill_quota", lambda *a: None)(DEST_ACCOUNT, REGION)
+        assert self.cloud is not None
+        events = self.cloud.session(DEST_ACCOUNT, REGION).client("events")
+        present = sum(len(page["Rules"]) for page in events.get_paginator("list_rules").paginate())
+        # the destination account's bus is full: no rule can be added until a rule goes
+        eventbridge.set_rules_quota(eventbridge.DEFAULT_RULES_PER_BUS)
+        room = eventbridge.DEFAULT_RULES_PER_BUS - present
+        eventbridge.fill_rules(events, room, prefix=f"other-{present}-")
 
     # -- checks -----------------------------------------------------------------------------------------
     @invariant()
@@ -561,6 +567,8 @@ class Explorer(RuleBasedStateMachine):
         try:
             if self.cloud is not None:
                 custom_labels.faults.clear()
+                if HAS_RULES_QUOTA:
+                    importlib.import_module("emulator.eventbridge").set_rules_quota(None)
                 for stack in (self.prod, self.dev):
                     if stack is not None and self._live(stack) and not stack.status.endswith("_FAILED"):
                         self._operate(stack.delete)
