@@ -31,6 +31,8 @@ What it does instead:
 * a resource function may answer at once (``Outcome.complete``): no schedule is created for it;
 * a fast path: before handing over to the 1-minute schedule, the first invocation polls in-process every
   10 s for up to 10 minutes (while the function has time left), so most operations answer in seconds;
+* a poll of the schedule whose next tick would come too late looks again in-process every 10 s while a
+  look fits (``_look_again_in_process``), so the last round is not the last look;
 * the pre-timeout timer (TIMER_LEAD s before Lambda's timeout) leaves the request to its schedule while
   the request's deadline has time left (``_hand_over``: nothing is answered, a call that returns late
   answers nothing either); with no time left it answers FAILED and takes the schedule down, so a
@@ -73,6 +75,10 @@ FAST_PATH_RESERVE = 30.0
 FAST_PATH_MAX_SECONDS = 600.0
 SCHEDULE_ROUND = 60.0
 TIMER_LEAD = 3.0
+# What a look in-process needs at the least after its wait: one call of the shortest client
+# ``fitted_config`` makes (one attempt, 1 s to connect, 2 s to read). A poll whose next tick would come too
+# late looks again in-process while this fits (``_look_again_in_process``).
+SHORTEST_LOOK = 3.0
 # Keys of the event that a poll invocation needs; everything else is left out of the target Input.
 _POLL_EVENT_KEYS = (
     "RequestType",
@@ -308,10 +314,47 @@ class PollingResource(CfnResource):
         return left - SEND_RESERVE
 
     def deadline(self) -> Deadline:
-        """The request's deadline, for the resource functions' polls."""
+        """The request's deadline, for the resource functions' polls. In a poll of the schedule, the next
+        look is the next tick, or, when that tick would come too late for a step and another look fits in
+        this invocation, FAST_PATH_INTERVAL from now (``_look_again_in_process`` keeps that promise)."""
+        if "CrHelperRule" in self._event:
+            tick = SCHEDULE_ROUND * self._polling_interval
+            too_late = CLOCK.now() + tick + MIN_STEP > self._answer_by()
+            self._round = FAST_PATH_INTERVAL if too_late and self._room_to_look_again() else tick
         return Deadline(self._answer_by(), CLOCK, MIN_STEP, self._round)
 
+    def _room_to_look_again(self) -> bool:
+        """Whether a look after FAST_PATH_INTERVAL more seconds fits before the request's deadline and
+        within the function's own time."""
+        return self._context is not None and self._time_left() - FAST_PATH_INTERVAL >= SHORTEST_LOOK
+
+    def _look_again_in_process(self, event: dict[str, Any]) -> None:
+        """A poll of the schedule that was told its next look comes in FAST_PATH_INTERVAL seconds (see
+        ``deadline``) and is not done: it looks again in this invocation, every FAST_PATH_INTERVAL seconds
+        while a look fits, and at once when none does any more (that look is told it is the last round, so
+        it answers: done, left to a cleanup, or given up). So a copy deleted at the last scheduled round is
+        seen gone, not given up on."""
+        poll = getattr(self, f"_poll_{event['RequestType'].lower()}_func", None)
+        while (
+            poll is not None
+            and self._round == FAST_PATH_INTERVAL
+            and not self.PhysicalResourceId
+            and self.Status != "FAILED"
+            and not (self._timer_answered or self._handed_over)
+        ):
+            if self._room_to_look_again():
+                CLOCK.sleep(FAST_PATH_INTERVAL)
+            else:
+                self._round = SCHEDULE_ROUND * self._polling_interval  # this look is the last
+            try:
+                self.PhysicalResourceId = poll(event, self._context)
+            except Exception as error:  # noqa: BLE001 - reported to CloudFormation as the Reason
+                logger.error("Failed while looking again: %s", error)
+                self.Status, self.Reason = "FAILED", str(error)
+
     def _polling_init(self, event: dict[str, Any]) -> None:
+        if "CrHelperRule" in event:
+            self._look_again_in_process(event)  # a poll whose next tick would come too late
         if self._handed_over:
             return  # the request is its schedule's now (see _timeout): nothing more from here
         if "CrHelperPoll" not in event and self._outcome_complete and self.Status != "FAILED":
