@@ -144,3 +144,44 @@ def test_a_call_that_hangs_past_a_short_service_timeout_fails_the_delete_saying_
     ]
     found = replay({}, steps)
     assert _unknown(request, found) == []
+
+
+# Findings of `make explore EXPLORE_EXAMPLES=20 EXPLORE_STEPS=10` (defaults) once its rules-quota step
+# filled the bus, not fixed yet: kept as strict expected failures (README "Known limits").
+@pytest.mark.xfail(strict=True, reason="explorer finding: a Delete at the rules quota answered twice")
+def test_a_delete_at_the_rules_quota_after_a_hung_poll_answers_once(request):
+    hang = ("lambda_timeout", {"operation": "DescribeProjectVersions"})
+    steps = [
+        _start(service_timeout=900),
+        ("delete_dev", {}),
+        ("create_dev_again", {}),
+        hang,
+        ("update_dev", {"change": "fan_out"}),
+        ("rules_quota", {}),
+        hang,
+        ("delete_dev", {}),
+        ("delete_prod", {}),
+        ("create_dev_again", {}),
+    ]
+    assert _unknown(request, replay({}, steps)) == []
+
+
+@pytest.mark.xfail(strict=True, reason="explorer finding: a key change's rollback after drift at the quota")
+def test_a_key_change_rolled_back_after_drift_at_the_rules_quota_does_not_fail_the_rollback(request):
+    steps = [
+        _start(service_timeout=900),
+        ("by_hand_prod", {"what": "delete_version"}),
+        ("cold_starts", {}),
+        ("rules_quota", {}),
+        ("limit_exceeded", {"operation": "CopyProjectVersion"}),
+        ("delete_dev", {}),
+        ("create_dev_again", {}),
+        ("update_prod", {"change": "key", "fails_later": True}),
+    ]
+    assert _unknown(request, replay({}, steps)) == []
+
+
+@pytest.mark.xfail(strict=True, reason="explorer finding: a rename after a policy replaced by hand")
+def test_a_policy_rename_after_the_policy_was_replaced_by_hand_keeps_the_destination_allowed(request):
+    steps = [_start(), ("by_hand_dev", {"what": "replace_policy"}), ("update_dev", {"change": "policy_name"})]
+    assert _unknown(request, replay({}, steps)) == []
