@@ -60,7 +60,7 @@ def create(event: dict[str, Any], context: Any) -> str:
     return helper.finish(
         helper.patiently(
             lambda: resource.create(_rekognition(), props, owner_of(event), **extra),
-            may_start_work=resource.RESOURCE_TYPE != PROJECT_POLICY_TYPE,
+            may_start_work=_may_start_work(resource, event),
         )
     )
 
@@ -85,10 +85,12 @@ def update(event: dict[str, Any], context: Any) -> str:
 
 
 def _may_start_work(resource: Resource, event: dict[str, Any]) -> bool:
-    """Whether an Update may start something that outlasts its first invocation: a new copy. A project
-    policy's outcome is complete at once; a copy's Update made in place starts no copy."""
+    """Whether a Create or an Update may start something that outlasts its first invocation: a new copy.
+    A project policy's outcome is complete at once; a copy's Update made in place starts no copy."""
     if resource.RESOURCE_TYPE == PROJECT_POLICY_TYPE:
         return False
+    if event["RequestType"] == "Create":
+        return True
     return not model_copy.makes_no_copy(event["ResourceProperties"], str(event["PhysicalResourceId"]))
 
 
