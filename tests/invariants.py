@@ -17,7 +17,9 @@ checks:
   its requests. Permissions: the handler adds none at run time (the polling rule's permission is granted
   in the template), so there is nothing of its own to look for;
 * I4 - while a stack with project policies is updated, every principal that the deployed template's
-  policies list (before and after the update) may copy the versions they name, at every event;
+  policies list (before and after the update) may copy the versions they name, at every event, unless it
+  could not when the update began (the policy deleted or rewritten by hand before it); and once a policy
+  resource answered a Create or Update, the principals it lists may copy the versions it names;
 * I5 - the protocol checks of the driver (one answer per request, two identical answers to simultaneous
   deliveries tolerated, before ServiceTimeout, under 4096 bytes: ``CloudFormation.violations`` and
   ``audit()``), plus a FAILED Reason that is a sentence about the resource, not a raw exception.
@@ -127,6 +129,9 @@ class _Stacked:
     put_revisions: set[str] = field(default_factory=set)  # the policy revisions its answers named
     retained: set[str] = field(default_factory=set)  # logical ids that ever had a Retain policy
     operation_began: int = 0  # index in the driver's requests where the current phase began
+    # the grants (both templates') that held when the current update began: drift by hand before it
+    # (a policy deleted or rewritten outside CloudFormation) is not the update's to keep
+    allowed_at_start: set[tuple[str, str, str]] = field(default_factory=set)
     deleted: bool = False
 
 
@@ -202,6 +207,13 @@ class Monitor:
         sent = len(self.cloud.all_requests) if self.cloud else 0
         if status in ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "DELETE_IN_PROGRESS"):
             stacked.operation_began = sent
+        if status == "UPDATE_IN_PROGRESS" and stacked.stable_template:
+            policies = self._policies()
+            stacked.allowed_at_start = {
+                grant
+                for grant in _grants(stacked.stack, stacked.stable_template)
+                if _allows(policies.get(grant[0], {}).values(), grant[1], grant[2])
+            }
         if status in TERMINAL_FAILED or (status in OPERATION_FAILED and self.transient_faults_only):
             # the failed answers of this phase: the rollback's (or the delete's) for a terminal status
             for where, reason in self._failed_answers(stacked):
@@ -351,13 +363,31 @@ class Monitor:
 
     # I4 -----------------------------------------------------------------------------------------------------
     def _check_destinations(self, stacked: _Stacked, event: StackEvent) -> None:
+        """During an update (its rollback too), a grant both templates list that held when it began holds at
+        every event; and a policy resource's own grants hold once it answered (a put that took effect, which
+        also mends drift by hand when the resource was updated)."""
         stack = stacked.stack
+        policies = self._policies()
+        if event.resource_type == PROJECT_POLICY_TYPE and event.status in (
+            "CREATE_COMPLETE",
+            "UPDATE_COMPLETE",
+        ):
+            # the template the request applied (the old one again during a rollback)
+            definition = stack.template.get("Resources", {}).get(event.logical_id, {})
+            for project_arn, principal, version_arn in sorted(
+                _grants(stack, {"Resources": {"It": definition}})
+            ):
+                if not _allows(policies.get(project_arn, {}).values(), principal, version_arn):
+                    self._add(
+                        "I4",
+                        f"{stack.name} {event.logical_id} {event.status}: {principal} may not copy "
+                        f"{version_arn}",
+                    )
         if not stack.status.startswith("UPDATE") or not stacked.stable_template:
             return
         before = _grants(stack, stacked.stable_template)
         after = _grants(stack, stack.template)
-        policies = self._policies()
-        for project_arn, principal, version_arn in sorted(before & after):
+        for project_arn, principal, version_arn in sorted(before & after & stacked.allowed_at_start):
             if not _allows(policies.get(project_arn, {}).values(), principal, version_arn):
                 self._add(
                     "I4",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import pytest
 
 from emulator import custom_labels
-from emulator.cloudformation import CloudFormation
-from tests.conftest import DEST_ACCOUNT, LATE, REGION, REPO, copy_template
+from emulator.cloudformation import CloudFormation, StackEvent
+from tests.conftest import DEST_ACCOUNT, LATE, REGION, REPO, SOURCE_ACCOUNT, copy_template
+from tests.explore.machine import DevShape, dev_template
 from tests.invariants import ALLOWED_FAILURE_CAUSES, CLEANUP_KEY, OWNER_TAG, Monitor, allowed_cause, owner_of
 
 sys.path.insert(0, str(REPO / "lambda"))
@@ -88,3 +90,58 @@ def test_a_cleanup_may_remove_only_the_versions_of_the_resource_its_input_names(
         ("I2", f"deleted {copy} for a resource no request named"),
         ("I2", f"deleted {copy}, which carries no owner marker"),
     ]
+
+
+def _policy_stacks(clock: Any, on_event: Any) -> tuple[CloudFormation, Monitor, Any, Any]:
+    """The source account's policy stack (tests/explore's template) under a monitor."""
+    cloud = CloudFormation(clock, on_event=on_event)
+    custom_labels.set_clock(cloud.runtime.service_clock())
+    monitor = Monitor().attach(cloud)
+    project, v1 = custom_labels.seed_trained_version(SOURCE_ACCOUNT, REGION, "dev-defects", "v1")
+    stack = cloud.stack("dev", account_id=SOURCE_ACCOUNT, region=REGION, asset_root=REPO)
+    assert stack.create(dev_template(DevShape(), project, {"v1": v1})) == "CREATE_COMPLETE"
+    return cloud, monitor, stack, (project, v1)
+
+
+def _rewrite(cloud: CloudFormation, project: str, delete: bool) -> None:
+    client = cloud.session(SOURCE_ACCOUNT, REGION).client("rekognition")
+    for policy in client.list_project_policies(ProjectArn=project)["ProjectPolicies"]:
+        if delete:
+            client.delete_project_policy(ProjectArn=project, PolicyName=policy["PolicyName"])
+        else:
+            client.put_project_policy(
+                ProjectArn=project,
+                PolicyName=policy["PolicyName"],
+                PolicyRevisionId=policy["PolicyRevisionId"],
+                PolicyDocument=policy["PolicyDocument"].replace(DEST_ACCOUNT, "999999999999"),
+            )
+
+
+@pytest.mark.own_invariants
+@pytest.mark.parametrize("when", ["before", "during", "after_answer"])
+def test_a_destination_denied_during_a_policy_update_is_an_i4_violation_unless_denied_before(clock, when):
+    # "before": the policy rewritten by hand before the update began (drift, not the update's to keep);
+    # "during": deleted by hand while the update runs; "after_answer": deleted as the resource answered
+    # its Update, so the put it reported did not hold.
+    hooks: dict[str, Any] = {}
+
+    def on_event(event: StackEvent) -> None:
+        hook = hooks.get((event.logical_id, event.status))
+        if hook:
+            hook()
+
+    cloud, monitor, stack, (project, v1) = _policy_stacks(clock, on_event)
+    with cloud:
+        if when == "before":
+            _rewrite(cloud, project, delete=False)
+        elif when == "during":
+            hooks[("Policy", "UPDATE_IN_PROGRESS")] = lambda: _rewrite(cloud, project, delete=True)
+        else:
+            hooks[("Policy", "UPDATE_COMPLETE")] = lambda: _rewrite(cloud, project, delete=True)
+        assert stack.update(dev_template(DevShape(bar=0.5), project, {"v1": v1})) == "UPDATE_COMPLETE"
+        found = [text for invariant, text in monitor.violations if invariant == "I4"]
+        monitor.detach()
+    if when == "before":
+        assert found == []
+    else:
+        assert found and all(f"::{DEST_ACCOUNT}:root may not copy {v1}" in text for text in found), found
