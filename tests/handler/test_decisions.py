@@ -88,7 +88,7 @@ def test_a_copy_with_a_key_carries_the_key_marker_and_198_tags_fit() -> None:
         cp.CopyProperties.parse(props(KmsKeyId="alias/models", Tags={f"k{i}": "v" for i in range(199)}))
 
 
-@pytest.mark.parametrize("marker", [cp.OWNER_TAG, cp.KMS_KEY_TAG, cp.REMADE_TAG])
+@pytest.mark.parametrize("marker", [cp.OWNER_TAG, cp.KMS_KEY_TAG])
 def test_the_markers_are_refused_as_user_tags(marker: str) -> None:
     with pytest.raises(ResourceError, match="reserved"):
         cp.CopyProperties.parse(props(Tags={marker: "x"}))
