@@ -17,13 +17,6 @@ OWNER_TAG = "rekognition-model-copy:owner"
 #: may not report a copy's key). Reserved like the owner tag; with it a copy holds two tags of the handler.
 KMS_KEY_TAG = "rekognition-model-copy:kms-key"
 
-#: The tag the handler puts on a copy that an Update made again because the copy the stack held had been
-#: deleted outside CloudFormation: the creation time (the ARN's last field) of that deleted copy. It stays
-#: until CloudFormation is done with the deleted copy (its Delete after the Update, or an Update of the new
-#: copy in place): until then, an Update back to properties that need another copy of the same name is the
-#: rollback of the Update that made it, and answers the deleted copy's id again. Reserved like the others.
-REMADE_TAG = "rekognition-model-copy:remakes"
-
 #: The handler's environment variable naming the polling rules' prefix (the role is scoped to it).
 POLL_RULE_PREFIX_ENV = "POLL_RULE_PREFIX"
 

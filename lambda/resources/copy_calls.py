@@ -30,7 +30,6 @@ from resources.copy_decisions import (
 from resources.copy_properties import (
     MARKERS,
     OWNER_TAG,
-    REMADE_TAG,
     CopyProperties,
     Identity,
     created,
@@ -156,14 +155,13 @@ def check_source(client: Any, copy: CopyProperties, *, copied: bool = False) -> 
     )
 
 
-def start_copy(client: Any, copy: CopyProperties, owner: str, remakes: int = 0) -> tuple[Version, bool]:
-    """Copy (tagged with its owner; ``remakes``: see ``CopyProperties.copy_request``); returns the version
-    and whether this call made it. A version of that name is adopted only when this resource made it from
-    the same source (a redelivered Create, a rollback); anything else fails, and the version is left
-    alone."""
+def start_copy(client: Any, copy: CopyProperties, owner: str) -> tuple[Version, bool]:
+    """Copy (tagged with its owner); returns the version and whether this call made it. A version of that
+    name is adopted only when this resource made it from the same source (a redelivered Create, a
+    rollback); anything else fails, and the version is left alone."""
     try:
         key_arn = key_resolver(client)(copy.kms_key_id) if copy.kms_key_id else None
-        response = client.copy_project_version(**copy.copy_request(owner, key_arn, remakes))
+        response = client.copy_project_version(**copy.copy_request(owner, key_arn))
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") != "ResourceInUseException":
             raise failure("CopyProjectVersion", error) from error
@@ -322,22 +320,6 @@ def removal_step(client: Any, version: Version) -> Progress:
     if status == COPYING and not progress.done and "ResourceInUseException" in progress.note:
         progress.deferred = True  # refused while copying: a cleanup deletes it once the copy is done
     return progress
-
-
-def settle_remade(client: Any, gone: Version, owner: str) -> None:
-    """CloudFormation deletes the id of a copy that was deleted outside it: the Update that made the copy
-    again has succeeded, so the copy made again (same project and name, this resource's, its REMADE_TAG
-    naming the deleted copy) loses the tag. Its failure fails the Delete (a transient one is tried again):
-    a tag left behind would make a later Update that needs another copy of that name pass for a rollback."""
-    found = find_version(client, gone.project_arn, version_name_of(gone.arn))
-    if found is None:
-        return
-    description, tags = found
-    if tags.get(OWNER_TAG) == owner and tags.get(REMADE_TAG) == str(created(gone.arn)):
-        try:
-            client.untag_resource(ResourceArn=str(description["ProjectVersionArn"]), TagKeys=[REMADE_TAG])
-        except (ClientError, ParamValidationError) as error:
-            raise failure("UntagResource", error) from error
 
 
 def owned_by(client: Any, version_arn: str, owner: str) -> bool | None:

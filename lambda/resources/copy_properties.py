@@ -29,12 +29,7 @@ OWNER_TAG = contract.OWNER_TAG
 # DescribeProjectVersions may not report a copy's KmsKeyId, and the key a copy has is then read here, never
 # from the previous properties (in a rollback those are the rejected ones).
 KMS_KEY_TAG = contract.KMS_KEY_TAG
-MARKERS = (OWNER_TAG, KMS_KEY_TAG)  # kept by an Update's tag changes
-# A copy made again by an Update, after the copy the stack held was deleted outside CloudFormation, carries
-# this tag (the deleted copy's creation time) until the Update is settled: an Update of the copy in place
-# removes it, and so does the Delete of the deleted copy's id (``model_copy``).
-REMADE_TAG = contract.REMADE_TAG
-RESERVED_TAGS = (*MARKERS, REMADE_TAG)
+MARKERS = (OWNER_TAG, KMS_KEY_TAG)
 MAX_TAGS = 200  # per resource, the handler's markers included (botocore's TagMap)
 # botocore's patterns (service-2.json), checked before anything is sent: a value that can never be valid
 # fails the request with a Reason naming the property, and a Delete knows nothing was made from it.
@@ -129,10 +124,9 @@ class CopyProperties:
             min_f1_score=bar,
         )
 
-    def copy_request(self, owner: str, key_arn: str | None = None, remakes: int = 0) -> dict[str, Any]:
+    def copy_request(self, owner: str, key_arn: str | None = None) -> dict[str, Any]:
         """The CopyProjectVersion request, tagged with the owner marker and, with a KmsKeyId, the key
-        marker: ``key_arn``, the ARN of the key (else the KmsKeyId as declared). ``remakes``: the creation
-        time of the deleted copy this one is made again for (the REMADE_TAG, when a tag slot is left)."""
+        marker: ``key_arn``, the ARN of the key (else the KmsKeyId as declared)."""
         output: dict[str, str] = {"S3Bucket": self.s3_bucket}
         if self.s3_key_prefix:
             output["S3KeyPrefix"] = self.s3_key_prefix
@@ -149,8 +143,6 @@ class CopyProperties:
             marker = key_arn or self.kms_key_id
             if len(marker) <= 256 and TAG_TEXT.match(marker):  # a tag value's limits (always, for an ARN)
                 request["Tags"][KMS_KEY_TAG] = marker
-        if remakes and len(request["Tags"]) < MAX_TAGS:
-            request["Tags"][REMADE_TAG] = str(remakes)
         return request
 
 
@@ -165,7 +157,7 @@ def _tags(value: Any, *, keyed: bool) -> dict[str, str]:
     if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
         raise ResourceError("Property Tags must be a map of string keys to string values.")
     for key, tag_value in value.items():
-        if key in RESERVED_TAGS:
+        if key in MARKERS:
             raise ResourceError(f"The tag key {key} is reserved for this resource's own markers.")
         if key.lower().startswith("aws:"):
             raise ResourceError(f"Tag keys must not start with 'aws:' (reserved by AWS): {key!r}.")

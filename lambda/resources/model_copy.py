@@ -40,7 +40,6 @@ from resources.copy_calls import (
     key_resolver,
     owned_by,
     removal_step,
-    settle_remade,
     start_copy,
     stray_copies,
     update_tags,
@@ -59,10 +58,8 @@ from resources.copy_decisions import (
 from resources.copy_properties import (
     KMS_KEY_TAG,
     PROJECT_ARN,
-    REMADE_TAG,
     VERSION_ARN,
     CopyProperties,
-    created,
     identity_of,
     project_of,
     version_name_of,
@@ -123,7 +120,6 @@ def update(
         check_source(client, desired, copied=kind is Kind.IN_PLACE)
     strays = stray_copies(client, old_props, physical_id, owner)
     description: dict[str, Any] | None = None
-    remakes = 0  # the creation time of the held copy, when it was deleted outside CloudFormation
     if kind is Kind.IN_PLACE:
         try:
             description = describe_version(client, Version(desired.destination_project_arn, physical_id))
@@ -136,24 +132,10 @@ def update(
             # copy again (a replacement: CloudFormation's Delete of the old id then finds nothing).
             logger.warning("The version %s no longer exists: copying it again", physical_id)
             kind = Kind.REPLACE
-            remakes = created(physical_id)
     if kind is Kind.IN_PLACE and description is not None:
         target = Version(desired.destination_project_arn, physical_id)
-        tags = version_tags(client, physical_id)
-        changed = mismatches(desired, description, tags.get(KMS_KEY_TAG), key_resolver(client))
-        gone = _remade_for(physical_id, tags)
-        if changed and gone:
-            # The held copy was made again by an Update, in place of a copy deleted outside CloudFormation,
-            # and that Update is not settled: properties needing another copy of the same name are its
-            # rollback (a forward Update could not have made this copy under the name the old one held).
-            # The rollback answers the deleted copy's id, as the stack held it before; CloudFormation then
-            # deletes the copy made again. The stack is back where it was: its copy deleted by hand.
-            logger.warning(
-                "Rolling back to %s, deleted outside CloudFormation before the Update that made %s again",
-                gone,
-                physical_id,
-            )
-            return Outcome(gone, _data(gone, "DELETED"), complete=True)
+        marker = version_tags(client, physical_id).get(KMS_KEY_TAG)
+        changed = mismatches(desired, description, marker, key_resolver(client))
         if changed:
             raise ResourceError(
                 f"Changing {', '.join(changed)} needs a new copy, which CloudFormation creates before it "
@@ -167,7 +149,7 @@ def update(
         status = str(description.get("Status"))
     else:
         try:
-            target, made = start_copy(client, desired, owner, remakes)
+            target, made = start_copy(client, desired, owner)
         except ResourceError as error:
             if plan_update(desired, physical_id) is not Kind.IN_PLACE:  # not a copy made again
                 raise
@@ -180,16 +162,6 @@ def update(
         work = Work.towards(Kind.REPLACE, target, desired, serving_goal(desired), made, others, owner)
         status = "COPYING_IN_PROGRESS" if made else "UPDATING"
     return _first_step(client, work, target.arn, status, physical_id)
-
-
-def _remade_for(physical_id: str, tags: Mapping[str, str]) -> str:
-    """The id of the deleted copy the held one was made again for, while that Update is unsettled
-    (its REMADE_TAG), else ""."""
-    created_at = tags.get(REMADE_TAG, "")
-    if not created_at.isdigit():
-        return ""
-    gone = f"{physical_id.rsplit('/', 1)[0]}/{created_at}"
-    return gone if gone != physical_id and VERSION_ARN.match(gone) else ""
 
 
 # --- Delete ---------------------------------------------------------------------------------------------
@@ -207,10 +179,7 @@ def delete(client: Any, props: Mapping[str, Any], physical_id: str, owner: str) 
     if VERSION_ARN.match(physical_id or "") and isinstance(project, str) and PROJECT_ARN.match(project):
         if project_of(physical_id) == project.rsplit("/", 1)[0]:
             target = Version(project, physical_id)
-            mine = owned_by(client, physical_id, owner)
-            if mine is None:  # gone: an Update that made it again is settled now
-                settle_remade(client, target, owner)
-            if not mine:  # gone, or another resource's: left untouched
+            if not owned_by(client, physical_id, owner):  # gone, or another resource's: left untouched
                 logger.warning("Delete of %s: not this resource's copy, or gone; left as it is", physical_id)
                 return Outcome(physical_id, complete=True)
     elif identity is not None:
@@ -223,6 +192,7 @@ def delete(client: Any, props: Mapping[str, Any], physical_id: str, owner: str) 
         return Outcome(physical_id, complete=True)
     work = Work(Kind.DELETE, target, timeout=service_timeout(props), owner=owner)
     return _first_step(client, work, physical_id, "DELETING", physical_id)
+
 
 
 # --- the polls ------------------------------------------------------------------------------------------
