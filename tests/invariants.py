@@ -129,9 +129,12 @@ class _Stacked:
     put_revisions: set[str] = field(default_factory=set)  # the policy revisions its answers named
     retained: set[str] = field(default_factory=set)  # logical ids that ever had a Retain policy
     operation_began: int = 0  # index in the driver's requests where the current phase began
-    # the grants (both templates') that held when the current update began: drift by hand before it
-    # (a policy deleted or rewritten outside CloudFormation) is not the update's to keep
+    # I4's grants that must hold at every event of the current create or update: those both templates
+    # list that held when it began (drift by hand before it, a policy deleted or rewritten outside
+    # CloudFormation, is not the operation's to keep), and those of each policy resource that answered
+    # its Create or Update in it (from then on). A rollback keeps only the first kind, then adds its own.
     allowed_at_start: set[tuple[str, str, str]] = field(default_factory=set)
+    must_hold: set[tuple[str, str, str]] = field(default_factory=set)
     deleted: bool = False
 
 
@@ -207,13 +210,19 @@ class Monitor:
         sent = len(self.cloud.all_requests) if self.cloud else 0
         if status in ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "DELETE_IN_PROGRESS"):
             stacked.operation_began = sent
-        if status == "UPDATE_IN_PROGRESS" and stacked.stable_template:
+        if status in ("CREATE_IN_PROGRESS", "DELETE_IN_PROGRESS"):
+            stacked.allowed_at_start, stacked.must_hold = set(), set()
+        if status == "UPDATE_IN_PROGRESS":
             policies = self._policies()
+            both = _grants(stacked.stack, stacked.stable_template) & _grants(
+                stacked.stack, stacked.stack.template
+            )
             stacked.allowed_at_start = {
-                grant
-                for grant in _grants(stacked.stack, stacked.stable_template)
-                if _allows(policies.get(grant[0], {}).values(), grant[1], grant[2])
+                grant for grant in both if _allows(policies.get(grant[0], {}).values(), grant[1], grant[2])
             }
+            stacked.must_hold = set(stacked.allowed_at_start)
+        if status == "UPDATE_ROLLBACK_IN_PROGRESS":
+            stacked.must_hold = set(stacked.allowed_at_start)  # the forward update's own puts are undone
         if status in TERMINAL_FAILED or (status in OPERATION_FAILED and self.transient_faults_only):
             # the failed answers of this phase: the rollback's (or the delete's) for a terminal status
             for where, reason in self._failed_answers(stacked):
@@ -363,31 +372,21 @@ class Monitor:
 
     # I4 -----------------------------------------------------------------------------------------------------
     def _check_destinations(self, stacked: _Stacked, event: StackEvent) -> None:
-        """During an update (its rollback too), a grant both templates list that held when it began holds at
-        every event; and a policy resource's own grants hold once it answered (a put that took effect, which
+        """At every event of a create or update (its rollback too), the grants of ``must_hold``: a policy
+        resource's own grants join it once it answered its Create or Update (a put that took effect, which
         also mends drift by hand when the resource was updated)."""
         stack = stacked.stack
-        policies = self._policies()
+        if stack.status.startswith("DELETE"):
+            return
         if event.resource_type == PROJECT_POLICY_TYPE and event.status in (
             "CREATE_COMPLETE",
             "UPDATE_COMPLETE",
         ):
             # the template the request applied (the old one again during a rollback)
             definition = stack.template.get("Resources", {}).get(event.logical_id, {})
-            for project_arn, principal, version_arn in sorted(
-                _grants(stack, {"Resources": {"It": definition}})
-            ):
-                if not _allows(policies.get(project_arn, {}).values(), principal, version_arn):
-                    self._add(
-                        "I4",
-                        f"{stack.name} {event.logical_id} {event.status}: {principal} may not copy "
-                        f"{version_arn}",
-                    )
-        if not stack.status.startswith("UPDATE") or not stacked.stable_template:
-            return
-        before = _grants(stack, stacked.stable_template)
-        after = _grants(stack, stack.template)
-        for project_arn, principal, version_arn in sorted(before & after & stacked.allowed_at_start):
+            stacked.must_hold |= _grants(stack, {"Resources": {"It": definition}})
+        policies = self._policies()
+        for project_arn, principal, version_arn in sorted(stacked.must_hold):
             if not _allows(policies.get(project_arn, {}).values(), principal, version_arn):
                 self._add(
                     "I4",

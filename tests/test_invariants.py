@@ -118,11 +118,12 @@ def _rewrite(cloud: CloudFormation, project: str, delete: bool) -> None:
 
 
 @pytest.mark.own_invariants
-@pytest.mark.parametrize("when", ["before", "during", "after_answer"])
+@pytest.mark.parametrize("when", ["before", "during", "after_answer", "after_mending"])
 def test_a_destination_denied_during_a_policy_update_is_an_i4_violation_unless_denied_before(clock, when):
     # "before": the policy rewritten by hand before the update began (drift, not the update's to keep);
     # "during": deleted by hand while the update runs; "after_answer": deleted as the resource answered
-    # its Update, so the put it reported did not hold.
+    # its Update, so the put it reported did not hold; "after_mending": deleted by hand before the update,
+    # put again by it, then deleted in the update's cleanup phase (the update's own put must hold).
     hooks: dict[str, Any] = {}
 
     def on_event(event: StackEvent) -> None:
@@ -136,8 +137,13 @@ def test_a_destination_denied_during_a_policy_update_is_an_i4_violation_unless_d
             _rewrite(cloud, project, delete=False)
         elif when == "during":
             hooks[("Policy", "UPDATE_IN_PROGRESS")] = lambda: _rewrite(cloud, project, delete=True)
-        else:
+        elif when == "after_answer":
             hooks[("Policy", "UPDATE_COMPLETE")] = lambda: _rewrite(cloud, project, delete=True)
+        else:
+            _rewrite(cloud, project, delete=True)
+            hooks[("dev", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")] = lambda: _rewrite(
+                cloud, project, delete=True
+            )
         assert stack.update(dev_template(DevShape(bar=0.5), project, {"v1": v1})) == "UPDATE_COMPLETE"
         found = [text for invariant, text in monitor.violations if invariant == "I4"]
         monitor.detach()
