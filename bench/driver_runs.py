@@ -38,7 +38,7 @@ from bench.common import (
     calls_since,
     emulated_aws,
 )
-from emulator.templates import function_role
+from emulator.templates import function_role, without_lambda_retries
 
 PROJECT_NAME = "prod-bench"
 ASSETS = {PROJECT: "lambda", CRHELPER: "bench/baselines/crhelper_default"}
@@ -93,7 +93,8 @@ def template(column: str, source: tuple[str, str], copies: int) -> dict[str, Any
                 "ServiceTimeout": SERVICE_TIMEOUT,
             },
         }
-    return {"Resources": resources}
+    # this project's function as the construct makes it (no Lambda retries); crhelper's with its defaults
+    return without_lambda_retries({"Resources": resources}) if column == PROJECT else {"Resources": resources}
 
 
 def _create_function_in_moto(cloud: Any) -> None:

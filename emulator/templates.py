@@ -70,6 +70,30 @@ def function_role(role_name: str | None = None, *, region: str = "us-east-1") ->
     return {"Type": "AWS::IAM::Role", "Properties": properties}
 
 
+def without_lambda_retries(template: dict[str, Any], function_id: str = "Handler") -> dict[str, Any]:
+    """``template`` (changed in place, and returned) with the backing function set up as the construct sets
+    it up: an ``AWS::Lambda::EventInvokeConfig`` of ``MaximumRetryAttempts`` 0 (Lambda does not retry an
+    invocation that errored or timed out; throttled events are still tried until they are too old), which
+    every custom resource served by the function depends on (so no request comes before it)."""
+    resources: dict[str, Any] = template["Resources"]
+    config_id = f"{function_id}InvokeConfig"
+    resources[config_id] = {
+        "Type": "AWS::Lambda::EventInvokeConfig",
+        "Properties": {
+            "FunctionName": {"Ref": function_id},
+            "Qualifier": "$LATEST",
+            "MaximumRetryAttempts": 0,
+        },
+    }
+    token = {"Fn::GetAtt": [function_id, "Arn"]}
+    for resource in resources.values():
+        served = resource.get("Properties", {}).get("ServiceToken") == token
+        if resource["Type"].startswith("Custom::") and served:
+            depends = resource.get("DependsOn", [])
+            resource["DependsOn"] = [*([depends] if isinstance(depends, str) else depends), config_id]
+    return template
+
+
 def _condition(statement: permissions.Statement) -> dict[str, Any]:
     return {"Condition": json.loads(json.dumps(statement.conditions))} if statement.conditions else {}
 

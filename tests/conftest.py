@@ -28,7 +28,7 @@ from moto import mock_aws
 from emulator import custom_labels
 from emulator.clock import SimulatedClock
 from emulator.cloudformation import CloudFormation
-from emulator.templates import function_role
+from emulator.templates import function_role, without_lambda_retries
 
 if TYPE_CHECKING:
     from aws_cdk.assertions import Template
@@ -165,8 +165,10 @@ def copy_template(
     deletion_policy: str | None = None,
     extra: dict[str, Any] | None = None,
     logical_id: str = "ModelCopy",
+    lambda_retries: bool = False,
 ) -> dict[str, Any]:
-    """A template shaped like the construct's: project, bucket, role, function, one model copy."""
+    """A template shaped like the construct's: project, bucket, role, function (no Lambda retries, unless
+    ``lambda_retries``: then Lambda's default of two), one model copy."""
     properties: dict[str, Any] = {
         "ServiceToken": {"Fn::GetAtt": ["Handler", "Arn"]},
         "SourceProjectArn": source[0],
@@ -203,7 +205,7 @@ def copy_template(
     }
     if kms:
         resources["Key"] = {"Type": "AWS::KMS::Key", "Properties": {}}
-    return {"Resources": resources}
+    return {"Resources": resources} if lambda_retries else without_lambda_retries({"Resources": resources})
 
 
 @pytest.fixture

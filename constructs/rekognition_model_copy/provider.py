@@ -253,6 +253,11 @@ class RekognitionModelCopyProvider(Construct):
             reserved_concurrent_executions=options.reserved_concurrent_executions,
             environment_encryption=options.environment_encryption,
             dead_letter_queue=options.dead_letter_queue,
+            # No retry of an invocation that errored or timed out: the handler answers every request itself
+            # (crhelper answers an exception, the pre-timeout timer a request out of time) or leaves it to
+            # its rule's tick, so a retry could only answer it again. Throttled events are still tried
+            # until they are 6 hours old (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
+            retry_attempts=0,
         )
         """The backing function; its ARN is every copy's ServiceToken."""
         nag.acknowledge_runtime(self.function)
@@ -320,9 +325,11 @@ class RekognitionModelCopyProvider(Construct):
             self.role,
             self.log_group,
             self.function.node.find_child("PollingRulesInvoke"),
+            self.function.node.find_child("EventInvokeConfig"),
         ]
         """What must exist before the first request beyond the function itself: the role with its policy,
-        the log group and EventBridge's invoke permission. Custom resources depend on these."""
+        the log group, EventBridge's invoke permission and the function's EventInvokeConfig (no retries).
+        Custom resources depend on these."""
         Aspects.of(self).add(_UnattachedStatementsWarning(self))
 
     def _environment(self, options: ProviderOptions) -> dict[str, str]:

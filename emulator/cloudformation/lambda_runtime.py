@@ -30,9 +30,11 @@
   Lambda returns it to the queue and tries again, "from 1 second after the first attempt to a maximum of 5
   minutes", exponentially, until the event is older than its maximum age, when it is discarded
   (.../invocation-async-error-handling.html). Throttles do not use up ``MaximumRetryAttempts`` (those
-  count function errors). The page does not say the base or any jitter: the interval here doubles from
-  1 s (1, 2, 4 ... 256, then 300 s), with no jitter, so runs stay deterministic. EventBridge's scheduled
-  invocations are asynchronous too and are throttled the same way.
+  count function errors, timeouts among them), and are retried even when it is 0. Lambda's own system
+  errors (500-series), which the page says are retried the same way as throttles, are not emulated. The
+  page does not say the base or any jitter: the interval here doubles from 1 s (1, 2, 4 ... 256, then
+  300 s), with no jitter, so runs stay deterministic. EventBridge's scheduled invocations are asynchronous
+  too and are throttled the same way.
 """
 
 from __future__ import annotations

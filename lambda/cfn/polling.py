@@ -23,8 +23,9 @@ What it does instead:
 * the schedule's target Input is a slim copy of the event (no Tags, no OldResourceProperties), so it stays
   under EventBridge's 8192 characters;
 * one answer per request: the first delivery claims the request with a rule named after its RequestId
-  (which becomes its schedule); a duplicate delivery, a late poll or Lambda's retry of an invocation that
-  timed out after answering finds the rule and does nothing (``request_rule.py``);
+  (which becomes its schedule); a duplicate delivery or a late poll finds the rule and does nothing
+  (``request_rule.py``); Lambda does not retry the function's invocations (its EventInvokeConfig, set by
+  the construct), since every request is answered here or left to its rule's tick;
 * a deadline: FAILED is sent ANSWER_MARGIN seconds (a quarter of ServiceTimeout when shorter) before
   CloudFormation's timeout, counted from when the request reached the function (``Deadline``), and the
   schedule is removed; every client's retries and timeouts fit in the time left (``time_budget.py``);
@@ -184,8 +185,8 @@ class PollingResource(CfnResource):
             event.setdefault("PollDeadline", answer_by(self._arrival, _service_timeout(event)))
         elif request_rule.rule_state(self._events, schedule) != POLLING:
             # The schedule is removed when the request is answered: this is a late or repeated delivery
-            # (EventBridge delivers at least once; Lambda retries a timed-out poll). Answering again
-            # would send a second, possibly contradicting, response.
+            # (EventBridge and Lambda deliver at least once). Answering again would send a second,
+            # possibly contradicting, response.
             logger.info("Poll of %s: already answered, nothing to do", event.get("LogicalResourceId"))
             return
         super().__call__(event, context)
@@ -534,8 +535,9 @@ class PollingResource(CfnResource):
         if self._no_room or left <= period + MIN_STEP + SEND_RESERVE:
             return False
         try:
-            # a poll of the schedule: the next tick polls again. A first invocation is run again: Lambda's
-            # retry of it comes a minute later and would find a schedule that answered in between gone.
+            # a poll of the schedule: the next tick polls again. A first invocation is run again by its
+            # rule's tick (nothing else runs it: the function has no Lambda retries), HANDOVER_PERIOD
+            # after the handover, when this invocation has long been stopped.
             if first and not request_rule.hand_over(
                 self._events, self._event, str(self._context.invoked_function_arn)
             ):

@@ -3,13 +3,21 @@
 Each request has one rule, named after its RequestId (:func:`rule_for`). The first delivery creates it,
 disabled, as a claim (:func:`claim`); it becomes the polling schedule when the request is handed over
 (``polling.PollingResource._put_rule``), and is deleted when the request is answered. A delivery that
-finds the rule (a duplicate, or Lambda's retry of an invocation that timed out after answering FAILED)
-does nothing. A request whose first invocation runs out of function time while its deadline has time left
-is handed over (:func:`hand_over`): Lambda's retry of that invocation takes it back (:func:`claim`), or
-the rule's own later tick runs it again (:func:`take_back`). An answer sent by the pre-timeout timer
-(no time left) leaves the rule as a tombstone (:func:`tombstone`) that deletes itself ten minutes later
-(:func:`clear_tombstone`), after Lambda's retries of the timed-out invocation have found it. The rule's
-Description says which of these it is (:func:`rule_state`).
+finds the rule (a duplicate: Lambda and EventBridge deliver an event at least once) does nothing. A
+request whose first invocation runs out of function time while its deadline has time left is handed over
+(:func:`hand_over`): the rule's own later tick runs it again (:func:`take_back`); a duplicate delivery
+that finds the rule handed over takes it back instead (:func:`claim`). An answer sent by the pre-timeout
+timer (no time left) leaves the rule as a tombstone (:func:`tombstone`) that deletes itself ten minutes
+later (:func:`clear_tombstone`), so a late duplicate of the request finds it. The rule's Description says
+which of these it is (:func:`rule_state`).
+
+Lambda does not retry the function's invocations (the construct sets its EventInvokeConfig's
+``MaximumRetryAttempts`` to 0): every request is answered by the handler itself (crhelper answers an
+exception, the pre-timeout timer a request out of time) or left to its rule's tick, so a retry of an
+invocation that errored or timed out could only repeat a request already answered or taken over, and at
+EventBridge's rules quota (no rule to find) it would answer a second time. Throttled events are still
+tried again by Lambda, but those never ran
+(https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
 
 Every function takes ``events``, which returns an EventBridge client when called (``PollingResource``
 fits each client to the time left; a client that cannot be made fails where a call would).
@@ -34,9 +42,10 @@ DEFAULT_RULE_PREFIX = "rmc-"
 # The request's rule: its Description says what it is.
 CLAIMED, POLLING, ANSWERED, CLEANUP = "claimed", "polling", "answered", "cleanup"
 HANDED_OVER = "handed-over"  # the request's first invocation ran out of function time: run it again
-# A request handed over is run again by Lambda's retry of the timed-out invocation (a minute later, the
-# second retry two minutes after that: https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html);
-# its rule's own tick comes after both, for a function whose retries are off or spent.
+# A request handed over is run again by its rule's tick, five minutes after the handover: the timed-out
+# invocation has long been stopped by then (nothing else runs it again: the function has no Lambda
+# retries). Had Lambda's retries been turned back on, they would come before the tick (a minute after the
+# timeout, the second two minutes after that) and take the request back themselves.
 HANDOVER_PERIOD = 300.0
 HANDOVER_RATE = "rate(5 minutes)"
 ANSWERED_KEY = "RmcAnsweredRule"  # the target Input of a tombstone
@@ -127,7 +136,7 @@ def tombstone(events: Callable[[], Any], event: dict[str, Any], function_arn: st
             Rule=name,
             Targets=[{"Id": "1", "Arn": function_arn, "Input": json.dumps({ANSWERED_KEY: name})}],
         )
-    except Exception:  # noqa: BLE001 - the answer is sent; a retry may answer again
+    except Exception:  # noqa: BLE001 - the answer is sent; a duplicate delivery may answer again
         logger.exception("Leaving the answered mark failed")
 
 
@@ -171,9 +180,9 @@ def _restart_input(event: dict[str, Any]) -> str | None:
 
 def hand_over(events: Callable[[], Any], event: dict[str, Any], function_arn: str) -> bool:
     """The request's first invocation is about to reach the function's timeout before its resource
-    function returned: mark the request's rule as handed over, so that Lambda's retry of the invocation
-    claims the request again (:func:`claim`), and make it a schedule that runs the invocation again itself
-    (the resource functions are idempotent) if no retry has by its tick. The rule's Description keeps the
+    function returned: make the request's rule a schedule, marked as handed over, whose tick runs the
+    invocation again (the resource functions are idempotent; :func:`take_back`). A duplicate delivery of
+    the request that comes first claims it back instead (:func:`claim`). The rule's Description keeps the
     request's deadline (``PollDeadline``). False when the event does not fit in a target's Input; an error
     of EventBridge is raised."""
     body = _restart_input(event)
@@ -205,8 +214,8 @@ def _take_back(events: Callable[[], Any], name: str, event: dict[str, Any]) -> s
 
 def take_back(events: Callable[[], Any], event: dict[str, Any]) -> bool:
     """A tick of a request handed over: claim the request again for this invocation. False when the rule
-    is not (or no longer) a handover of this request (Lambda's retry took it back, a late or repeated tick,
-    an input naming anything else): nothing to do."""
+    is not (or no longer) a handover of this request (a duplicate delivery took it back, a late or repeated
+    tick, an input naming anything else): nothing to do."""
     name = str(event.get(RESTART_KEY, ""))
     if name != rule_for(event) or rule_state(events, name) != HANDED_OVER:
         return False

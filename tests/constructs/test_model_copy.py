@@ -127,14 +127,15 @@ def test_three_copies_share_one_function_and_service_token(copy_stacks: CopyStac
 
 
 def test_the_custom_resource_waits_for_the_functions_permissions(template: Template) -> None:
-    # The role policy (this copy's grants, the polling rules) and the EventBridge invoke permission must be
-    # in place before CloudFormation sends the first request.
+    # The role policy (this copy's grants, the polling rules), the EventBridge invoke permission and
+    # Lambda's retry setting (none) must be in place before CloudFormation sends the first request.
     template.all_resources(
         RESOURCE_TYPE,
         Match.object_like(
             {
                 "DependsOn": Match.array_with(
                     [
+                        Match.string_like_regexp("^RekognitionModelCopyProviderFunctionEventInvokeConfig"),
                         Match.string_like_regexp("^RekognitionModelCopyProviderFunctionPollingRulesInvoke"),
                         Match.string_like_regexp("^RekognitionModelCopyProviderServiceRoleDefaultPolicy"),
                     ]
@@ -142,6 +143,21 @@ def test_the_custom_resource_waits_for_the_functions_permissions(template: Templ
             }
         ),
     )
+
+
+def test_lambda_does_not_retry_an_invocation_of_the_function(template: Template) -> None:
+    # The handler answers every request itself (or leaves it to its rule's tick): Lambda's retry of an
+    # invocation that errored or timed out could only answer a request a second time.
+    function_id = Capture()
+    template.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {"FunctionName": {"Ref": function_id}, "Qualifier": "$LATEST", "MaximumRetryAttempts": 0},
+    )
+    template.resource_count_is("AWS::Lambda::EventInvokeConfig", 1)
+    assert template.find_resources("AWS::Lambda::Function").keys() == {function_id.as_string()}
+    # the default maximum event age (6 hours) is left: a throttled event is tried until then
+    (config,) = template.find_resources("AWS::Lambda::EventInvokeConfig").values()
+    assert "MaximumEventAgeInSeconds" not in config["Properties"]
 
 
 def test_each_stack_gets_its_own_function(copy_stacks: CopyStacks) -> None:

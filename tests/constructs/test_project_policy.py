@@ -176,6 +176,7 @@ def test_policy_waits_for_the_functions_permissions(policy_stacks: PolicyStacks)
             {
                 "DependsOn": Match.array_with(
                     [
+                        Match.string_like_regexp("^RekognitionModelCopyProviderFunctionEventInvokeConfig"),
                         Match.string_like_regexp("^RekognitionModelCopyProviderFunctionPollingRulesInvoke"),
                         Match.string_like_regexp("^RekognitionModelCopyProviderServiceRoleDefaultPolicy"),
                     ]

@@ -499,6 +499,18 @@ def test_the_zip_from_s3_is_what_the_function_runs(
     assert provider.delete() == "DELETE_COMPLETE"
 
 
+def test_the_plain_provider_leaves_lambda_no_retry_of_the_functions_invocations(
+    cloud: CloudFormation, built: Path, tmp_path: Path
+) -> None:
+    template = load_yaml(built / dist.TEMPLATE_NAME)
+    (config,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::EventInvokeConfig"]
+    assert config["Properties"]["MaximumRetryAttempts"] == 0
+    provider = deploy_provider(cloud, DEST_ACCOUNT, built, tmp_path)
+    (function,) = cloud.functions.values()
+    assert function.max_retry_attempts == 0  # as emulated Lambda runs it, from the deployed template
+    assert provider.delete() == "DELETE_COMPLETE"
+
+
 def test_the_plain_template_refuses_subnets_without_security_groups_and_the_reverse(built: Path) -> None:
     """Lambda takes subnets and security groups together: a template Rule refuses one without the other
     before anything is made (the driver does not evaluate Rules: the assertion is read from the template)."""

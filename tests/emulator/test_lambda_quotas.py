@@ -31,6 +31,8 @@ def handler(event, context):
     RAN.append((event["Id"], polling.CLOCK.now()))
     if event.get("Hold"):
         polling.CLOCK.sleep(event["Hold"])
+    if event.get("Raise"):
+        raise RuntimeError("a function error")
 """
 
 
@@ -54,7 +56,9 @@ def runtime(aws: None) -> Any:
     made.close()
 
 
-def function(asset: Path, name: str = "f", *, reserved: int | None = None, age: float = 21600.0) -> Function:
+def function(
+    asset: Path, name: str = "f", *, reserved: int | None = None, age: float = 21600.0, retries: int = 2
+) -> Function:
     return Function(
         name=name,
         arn=f"arn:aws:lambda:{REGION}:{DEST_ACCOUNT}:function:{name}",
@@ -66,6 +70,7 @@ def function(asset: Path, name: str = "f", *, reserved: int | None = None, age: 
         timeout=900,
         reserved_concurrency=reserved,
         max_event_age=age,
+        max_retry_attempts=retries,
     )
 
 
@@ -120,6 +125,32 @@ def test_at_the_account_quota_events_are_throttled_and_retried_with_back_off(run
     assert runtime.peak_running[(DEST_ACCOUNT, REGION)] == 2
     assert all(i.attempt == 1 for i in runtime.invocations)  # throttles use up no retry attempt
     assert target.running == 0 and target.throttles == 4
+
+
+def test_without_retries_a_throttled_event_is_still_tried_until_it_runs_and_an_error_is_not(runtime, asset):
+    # MaximumRetryAttempts counts function errors (timeouts among them); throttles are retried until the
+    # event's maximum age regardless (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html)
+    runtime.set_account_concurrency(DEST_ACCOUNT, REGION, 1)
+    target = function(asset, retries=0)
+    runtime.invoke_async(target, {"Id": "e0", "RequestId": "e0", "Hold": 600})
+    runtime.invoke_async(target, {"Id": "e1", "RequestId": "e1", "Raise": True})
+
+    run(runtime)
+
+    # e1 is throttled while e0 holds the only execution (1, 2, 4 ... 256 s, then 300 s), then runs
+    t0 = runtime.invocations[0].queued
+    assert [t - t0 for t, _, request in runtime.throttled if request == "e1"] == [
+        0, 1, 3, 7, 15, 31, 63, 127, 255, 511
+    ]
+    assert started(runtime) == {"e0": 0, "e1": 811}
+    assert [(i.request_id, i.attempt, i.outcome) for i in runtime.invocations] == [
+        ("e0", 1, "ok"),
+        ("e1", 1, "error"),
+    ]
+    # its error is not retried: the event is discarded after its one attempt
+    assert [(reason, event["Id"]) for reason, event in runtime.discarded] == [
+        ("error; no retry left after attempt 1", "e1")
+    ]
 
 
 def test_an_invocation_that_returns_at_once_frees_its_execution_for_the_next(runtime, asset):

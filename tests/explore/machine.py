@@ -33,7 +33,7 @@ from moto import mock_aws
 from emulator import custom_labels
 from emulator.clock import SimulatedClock
 from emulator.cloudformation import CloudFormation, Stack
-from emulator.templates import function_role
+from emulator.templates import function_role, without_lambda_retries
 from tests.conftest import DEST_ACCOUNT, LATE, REGION, REPO, SOURCE_ACCOUNT
 from tests.invariants import Monitor
 from tests.variants import apply, readings
@@ -153,7 +153,8 @@ def dev_template(shape: DevShape, project_arn: str, versions: dict[str, str]) ->
     }
     if shape.bar is not None:
         properties["MinF1Score"] = shape.bar
-    return {
+    # the backing function as the construct makes it: no Lambda retries
+    template: dict[str, Any] = {
         "Resources": {
             "Role": function_role(),
             "Handler": {
@@ -168,6 +169,7 @@ def dev_template(shape: DevShape, project_arn: str, versions: dict[str, str]) ->
             "Policy": {"Type": "Custom::RekognitionProjectPolicy", "Properties": properties},
         }
     }
+    return without_lambda_retries(template)
 
 
 def prod_template(shape: ProdShape, project_arn: str, versions: dict[str, str]) -> dict[str, Any]:
@@ -224,7 +226,7 @@ def prod_template(shape: ProdShape, project_arn: str, versions: dict[str, str]) 
             "DependsOn": "ModelCopy",
             "Properties": {"ServiceToken": {"Fn::GetAtt": ["Handler", "Arn"]}, "VersionName": "bad name!"},
         }
-    return {"Resources": resources}
+    return without_lambda_retries({"Resources": resources})  # the backing function as the construct's
 
 
 @dataclass
@@ -530,7 +532,7 @@ class Explorer(RuleBasedStateMachine):
     )
     def lambda_timeout(self, operation: str) -> None:
         """The next call of an operation takes longer than the function's timeout: Lambda stops the
-        invocation, and retries it."""
+        invocation (and does not retry it: the construct's function has no retries)."""
         self._step("lambda_timeout")
         custom_labels.faults.inject_latency(operation, LAMBDA_TIMEOUT + 60)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from emulator.templates import function_role
+from emulator.templates import function_role, without_lambda_retries
 from tests.conftest import DEST_ACCOUNT, REGION, REPO, SOURCE_ACCOUNT, copy_template
 from tests.conftest import reasons as reasons
 from tests.conftest import statuses as statuses
@@ -51,8 +51,9 @@ def policy_document(version_arn: str, principal: str) -> str:
 
 
 def policy_template(project_arn: str, document: str, name: str = "promote-to-prod") -> dict[str, Any]:
-    """The source (dev) account's side of a promotion: the backing function and the policy resource."""
-    return {
+    """The source (dev) account's side of a promotion: the backing function (no Lambda retries, as the
+    construct's) and the policy resource."""
+    template: dict[str, Any] = {
         "Resources": {
             "Role": function_role(),
             "Handler": {
@@ -71,6 +72,7 @@ def policy_template(project_arn: str, document: str, name: str = "promote-to-pro
             },
         }
     }
+    return without_lambda_retries(template)
 
 
 def deploy_dev(cloud: Any, template: dict[str, Any]) -> Any:

@@ -57,3 +57,27 @@ def test_a_delete_at_the_rules_quota_needs_no_rule(cloud, deploy, source_version
 
     assert versions(stack) == {}
     assert sorted(rules_left(cloud)) == sorted(others)
+
+
+def test_a_delete_at_the_rules_quota_whose_call_hangs_past_the_function_is_answered_once(
+    cloud, deploy, source_version, full_bus
+):
+    # No rule can be made: no claim, no handover, no answered mark. The call holds the invocation until
+    # the function's timeout, past the request's time (ServiceTimeout 900 s): the pre-timeout timer answers
+    # FAILED. Nothing may run the request again: with Lambda's retries on (the construct turns them off)
+    # the retry of the timed-out invocation finds no mark and answers SUCCESS after the FAILED.
+    template = copy_template(source_version, service_timeout=900)
+    stack = deploy(template)
+    assert versions(stack)["defects-prod-1"]["Status"] == "COPYING_COMPLETED"
+    others = full_bus()
+    custom_labels.faults.inject_latency("DeleteProjectVersion", 900 + 60)
+
+    assert stack.delete() == "DELETE_FAILED"
+    cloud.settle(15 * 60)
+
+    (delete,) = [r for r in cloud.all_requests if r.event["RequestType"] == "Delete"]
+    assert [r["Status"] for r in cloud.server.responses(delete.event["RequestId"])] == ["FAILED"]
+    assert "did not return until the function timed out" in delete.response["Reason"]
+    runs = [i for i in cloud.invocations if i.request_id == delete.event["RequestId"]]
+    assert [(i.attempt, i.outcome) for i in runs] == [(1, "timeout")]
+    assert sorted(rules_left(cloud)) == sorted(others)
