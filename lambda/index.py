@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from cfn import stack_status
 from cfn.polling import PollingResource
 from contract import PROJECT_POLICY_TYPE
 from outcome import Outcome, Resource
@@ -36,10 +37,18 @@ def _rekognition() -> Any:
     return helper.client("rekognition")
 
 
-def _request(resource: Resource, event: dict[str, Any]) -> dict[str, str]:
-    """A project policy's functions take the RequestId too (the mark of the request that puts it)."""
+def _request(resource: Resource, event: dict[str, Any]) -> dict[str, Any]:
+    """A project policy's functions take the RequestId too (the mark of the request that puts it); a model
+    copy's Update, a way to ask whether its stack is rolling back (asked only when it cannot tell)."""
     if resource.RESOURCE_TYPE != PROJECT_POLICY_TYPE:
-        return {}
+        if event.get("RequestType") != "Update":
+            return {}
+        stack_id = str(event.get("StackId", ""))
+        return {
+            "rolling_back": lambda: stack_status.rolling_back(
+                lambda: helper.client("cloudformation"), stack_id
+            )
+        }
     return {"request": str(event.get("RequestId", ""))}
 
 

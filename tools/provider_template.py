@@ -366,6 +366,12 @@ def narrowed_statements() -> list[Any]:
             Condition=permissions.OWNER_MARKER,
         ),
         _statement("HasCopies", "ReadOwnedVersions", permissions.OWNED_PROJECT_ACTIONS, [owned_projects]),
+        _statement(
+            "HasCopies",
+            "ReadStackStatus",
+            permissions.STACK_STATUS_ACTIONS,
+            [{"Fn::Sub": f"arn:{P}:cloudformation:{R}:{A}:stack/*"}],
+        ),
         _statement("CopiesOutputBucketNames", "OutputBuckets", permissions.BUCKET_ACTIONS, buckets),
         _statement("CopiesOutputBucketNames", "OutputObjects", permissions.OBJECT_ACTIONS, objects),
         _statement("CopiesKmsKeyArns", "UseKeys", permissions.KEY_USE_ACTIONS, keys),

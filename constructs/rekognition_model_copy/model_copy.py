@@ -173,6 +173,8 @@ class RekognitionModelCopy(ProjectVersionBase):
         )
         if arguments.min_f1_score is not None:
             provider.allow(permissions.gate_statements(arguments.source_project_arn))
+        # the copy's Update reads whether its stack is rolling back (the provider is this stack's)
+        provider.allow(permissions.stack_status_statements([Stack.of(provider).stack_id]))
         provider.acknowledge_wildcard(
             arguments.destination_versions_arn,
             "A model version's ARN ends in its creation timestamp, known only once CopyProjectVersion "

@@ -108,6 +108,10 @@ POLLING_ACTIONS = (
 CONCURRENCY_ACTIONS = ("lambda:GetAccountSettings",)
 """Reading the account's Lambda concurrency (the handler's fast path is short in a small pool). The action
 has no resource type (the Service Authorization Reference: ``*`` only) and reads limits and usage only."""
+STACK_STATUS_ACTIONS = ("cloudformation:DescribeStacks",)
+"""Reading the status of the stacks the function serves: an Update of a copy that cannot tell a rollback
+from a forward update asks whether its stack is rolling back. The action's resource type is ``stack``
+(``arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<id>``)."""
 POLLING_INVOKE_ACTION = "lambda:InvokeFunction"
 """What EventBridge may do on the function, from the polling rules only (its resource-based policy)."""
 
@@ -282,6 +286,11 @@ def gate_statements(source_project_arn: str) -> list[Statement]:
 def polling_statements(rule_arns: Sequence[str]) -> list[Statement]:
     """The statement that lets crhelper's polling manage its EventBridge rules."""
     return [Statement("ManagePollingRules", POLLING_ACTIONS, _unique(rule_arns))]
+
+
+def stack_status_statements(stack_arns: Sequence[str]) -> list[Statement]:
+    """The function's role: reading the status of the stacks it serves (:data:`STACK_STATUS_ACTIONS`)."""
+    return [Statement("ReadStackStatus", STACK_STATUS_ACTIONS, _unique(stack_arns))]
 
 
 def concurrency_statements() -> list[Statement]:

@@ -174,6 +174,16 @@ class RekognitionModelCopyProviderStack(Stack):
                 source_kms_key_arns,
             )
         )
+        if destination_project_names and source_project_arns:
+            # the copies' stacks, those of the templates that import the token: not known here
+            any_stack = self.format_arn(service="cloudformation", resource="stack", resource_name="*")
+            self.provider.allow(permissions.stack_status_statements([any_stack]))
+            self.provider.acknowledge_wildcard(
+                any_stack,
+                "The function serves the model copies of any stack of this account and Region that imports "
+                "its ServiceToken, written after it: a copy's Update reads its stack's status "
+                "(DescribeStacks, read-only) to tell a rollback from an update.",
+            )
 
         CfnOutput(
             self,

@@ -18,6 +18,7 @@ import boto3
 
 from emulator.iam import ensure_role
 
+from . import describe
 from .lambda_runtime import (
     DEFAULT_ACCOUNT_CONCURRENCY,
     DEFAULT_COLD_START,
@@ -109,8 +110,10 @@ class CloudFormation:
         )
         self.runtime.functions = self.functions  # reservations come out of each account's pool
         self.runtime.on_discard = self._dead_letter
+        describe.register(self)  # DescribeStacks answers for this driver's stacks
 
     def close(self) -> None:
+        describe.unregister(self)
         with self._host_restored():
             self.runtime.close()
         self.server.close()

@@ -24,10 +24,12 @@ from resources.copy_decisions import (
     Serving,
     Version,
     adoption,
+    mismatches,
     removal_action,
     serving_action,
 )
 from resources.copy_properties import (
+    KMS_KEY_TAG,
     MARKERS,
     OWNER_TAG,
     CopyProperties,
@@ -84,16 +86,19 @@ def find_owned(client: Any, identity: Identity, owner: str) -> Version | None:
 
 
 def stray_copies(
-    client: Any, old_props: Mapping[str, Any], physical_id: str, owner: str
+    client: Any, old_props: Mapping[str, Any], physical_id: str, owner: str, *, held_exists: bool = True
 ) -> tuple[Version, ...]:
     """The copy the rejected properties of a rollback name, when this resource made it and the stack
-    does not hold it (a failed replacement): it is removed."""
+    does not hold it (a failed replacement): it is removed. ``held_exists`` False: the version the stack
+    holds is gone, so a newer copy of its name is the rejected update's too."""
     identity = identity_of(old_props)
-    if identity is None or (identity.project_arn.rsplit("/", 1)[0], identity.version_name) == (
+    if identity is None:
+        return ()  # nothing was made from them
+    if held_exists and (identity.project_arn.rsplit("/", 1)[0], identity.version_name) == (
         project_of(physical_id),
         version_name_of(physical_id),
     ):
-        return ()  # nothing was made from them, or they name the version the stack holds
+        return ()  # they name the version the stack holds
     found = find_version(client, identity.project_arn, identity.version_name)
     if found is None or found[1].get(OWNER_TAG) != owner:
         return ()
@@ -177,6 +182,15 @@ def start_copy(client: Any, copy: CopyProperties, owner: str) -> tuple[Version, 
                 transient=True,
             ) from error
         verdict = adoption(description, tags, owner, copy.source_project_version_arn)
+        differs = mismatches(copy, description, tags.get(KMS_KEY_TAG), key_resolver(client))
+        if verdict is Adoption.ADOPT and differs:
+            # this resource's copy from that source, but not the declared one (another key or output): a
+            # copy an update made and left (the rollback's copy cannot be made while it holds the name)
+            raise ResourceError(
+                f"The version name {copy.version_name} is taken by {arn}, a copy this resource made with "
+                f"another {' and '.join(differs)}; it cannot be taken as this copy. Deploy again once it is "
+                "deleted, or choose another version name."
+            ) from error
         if verdict is Adoption.ADOPT:
             return Version(copy.destination_project_arn, arn), False
         if verdict is Adoption.NOT_OWNED:

@@ -69,6 +69,9 @@ class Work:
     source: str = ""  # the source version, for Reasons
     timeout: float = DEFAULT_SERVICE_TIMEOUT  # the resource's ServiceTimeout, for Reasons
     owner: str = ""  # the resource's owner marker: a cleanup left for later checks it again
+    # a Delete of a rollback's strays for a resource whose copy is gone: the id it keeps (its answer
+    # carries that copy's attributes); "" for every other Work
+    keeps: str = ""
 
     @classmethod
     def towards(
@@ -104,6 +107,8 @@ class Work:
             "timeout": self.timeout,
             "owner": self.owner,
         }
+        if self.keeps:
+            body["keeps"] = self.keeps
         return {WORK: json.dumps(body, separators=(",", ":"))}
 
     @classmethod
@@ -119,6 +124,7 @@ class Work:
             source=str(body["source"]),
             timeout=float(body["timeout"]),
             owner=str(body.get("owner", "")),
+            keeps=str(body.get("keeps", "")),
         )
 
 

@@ -100,7 +100,13 @@ class Resolver:
         raise AssertionError(f"no example value for {node}")
 
     def _ref(self, name: str) -> str:
-        pseudo = {"AWS::Partition": "aws", "AWS::Region": self.region, "AWS::AccountId": self.account}
+        pseudo = {
+            "AWS::Partition": "aws",
+            "AWS::Region": self.region,
+            "AWS::AccountId": self.account,
+            "AWS::StackId": f"arn:aws:cloudformation:{self.region}:{self.account}:stack/Example/"
+            "6a0c9a50-0000-4000-8000-000000000000",
+        }
         if name in pseudo:
             return pseudo[name]
         if name in PARAMETERS:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from moto.cloudformation import models
+from moto.cloudformation.exceptions import CloudFormationError
+
 from emulator import custom_labels
 from tests.conftest import copy_template
 from tests.handler.conftest import reasons, rules_left, versions
@@ -62,7 +65,85 @@ def test_an_update_after_the_project_was_deleted_by_hand_says_so(cloud, deploy, 
     client = stack.session().client("rekognition")
     client.delete_project(ProjectArn=stack.resources["Project"].attributes["Arn"])
 
-    stack.update(copy_template(source_version, tags={"b": "2"}))
+    status = stack.update(copy_template(source_version, tags={"b": "2"}))
 
+    # the rollback goes back to the copy that was gone, without copying
+    assert status == "UPDATE_ROLLBACK_COMPLETE"
     assert "no longer exists (deleted outside CloudFormation)" in reasons(cloud)
     assert "ResourceNotFoundException" in reasons(cloud)
+
+
+def _failing_later(template: dict[str, Any]) -> dict[str, Any]:
+    """The template with a resource after the copy that the handler refuses: the update rolls back."""
+    template["Resources"]["Breaker"] = {
+        "Type": "Custom::RekognitionModelCopy",
+        "DependsOn": "ModelCopy",
+        "Properties": {"ServiceToken": {"Fn::GetAtt": ["Handler", "Arn"]}, "VersionName": "bad name!"},
+    }
+    return template
+
+
+def test_a_key_change_of_a_copy_deleted_by_hand_rolled_back_holds_no_copy_again(
+    cloud, deploy, source_version
+):
+    # The update makes the copy again, with the key, under the name the deleted copy had; a later resource
+    # fails. The rollback cannot copy without the key under that name while the new copy holds it, and the
+    # stack held no copy before: it answers an id naming no version, and CloudFormation deletes the copy.
+    stack = deploy(copy_template(source_version))
+    delete_by_hand(cloud, stack, stack.resources["ModelCopy"].physical_id)
+
+    assert stack.update(_failing_later(copy_template(source_version, kms=True))) == "UPDATE_ROLLBACK_COMPLETE"
+
+    assert stack.resources["ModelCopy"].physical_id.endswith("/version/defects-prod-1/none")
+    cloud.settle(600)
+    assert versions(stack) == {}
+    # the next update makes the copy again; the stack's delete removes it
+    assert stack.update(copy_template(source_version, tags={"b": "2"})) == "UPDATE_COMPLETE"
+    assert versions(stack)["defects-prod-1"]["ProjectVersionArn"] == stack.resources["ModelCopy"].physical_id
+    assert stack.delete() == "DELETE_COMPLETE"
+    assert rules_left(cloud) == []
+
+
+def test_an_update_back_to_no_key_after_a_copy_was_made_again_is_refused_as_usual(
+    cloud, deploy, source_version
+):
+    # The same two property sets as the rollback above, but as a forward update (the stack is not rolling
+    # back): a new copy cannot take the name of the copy in use, so it is refused and the copy stays.
+    stack = deploy(copy_template(source_version))
+    delete_by_hand(cloud, stack, stack.resources["ModelCopy"].physical_id)
+    assert stack.update(copy_template(source_version, kms=True)) == "UPDATE_COMPLETE"
+    copy = stack.resources["ModelCopy"].physical_id
+
+    assert stack.update(copy_template(source_version)) == "UPDATE_ROLLBACK_COMPLETE"
+
+    assert "Changing KmsKeyId needs a new copy" in reasons(cloud)
+    assert stack.resources["ModelCopy"].physical_id == copy
+    assert versions(stack)["defects-prod-1"]["ProjectVersionArn"] == copy
+
+
+def test_a_rollback_that_may_not_read_the_stack_status_fails_saying_why_and_keeps_the_copy(
+    cloud, deploy, source_version, monkeypatch
+):
+    # Without DescribeStacks (here: no permission) the handler cannot tell the rollback from a forward
+    # update, and takes the forward update's answer: refused, saying why, the copy left as it is (the
+    # rollback fails for the role's own permissions: an allowed cause).
+    stack = deploy(copy_template(source_version))
+    delete_by_hand(cloud, stack, stack.resources["ModelCopy"].physical_id)
+
+    class AccessDenied(CloudFormationError):
+        code = "AccessDenied"
+
+    def denied(self: Any, name: str) -> Any:
+        raise AccessDenied("User is not authorized to perform: cloudformation:DescribeStacks")
+
+    monkeypatch.setattr(models.CloudFormationBackend, "describe_stacks", denied)
+
+    assert stack.update(_failing_later(copy_template(source_version, kms=True))) == "UPDATE_ROLLBACK_FAILED"
+
+    assert "Changing KmsKeyId needs a new copy" in reasons(cloud)
+    assert (
+        "the stack's status could not be read to tell (cloudformation:DescribeStacks failed (AccessDenied))"
+        in (reasons(cloud))
+    )
+    copy = stack.resources["ModelCopy"].physical_id
+    assert versions(stack)["defects-prod-1"]["ProjectVersionArn"] == copy
