@@ -124,7 +124,7 @@ def test_a_destination_denied_during_a_policy_update_is_an_i4_violation_unless_d
     # "during": deleted by hand while the update runs; "after_answer": deleted as the resource answered
     # its Update, so the put it reported did not hold; "after_mending": deleted by hand before the update,
     # put again by it, then deleted in the update's cleanup phase (the update's own put must hold).
-    hooks: dict[str, Any] = {}
+    hooks: dict[tuple[str, str], Any] = {}
 
     def on_event(event: StackEvent) -> None:
         hook = hooks.get((event.logical_id, event.status))

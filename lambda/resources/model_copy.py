@@ -151,10 +151,8 @@ def update(
         marker = version_tags(client, physical_id).get(KMS_KEY_TAG)
         resolve = key_resolver(client)
         changed = mismatches(desired, description, marker, resolve)
-        rollback = (
-            _remade_by_rejected(old_props, physical_id, description, marker, resolve) if changed else False
-        )
-        if rollback:
+        rollback: bool | str = False  # whether the stack is rolling back, asked only when it matters
+        if changed and _remade_by_rejected(old_props, physical_id, description, marker, resolve):
             rollback = rolling_back()
         if rollback is True:
             # The held copy carries the name the declared copy needs only because the name was free when
