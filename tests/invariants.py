@@ -90,8 +90,16 @@ TERMINAL_FAILED = ("ROLLBACK_FAILED", "UPDATE_ROLLBACK_FAILED", "DELETE_FAILED")
 OPERATION_FAILED = ("ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS")
 
 #: (test id, invariant) pairs that fail today because of handler defects; each with what fails. The check
-#: of that invariant is skipped in that test only. Empty: every defect it listed is fixed.
-KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {}
+#: of that invariant is skipped in that test only.
+KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
+    (
+        "tests/handler/test_drift.py::test_a_key_change_of_a_copy_deleted_by_hand_cannot_be_rolled_back_and_says_so",
+        "I1",
+    ): (
+        "after the copy was deleted by hand, an update that made it again under the same name with a key, "
+        "then rolled back, ends UPDATE_ROLLBACK_FAILED (README, Known limits)"
+    ),
+}
 
 #: Tests that break the handler on purpose (what CloudFormation sees then is their subject): the
 #: invariants are not theirs to keep. Not handler defects: this set stays.

@@ -122,14 +122,14 @@ def update(
 
     ``rolling_back`` says whether the stack is rolling back an update (True, False, or why it cannot
     tell); it is asked only where the request alone does not tell, after drift (the copy deleted outside
-    CloudFormation): a forward update makes the copy again, a rollback goes back to the state before the
-    update, without a copy (:func:`_back_to_no_copy`)."""
+    CloudFormation): a forward update makes the copy again, a rollback goes back to the copy that was gone,
+    without copying (:func:`_back_to_the_gone_copy`)."""
     desired = CopyProperties.parse(props)
     kind = plan_update(desired, physical_id)
     if checks_source(desired, kind, old_props):  # before anything changes: the copy stays as it is
         check_source(client, desired, copied=kind is Kind.IN_PLACE)
     description: dict[str, Any] | None = None
-    gone = holds_no_copy(physical_id)
+    gone = False
     if kind is Kind.IN_PLACE:
         try:
             description = describe_version(client, Version(desired.destination_project_arn, physical_id))
@@ -139,7 +139,7 @@ def update(
             description = None  # being deleted outside CloudFormation: as good as gone
         gone = description is None
     if gone and rolling_back() is True:
-        return _back_to_no_copy(client, props, old_props, physical_id, owner)
+        return _back_to_the_gone_copy(client, props, old_props, physical_id, owner)
     strays = stray_copies(client, old_props, physical_id, owner)
     if kind is Kind.IN_PLACE and description is None:
         # Drift: the copy the stack holds was deleted outside CloudFormation. The Update makes the copy
@@ -154,23 +154,24 @@ def update(
         rollback: bool | str = False  # whether the stack is rolling back, asked only when it matters
         if changed and _remade_by_rejected(old_props, physical_id, description, marker, resolve):
             rollback = rolling_back()
-        if rollback is True:
-            # The held copy carries the name the declared copy needs only because the name was free when
-            # the rejected update made it: the copy before it was gone. Back to that: no copy (CloudFormation
-            # then deletes the copy made again).
-            answer = f"{physical_id.rsplit('/', 1)[0]}/{NO_COPY}"
-            logger.warning(
-                "Rolling back the Update that made %s again: back to no copy (%s)", physical_id, answer
-            )
-            return Outcome(answer, _no_copy_data(answer), complete=True)
         if changed:
-            unknown = (
-                " If this is the rollback of an update that made the copy again after it was deleted outside "
-                f"CloudFormation, the stack's status could not be read to tell ({rollback}): continue the "
-                "rollback skipping this resource."
-                if isinstance(rollback, str)
-                else ""
-            )
+            unknown = ""
+            if rollback is True:
+                # Most likely the rejected update made the held copy again, under the name the copy before
+                # it had, that copy being gone: going back would need that name. Nothing tells it for sure
+                # (an update in place may have changed how the key is declared), so the copy stays.
+                unknown = (
+                    " The stack is rolling back: if the update being rolled back made this copy again after "
+                    "the one before was deleted outside CloudFormation, the copy without the change cannot "
+                    "be made under that name while this one holds it. Continue the rollback skipping this "
+                    "resource (this copy stays), then give the copy a new version name."
+                )
+            elif isinstance(rollback, str):
+                unknown = (
+                    " If this is the rollback of an update that made the copy again after it was deleted "
+                    f"outside CloudFormation (the stack's status could not be read to tell: {rollback}), "
+                    "continue the rollback skipping this resource."
+                )
             raise ResourceError(
                 f"Changing {', '.join(changed)} needs a new copy, which CloudFormation creates before it "
                 f"deletes the old one, but the version name {desired.version_name} is still taken by the old "
@@ -198,10 +199,13 @@ def update(
     return _first_step(client, work, target.arn, status, physical_id)
 
 
-def _no_copy_data(physical_id: str) -> dict[str, str]:
-    """The attributes of a resource whose copy is gone (deleted outside CloudFormation): its id, as before."""
-    arn = physical_id if VERSION_ARN.match(physical_id) else ""
-    return {"ProjectVersionArn": arn, "VersionName": version_name_of(physical_id), "Status": "DELETED"}
+def _gone_data(physical_id: str) -> dict[str, str]:
+    """The attributes of a resource whose copy is gone (deleted outside CloudFormation): as before."""
+    return {
+        "ProjectVersionArn": physical_id,
+        "VersionName": version_name_of(physical_id),
+        "Status": "DELETED",
+    }
 
 
 def _remade_by_rejected(
@@ -225,30 +229,19 @@ def _remade_by_rejected(
     return not mismatches(rejected, description, marker, resolve)
 
 
-def _back_to_no_copy(
+def _back_to_the_gone_copy(
     client: Any, props: Mapping[str, Any], old_props: Mapping[str, Any], physical_id: str, owner: str
 ) -> Outcome:
     """The rollback of an update of a resource whose copy was gone before it (deleted outside
-    CloudFormation, or ``NO_COPY``): the resource keeps what it held, and the copy the rejected update made
+    CloudFormation): the resource keeps what it held, and the copy the rejected update made
     (if it left one, such as a copy that outlasted its time, or one it was deleting) is removed first."""
     strays = stray_copies(client, old_props, physical_id, owner, held_exists=False)
     logger.warning("Rolling back to %s, whose copy was gone before the update: no copy is made", physical_id)
     if not strays:
-        return Outcome(physical_id, _no_copy_data(physical_id), complete=True)
+        return Outcome(physical_id, _gone_data(physical_id), complete=True)
     timeout = service_timeout(props)
     work = Work(Kind.DELETE, strays[0], strays=strays[1:], timeout=timeout, owner=owner, keeps=physical_id)
     return _first_step(client, work, physical_id, "DELETING", physical_id)
-
-
-# The last part of the physical id of a resource that holds no copy: the rollback of an Update that made
-# again a copy deleted outside CloudFormation (see ``update``). It is no version ARN, so a later Update makes
-# the copy, and a Delete sends nothing.
-NO_COPY = "none"
-
-
-def holds_no_copy(physical_id: str) -> bool:
-    """Whether the physical id is a resource's that holds no copy (see ``NO_COPY``)."""
-    return "/version/" in physical_id and physical_id.rsplit("/", 1)[-1] == NO_COPY
 
 
 # --- Delete ---------------------------------------------------------------------------------------------
@@ -258,12 +251,8 @@ def delete(client: Any, props: Mapping[str, Any], physical_id: str, owner: str) 
     The version is the physical id; when the physical id is not a version ARN (a Create that failed, or
     is still running and never answered) it is the version the properties name, if this resource made it
     from that source: a copy still in progress is waited for and removed, not left behind. Properties
-    that could never have made a copy mean nothing was made: nothing is sent to the service. A resource
-    that holds no copy (``NO_COPY``: a rollback to the copy deleted outside CloudFormation) deletes nothing:
-    a copy of the same name and source is another request's (the update that made the copy again).
+    that could never have made a copy mean nothing was made: nothing is sent to the service.
     """
-    if holds_no_copy(physical_id):
-        return Outcome(physical_id, complete=True)
     identity = identity_of(props)
     project = props.get("DestinationProjectArn")
     target: Version | None = None
@@ -298,7 +287,7 @@ def advance(client: Any, data: Mapping[str, Any], physical_id: str, deadline: De
                 # Nothing more can be learnt in time: what is left of the resource's versions goes to a
                 # cleanup (it checks each one's owner marker, and removes it once the service lets it).
                 left = [*work.strays, work.target]
-                kept = _no_copy_data(work.keeps) if work.keeps else {}
+                kept = _gone_data(work.keeps) if work.keeps else {}
                 return Outcome(answer_id, kept, complete=True, cleanup=_cleanup_of(left, work.owner))
             raise _give_up(work, Progress(False, "unknown"))
         progress = [removal_step(client, stray) for stray in work.strays]
@@ -313,8 +302,8 @@ def advance(client: Any, data: Mapping[str, Any], physical_id: str, deadline: De
         target = progress[-1]
         if all(p.done or (p.deferred and last_round) for p in progress):
             data = _data(work.target.arn, target.status) if work.kind is not Kind.DELETE else {}
-            if work.keeps:  # a rollback back to no copy: the attributes of the copy gone before
-                data = _no_copy_data(work.keeps)
+            if work.keeps:  # a rollback to the copy that was gone: its attributes, as before
+                data = _gone_data(work.keeps)
             versions = [*work.strays, work.target]
             left = [v for v, p in zip(versions, progress, strict=True) if p.deferred and not p.done]
             return Outcome(answer_id, data, complete=True, cleanup=_cleanup_of(left, work.owner))

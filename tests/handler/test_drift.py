@@ -83,23 +83,40 @@ def _failing_later(template: dict[str, Any]) -> dict[str, Any]:
     return template
 
 
-def test_a_key_change_of_a_copy_deleted_by_hand_rolled_back_holds_no_copy_again(
+def test_a_key_change_of_a_copy_deleted_by_hand_cannot_be_rolled_back_and_says_so(
     cloud, deploy, source_version
 ):
     # The update makes the copy again, with the key, under the name the deleted copy had; a later resource
-    # fails. The rollback cannot copy without the key under that name while the new copy holds it, and the
-    # stack held no copy before: it answers an id naming no version, and CloudFormation deletes the copy.
+    # fails. The rollback cannot copy without the key under that name while the new copy holds it, and it
+    # cannot be sure the update made that copy (an update in place may have changed how the key is
+    # declared): it fails, saying to continue the rollback skipping the resource, and the copy stays.
     stack = deploy(copy_template(source_version))
     delete_by_hand(cloud, stack, stack.resources["ModelCopy"].physical_id)
 
-    assert stack.update(_failing_later(copy_template(source_version, kms=True))) == "UPDATE_ROLLBACK_COMPLETE"
+    assert stack.update(_failing_later(copy_template(source_version, kms=True))) == "UPDATE_ROLLBACK_FAILED"
 
-    assert stack.resources["ModelCopy"].physical_id.endswith("/version/defects-prod-1/none")
+    assert "The stack is rolling back" in reasons(cloud)
+    assert "Continue the rollback skipping this resource (this copy stays)" in reasons(cloud)
+    copy = stack.resources["ModelCopy"].physical_id
+    assert versions(stack)["defects-prod-1"]["ProjectVersionArn"] == copy
+
+
+def test_the_rollback_of_an_update_whose_copy_was_gone_makes_no_copy(cloud, deploy, source_version):
+    # The update makes the copy again and fails (its start is refused): the rollback goes back to the copy
+    # that was gone. It answers that id and makes no copy; the copy the update made is removed.
+    stack = deploy(copy_template(source_version, tags={"a": "1"}))
+    gone = stack.resources["ModelCopy"].physical_id
+    delete_by_hand(cloud, stack, gone)
+    custom_labels.faults.inject("StartProjectVersion", "AccessDeniedException", times=1)
+    copies = custom_labels.calls.count("CopyProjectVersion")
+
+    status = stack.update(copy_template(source_version, tags={"a": "1"}, extra={"MinInferenceUnits": 1}))
+
+    assert status == "UPDATE_ROLLBACK_COMPLETE"
+    assert custom_labels.calls.count("CopyProjectVersion") == copies + 1  # the update's, not the rollback's
+    assert stack.resources["ModelCopy"].physical_id == gone
     cloud.settle(600)
     assert versions(stack) == {}
-    # the next update makes the copy again; the stack's delete removes it
-    assert stack.update(copy_template(source_version, tags={"b": "2"})) == "UPDATE_COMPLETE"
-    assert versions(stack)["defects-prod-1"]["ProjectVersionArn"] == stack.resources["ModelCopy"].physical_id
     assert stack.delete() == "DELETE_COMPLETE"
     assert rules_left(cloud) == []
 
@@ -142,7 +159,7 @@ def test_a_rollback_that_may_not_read_the_stack_status_fails_saying_why_and_keep
 
     assert "Changing KmsKeyId needs a new copy" in reasons(cloud)
     assert (
-        "the stack's status could not be read to tell (cloudformation:DescribeStacks failed (AccessDenied))"
+        "the stack's status could not be read to tell: cloudformation:DescribeStacks failed (AccessDenied)"
         in (reasons(cloud))
     )
     copy = stack.resources["ModelCopy"].physical_id
