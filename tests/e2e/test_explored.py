@@ -222,3 +222,12 @@ def test_a_delete_whose_call_hangs_at_the_rules_quota_does_not_fail_with_time_le
         ("delete_prod", {}),
     ]
     assert _unknown(request, replay({}, steps)) == []
+
+
+@pytest.mark.xfail(strict=True, reason="explorer finding: twin deliveries answer differently (Known limits)")
+def test_a_rollback_delete_delivered_twice_at_once_answers_once_or_identically(request):
+    # The Create's copy outlasts ServiceTimeout and the rollback's Delete is delivered twice at once: both
+    # deliveries claim it and wait for the copy; the first answers (a cleanup left), the stack deletes the
+    # role, and the second's next call is denied: a second, different answer.
+    steps = [_start(copy_duration=1800.0, service_timeout=900, duplicates=0.5), ("cold_starts", {})]
+    assert _unknown(request, replay({}, steps)) == []

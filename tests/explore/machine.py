@@ -21,6 +21,7 @@ import importlib.util
 import json
 import os
 import random
+import re
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -488,11 +489,17 @@ class Explorer(RuleBasedStateMachine):
             if what == "delete_policy":
                 client.delete_project_policy(ProjectArn=self.project_arn, PolicyName=policy["PolicyName"])
             else:
+                # the destination account (or its role) replaced by another account's root
+                document = re.sub(
+                    rf"arn:aws:iam::{DEST_ACCOUNT}:[^\"]*|\b{DEST_ACCOUNT}\b",
+                    "arn:aws:iam::999999999999:root",
+                    policy["PolicyDocument"],
+                )
                 client.put_project_policy(
                     ProjectArn=self.project_arn,
                     PolicyName=policy["PolicyName"],
                     PolicyRevisionId=policy["PolicyRevisionId"],
-                    PolicyDocument=policy["PolicyDocument"].replace(DEST_ACCOUNT, "999999999999"),
+                    PolicyDocument=document,
                 )
         self._check()
 
