@@ -5,7 +5,8 @@ shrunk sequence.
 Variables (environment): EXPLORE_EXAMPLES (sequences per variant, default 50), EXPLORE_STEPS (steps per
 sequence, default 12), EXPLORE_SEED (default 0: the same seed gives the same sequences), EXPLORE_VARIANTS
 (a comma-separated list of ``field=reading`` or ``defaults``; default every variant), EXPLORE_COPY_DURATIONS
-(the copy durations drawn), EXPLORE_RULES_QUOTA (0: no step fills EventBridge's bus).
+(the copy durations drawn), EXPLORE_RULES_QUOTA (0: no step fills EventBridge's bus), EXPLORE_DUPLICATES
+(0: no delivery twice at once).
 """
 
 from __future__ import annotations
