@@ -28,9 +28,7 @@ class _Described:
         self.stack_name = stack.name
         self.stack_id = stack.stack_id
         self.stack_status = stack.status
-        self.creation_time = datetime.datetime.fromtimestamp(
-            float(getattr(stack, "created_at", 0.0) or 0.0), tz=datetime.UTC
-        )
+        self.creation_time = datetime.datetime.fromtimestamp(0, tz=datetime.UTC)  # not modelled
         self.tags: dict[str, str] = {}
 
 

@@ -5,8 +5,8 @@ one more Update, with the previous properties as ``ResourceProperties`` and the 
 ``OldResourceProperties`` (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-requesttypes-update.html),
 exactly the shape of a forward update back to those properties. Where a resource must tell the two apart,
 it asks DescribeStacks for the stack's status (``UPDATE_ROLLBACK_IN_PROGRESS`` while CloudFormation rolls
-back an update, the rollback of an update of a nested stack's parent included:
-https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_Stack.html). It asks only then,
+back an update: https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_Stack.html). It asks
+only then,
 and a status it cannot read (no permission, no endpoint in a VPC, throttling after retries) counts as
 no rollback: the resource then takes the answer that is safe for a forward update.
 """

@@ -182,16 +182,16 @@ def start_copy(client: Any, copy: CopyProperties, owner: str) -> tuple[Version, 
                 transient=True,
             ) from error
         verdict = adoption(description, tags, owner, copy.source_project_version_arn)
-        differs = mismatches(copy, description, tags.get(KMS_KEY_TAG), key_resolver(client))
-        if verdict is Adoption.ADOPT and differs:
-            # this resource's copy from that source, but not the declared one (another key or output): a
-            # copy an update made and left (the rollback's copy cannot be made while it holds the name)
-            raise ResourceError(
-                f"The version name {copy.version_name} is taken by {arn}, a copy this resource made with "
-                f"another {' and '.join(differs)}; it cannot be taken as this copy. Deploy again once it is "
-                "deleted, or choose another version name."
-            ) from error
         if verdict is Adoption.ADOPT:
+            differs = mismatches(copy, description, tags.get(KMS_KEY_TAG), key_resolver(client))
+            if differs:
+                # this resource's copy from that source, but not the declared one (another key or output):
+                # a copy an update made and left (the rollback's copy cannot be made while it holds the name)
+                raise ResourceError(
+                    f"The version name {copy.version_name} is taken by {arn}, a copy this resource made with "
+                    f"another {' and '.join(differs)}; it cannot be taken as this copy. Deploy again once it "
+                    "is deleted, or choose another version name."
+                ) from error
             return Version(copy.destination_project_arn, arn), False
         if verdict is Adoption.NOT_OWNED:
             raise ResourceError(

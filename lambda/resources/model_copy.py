@@ -70,6 +70,11 @@ RESOURCE_TYPE = contract.MODEL_COPY_TYPE
 logger = logging.getLogger(__name__)
 
 
+# The Status attribute of a resource whose copy is gone (deleted outside CloudFormation), after a rollback
+# back to it.
+GONE = "DELETED"
+
+
 def _data(version_arn: str, status: str) -> dict[str, str]:
     return {"ProjectVersionArn": version_arn, "VersionName": version_name_of(version_arn), "Status": status}
 
@@ -129,7 +134,6 @@ def update(
     if checks_source(desired, kind, old_props):  # before anything changes: the copy stays as it is
         check_source(client, desired, copied=kind is Kind.IN_PLACE)
     description: dict[str, Any] | None = None
-    gone = False
     if kind is Kind.IN_PLACE:
         try:
             description = describe_version(client, Version(desired.destination_project_arn, physical_id))
@@ -137,11 +141,11 @@ def update(
             raise failure("DescribeProjectVersions", error) from error
         if description is not None and description.get("Status") == "DELETING":
             description = None  # being deleted outside CloudFormation: as good as gone
-        gone = description is None
+    gone = kind is Kind.IN_PLACE and description is None
     if gone and rolling_back() is True:
         return _back_to_the_gone_copy(client, props, old_props, physical_id, owner)
     strays = stray_copies(client, old_props, physical_id, owner)
-    if kind is Kind.IN_PLACE and description is None:
+    if gone:
         # Drift: the copy the stack holds was deleted outside CloudFormation. The Update makes the copy
         # again (a replacement: CloudFormation's Delete of the old id then finds nothing).
         logger.warning("The version %s no longer exists: copying it again", physical_id)
@@ -199,15 +203,6 @@ def update(
     return _first_step(client, work, target.arn, status, physical_id)
 
 
-def _gone_data(physical_id: str) -> dict[str, str]:
-    """The attributes of a resource whose copy is gone (deleted outside CloudFormation): as before."""
-    return {
-        "ProjectVersionArn": physical_id,
-        "VersionName": version_name_of(physical_id),
-        "Status": "DELETED",
-    }
-
-
 def _remade_by_rejected(
     old_props: Mapping[str, Any],
     physical_id: str,
@@ -238,7 +233,7 @@ def _back_to_the_gone_copy(
     strays = stray_copies(client, old_props, physical_id, owner, held_exists=False)
     logger.warning("Rolling back to %s, whose copy was gone before the update: no copy is made", physical_id)
     if not strays:
-        return Outcome(physical_id, _gone_data(physical_id), complete=True)
+        return Outcome(physical_id, _data(physical_id, GONE), complete=True)
     timeout = service_timeout(props)
     work = Work(Kind.DELETE, strays[0], strays=strays[1:], timeout=timeout, owner=owner, keeps=physical_id)
     return _first_step(client, work, physical_id, "DELETING", physical_id)
@@ -287,7 +282,7 @@ def advance(client: Any, data: Mapping[str, Any], physical_id: str, deadline: De
                 # Nothing more can be learnt in time: what is left of the resource's versions goes to a
                 # cleanup (it checks each one's owner marker, and removes it once the service lets it).
                 left = [*work.strays, work.target]
-                kept = _gone_data(work.keeps) if work.keeps else {}
+                kept = _data(work.keeps, GONE) if work.keeps else {}
                 return Outcome(answer_id, kept, complete=True, cleanup=_cleanup_of(left, work.owner))
             raise _give_up(work, Progress(False, "unknown"))
         progress = [removal_step(client, stray) for stray in work.strays]
@@ -301,9 +296,9 @@ def advance(client: Any, data: Mapping[str, Any], physical_id: str, deadline: De
         last_round = deadline.no_time_for_next_round()
         target = progress[-1]
         if all(p.done or (p.deferred and last_round) for p in progress):
-            data = _data(work.target.arn, target.status) if work.kind is not Kind.DELETE else {}
+            data = {} if work.kind is Kind.DELETE else _data(work.target.arn, target.status)
             if work.keeps:  # a rollback to the copy that was gone: its attributes, as before
-                data = _gone_data(work.keeps)
+                data = _data(work.keeps, GONE)
             versions = [*work.strays, work.target]
             left = [v for v, p in zip(versions, progress, strict=True) if p.deferred and not p.done]
             return Outcome(answer_id, data, complete=True, cleanup=_cleanup_of(left, work.owner))
