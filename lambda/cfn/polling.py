@@ -24,8 +24,10 @@ What it does instead:
   under EventBridge's 8192 characters;
 * one answer per request: the first delivery claims the request with a rule named after its RequestId
   (which becomes its schedule); a duplicate delivery or a late poll finds the rule and does nothing
-  (``request_rule.py``); Lambda does not retry the function's invocations (its EventInvokeConfig, set by
-  the construct), since every request is answered here or left to its rule's tick;
+  (``request_rule.py``); an invocation looks at the rule again before each look of its wait and before it
+  answers, and stops without answering when another delivery of the request has it now
+  (``_superseded``); Lambda does not retry the function's invocations (its EventInvokeConfig, set by the
+  construct), since every request is answered here or left to its rule's tick;
 * a deadline: FAILED is sent ANSWER_MARGIN seconds (a quarter of ServiceTimeout when shorter) before
   CloudFormation's timeout, counted from when the request reached the function (``Deadline``), and the
   schedule is removed; every client's retries and timeouts fit in the time left (``time_budget.py``);
@@ -51,6 +53,7 @@ import logging
 import math
 import os
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -148,6 +151,9 @@ class PollingResource(CfnResource):
         self._handed_over = False
         self._cleanup_left = False
         self._no_room = False
+        self._token = ""
+        self._rule_says: str | None = None
+        self._stood_down = False
         self._fast_path_longest = FAST_PATH_MAX_SECONDS
         self._cleanup_funcs: dict[str, CleanupFunc] = {}
 
@@ -161,6 +167,11 @@ class PollingResource(CfnResource):
         self._handed_over = False  # the pre-timeout timer left the request to its schedule
         self._cleanup_left = False
         self._no_room = False  # no rule could be made for this request (EventBridge's rules quota)
+        # what this invocation last made the request's rule say ("": no rule; None: unknown, not checked)
+        # and the token its claim carries; stood down: another delivery has the request (_superseded)
+        self._token = uuid.uuid4().hex[:16]
+        self._rule_says = None
+        self._stood_down = False
         self._context = context
         if ANSWERED_KEY in event:
             request_rule.clear_tombstone(self._events, str(event[ANSWERED_KEY]))
@@ -171,15 +182,20 @@ class PollingResource(CfnResource):
         schedule = str(event.get("CrHelperRule", "")).split("/")[-1]  # a poll's: the request's rule
         if RESTART_KEY in event:
             # a request handed over by the pre-timeout timer: its first invocation again (its deadline kept)
-            if not request_rule.take_back(self._events, event):
+            if not request_rule.take_back(self._events, event, self._token):
                 logger.info("Restart of %s: not handed over, nothing to do", event.get("LogicalResourceId"))
                 return
             del event[RESTART_KEY]
+            self._rule_says = request_rule.claimed_by(self._token)
         elif "CrHelperPoll" not in event:
-            claimed = request_rule.claim(self._events, event)
+            claimed = request_rule.claim(self._events, event, self._token)
             if claimed == request_rule.TAKEN:
                 return
             self._no_room = claimed == request_rule.NO_ROOM
+            self._rule_says = {
+                request_rule.MINE: request_rule.claimed_by(self._token),
+                request_rule.NO_ROOM: "",
+            }.get(claimed)
             # answer before CloudFormation gives up, so the Reason is ours and the schedule is removed
             # (a request taken back after a handover keeps the deadline it had)
             event.setdefault("PollDeadline", answer_by(self._arrival, _service_timeout(event)))
@@ -189,9 +205,12 @@ class PollingResource(CfnResource):
             # possibly contradicting, response.
             logger.info("Poll of %s: already answered, nothing to do", event.get("LogicalResourceId"))
             return
+        else:
+            self._rule_says = POLLING
         super().__call__(event, context)
         answered_here = "CrHelperPoll" not in event and "CrHelperRule" not in event
-        if answered_here and not (self._timer_answered or self._handed_over or self._cleanup_left):
+        left_alone = self._timer_answered or self._handed_over or self._cleanup_left or self._stood_down
+        if answered_here and not left_alone:
             # answered here: the claim is released
             request_rule.delete_rule(self._events, request_rule.rule_for(event))
 
@@ -247,6 +266,22 @@ class PollingResource(CfnResource):
                     raise
                 logger.warning("Transient failure, trying again in %g s: %s", FAST_PATH_INTERVAL, error)
                 CLOCK.sleep(FAST_PATH_INTERVAL)
+                if self._superseded():
+                    raise RuntimeError("Another delivery of this request has it now") from error
+
+    def _superseded(self) -> bool:
+        """Whether another delivery of this request has it now (``request_rule.still_mine``): then this
+        invocation stands down: it answers nothing and leaves the rule to the other (``_stood_down``)."""
+        if not self._stood_down and self._rule_says is not None:
+            event = self._event
+            if not request_rule.still_mine(self._events, request_rule.rule_for(event), self._rule_says):
+                logger.info(
+                    "%s of %s: another delivery has it now; this one stops",
+                    event.get("RequestType"),
+                    event.get("LogicalResourceId"),
+                )
+                self._stood_down = True
+        return self._stood_down
 
     def _room_to_try_again(self) -> bool:
         if self._context is None:
@@ -280,6 +315,7 @@ class PollingResource(CfnResource):
                 "copy has finished (see the function's log group)."
             ) from error
         self._cleanup_left = True
+        self._rule_says = request_rule.CLEANUP
 
     def _clean_up(self, event: dict[str, Any]) -> None:
         """A tick of a cleanup schedule: the resource's cleanup function; the rule goes when it is done,
@@ -347,6 +383,8 @@ class PollingResource(CfnResource):
                 CLOCK.sleep(FAST_PATH_INTERVAL)
             else:
                 self._round = SCHEDULE_ROUND * self._polling_interval  # this look is the last
+            if self._superseded():
+                return
             try:
                 self.PhysicalResourceId = poll(event, self._context)
             except Exception as error:  # noqa: BLE001 - reported to CloudFormation as the Reason
@@ -356,8 +394,8 @@ class PollingResource(CfnResource):
     def _polling_init(self, event: dict[str, Any]) -> None:
         if "CrHelperRule" in event:
             self._look_again_in_process(event)  # a poll whose next tick would come too late
-        if self._handed_over:
-            return  # the request is its schedule's now (see _timeout): nothing more from here
+        if self._handed_over or self._stood_down:
+            return  # the request is its schedule's, or another delivery's, now: nothing more from here
         if "CrHelperPoll" not in event and self._outcome_complete and self.Status != "FAILED":
             self._send_response = True  # done in the first invocation: no schedule needed
             return
@@ -377,6 +415,8 @@ class PollingResource(CfnResource):
             )
             self._send_response = True
             return
+        if "CrHelperPoll" not in event and self._superseded():
+            return  # the request's rule is another delivery's: no schedule of this invocation replaces it
         _CRHELPER._polling_init(self, event)
 
     def _fast_path_has_room(self, waited: float) -> bool:
@@ -412,6 +452,8 @@ class PollingResource(CfnResource):
             while self._fast_path_has_room(waited):
                 CLOCK.sleep(FAST_PATH_INTERVAL)
                 waited += FAST_PATH_INTERVAL
+                if self._superseded():
+                    return True  # another delivery has the request: nothing to answer from here
                 # the next look: in 10 s, or (handing over) at the schedule's first tick
                 self._round = FAST_PATH_INTERVAL if self._fast_path_has_room(waited) else SCHEDULE_ROUND
                 try:
@@ -455,6 +497,7 @@ class PollingResource(CfnResource):
             State="ENABLED",
             Description=POLLING,
         )
+        self._rule_says = POLLING
         return str(response["RuleArn"])
 
     def _add_permission(self, rule_arn: str) -> str:
@@ -491,12 +534,14 @@ class PollingResource(CfnResource):
         self._events().delete_rule(Name=rule_arn.split("/")[-1])
 
     def _remove_polling(self) -> None:
-        if "CrHelperRule" not in self._event or self._cleanup_left:
-            return  # no schedule, or it is kept for the cleanup
+        if "CrHelperRule" not in self._event or self._cleanup_left or self._superseded():
+            return  # no schedule, it is kept for the cleanup, or another delivery has it
         try:
             _CRHELPER._remove_polling(self)
+            self._rule_says = ""
         except Exception:  # noqa: BLE001 - the answer to CloudFormation matters more than the cleanup
             logger.exception("Removing the polling schedule failed")
+            self._rule_says = None
 
     def _set_timeout(self) -> None:
         # crhelper's timer, TIMER_LEAD seconds before the Lambda timeout (crhelper: 0.5 s), so the answer
@@ -506,11 +551,17 @@ class PollingResource(CfnResource):
         self._timer.start()
 
     def _timeout(self) -> None:
-        if self._hand_over():
+        if self._stood_down or self._hand_over():
             return
         logger.error("The invocation is about to time out; answering FAILED")
         self.PhysicalResourceId = self._failure_physical_id()
         reason = "The function timed out while working on the resource; see its log group."
+        if self._no_room:
+            # time is left, but no later invocation can take the request up: it has no rule
+            reason = (
+                "The function timed out while working on the resource (a call to AWS did not return), and "
+                f"the request cannot go on in a later invocation: {request_rule.RULES_QUOTA_REASON}"
+            )
         if self._answer_by() - float(CLOCK.now()) <= MIN_STEP + SEND_RESERVE:
             # one call held the invocation past the time the request had (botocore's timeouts did not end it)
             reason = (
@@ -518,6 +569,8 @@ class PollingResource(CfnResource):
                 f"to answer (ServiceTimeout {_service_timeout(self._event):g} s); see the function's logs."
             )
         self._send("FAILED", reason)
+        if self._stood_down:
+            return  # another delivery has the request: its rule is not this invocation's to change
         self._timer_answered = True
         # replaces the schedule, if any: no poll answers again
         request_rule.tombstone(self._events, self._event, str(self._context.invoked_function_arn))
@@ -534,6 +587,8 @@ class PollingResource(CfnResource):
         period = request_rule.HANDOVER_PERIOD if first else SCHEDULE_ROUND * self._polling_interval
         if self._no_room or left <= period + MIN_STEP + SEND_RESERVE:
             return False
+        if first and self._superseded():
+            return True  # another delivery has the request: nothing to hand over, nothing to answer
         try:
             # a poll of the schedule: the next tick polls again. A first invocation is run again by its
             # rule's tick (nothing else runs it: the function has no Lambda retries), HANDOVER_PERIOD
@@ -567,8 +622,10 @@ class PollingResource(CfnResource):
 
     # --- the response -----------------------------------------------------------------------------------
     def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
-        if self._timer_answered or self._handed_over:
-            return  # the timer answered, or left the request to its schedule; the invocation ran on
+        if self._timer_answered or self._handed_over or self._superseded():
+            # the timer answered, or left the request to its schedule (the invocation ran on), or another
+            # delivery of the request has it now
+            return
         # crhelper's signature is kept; the PUT always goes through this module's put_response.
         body = {
             "Status": status or self.Status,

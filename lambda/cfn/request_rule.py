@@ -11,6 +11,14 @@ timer (no time left) leaves the rule as a tombstone (:func:`tombstone`) that del
 later (:func:`clear_tombstone`), so a late duplicate of the request finds it. The rule's Description says
 which of these it is (:func:`rule_state`).
 
+Two deliveries of one request may both get past the claim (they describe the rule before either has put
+it): the claim's Description carries a token of the invocation that put it last, and an invocation looks
+again before each step of its wait and before it answers (:func:`still_mine`). An invocation whose rule no
+longer says what it wrote (a twin's token, a twin's answer that removed the rule or left a cleanup) stops
+without answering: the request is the other delivery's. So does one whose EventBridge calls, allowed when it
+claimed, are now denied: CloudFormation deletes a custom resource's role (or its policy) only after the
+resource answered, so the request was answered by another delivery, and this one's answer would differ.
+
 Lambda does not retry the function's invocations (the construct sets its EventInvokeConfig's
 ``MaximumRetryAttempts`` to 0): every request is answered by the handler itself (crhelper answers an
 exception, the pre-timeout timer a request out of time) or left to its rule's tick, so a retry of an
@@ -88,25 +96,33 @@ def rule_state(events: Callable[[], Any], name: str) -> str:
     return next((s for s in (CLAIMED, ANSWERED, CLEANUP, HANDED_OVER) if description.startswith(s)), POLLING)
 
 
-# What claim() found: the request is this invocation's, another delivery's, or this invocation's without
-# a rule (EventBridge's rules quota is reached: no claim, and no schedule could be made either).
-MINE, TAKEN, NO_ROOM = "mine", "taken", "no-room"
+# What claim() found: the request is this invocation's, another delivery's, this invocation's without a
+# rule (EventBridge's rules quota is reached: no claim, and no schedule could be made either), or this
+# invocation's although the claim failed (its rule's state is unknown: nothing is checked against it).
+MINE, TAKEN, NO_ROOM, UNSURE = "mine", "taken", "no-room", "unsure"
 RULES_QUOTA_REASON = (
     "EventBridge's quota of rules per event bus (300 by default, 100 in some Regions, shared with every "
-    "other rule of the account in this Region) is reached: this resource needs one rule for each request "
-    "in progress. Delete rules you do not need, or ask for a higher 'Maximum number of rules per event "
-    "bus' quota in the Service Quotas console (Amazon EventBridge), then deploy again."
+    "other rule of the account in this Region) is reached (PutRule: LimitExceededException): this "
+    "resource needs one rule for each request in progress. Delete rules you do not need, or ask for a "
+    "higher 'Maximum number of rules per event bus' quota in the Service Quotas console (Amazon "
+    "EventBridge), then deploy again."
 )
 
 
-def claim(events: Callable[[], Any], event: dict[str, Any]) -> str:
-    """Claim a request for this invocation: MINE; TAKEN when another delivery has (or had) it; NO_ROOM
-    when EventBridge's rules quota leaves no room for its rule (the request is worked on without one)."""
+def claimed_by(token: str) -> str:
+    """The Description of a claim put by the invocation holding ``token``."""
+    return f"{CLAIMED} {token}"
+
+
+def claim(events: Callable[[], Any], event: dict[str, Any], token: str) -> str:
+    """Claim a request for this invocation (``token`` names it in the rule): MINE; TAKEN when another
+    delivery has (or had) it; NO_ROOM when EventBridge's rules quota leaves no room for its rule (the
+    request is worked on without one); UNSURE when claiming failed otherwise (worked on regardless)."""
     name = rule_for(event)
     try:
         state = rule_state(events, name)
         if state == HANDED_OVER:
-            return _take_back(events, name, event)
+            return _take_back(events, name, event, token)
         if state:
             logger.info(
                 "%s of %s is already in hand (%s): nothing to do",
@@ -116,15 +132,39 @@ def claim(events: Callable[[], Any], event: dict[str, Any]) -> str:
             )
             return TAKEN
         events().put_rule(
-            Name=name, ScheduleExpression="rate(1 minute)", State="DISABLED", Description=CLAIMED
+            Name=name, ScheduleExpression="rate(1 minute)", State="DISABLED", Description=claimed_by(token)
         )
     except Exception as error:  # noqa: BLE001 - without a claim the request is still answered
-        code = getattr(error, "response", {}).get("Error", {}).get("Code")
-        if code == "LimitExceededException":
+        if _code(error) == "LimitExceededException":
             logger.warning("Claiming the request failed: EventBridge's rules quota is reached")
             return NO_ROOM
         logger.exception("Claiming the request failed; working on it regardless")
+        return UNSURE
     return MINE
+
+
+def _code(error: Exception) -> str:
+    return str(getattr(error, "response", {}).get("Error", {}).get("Code") or "")
+
+
+def still_mine(events: Callable[[], Any], name: str, expected: str) -> bool:
+    """Whether the request's rule still says what this invocation last made it say (``expected``: its
+    Description; "" for no rule, when the rules quota left no room for one). False when it says anything
+    else (another delivery's claim, schedule or cleanup; the rule removed by another delivery's answer), or
+    when the call is denied: the invocation could call EventBridge when it claimed the request, and the
+    function's role loses that only when CloudFormation deletes it, after the request was answered. Any
+    other failure of the call is True: the invocation goes on as it would have without the look."""
+    try:
+        rule = events().describe_rule(Name=name)
+    except Exception as error:  # noqa: BLE001 - only a denial or an answer to the look decides
+        if _code(error) == "ResourceNotFoundException":
+            return expected == ""
+        if "AccessDenied" in _code(error):
+            logger.warning("EventBridge denies the request's rule now: the request was answered elsewhere")
+            return False
+        logger.warning("Looking at the request's rule failed (%s); going on", _code(error) or error)
+        return True
+    return str(rule.get("Description") or "") == expected
 
 
 def tombstone(events: Callable[[], Any], event: dict[str, Any], function_arn: str) -> None:
@@ -195,7 +235,7 @@ def hand_over(events: Callable[[], Any], event: dict[str, Any], function_arn: st
     return True
 
 
-def _take_back(events: Callable[[], Any], name: str, event: dict[str, Any]) -> str:
+def _take_back(events: Callable[[], Any], name: str, event: dict[str, Any], token: str) -> str:
     """Claim a request handed over for this invocation again: the rule disabled (no tick runs it too),
     the request's deadline restored into ``event`` from the rule's Description."""
     description = str(events().describe_rule(Name=name).get("Description") or "")
@@ -203,7 +243,9 @@ def _take_back(events: Callable[[], Any], name: str, event: dict[str, Any]) -> s
         event["PollDeadline"] = float(description.split()[1])
     except (IndexError, ValueError):
         pass  # no deadline recorded: the invocation counts from its own arrival
-    events().put_rule(Name=name, ScheduleExpression="rate(1 minute)", State="DISABLED", Description=CLAIMED)
+    events().put_rule(
+        Name=name, ScheduleExpression="rate(1 minute)", State="DISABLED", Description=claimed_by(token)
+    )
     logger.info(
         "%s of %s: taken back after a handover",
         event.get("RequestType"),
@@ -212,14 +254,14 @@ def _take_back(events: Callable[[], Any], name: str, event: dict[str, Any]) -> s
     return MINE
 
 
-def take_back(events: Callable[[], Any], event: dict[str, Any]) -> bool:
+def take_back(events: Callable[[], Any], event: dict[str, Any], token: str) -> bool:
     """A tick of a request handed over: claim the request again for this invocation. False when the rule
     is not (or no longer) a handover of this request (a duplicate delivery took it back, a late or repeated
     tick, an input naming anything else): nothing to do."""
     name = str(event.get(RESTART_KEY, ""))
     if name != rule_for(event) or rule_state(events, name) != HANDED_OVER:
         return False
-    return _take_back(events, name, event) == MINE
+    return _take_back(events, name, event, token) == MINE
 
 
 def is_cleanup(events: Callable[[], Any], name: str) -> bool:
