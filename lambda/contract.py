@@ -19,6 +19,12 @@ OWNER_TAG = "rekognition-model-copy:owner"
 #: may not report a copy's key). Reserved like the owner tag; with it a copy holds two tags of the handler.
 KMS_KEY_TAG = "rekognition-model-copy:kms-key"
 
+#: The tag the handler puts on a copy that an Update made again under the name of the copy the stack held,
+#: that copy being gone (deleted outside CloudFormation): which update made it (a digest of its two property
+#: sets and the gone copy's id) and the gone copy's timestamp, so that the rollback of exactly that update
+#: goes back to the gone copy. An Update made in place removes it. Reserved like the owner tag.
+REMADE_TAG = "rekognition-model-copy:remade"
+
 #: The environment variable that names the prefix of the polling rules; the library scopes the role's
 #: EventBridge permissions to it.
 POLL_RULE_PREFIX_ENV = "POLL_RULE_PREFIX"

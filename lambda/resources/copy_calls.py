@@ -160,13 +160,15 @@ def check_source(client: Any, copy: CopyProperties, *, copied: bool = False) -> 
     )
 
 
-def start_copy(client: Any, copy: CopyProperties, owner: str) -> tuple[Version, bool]:
-    """Copy (tagged with its owner); returns the version and whether this call made it. A version of that
-    name is adopted only when this resource made it from the same source (a redelivered Create, a
-    rollback); anything else fails, and the version is left alone."""
+def start_copy(
+    client: Any, copy: CopyProperties, owner: str, extra_tags: Mapping[str, str] | None = None
+) -> tuple[Version, bool]:
+    """Copy (tagged with its owner, and ``extra_tags`` where they fit); returns the version and whether
+    this call made it. A version of that name is adopted only when this resource made it from the same
+    source (a redelivered Create, a rollback); anything else fails, and the version is left alone."""
     try:
         key_arn = key_resolver(client)(copy.kms_key_id) if copy.kms_key_id else None
-        response = client.copy_project_version(**copy.copy_request(owner, key_arn))
+        response = client.copy_project_version(**copy.copy_request(owner, key_arn, extra_tags))
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") != "ResourceInUseException":
             raise failure("CopyProjectVersion", error) from error

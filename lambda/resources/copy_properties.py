@@ -10,6 +10,7 @@ marker every copy is tagged with.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,10 @@ OWNER_TAG = contract.OWNER_TAG
 # from the previous properties (in a rollback those are the rejected ones).
 KMS_KEY_TAG = contract.KMS_KEY_TAG
 MARKERS = (OWNER_TAG, KMS_KEY_TAG)
+# A copy an Update made again after the copy the stack held was deleted outside CloudFormation also carries
+# this tag (``remade_mark``): the rollback of that update goes back to the gone copy by it. Not a marker:
+# an Update made in place removes it with the undeclared tags (``copy_calls.update_tags``).
+REMADE_TAG = contract.REMADE_TAG
 MAX_TAGS = 200  # per resource, the handler's markers included (botocore's TagMap)
 # botocore's patterns (service-2.json), checked before anything is sent: a value that can never be valid
 # fails the request with a Reason naming the property, and a Delete knows nothing was made from it.
@@ -124,9 +129,12 @@ class CopyProperties:
             min_f1_score=bar,
         )
 
-    def copy_request(self, owner: str, key_arn: str | None = None) -> dict[str, Any]:
+    def copy_request(
+        self, owner: str, key_arn: str | None = None, extra_tags: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
         """The CopyProjectVersion request, tagged with the owner marker and, with a KmsKeyId, the key
-        marker: ``key_arn``, the ARN of the key (else the KmsKeyId as declared)."""
+        marker: ``key_arn``, the ARN of the key (else the KmsKeyId as declared); ``extra_tags`` (the
+        remade mark) only where they fit in the version's tags."""
         output: dict[str, str] = {"S3Bucket": self.s3_bucket}
         if self.s3_key_prefix:
             output["S3KeyPrefix"] = self.s3_key_prefix
@@ -143,6 +151,8 @@ class CopyProperties:
             marker = key_arn or self.kms_key_id
             if len(marker) <= 256 and TAG_TEXT.match(marker):  # a tag value's limits (always, for an ARN)
                 request["Tags"][KMS_KEY_TAG] = marker
+        if extra_tags and len(request["Tags"]) + len(extra_tags) <= MAX_TAGS:
+            request["Tags"].update(extra_tags)
         return request
 
 
@@ -157,7 +167,7 @@ def _tags(value: Any, *, keyed: bool) -> dict[str, str]:
     if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
         raise ResourceError("Property Tags must be a map of string keys to string values.")
     for key, tag_value in value.items():
-        if key in MARKERS:
+        if key in (*MARKERS, REMADE_TAG):
             raise ResourceError(f"The tag key {key} is reserved for this resource's own markers.")
         if key.lower().startswith("aws:"):
             raise ResourceError(f"Tag keys must not start with 'aws:' (reserved by AWS): {key!r}.")
@@ -230,3 +240,31 @@ def created(version_arn: str) -> int:
     """The creation time (ms) a version ARN ends with; 0 when it has none."""
     tail = version_arn.rsplit("/", 1)[-1]
     return int(tail) if tail.isdigit() else 0
+
+
+def remade_mark(applied: Mapping[str, Any], before: Mapping[str, Any], gone_id: str) -> str:
+    """The value of REMADE_TAG on a copy that an Update from ``before`` to ``applied`` made again under the
+    name of ``gone_id``, the gone copy the stack held: that copy's timestamp, and a digest of the update."""
+    return f"{created(gone_id)}:{_update_digest(before, applied, gone_id)}"
+
+
+def gone_copy_of(
+    mark: str | None, props: Mapping[str, Any], old_props: Mapping[str, Any], held_id: str
+) -> str | None:
+    """The id of the gone copy that a rollback from ``old_props`` back to ``props`` returns to, when the
+    held copy's remade ``mark`` says exactly that update made it again (its two property sets as
+    CloudFormation sent them, the other way round, and the copy before it); else None. Any Update made in
+    place on the copy since removed the mark, so a mark left says the copy is still that update's."""
+    stamp, _, digest = (mark or "").partition(":")
+    if not stamp.isdigit():
+        return None
+    gone = f"{held_id.rsplit('/', 1)[0]}/{stamp}"
+    if gone == held_id or digest != _update_digest(props, old_props, gone):
+        return None
+    return gone
+
+
+def _update_digest(before: Mapping[str, Any], applied: Mapping[str, Any], gone_id: str) -> str:
+    parts = [dict(before), dict(applied), gone_id]
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -58,10 +58,13 @@ from resources.copy_decisions import (
 from resources.copy_properties import (
     KMS_KEY_TAG,
     PROJECT_ARN,
+    REMADE_TAG,
     VERSION_ARN,
     CopyProperties,
+    gone_copy_of,
     identity_of,
     project_of,
+    remade_mark,
     version_name_of,
 )
 from resources.errors import ResourceError, failure
@@ -127,8 +130,9 @@ def update(
 
     ``rolling_back`` says whether the stack is rolling back an update (True, False, or why it cannot
     tell); it is asked only where the request alone does not tell, after drift (the copy deleted outside
-    CloudFormation): a forward update makes the copy again, a rollback goes back to the copy that was gone,
-    without copying (:func:`_back_to_the_gone_copy`)."""
+    CloudFormation): a forward update makes the copy again (marked with which update made it, REMADE_TAG),
+    a rollback goes back to the copy that was gone, without copying (:func:`_back_to_the_gone_copy`; for
+    the rollback of the update that made it again, the mark on the copy it made names the gone copy)."""
     desired = CopyProperties.parse(props)
     kind = plan_update(desired, physical_id)
     if checks_source(desired, kind, old_props):  # before anything changes: the copy stays as it is
@@ -152,17 +156,27 @@ def update(
         kind = Kind.REPLACE
     if kind is Kind.IN_PLACE and description is not None:
         target = Version(desired.destination_project_arn, physical_id)
-        marker = version_tags(client, physical_id).get(KMS_KEY_TAG)
+        tags = version_tags(client, physical_id)
+        marker = tags.get(KMS_KEY_TAG)
         resolve = key_resolver(client)
         changed = mismatches(desired, description, marker, resolve)
         rollback: bool | str = False  # whether the stack is rolling back, asked only when it matters
         if changed and _remade_by_rejected(old_props, physical_id, description, marker, resolve):
             rollback = rolling_back()
+        mark = tags.get(REMADE_TAG)
+        gone_id = gone_copy_of(mark, props, old_props, physical_id) if rollback is True else None
+        if changed and gone_id:
+            # The rejected update made this copy again, under the name of the copy the stack held before
+            # it, that copy being gone (its mark says so): the stack goes back to that gone copy, and
+            # CloudFormation deletes this one, now the rejected update's, as it deletes any replacement.
+            logger.warning("Rolling back to %s, gone before the update that made %s", gone_id, physical_id)
+            return Outcome(gone_id, _data(gone_id, GONE), complete=True)
         if changed:
             unknown = ""
             if rollback is True:
                 # Most likely the rejected update made the held copy again, under the name the copy before
-                # it had, that copy being gone: going back would need that name. Nothing tells it for sure
+                # it had, that copy being gone: going back would need that name. Without its mark (a copy
+                # with no room for another tag, or made before the mark existed) nothing tells it for sure
                 # (an update in place may have changed how the key is declared), so the copy stays.
                 unknown = (
                     " The stack is rolling back: if the update being rolled back made this copy again after "
@@ -187,8 +201,10 @@ def update(
         )
         status = str(description.get("Status"))
     else:
+        # a copy made again under the held copy's name is marked with the update that made it
+        remade = {REMADE_TAG: remade_mark(props, old_props, physical_id)} if gone else None
         try:
-            target, made = start_copy(client, desired, owner)
+            target, made = start_copy(client, desired, owner, remade)
         except ResourceError as error:
             if plan_update(desired, physical_id) is not Kind.IN_PLACE:  # not a copy made again
                 raise

@@ -83,17 +83,61 @@ def _failing_later(template: dict[str, Any]) -> dict[str, Any]:
     return template
 
 
-def test_a_key_change_of_a_copy_deleted_by_hand_cannot_be_rolled_back_and_says_so(
+def test_the_rollback_of_a_key_change_that_made_a_deleted_copy_again_goes_back_to_the_gone_copy(
     cloud, deploy, source_version
 ):
-    # The update makes the copy again, with the key, under the name the deleted copy had; a later resource
-    # fails. The rollback cannot copy without the key under that name while the new copy holds it, and it
-    # cannot be sure the update made that copy (an update in place may have changed how the key is
-    # declared): it fails, saying to continue the rollback skipping the resource, and the copy stays.
+    # The update makes the copy again, with the key, under the name the deleted copy had, and marks it with
+    # that update; a later resource fails. The rollback cannot copy without the key under that name while
+    # the new copy holds it: by the mark it goes back to the gone copy's id, without copying, and
+    # CloudFormation deletes the copy the rejected update made.
+    stack = deploy(copy_template(source_version))
+    gone = stack.resources["ModelCopy"].physical_id
+    delete_by_hand(cloud, stack, gone)
+    copies = custom_labels.calls.count("CopyProjectVersion")
+
+    assert stack.update(_failing_later(copy_template(source_version, kms=True))) == "UPDATE_ROLLBACK_COMPLETE"
+
+    assert custom_labels.calls.count("CopyProjectVersion") == copies + 1  # the update's, not the rollback's
+    assert stack.resources["ModelCopy"].physical_id == gone
+    assert stack.resources["ModelCopy"].attributes["Status"] == "DELETED"
+    cloud.settle(600)
+    assert versions(stack) == {}
+    # and forward again: the copy is made again (drift), with the key
+    assert stack.update(copy_template(source_version, kms=True)) == "UPDATE_COMPLETE"
+    assert len(versions(stack)) == 1
+    assert stack.delete() == "DELETE_COMPLETE"
+    assert rules_left(cloud) == []
+
+
+def test_an_update_in_place_removes_the_mark_of_a_copy_made_again(cloud, deploy, source_version):
+    # The mark names the update that made the copy again only while nothing else changed the copy: an
+    # update in place (here tags) removes it, so the rollback of a later update never goes back by it.
     stack = deploy(copy_template(source_version))
     delete_by_hand(cloud, stack, stack.resources["ModelCopy"].physical_id)
+    assert stack.update(copy_template(source_version, kms=True)) == "UPDATE_COMPLETE"
+    copy = stack.resources["ModelCopy"].physical_id
+    client = stack.session().client("rekognition")
+    assert "rekognition-model-copy:remade" in client.list_tags_for_resource(ResourceArn=copy)["Tags"]
 
-    assert stack.update(_failing_later(copy_template(source_version, kms=True))) == "UPDATE_ROLLBACK_FAILED"
+    assert stack.update(copy_template(source_version, kms=True, tags={"a": "1"})) == "UPDATE_COMPLETE"
+
+    tags = client.list_tags_for_resource(ResourceArn=copy)["Tags"]
+    assert "rekognition-model-copy:remade" not in tags and tags["a"] == "1"
+    assert stack.resources["ModelCopy"].physical_id == copy
+
+
+def test_a_key_change_of_a_copy_deleted_by_hand_with_no_room_for_its_mark_cannot_be_rolled_back(
+    cloud, deploy, source_version
+):
+    # 198 tags, the owner and key markers: no room for the mark of the copy made again. Its rollback cannot
+    # be sure the update made that copy (an update in place may have changed how the key is declared): it
+    # fails, saying to continue the rollback skipping the resource, and the copy stays.
+    many = {f"t{i}": "v" for i in range(198)}
+    stack = deploy(copy_template(source_version, tags=many))
+    delete_by_hand(cloud, stack, stack.resources["ModelCopy"].physical_id)
+
+    status = stack.update(_failing_later(copy_template(source_version, kms=True, tags=many)))
+    assert status == "UPDATE_ROLLBACK_FAILED"
 
     assert "The stack is rolling back" in reasons(cloud)
     assert "Continue the rollback skipping this resource (this copy stays)" in reasons(cloud)
