@@ -592,7 +592,7 @@ class PollingResource(CfnResource):
         try:
             # a poll of the schedule: the next tick polls again. A first invocation is run again by its
             # rule's tick (nothing else runs it: the function has no Lambda retries), HANDOVER_PERIOD
-            # after the handover, when this invocation has long been stopped.
+            # after the handover, when this invocation has been stopped (TIMER_LEAD s after it).
             if first and not request_rule.hand_over(
                 self._events, self._event, str(self._context.invoked_function_arn)
             ):

@@ -50,12 +50,13 @@ DEFAULT_RULE_PREFIX = "rmc-"
 # The request's rule: its Description says what it is.
 CLAIMED, POLLING, ANSWERED, CLEANUP = "claimed", "polling", "answered", "cleanup"
 HANDED_OVER = "handed-over"  # the request's first invocation ran out of function time: run it again
-# A request handed over is run again by its rule's tick, five minutes after the handover: the timed-out
-# invocation has long been stopped by then (nothing else runs it again: the function has no Lambda
-# retries). Had Lambda's retries been turned back on, they would come before the tick (a minute after the
-# timeout, the second two minutes after that) and take the request back themselves.
-HANDOVER_PERIOD = 300.0
-HANDOVER_RATE = "rate(5 minutes)"
+# A request handed over is run again by its rule's tick, a minute after the handover: the timed-out
+# invocation was stopped a few seconds after it (the pre-timeout timer hands over TIMER_LEAD seconds before
+# the function's timeout), and nothing else runs it again (the function has no Lambda retries). Had
+# Lambda's retries been turned back on, the first would come a few seconds after the tick, find the request
+# taken back, and do nothing.
+HANDOVER_PERIOD = 60.0
+HANDOVER_RATE = "rate(1 minute)"
 ANSWERED_KEY = "RmcAnsweredRule"  # the target Input of a tombstone
 RESTART_KEY = "RmcRestartRule"  # the target Input of a request handed over (the event, and this key)
 TARGET_INPUT_MAX = 8192  # EventBridge's limit on a target's Input
