@@ -165,7 +165,7 @@ def template(
                                     "Action": ["events:PutRule", "events:PutTargets"],
                                     "Resource": f"arn:aws:events:{REGION}:{DEST_ACCOUNT}:rule/tick-*",
                                 }
-                            ]
+                            ],
                         },
                     }
                 ],
