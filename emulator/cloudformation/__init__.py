@@ -34,6 +34,8 @@ Modules: :mod:`.cloud` (``CloudFormation``: accounts, Lambda, schedules, the eve
 
 from __future__ import annotations
 
+from emulator import eventbridge as _eventbridge  # noqa: F401 - installs EventBridge's authorization
+
 from .cloud import CloudFormation
 from .protocol import Request
 from .resources import Resource

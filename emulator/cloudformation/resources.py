@@ -112,7 +112,7 @@ def deploy(stack: Site, logical_id: str, definition: dict[str, Any]) -> Resource
         resource.attributes = {"Arn": arn}
     elif kind == "AWS::IAM::Role":
         # The role exactly as the template defines it: its identity policies are what the emulator
-        # evaluates every call of the function against (emulator.custom_labels.authz).
+        # evaluates every call of the function against (emulator.custom_labels.authz, emulator.eventbridge).
         iam = session.client("iam")
         name = props.get("RoleName") or unique_name(stack, logical_id, limit=64)
         role = iam.create_role(

@@ -191,7 +191,8 @@ def _key(key_id: str, account_id: str, region: str) -> tuple[str, str, str] | No
 # ---------------------------------------------------------------------------------------------------------
 # The decision
 # ---------------------------------------------------------------------------------------------------------
-def _global_context(caller: CallerIdentity, principal: Principal, region: str) -> dict[str, ContextValue]:
+def global_context(caller: CallerIdentity, principal: Principal, region: str) -> dict[str, ContextValue]:
+    """The global condition keys of every request of ``caller`` (aws:PrincipalArn, aws:userid ...)."""
     return {
         "aws:PrincipalAccount": caller.account_id,
         "aws:PrincipalArn": caller.role_arn or caller.arn,
@@ -220,7 +221,7 @@ class _Authorizer:
         self.region = region
         self.principal = principal_of(caller)
         self.identity = identity_documents(caller)
-        self.base = _global_context(caller, self.principal, region)
+        self.base = global_context(caller, self.principal, region)
         self.partition = get_partition(region)
 
     def check(

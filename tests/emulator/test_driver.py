@@ -149,7 +149,28 @@ def template(
     (its properties; a ``DependsOn`` key becomes the resource's DependsOn). ``invoke_config`` adds an
     AWS::Lambda::EventInvokeConfig for the function with those properties."""
     body: dict[str, Any] = {
-        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {"Statement": []}}},
+        "Role": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": {"Statement": []},
+                # what the probe's "schedule" mode calls (the emulator authorizes EventBridge)
+                "Policies": [
+                    {
+                        "PolicyName": "ticks",
+                        "PolicyDocument": {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Action": ["events:PutRule", "events:PutTargets"],
+                                    "Resource": f"arn:aws:events:{REGION}:{DEST_ACCOUNT}:rule/tick-*",
+                                }
+                            ],
+                        },
+                    }
+                ],
+            },
+        },
         "Handler": {
             "Type": "AWS::Lambda::Function",
             "Properties": {

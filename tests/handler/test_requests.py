@@ -52,9 +52,10 @@ def test_a_retry_of_a_create_that_timed_out_after_answering_stays_silent(cloud, 
     # answer, such as Lambda's at-least-once delivery may make, finds the answered mark and stays silent.
     template = copy_template(source_version, service_timeout=60, lambda_retries=True)
     template["Resources"]["Handler"]["Properties"]["Timeout"] = 20
-    # kept after the rollback, so its answered mark can remove itself (a function deleted within those ten
-    # minutes leaves the mark behind)
+    # kept after the rollback, with its role, so its answered mark can remove itself (a function deleted
+    # within those ten minutes leaves the mark behind; a deleted role may not read or remove the mark)
     template["Resources"]["Handler"]["DeletionPolicy"] = "Retain"
+    template["Resources"]["Role"]["DeletionPolicy"] = "Retain"
     custom_labels.faults.inject_latency("CopyProjectVersion", 25)  # the invocation times out in the call
 
     stack = deploy(template)
