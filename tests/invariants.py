@@ -101,16 +101,6 @@ KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
         "with no room left in its tags for the mark, then rolled back, ends UPDATE_ROLLBACK_FAILED (README, "
         "Known limits)"
     ),
-    **{
-        (
-            f"tests/e2e/test_least_privilege.py::test_without_the_action_the_scenario_is_denied_naming_it[{a}]",
-            "I5",
-        ): (
-            f"without {a} the polling schedule cannot be made: the Create fails with the raw ClientError "
-            "as its Reason (lambda/cfn/polling.py)"
-        )
-        for a in ("events:PutRule", "events:PutTargets")
-    },
 }
 
 #: Tests that break the handler on purpose (what CloudFormation sees then is their subject): the

@@ -128,6 +128,18 @@ _CRHELPER: Any = CfnResource
 _RESOURCE_HELPER: Any = resource_helper
 
 
+def _schedule_failed(operation: str, error: Exception) -> RuntimeError:
+    """The Reason of a request whose polling schedule could not be made (the request is then answered
+    FAILED; crhelper would answer botocore's raw message)."""
+    details = getattr(error, "response", {}).get("Error", {})
+    said = f"{details.get('Code')}: {details.get('Message')}" if details.get("Code") else str(error)
+    return RuntimeError(
+        f"The request needs a polling schedule, and EventBridge's {operation} failed: {said}. The function's "
+        f"role needs events:PutRule, events:PutTargets, events:DescribeRule, events:RemoveTargets and "
+        f"events:DeleteRule on the rules named {request_rule.rule_prefix()}* (the construct grants them)."
+    )
+
+
 class PollingResource(CfnResource):
     """crhelper's CfnResource with the defects above mended; see the module docstring."""
 
@@ -199,14 +211,19 @@ class PollingResource(CfnResource):
             # answer before CloudFormation gives up, so the Reason is ours and the schedule is removed
             # (a request taken back after a handover keeps the deadline it had)
             event.setdefault("PollDeadline", answer_by(self._arrival, _service_timeout(event)))
-        elif request_rule.rule_state(self._events, schedule) != POLLING:
-            # The schedule is removed when the request is answered: this is a late or repeated delivery
-            # (EventBridge and Lambda deliver at least once). Answering again would send a second,
-            # possibly contradicting, response.
-            logger.info("Poll of %s: already answered, nothing to do", event.get("LogicalResourceId"))
-            return
         else:
-            self._rule_says = POLLING
+            try:
+                state: str | None = request_rule.rule_state(self._events, schedule)
+            except Exception:  # noqa: BLE001 - a poll that cannot look still answers (never a hang)
+                logger.exception("Looking at the polling schedule failed; polling regardless")
+                state = None  # unknown: nothing is checked against it
+            if state not in (POLLING, None):
+                # The schedule is removed when the request is answered: this is a late or repeated
+                # delivery (EventBridge and Lambda deliver at least once). Answering again would send a
+                # second, possibly contradicting, response.
+                logger.info("Poll of %s: already answered, nothing to do", event.get("LogicalResourceId"))
+                return
+            self._rule_says = state
         super().__call__(event, context)
         answered_here = "CrHelperPoll" not in event and "CrHelperRule" not in event
         left_alone = self._timer_answered or self._handed_over or self._cleanup_left or self._stood_down
@@ -489,14 +506,17 @@ class PollingResource(CfnResource):
         return self.client("events")
 
     def _put_rule(self) -> str:
-        response = self._events().put_rule(
-            Name=request_rule.rule_for(self._event),  # the request's claim becomes its schedule
-            ScheduleExpression="rate(1 minute)"
-            if self._polling_interval == 1
-            else f"rate({self._polling_interval} minutes)",
-            State="ENABLED",
-            Description=POLLING,
-        )
+        try:
+            response = self._events().put_rule(
+                Name=request_rule.rule_for(self._event),  # the request's claim becomes its schedule
+                ScheduleExpression="rate(1 minute)"
+                if self._polling_interval == 1
+                else f"rate({self._polling_interval} minutes)",
+                State="ENABLED",
+                Description=POLLING,
+            )
+        except Exception as error:
+            raise _schedule_failed("PutRule", error) from error
         self._rule_says = POLLING
         return str(response["RuleArn"])
 
@@ -516,16 +536,19 @@ class PollingResource(CfnResource):
                 f"The polling schedule's input would be {len(target_input)} characters, over EventBridge's "
                 f"{TARGET_INPUT_MAX}; shorten the resource's properties."
             )
-        self._events().put_targets(
-            Rule=rule_arn.split("/")[-1],
-            Targets=[
-                {
-                    "Id": "1",
-                    "Arn": f"arn:{partition}:lambda:{region}:{account}:function:{func_name}",
-                    "Input": target_input,
-                }
-            ],
-        )
+        try:
+            self._events().put_targets(
+                Rule=rule_arn.split("/")[-1],
+                Targets=[
+                    {
+                        "Id": "1",
+                        "Arn": f"arn:{partition}:lambda:{region}:{account}:function:{func_name}",
+                        "Input": target_input,
+                    }
+                ],
+            )
+        except Exception as error:
+            raise _schedule_failed("PutTargets", error) from error
 
     def _remove_targets(self, rule_arn: str) -> None:
         self._events().remove_targets(Rule=rule_arn.split("/")[-1], Ids=["1"])

@@ -84,7 +84,7 @@ NOT_ENFORCED = {
     # them, but it carries on: no step fails with a denial naming the action.
     "events:RemoveTargets": "denied, logged; the answered copy's schedule stays with its target",
     "events:DeleteRule": "denied, logged; the request's claim rule and the emptied schedule stay",
-    "events:DescribeRule": "denied; a scheduled poll then raises and never answers (a handler defect)",
+    "events:DescribeRule": "denied, logged; the claim and the polls go on without looking at their rule",
     "logs:CreateLogStream": "the emulated Lambda runtime writes no CloudWatch Logs",
     "logs:PutLogEvents": "the emulated Lambda runtime writes no CloudWatch Logs",
     # Without it nothing is denied: the handler cannot tell how many executions the account has, so its
