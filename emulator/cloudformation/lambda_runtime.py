@@ -127,6 +127,10 @@ class Function:
     peak_running: int = 0  # the most executions it had at once
     # DeadLetterConfig.TargetArn: where Lambda sends the asynchronous events it discards (SQS or SNS)
     dead_letter_arn: str = ""
+    # Deleted with its stack: an event still queued for it (a retry, a throttled event) never runs, as no
+    # function of that ARN is there to take it; an invocation already running goes on until it returns
+    # or times out (Lambda documents neither case; a deleted function cannot be invoked).
+    deleted: bool = False
 
 
 @dataclass
@@ -356,6 +360,9 @@ class LambdaRuntime:
         function = worker.function
         if worker.run is not worker.default_run or worker.counted:
             return True  # crhelper's timer thread runs in its owner's execution
+        if function.deleted:
+            self._discard(function, "the function was deleted", worker)
+            return False
         if self._has_room(function):
             worker.counted = True
             function.running += 1

@@ -380,7 +380,9 @@ def delete(stack: Site, resource: Resource) -> str:
         elif resource.type == "AWS::KMS::Key":
             session.client("kms").schedule_key_deletion(KeyId=resource.physical_id, PendingWindowInDays=7)
         elif resource.type == "AWS::Lambda::Function":
-            stack.functions.pop(resource.attributes["Arn"], None)
+            deleted = stack.functions.pop(resource.attributes["Arn"], None)
+            if deleted is not None:
+                deleted.deleted = True  # its queued events and retries are dropped (lambda_runtime)
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") in NOT_FOUND:
             return ""  # deleted already (by hand): CloudFormation's Delete succeeds

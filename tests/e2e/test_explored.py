@@ -229,3 +229,23 @@ def test_a_rollback_delete_delivered_twice_at_once_answers_once_or_identically(r
     # gone (another delivery answered) and stops without a second, different answer.
     steps = [_start(copy_duration=1800.0, service_timeout=900, duplicates=0.5), ("cold_starts", {})]
     assert _unknown(request, replay({}, steps)) == []
+
+
+def test_a_retry_of_a_delete_that_timed_out_after_its_stack_was_deleted_is_not_run(request):
+    # Two deliveries of a Delete at the rules quota; one hangs in DeleteProjectVersion until the function's
+    # timeout while CloudFormation deletes the stack (the function's EventInvokeConfig first). Lambda's
+    # retry of the timed-out invocation would come after the function is gone: it never runs, so no
+    # second answer comes from a role already deleted.
+    steps = [
+        _start(duplicates=0.5),
+        ("delete_dev", {}),
+        ("create_dev_again", {}),
+        ("cold_starts", {}),
+        ("lambda_timeout", {"operation": "DeleteProjectVersion"}),
+        ("rules_quota", {}),
+        ("update_dev", {"change": "fan_out"}),
+        ("update_dev", {"change": "policy_name"}),
+        ("delete_prod", {}),
+        ("limit_exceeded", {"operation": "StartProjectVersion"}),
+    ]
+    assert _unknown(request, replay({}, steps)) == []

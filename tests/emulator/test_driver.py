@@ -476,6 +476,19 @@ def test_a_timed_out_invocation_is_retried_a_minute_after_its_timeout(cloud, ass
     _expect_violations(cloud, "Probe Create: no response before ServiceTimeout")
 
 
+def test_a_retry_due_after_its_function_was_deleted_never_runs(cloud, asset):
+    # The Create errors, CloudFormation gives up on it at its 30 s and the rollback deletes the function:
+    # Lambda's retry, due a minute after the error, finds no function to run.
+    stack = _stack(cloud, asset, {"Probe": {"Id": "p-1", "OnCreate": "raise", "ServiceTimeout": "30"}})
+    cloud.settle(600)
+
+    assert stack.status == "ROLLBACK_COMPLETE"
+    runs = [i for i in cloud.invocations if i.logical_id == "Probe" and i.request_type == "Create"]
+    assert [i.attempt for i in runs] == [1]
+    assert [reason for reason, _ in cloud.runtime.discarded] == ["the function was deleted"]
+    _expect_violations(cloud, "Probe Create: no response before ServiceTimeout")
+
+
 @pytest.mark.parametrize("retries", [0, 1])
 def test_event_invoke_config_sets_the_number_of_retries(cloud, asset, retries):
     _stack(
