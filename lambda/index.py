@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from cfn import stack_status
+from cfn import request_rule, stack_status
 from cfn.polling import PollingResource
 from contract import PROJECT_POLICY_TYPE
 from outcome import Outcome, Resource
@@ -47,7 +47,8 @@ def _request(resource: Resource, event: dict[str, Any]) -> dict[str, Any]:
         return {
             "rolling_back": lambda: stack_status.rolling_back(
                 lambda: helper.client("cloudformation"), stack_id
-            )
+            ),
+            "copy_refused": lambda: request_rule.RULES_QUOTA_REASON if helper.rules_quota_reached else "",
         }
     return {"request": str(event.get("RequestId", ""))}
 

@@ -300,6 +300,12 @@ class PollingResource(CfnResource):
                 self._stood_down = True
         return self._stood_down
 
+    @property
+    def rules_quota_reached(self) -> bool:
+        """Whether this request has no rule (EventBridge's rules quota): nothing may outlast the
+        invocation."""
+        return self._no_room
+
     def _room_to_try_again(self) -> bool:
         if self._context is None:
             return False
@@ -425,7 +431,9 @@ class PollingResource(CfnResource):
         if "CrHelperPoll" not in event and self._wait_in_process(event):
             return
         if "CrHelperPoll" not in event and self._no_room:
-            # no rule for a schedule: the request is answered within this invocation, here FAILED
+            # no rule for a schedule: the request is answered within this invocation, here FAILED, with
+            # the id the resource had (a Create's, what it made)
+            self.PhysicalResourceId = self._failure_physical_id()
             self.Status, self.Reason = "FAILED", (
                 f"The {event.get('RequestType', 'request')} did not finish within one invocation of the "
                 f"function, and it cannot be polled later: {request_rule.RULES_QUOTA_REASON}"

@@ -123,6 +123,7 @@ def update(
     physical_id: str,
     owner: str,
     rolling_back: Callable[[], bool | str] = lambda: False,
+    copy_refused: Callable[[], str] = lambda: "",
 ) -> Outcome:
     """Apply ``props`` to the resource the stack holds (``physical_id``): in place when that version is
     the declared copy, else a new copy (or this resource's own copy of that name, in a rollback). A copy
@@ -132,7 +133,10 @@ def update(
     tell); it is asked only where the request alone does not tell, after drift (the copy deleted outside
     CloudFormation): a forward update makes the copy again (marked with which update made it, REMADE_TAG),
     a rollback goes back to the copy that was gone, without copying (:func:`_back_to_the_gone_copy`; for
-    the rollback of the update that made it again, the mark on the copy it made names the gone copy)."""
+    the rollback of the update that made it again, the mark on the copy it made names the gone copy).
+    ``copy_refused`` says why no copy may be started now ("" when one may: a copy that outlasts this
+    invocation needs a schedule, which EventBridge's rules quota may leave no room for); the request alone
+    tells that only when the copy is declared, not when the held copy is gone."""
     desired = CopyProperties.parse(props)
     kind = plan_update(desired, physical_id)
     if checks_source(desired, kind, old_props):  # before anything changes: the copy stays as it is
@@ -152,6 +156,12 @@ def update(
     if gone:
         # Drift: the copy the stack holds was deleted outside CloudFormation. The Update makes the copy
         # again (a replacement: CloudFormation's Delete of the old id then finds nothing).
+        refused = copy_refused()
+        if refused:  # before anything is made: the copy made again may need a schedule
+            raise ResourceError(
+                f"The version {physical_id} this resource holds no longer exists (deleted outside "
+                f"CloudFormation), and copying it again may outlast this invocation: {refused}"
+            )
         logger.warning("The version %s no longer exists: copying it again", physical_id)
         kind = Kind.REPLACE
     if kind is Kind.IN_PLACE and description is not None:
