@@ -332,13 +332,17 @@ class PollingResource(CfnResource):
                 CLOCK.now() + CLEANUP_LIFETIME,
             )
         except Exception as error:  # noqa: BLE001 - reported to CloudFormation as the Reason
+            # the rule may be half made (PutRule done, PutTargets not): what it says is this invocation's
+            # own doing, not a twin's, so nothing is checked against it; the answer then removes it
+            self._rule_says = None
             raise RuntimeError(
                 "Part of the work can only be done later (a model version still copying, which the service "
                 f"does not delete yet), and its schedule could not be kept: {error}. Try again once the "
                 "copy has finished (see the function's log group)."
             ) from error
         self._cleanup_left = True
-        self._rule_says = request_rule.CLEANUP
+        if self._rule_says is not None:
+            self._rule_says = request_rule.CLEANUP
 
     def _clean_up(self, event: dict[str, Any]) -> None:
         """A tick of a cleanup schedule: the resource's cleanup function; the rule goes when it is done,
@@ -525,7 +529,8 @@ class PollingResource(CfnResource):
             )
         except Exception as error:
             raise _schedule_failed("PutRule", error) from error
-        self._rule_says = POLLING
+        if self._rule_says is not None:  # an invocation that could not look at its rule never does
+            self._rule_says = POLLING
         return str(response["RuleArn"])
 
     def _add_permission(self, rule_arn: str) -> str:
@@ -569,7 +574,8 @@ class PollingResource(CfnResource):
             return  # no schedule, it is kept for the cleanup, or another delivery has it
         try:
             _CRHELPER._remove_polling(self)
-            self._rule_says = ""
+            if self._rule_says is not None:  # an invocation that could not look at its rule never does
+                self._rule_says = ""
         except Exception:  # noqa: BLE001 - the answer to CloudFormation matters more than the cleanup
             logger.exception("Removing the polling schedule failed")
             self._rule_says = None
@@ -630,6 +636,10 @@ class PollingResource(CfnResource):
                 return False
         except Exception:  # noqa: BLE001 - then the timer answers FAILED, as without a handover
             logger.exception("Handing the request over to its schedule failed")
+            # the rule may say "handed-over" with no target (PutRule done, PutTargets not): this
+            # invocation's own write, not a twin's; nothing is checked against it, and the answer's
+            # tombstone replaces it
+            self._rule_says = None
             return False
         self._handed_over = True
         logger.warning("The invocation is about to time out; the request is left to its polling schedule")

@@ -170,12 +170,14 @@ def update(
         marker = tags.get(KMS_KEY_TAG)
         resolve = key_resolver(client)
         changed = mismatches(desired, description, marker, resolve)
-        rollback: bool | str = False  # whether the stack is rolling back, asked only when it matters
-        if changed and _remade_by_rejected(old_props, physical_id, description, marker, resolve):
-            rollback = rolling_back()
-        mark = tags.get(REMADE_TAG)
-        gone_id = gone_copy_of(mark, props, old_props, physical_id) if rollback is True else None
-        if changed and gone_id:
+        remade = changed and _remade_by_rejected(old_props, physical_id, description, marker, resolve)
+        # the gone copy a rollback of the update that made this copy goes back to (its mark names both)
+        gone_id = gone_copy_of(tags.get(REMADE_TAG), props, old_props, physical_id) if remade else None
+        # Whether the stack is rolling back is asked only here, where the mark matches: the answer of a
+        # request must not depend on when it is read (a second delivery of a refused forward update, run
+        # while the stack rolls it back, must refuse it the same way).
+        rollback = rolling_back() if gone_id else False
+        if gone_id and rollback is True:
             # The rejected update made this copy again, under the name of the copy the stack held before
             # it, that copy being gone (its mark says so): the stack goes back to that gone copy, and
             # CloudFormation deletes this one, now the rejected update's, as it deletes any replacement.
@@ -183,22 +185,22 @@ def update(
             return Outcome(gone_id, _data(gone_id, GONE), complete=True)
         if changed:
             unknown = ""
-            if rollback is True:
-                # Most likely the rejected update made the held copy again, under the name the copy before
-                # it had, that copy being gone: going back would need that name. Without its mark (a copy
-                # with no room for another tag, or made before the mark existed) nothing tells it for sure
-                # (an update in place may have changed how the key is declared), so the copy stays.
-                unknown = (
-                    " The stack is rolling back: if the update being rolled back made this copy again after "
-                    "the one before was deleted outside CloudFormation, the copy without the change cannot "
-                    "be made under that name while this one holds it. Continue the rollback skipping this "
-                    "resource (this copy stays), then give the copy a new version name."
-                )
-            elif isinstance(rollback, str):
+            if isinstance(rollback, str):
                 unknown = (
                     " If this is the rollback of an update that made the copy again after it was deleted "
                     f"outside CloudFormation (the stack's status could not be read to tell: {rollback}), "
                     "continue the rollback skipping this resource."
+                )
+            elif remade and not gone_id:
+                # The held copy is the one the request's previous properties declare. In a rollback that
+                # most likely means the rejected update made it again, under the name of the copy before
+                # it, that copy being gone; going back would need that name. Without the update's mark (a
+                # copy with no room for another tag, or made before the mark existed) nothing tells it for
+                # sure (an update in place may have changed how the key is declared), so the copy stays.
+                unknown = (
+                    " If this is the rollback of an update that made this copy again after the one before "
+                    "was deleted outside CloudFormation: continue the rollback skipping this resource (this "
+                    "copy stays), then give the copy a new version name."
                 )
             raise ResourceError(
                 f"Changing {', '.join(changed)} needs a new copy, which CloudFormation creates before it "

@@ -270,6 +270,23 @@ def test_an_update_that_must_copy_again_at_the_rules_quota_is_refused_before_cop
     assert _unknown(request, replay({}, steps)) == []
 
 
+def test_a_refused_key_change_delivered_twice_at_the_rules_quota_answers_alike(request):
+    # At the rules quota (no claim) a key change without a new version name is delivered twice; the second
+    # delivery runs once the stack is rolling the update back. It must refuse it as the first did: what it
+    # answers may not depend on the stack's status, read at another moment.
+    steps = [
+        _start(duplicates=0.5),
+        ("rules_quota", {}),
+        ("delete_dev", {}),
+        ("create_dev_again", {}),
+        ("delete_dev", {}),
+        ("create_dev_again", {}),
+        ("limit_exceeded", {"operation": "CopyProjectVersion"}),
+        ("update_prod", {"change": "key", "fails_later": False}),
+    ]
+    assert _unknown(request, replay({}, steps)) == []
+
+
 @pytest.mark.xfail(strict=True, reason="explorer finding: a twin whose role was deleted (Known limits)")
 def test_a_twin_delivery_whose_role_is_deleted_before_it_claims_answers_once(request):
     # A Delete sent straight to the function is delivered twice at once at the rules quota; the first

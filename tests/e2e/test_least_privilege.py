@@ -335,6 +335,20 @@ def test_every_granted_action_is_checked_or_named(synthesised: Synthesised) -> N
     assert granted == set(CHECKED) | set(NOT_ENFORCED)
 
 
+def test_without_describe_rule_a_copy_polled_on_its_schedule_is_answered(synthesised: Synthesised) -> None:
+    # a copy long enough to be answered by a poll of its schedule, which must not take the denied look at
+    # its rule for a sign that another delivery answered
+    action = "events:DescribeRule"
+    outcome = run_scenario(
+        synthesised,
+        dev=without(synthesised.dev, action),
+        prod=without(synthesised.prod, action),
+        steps=("dev create", "prod create"),
+        copy_duration=LONG_COPY,
+    )
+    assert not outcome.failed(), (outcome.steps, outcome.reasons)
+
+
 @pytest.mark.parametrize("action", sorted(CHECKED))
 def test_without_the_action_the_scenario_is_denied_naming_it(synthesised: Synthesised, action: str) -> None:
     steps = CHECKED[action]

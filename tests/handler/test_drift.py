@@ -139,8 +139,8 @@ def test_a_key_change_of_a_copy_deleted_by_hand_with_no_room_for_its_mark_cannot
     status = stack.update(_failing_later(copy_template(source_version, kms=True, tags=many)))
     assert status == "UPDATE_ROLLBACK_FAILED"
 
-    assert "The stack is rolling back" in reasons(cloud)
-    assert "Continue the rollback skipping this resource (this copy stays)" in reasons(cloud)
+    assert "If this is the rollback of an update that made this copy again" in reasons(cloud)
+    assert "continue the rollback skipping this resource (this copy stays)" in reasons(cloud)
     copy = stack.resources["ModelCopy"].physical_id
     assert versions(stack)["defects-prod-1"]["ProjectVersionArn"] == copy
 
