@@ -300,6 +300,12 @@ class PollingResource(CfnResource):
                 self._stood_down = True
         return self._stood_down
 
+    def _rule_now_says(self, description: str) -> None:
+        """This invocation made the request's rule say ``description`` ("": removed it); an invocation that
+        does not check its rule (it could not look at it, or its own write half failed) never starts to."""
+        if self._rule_says is not None:
+            self._rule_says = description
+
     @property
     def rules_quota_reached(self) -> bool:
         """Whether this request has no rule (EventBridge's rules quota): nothing may outlast the
@@ -341,8 +347,7 @@ class PollingResource(CfnResource):
                 "copy has finished (see the function's log group)."
             ) from error
         self._cleanup_left = True
-        if self._rule_says is not None:
-            self._rule_says = request_rule.CLEANUP
+        self._rule_now_says(request_rule.CLEANUP)
 
     def _clean_up(self, event: dict[str, Any]) -> None:
         """A tick of a cleanup schedule: the resource's cleanup function; the rule goes when it is done,
@@ -529,8 +534,7 @@ class PollingResource(CfnResource):
             )
         except Exception as error:
             raise _schedule_failed("PutRule", error) from error
-        if self._rule_says is not None:  # an invocation that could not look at its rule never does
-            self._rule_says = POLLING
+        self._rule_now_says(POLLING)
         return str(response["RuleArn"])
 
     def _add_permission(self, rule_arn: str) -> str:
@@ -574,8 +578,7 @@ class PollingResource(CfnResource):
             return  # no schedule, it is kept for the cleanup, or another delivery has it
         try:
             _CRHELPER._remove_polling(self)
-            if self._rule_says is not None:  # an invocation that could not look at its rule never does
-                self._rule_says = ""
+            self._rule_now_says("")
         except Exception:  # noqa: BLE001 - the answer to CloudFormation matters more than the cleanup
             logger.exception("Removing the polling schedule failed")
             self._rule_says = None

@@ -170,9 +170,9 @@ def update(
         marker = tags.get(KMS_KEY_TAG)
         resolve = key_resolver(client)
         changed = mismatches(desired, description, marker, resolve)
-        remade = changed and _remade_by_rejected(old_props, physical_id, description, marker, resolve)
+        rejected_copy = changed and _remade_by_rejected(old_props, physical_id, description, marker, resolve)
         # the gone copy a rollback of the update that made this copy goes back to (its mark names both)
-        gone_id = gone_copy_of(tags.get(REMADE_TAG), props, old_props, physical_id) if remade else None
+        gone_id = gone_copy_of(tags.get(REMADE_TAG), props, old_props, physical_id) if rejected_copy else None
         # Whether the stack is rolling back is asked only here, where the mark matches: the answer of a
         # request must not depend on when it is read (a second delivery of a refused forward update, run
         # while the stack rolls it back, must refuse it the same way).
@@ -191,7 +191,7 @@ def update(
                     f"outside CloudFormation (the stack's status could not be read to tell: {rollback}), "
                     "continue the rollback skipping this resource."
                 )
-            elif remade and not gone_id:
+            elif rejected_copy and not gone_id:
                 # The held copy is the one the request's previous properties declare. In a rollback that
                 # most likely means the rejected update made it again, under the name of the copy before
                 # it, that copy being gone; going back would need that name. Without the update's mark (a

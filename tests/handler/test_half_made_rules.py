@@ -9,8 +9,8 @@ from moto.core.exceptions import JsonRESTError
 from moto.events import models
 
 from emulator import custom_labels
-from tests.conftest import DEST_ACCOUNT, REGION
-from tests.handler.conftest import prepared, rules_left, versions
+from tests.conftest import DEST_ACCOUNT, REGION, copy_template
+from tests.handler.conftest import prepared, reasons, rules_left, versions
 
 _original_put_targets = models.EventsBackend.put_targets
 
@@ -43,12 +43,10 @@ def test_a_cleanup_whose_schedule_half_failed_is_still_answered(cloud, source_ve
     delete = stack.request("ModelCopy", "Delete", physical_id="")
     cloud.run([delete])
 
-    client = stack.session().client("events")
-    left = {r["Name"]: (r.get("Description"), client.list_targets_by_rule(Rule=r["Name"])["Targets"])
-            for r in client.list_rules()["Rules"]}
     assert delete.response is not None and delete.answered - delete.sent < 60, (
         f"answered {delete.answered - delete.sent:g} s after it was sent: "
-        f"{(delete.response or {}).get('Reason')!r}; rules left {left}; versions {list(versions(stack))}"
+        f"{(delete.response or {}).get('Reason')!r}; rules left {rules_left(cloud)}; "
+        f"versions {list(versions(stack))}"
     )
     assert delete.response["Status"] == "FAILED"
     assert "its schedule could not be kept" in delete.response["Reason"]
@@ -62,10 +60,7 @@ def test_a_handover_whose_schedule_half_failed_is_still_answered(cloud, deploy, 
     # The first invocation of a Create is about to time out in a call (time is left): the timer hands the
     # request over, turning its claim into a schedule (PutRule: works) whose target runs it again
     # (PutTargets: throttled past botocore's retries). The handover failed, so the timer answers FAILED
-    # (polling.py _timeout) -- but its look finds the rule it just rewrote ("handed-over ...") and stands
-    # down: no answer, and a rule with no target is left that nothing ever removes.
-    from tests.conftest import copy_template
-    from tests.handler.conftest import reasons
+    # (polling.py _timeout), although the rule now says "handed-over", written by this invocation itself.
 
     template = copy_template(source_version)
     template["Resources"]["Handler"]["Properties"]["Timeout"] = 20
