@@ -24,9 +24,16 @@ def _facts(module: ModuleType) -> dict[str, object]:
 def test_the_handler_and_the_library_state_the_same_facts() -> None:
     handler = _handler_contract()
     assert _facts(handler) == _facts(library)
-    expected = {"MODEL_COPY_TYPE", "PROJECT_POLICY_TYPE", "OWNER_TAG", "KMS_KEY_TAG", "REMADE_TAG",
-                "POLL_RULE_PREFIX_ENV",
-                "RESERVED_CONCURRENCY_ENV"}
+    expected = {
+        "MODEL_COPY_TYPE",
+        "PROJECT_POLICY_TYPE",
+        "OWNER_TAG",
+        "KMS_KEY_TAG",
+        "REMADE_TAG",
+        "CLEANUP_TAG",
+        "POLL_RULE_PREFIX_ENV",
+        "RESERVED_CONCURRENCY_ENV",
+    }
     assert set(_facts(library)) == expected
 
 

@@ -29,6 +29,7 @@ from resources.copy_decisions import (
     serving_action,
 )
 from resources.copy_properties import (
+    CLEANUP_TAG,
     KMS_KEY_TAG,
     MARKERS,
     OWNER_TAG,
@@ -194,6 +195,8 @@ def start_copy(
                     f"another {' and '.join(differs)}; it cannot be taken as this copy. Deploy again once it "
                     "is deleted, or choose another version name."
                 ) from error
+            if CLEANUP_TAG in tags:
+                _take_back(client, arn)
             return Version(copy.destination_project_arn, arn), False
         if verdict is Adoption.NOT_OWNED:
             raise ResourceError(
@@ -210,6 +213,32 @@ def start_copy(
     except ParamValidationError as error:
         raise failure("CopyProjectVersion", error) from error
     return Version(copy.destination_project_arn, str(response["ProjectVersionArn"])), True
+
+
+def _take_back(client: Any, version_arn: str) -> None:
+    """Take a copy left to a cleanup back as the stack's: without its cleanup mark, the pending cleanup
+    leaves it alone (:func:`cleanup_step`). A copy whose mark stays is not taken: the cleanup would delete
+    the model the stack then holds."""
+    try:
+        client.untag_resource(ResourceArn=version_arn, TagKeys=[CLEANUP_TAG])
+    except (ClientError, ParamValidationError) as error:
+        cause = failure("UntagResource", error)
+        raise ResourceError(
+            f"The version {version_arn} is this resource's copy, left to be deleted once its copy is done; "
+            f"taking it back failed: {cause}",
+            transient=cause.transient,
+            retry_within=cause.retry_within,
+        ) from error
+
+
+def mark_for_cleanup(client: Any, version_arn: str) -> bool:
+    """Put the cleanup mark on a copy left to a cleanup; False when it cannot be put (no room for
+    another tag, a permission the role no longer has): that cleanup deletes the copy without it."""
+    try:
+        client.tag_resource(ResourceArn=version_arn, Tags={CLEANUP_TAG: "pending"})
+    except (ClientError, BotoCoreError):
+        return False
+    return True
 
 
 def version_tags(client: Any, version_arn: str) -> dict[str, str]:
@@ -349,14 +378,19 @@ def owned_by(client: Any, version_arn: str, owner: str) -> bool | None:
     return bool(tags.get(OWNER_TAG) == owner)
 
 
-def cleanup_step(client: Any, version: Version, owner: str) -> bool:
+def cleanup_step(client: Any, version: Version, owner: str, *, marked: bool = False) -> bool:
     """One step of a cleanup left for later: True when the version is gone or is not ``owner``'s (then
-    it is never touched); otherwise one removal step (a copy still in progress is looked at again)."""
+    it is never touched), or when it was ``marked`` for the cleanup and no longer is (a stack took it
+    back); otherwise one removal step (a copy still in progress is looked at again)."""
     try:
-        mine = owned_by(client, version.arn, owner)
-    except ResourceError:
+        tags = client.list_tags_for_resource(ResourceArn=version.arn).get("Tags", {})
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return True
         return False  # looked at again at the next tick
-    if not mine:
+    except BotoCoreError:
+        return False
+    if tags.get(OWNER_TAG) != owner or (marked and CLEANUP_TAG not in tags):
         return True
     try:
         return removal_step(client, version).done

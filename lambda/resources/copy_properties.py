@@ -35,6 +35,10 @@ MARKERS = (OWNER_TAG, KMS_KEY_TAG)
 # this tag (``remade_mark``): the rollback of that update goes back to the gone copy by it. Not a marker:
 # an Update made in place removes it with the undeclared tags (``copy_calls.update_tags``).
 REMADE_TAG = contract.REMADE_TAG
+# A copy left to a cleanup carries this tag while the cleanup may delete it (``model_copy.leave_to_cleanup``);
+# taking the copy back as the stack's (an adoption, ``copy_calls.start_copy``) removes it. Not a marker
+# either: a copy the stack holds never carries it.
+CLEANUP_TAG = contract.CLEANUP_TAG
 MAX_TAGS = 200  # per resource, the handler's markers included (botocore's TagMap)
 # botocore's patterns (service-2.json), checked before anything is sent: a value that can never be valid
 # fails the request with a Reason naming the property, and a Delete knows nothing was made from it.
@@ -167,7 +171,7 @@ def _tags(value: Any, *, keyed: bool) -> dict[str, str]:
     if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
         raise ResourceError("Property Tags must be a map of string keys to string values.")
     for key, tag_value in value.items():
-        if key in (*MARKERS, REMADE_TAG):
+        if key in (*MARKERS, REMADE_TAG, CLEANUP_TAG):
             raise ResourceError(f"The tag key {key} is reserved for this resource's own markers.")
         if key.lower().startswith("aws:"):
             raise ResourceError(f"Tag keys must not start with 'aws:' (reserved by AWS): {key!r}.")

@@ -9,6 +9,8 @@ from emulator import custom_labels
 from tests.conftest import DEST_ACCOUNT, copy_template
 from tests.handler.conftest import prepared, reasons, rules_left, versions
 
+CLEANUP_TAG = "rekognition-model-copy:cleanup"  # lambda/contract.py
+
 
 def test_a_delete_of_another_stacks_version_leaves_it_running(cloud, deploy, source_version):
     template = copy_template(source_version, extra={"MinInferenceUnits": 1})
@@ -109,6 +111,29 @@ def test_a_copy_that_outlasts_the_create_and_the_delete_is_removed_by_a_cleanup(
         assert set(versions(stack)) == {"defects-prod-1", "other"}  # still copying
         assert len(rules_left(cloud)) == 1  # its cleanup
     cloud.settle(60 * 60)  # the copy finishes; the cleanup deletes it, then itself
+    assert set(versions(stack)) == {"defects-prod-1"}
+    assert rules_left(cloud) == []
+
+
+def test_a_copy_with_no_room_for_the_cleanup_mark_is_still_removed_by_its_cleanup(
+    cloud, deploy, source_version
+):
+    stack = deploy(copy_template(source_version, service_timeout=600))
+    template = copy_template(source_version, service_timeout=600)
+    full = {f"k{i}": "v" for i in range(199)}  # with the owner marker: Rekognition's 200
+    other = copy_template(
+        source_version, version_name="other", logical_id="Other", service_timeout=600, tags=full
+    )
+    template["Resources"]["Other"] = other["Resources"]["Other"]
+    custom_labels.config.copy_duration = 60 * 60
+
+    assert stack.update(template) == "UPDATE_ROLLBACK_COMPLETE"
+
+    client = stack.session().client("rekognition")
+    left = versions(stack)["other"]["ProjectVersionArn"]
+    assert CLEANUP_TAG not in client.list_tags_for_resource(ResourceArn=left)["Tags"]  # no room for it
+    assert len(rules_left(cloud)) == 1
+    cloud.settle(60 * 60)
     assert set(versions(stack)) == {"defects-prod-1"}
     assert rules_left(cloud) == []
 

@@ -11,9 +11,10 @@ import pytest
 
 from emulator import custom_labels
 from tests.conftest import DEST_ACCOUNT, REGION, copy_template
-from tests.handler.conftest import prepared, reasons, versions
+from tests.handler.conftest import cleanups_left, prepared, reasons, versions
 
 OWNER_TAG = "rekognition-model-copy:owner"
+CLEANUP_TAG = "rekognition-model-copy:cleanup"
 
 
 def updates(cloud: Any, logical_id: str = "ModelCopy") -> list[Any]:
@@ -193,3 +194,29 @@ def test_a_rollback_never_removes_a_retained_copy_the_failed_update_adopted(clou
     # the failed Update adopted the retained v1 (it did not make it): the rollback must not delete it
     assert status == "UPDATE_ROLLBACK_COMPLETE"
     assert set(versions(stack)) == {"defects-prod-1", "defects-prod-2"}
+
+
+def test_a_copy_left_to_a_cleanup_then_taken_by_the_stack_is_never_deleted_by_that_cleanup(
+    cloud, deploy, source_version
+):
+    # A replacement that outlasts ServiceTimeout rolls back and leaves its copy to a cleanup (it cannot be
+    # deleted while it copies); deploying the same change again with more time takes that copy as the
+    # stack's (adoption). The cleanup, still pending, must then leave it alone.
+    stack = deploy(copy_template(source_version, version_name="defects-prod-1", service_timeout=600))
+    custom_labels.config.copy_duration = 25 * 60
+    failed = stack.update(copy_template(source_version, version_name="defects-prod-2", service_timeout=600))
+    assert failed == "UPDATE_ROLLBACK_COMPLETE"
+    assert len(cleanups_left(cloud)) == 1
+    left = versions(stack)["defects-prod-2"]["ProjectVersionArn"]
+    client = stack.session().client("rekognition")
+    assert CLEANUP_TAG in client.list_tags_for_resource(ResourceArn=left)["Tags"]
+
+    status = stack.update(copy_template(source_version, version_name="defects-prod-2", service_timeout=3600))
+
+    assert status == "UPDATE_COMPLETE"
+    held = stack.resources["ModelCopy"].physical_id
+    assert held == left
+    assert CLEANUP_TAG not in client.list_tags_for_resource(ResourceArn=left)["Tags"]
+    cloud.settle(600)
+    assert "defects-prod-2" in versions(stack)
+    assert cleanups_left(cloud) == []  # the cleanup ended without deleting it
