@@ -166,6 +166,8 @@ class PollingResource(CfnResource):
         self._token = ""
         self._rule_says: str | None = None
         self._stood_down = False
+        self._claim_denied = False
+        self._work_denied = False
         self._fast_path_longest = FAST_PATH_MAX_SECONDS
         self._cleanup_funcs: dict[str, CleanupFunc] = {}
 
@@ -184,6 +186,8 @@ class PollingResource(CfnResource):
         self._token = uuid.uuid4().hex[:16]
         self._rule_says = None
         self._stood_down = False
+        self._claim_denied = False  # EventBridge denied the request's claim
+        self._work_denied = False  # the resource function failed with an AccessDenied
         self._context = context
         if ANSWERED_KEY in event:
             request_rule.clear_tombstone(self._events, str(event[ANSWERED_KEY]))
@@ -204,6 +208,7 @@ class PollingResource(CfnResource):
             if claimed == request_rule.TAKEN:
                 return
             self._no_room = claimed == request_rule.NO_ROOM
+            self._claim_denied = claimed == request_rule.DENIED
             self._rule_says = {
                 request_rule.MINE: request_rule.claimed_by(self._token),
                 request_rule.NO_ROOM: "",
@@ -280,6 +285,7 @@ class PollingResource(CfnResource):
                 within = float(getattr(error, "retry_within", 0.0) or 0.0)
                 patient = CLOCK.now() - started + FAST_PATH_INTERVAL <= within
                 if not (getattr(error, "transient", False) or patient) or not self._room_to_try_again():
+                    self._work_denied = bool(getattr(error, "denied", False))
                     raise
                 logger.warning("Transient failure, trying again in %g s: %s", FAST_PATH_INTERVAL, error)
                 CLOCK.sleep(FAST_PATH_INTERVAL)
@@ -299,6 +305,27 @@ class PollingResource(CfnResource):
                 )
                 self._stood_down = True
         return self._stood_down
+
+    def _lost_its_role(self) -> bool:
+        """Whether this delivery of an Update or a Delete runs after its stack deleted the function's role:
+        EventBridge denied its claim, the resource's own call was denied too, and EventBridge still denies
+        a look at the request's rule. The role the library makes may always claim (its EventBridge
+        permissions never change), and CloudFormation deletes the role only after the resources that use it
+        are done: another delivery of this request (Lambda delivers at least once) answered it, and this
+        one stands down (``_stood_down``) instead of answering a second time. A Create is always answered:
+        its role may be new, its permissions not yet in effect."""
+        event = self._event
+        if not (self._claim_denied and self._work_denied) or event.get("RequestType") == "Create":
+            return False
+        if not request_rule.denied(self._events, request_rule.rule_for(event)):
+            return False  # EventBridge answers now: the denial is the resource's own, and it is answered
+        logger.warning(
+            "%s of %s: every call is denied, the function's role is gone; another delivery answered it",
+            event.get("RequestType"),
+            event.get("LogicalResourceId"),
+        )
+        self._stood_down = True
+        return True
 
     def _rule_now_says(self, description: str) -> None:
         """This invocation made the request's rule say ``description`` ("": removed it); an invocation that
@@ -669,6 +696,8 @@ class PollingResource(CfnResource):
         if self._timer_answered or self._handed_over or self._superseded():
             # the timer answered, or left the request to its schedule (the invocation ran on), or another
             # delivery of the request has it now
+            return
+        if (status or self.Status) == "FAILED" and self._lost_its_role():
             return
         # crhelper's signature is kept; the PUT always goes through this module's put_response.
         body = {

@@ -99,8 +99,9 @@ def rule_state(events: Callable[[], Any], name: str) -> str:
 
 # What claim() found: the request is this invocation's, another delivery's, this invocation's without a
 # rule (EventBridge's rules quota is reached: no claim, and no schedule could be made either), or this
-# invocation's although the claim failed (its rule's state is unknown: nothing is checked against it).
-MINE, TAKEN, NO_ROOM, UNSURE = "mine", "taken", "no-room", "unsure"
+# invocation's although the claim failed (its rule's state is unknown: nothing is checked against it): the
+# call was denied (DENIED), or it failed otherwise (UNSURE).
+MINE, TAKEN, NO_ROOM, UNSURE, DENIED = "mine", "taken", "no-room", "unsure", "denied"
 RULES_QUOTA_REASON = (
     "EventBridge's quota of rules per event bus (300 by default, 100 in some Regions, shared with every "
     "other rule of the account in this Region) is reached (PutRule: LimitExceededException): this "
@@ -118,7 +119,8 @@ def claimed_by(token: str) -> str:
 def claim(events: Callable[[], Any], event: dict[str, Any], token: str) -> str:
     """Claim a request for this invocation (``token`` names it in the rule): MINE; TAKEN when another
     delivery has (or had) it; NO_ROOM when EventBridge's rules quota leaves no room for its rule (the
-    request is worked on without one); UNSURE when claiming failed otherwise (worked on regardless)."""
+    request is worked on without one); DENIED when EventBridge denied the claim, UNSURE when it failed
+    otherwise (worked on regardless in both cases)."""
     name = rule_for(event)
     try:
         state = rule_state(events, name)
@@ -139,9 +141,21 @@ def claim(events: Callable[[], Any], event: dict[str, Any], token: str) -> str:
         if _code(error) == "LimitExceededException":
             logger.warning("Claiming the request failed: EventBridge's rules quota is reached")
             return NO_ROOM
+        if "AccessDenied" in _code(error):
+            logger.warning("EventBridge denies the request's claim; working on it regardless")
+            return DENIED
         logger.exception("Claiming the request failed; working on it regardless")
         return UNSURE
     return MINE
+
+
+def denied(events: Callable[[], Any], name: str) -> bool:
+    """Whether EventBridge denies this function a look at the request's rule now (DescribeRule)."""
+    try:
+        events().describe_rule(Name=name)
+    except Exception as error:  # noqa: BLE001 - only a denial counts
+        return "AccessDenied" in _code(error)
+    return False
 
 
 def _code(error: Exception) -> str:

@@ -8,12 +8,16 @@ from botocore.exceptions import ClientError, ParamValidationError
 class ResourceError(Exception):
     """A failure to report to CloudFormation; the message is the Reason. ``transient``: the service's
     answer was throttling or a server error, which a later try may not get (the request is tried again
-    while its time lasts, see ``polling.PollingResource.patiently``)."""
+    while its time lasts, see ``polling.PollingResource.patiently``). ``denied``: the service's answer was
+    an AccessDenied."""
 
-    def __init__(self, reason: str, *, transient: bool = False, retry_within: float = 0.0) -> None:
+    def __init__(
+        self, reason: str, *, transient: bool = False, retry_within: float = 0.0, denied: bool = False
+    ) -> None:
         super().__init__(reason)
         self.transient = transient
         self.retry_within = retry_within  # seconds from the request's first try it is tried again in
+        self.denied = denied
 
 
 # An AccessDenied may be IAM's or a new project policy's eventual consistency (a first deploy creates the
@@ -80,5 +84,6 @@ def failure(operation: str, error: Exception) -> ResourceError:
     if operation == "StartProjectVersion" and code in _QUOTA_CODES:
         hint = _INFERENCE_QUOTA
     reason = f"{operation} failed: {code}: {message}. {hint}".strip()
-    patience = ACCESS_DENIED_PATIENCE if code == "AccessDeniedException" else 0.0
-    return ResourceError(reason, transient=is_transient(error), retry_within=patience)
+    denied = code == "AccessDeniedException"
+    patience = ACCESS_DENIED_PATIENCE if denied else 0.0
+    return ResourceError(reason, transient=is_transient(error), retry_within=patience, denied=denied)
