@@ -25,10 +25,11 @@ KMS_KEY_TAG = "rekognition-model-copy:kms-key"
 #: goes back to the gone copy. An Update made in place removes it. Reserved like the owner tag.
 REMADE_TAG = "rekognition-model-copy:remade"
 
-#: The tag the handler puts on a copy it leaves to a cleanup (a copy still in progress, which the service will
-#: not delete yet): the cleanup deletes the copy only while the copy carries it. A request that takes the copy
-#: back as its stack's (a deploy of the same copy again) removes it first. Reserved like the owner tag.
-CLEANUP_TAG = "rekognition-model-copy:cleanup"
+#: The tag the handler puts on a copy it takes as its stack's although it exists already (an adoption: a
+#: redelivered Create, a deploy of the same copy again): when, in milliseconds since the epoch. A cleanup left
+#: for the copy before that moment (a copy still in progress that a request had to remove) leaves it alone.
+#: Reserved like the owner tag.
+TAKEN_TAG = "rekognition-model-copy:taken"
 
 #: The environment variable that names the prefix of the polling rules; the library scopes the role's
 #: EventBridge permissions to it.

@@ -286,6 +286,31 @@ class Monitor:
             self._add("I2", f"{where} {action} {arn}, which carries no owner marker")
         elif owner != owner_of(str(event.get("StackId")), str(event.get("LogicalResourceId"))):
             self._add("I2", f"{where} {action} {arn}, which another resource owns")
+        holder = self._holder(arn)
+        if holder is None:
+            return
+        # The copy a live stack holds: deleted only by its resource's own Delete of that id, stopped only by
+        # a request of that resource (an Update may stop it: no units declared); never by a cleanup.
+        own = (
+            CLEANUP_KEY not in event
+            and event.get("StackId") == holder[0].stack_id
+            and event.get("LogicalResourceId") == holder[1]
+        )
+        if action == "deleted":
+            own = own and event.get("RequestType") == "Delete" and event.get("PhysicalResourceId") == arn
+        if not own:
+            self._add("I2", f"{where} {action} {arn}, the copy {holder[0].name} holds as {holder[1]}")
+
+    def _holder(self, arn: str) -> tuple[Stack, str] | None:
+        """The live stack and logical id of the model copy resource whose physical id is ``arn``."""
+        assert self.cloud is not None
+        for stack in self.cloud.stacks:
+            if stack.status in ("NOT_CREATED", "DELETE_COMPLETE"):
+                continue
+            for logical_id, resource in list(stack.resources.items()):
+                if resource.type == MODEL_COPY_TYPE and resource.physical_id == arn:
+                    return stack, logical_id
+        return None
 
     def _requested(self, stack_id: str, logical_id: str) -> bool:
         """Whether the driver sent a request for that resource."""

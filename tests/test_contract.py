@@ -30,7 +30,7 @@ def test_the_handler_and_the_library_state_the_same_facts() -> None:
         "OWNER_TAG",
         "KMS_KEY_TAG",
         "REMADE_TAG",
-        "CLEANUP_TAG",
+        "TAKEN_TAG",
         "POLL_RULE_PREFIX_ENV",
         "RESERVED_CONCURRENCY_ENV",
     }

@@ -79,16 +79,20 @@ def test_a_cleanup_may_remove_only_the_versions_of_the_resource_its_input_names(
         def cleanup(logical_id: str) -> dict[str, str]:
             return {CLEANUP_KEY: "rmc-x", "StackId": stack.stack_id, "LogicalResourceId": logical_id}
 
-        monitor._check_removal("delete_project_version", copy, cleanup("ModelCopy"), mine)
+        left = copy.rsplit("/", 1)[0] + "/1"  # a copy of the resource that the stack does not hold
+        monitor._check_removal("delete_project_version", left, cleanup("ModelCopy"), mine)
         assert monitor.violations == []
-        monitor._check_removal("stop_project_version", copy, cleanup("ModelCopy"), owner_of("other", "X"))
-        monitor._check_removal("delete_project_version", copy, cleanup("Unknown"), mine)
-        monitor._check_removal("delete_project_version", copy, cleanup("ModelCopy"), "")
+        monitor._check_removal("stop_project_version", left, cleanup("ModelCopy"), owner_of("other", "X"))
+        monitor._check_removal("delete_project_version", left, cleanup("Unknown"), mine)
+        monitor._check_removal("delete_project_version", left, cleanup("ModelCopy"), "")
+        # the copy the stack holds: never by a cleanup, even its own resource's
+        monitor._check_removal("delete_project_version", copy, cleanup("ModelCopy"), mine)
         found = monitor.finish()
     assert [(i, t.split(" ", 3)[-1]) for i, t in found] == [
-        ("I2", f"stopped {copy}, which another resource owns"),
-        ("I2", f"deleted {copy} for a resource no request named"),
-        ("I2", f"deleted {copy}, which carries no owner marker"),
+        ("I2", f"stopped {left}, which another resource owns"),
+        ("I2", f"deleted {left} for a resource no request named"),
+        ("I2", f"deleted {left}, which carries no owner marker"),
+        ("I2", f"deleted {copy}, the copy prod holds as ModelCopy"),
     ]
 
 

@@ -39,7 +39,7 @@ MAX_TAGS = 199
 OWNER_TAG = contract.OWNER_TAG
 KMS_KEY_TAG = contract.KMS_KEY_TAG
 REMADE_TAG = contract.REMADE_TAG
-CLEANUP_TAG = contract.CLEANUP_TAG
+TAKEN_TAG = contract.TAKEN_TAG
 MAX_TAG_KEY_LENGTH = 128
 MAX_TAG_VALUE_LENGTH = 256
 MIN_TIMEOUT_SECONDS = 1
@@ -274,7 +274,7 @@ def check_tags(tags: Mapping[str, str] | None, *, keyed: bool = False) -> None:
             f"{marks if keyed else 'the one this construct adds to mark the copy as its own'}); "
             f"got {len(tags)}. Remove {len(tags) - limit} of them."
         )
-    for marker in (OWNER_TAG, KMS_KEY_TAG, REMADE_TAG, CLEANUP_TAG):
+    for marker in (OWNER_TAG, KMS_KEY_TAG, REMADE_TAG, TAKEN_TAG):
         if marker in tags:
             raise ModelCopyValidationError(
                 f"tags: the key {marker!r} is reserved for the markers the handler puts on its copies. "

@@ -285,7 +285,9 @@ class PollingResource(CfnResource):
                 within = float(getattr(error, "retry_within", 0.0) or 0.0)
                 patient = CLOCK.now() - started + FAST_PATH_INTERVAL <= within
                 if not (getattr(error, "transient", False) or patient) or not self._room_to_try_again():
-                    self._work_denied = bool(getattr(error, "denied", False))
+                    # denied for the whole patience the denial has (a new role's permissions take effect
+                    # within it), not cut short by the request's own time
+                    self._work_denied = bool(getattr(error, "denied", False)) and not patient
                     raise
                 logger.warning("Transient failure, trying again in %g s: %s", FAST_PATH_INTERVAL, error)
                 CLOCK.sleep(FAST_PATH_INTERVAL)
@@ -308,12 +310,13 @@ class PollingResource(CfnResource):
 
     def _lost_its_role(self) -> bool:
         """Whether this delivery of an Update or a Delete runs after its stack deleted the function's role:
-        EventBridge denied its claim, the resource's own call was denied too, and EventBridge still denies
-        a look at the request's rule. The role the library makes may always claim (its EventBridge
-        permissions never change), and CloudFormation deletes the role only after the resources that use it
-        are done: another delivery of this request (Lambda delivers at least once) answered it, and this
-        one stands down (``_stood_down``) instead of answering a second time. A Create is always answered:
-        its role may be new, its permissions not yet in effect."""
+        EventBridge denied its claim, the resource's own call was denied too for all the patience a denial
+        gets (``patiently``: IAM's eventual consistency), and EventBridge still denies a look at the
+        request's rule; a request without the time to wait out that patience answers. The role the library
+        makes may always claim (its EventBridge permissions never change), and CloudFormation deletes the
+        role only after the resources that use it are done: another delivery of this request (Lambda
+        delivers at least once) answered it, and this one stands down (``_stood_down``) instead of
+        answering a second time. A Create is always answered: its role may be new."""
         event = self._event
         if not (self._claim_denied and self._work_denied) or event.get("RequestType") == "Create":
             return False

@@ -9,6 +9,8 @@ again, not a failure. Other failures raise ``ResourceError`` with a Reason namin
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,10 +31,10 @@ from resources.copy_decisions import (
     serving_action,
 )
 from resources.copy_properties import (
-    CLEANUP_TAG,
     KMS_KEY_TAG,
     MARKERS,
     OWNER_TAG,
+    TAKEN_TAG,
     CopyProperties,
     Identity,
     created,
@@ -41,6 +43,8 @@ from resources.copy_properties import (
     version_name_of,
 )
 from resources.errors import ResourceError, failure, is_transient
+
+logger = logging.getLogger(__name__)
 
 
 # --- finding versions -----------------------------------------------------------------------------------
@@ -195,8 +199,7 @@ def start_copy(
                     f"another {' and '.join(differs)}; it cannot be taken as this copy. Deploy again once it "
                     "is deleted, or choose another version name."
                 ) from error
-            if CLEANUP_TAG in tags:
-                _take_back(client, arn)
+            _mark_taken(client, arn)
             return Version(copy.destination_project_arn, arn), False
         if verdict is Adoption.NOT_OWNED:
             raise ResourceError(
@@ -215,30 +218,33 @@ def start_copy(
     return Version(copy.destination_project_arn, str(response["ProjectVersionArn"])), True
 
 
-def _take_back(client: Any, version_arn: str) -> None:
-    """Take a copy left to a cleanup back as the stack's: without its cleanup mark, the pending cleanup
-    leaves it alone (:func:`cleanup_step`). A copy whose mark stays is not taken: the cleanup would delete
-    the model the stack then holds."""
+def now_ms() -> int:
+    """The time, in milliseconds since the epoch, that a cleanup and an adoption compare (TAKEN_TAG)."""
+    return int(time.time() * 1000)
+
+
+def _mark_taken(client: Any, version_arn: str) -> None:
+    """Mark a copy this request takes as its stack's, although it existed (TAKEN_TAG, the time): a cleanup
+    left for it earlier (a copy still in progress that a failed request had to remove) then leaves it
+    alone (:func:`cleanup_step`). Throttling or a server error fails the step as transient (tried again); a
+    copy with no room for another tag is taken unmarked (its tags leave no room: 199 declared)."""
     try:
-        client.untag_resource(ResourceArn=version_arn, TagKeys=[CLEANUP_TAG])
-    except (ClientError, ParamValidationError) as error:
-        cause = failure("UntagResource", error)
+        client.tag_resource(ResourceArn=version_arn, Tags={TAKEN_TAG: str(now_ms())})
+    except ClientError as error:
+        # TagResource's error for a resource with no room for another tag (its API reference)
+        code = error.response.get("Error", {}).get("Code")
+        if code in ("ServiceQuotaExceededException", "LimitExceededException"):
+            logger.warning("No room for the tag %s on %s: taken without it", TAKEN_TAG, version_arn)
+            return
+        cause = failure("TagResource", error)
         raise ResourceError(
-            f"The version {version_arn} is this resource's copy, left to be deleted once its copy is done; "
-            f"taking it back failed: {cause}",
+            f"The version {version_arn} is this resource's copy; marking it as taken back failed: {cause}",
             transient=cause.transient,
             retry_within=cause.retry_within,
+            denied=cause.denied,
         ) from error
-
-
-def mark_for_cleanup(client: Any, version_arn: str) -> bool:
-    """Put the cleanup mark on a copy left to a cleanup; False when it cannot be put (no room for
-    another tag, a permission the role no longer has): that cleanup deletes the copy without it."""
-    try:
-        client.tag_resource(ResourceArn=version_arn, Tags={CLEANUP_TAG: "pending"})
-    except (ClientError, BotoCoreError):
-        return False
-    return True
+    except ParamValidationError as error:
+        raise failure("TagResource", error) from error
 
 
 def version_tags(client: Any, version_arn: str) -> dict[str, str]:
@@ -378,10 +384,10 @@ def owned_by(client: Any, version_arn: str, owner: str) -> bool | None:
     return bool(tags.get(OWNER_TAG) == owner)
 
 
-def cleanup_step(client: Any, version: Version, owner: str, *, marked: bool = False) -> bool:
-    """One step of a cleanup left for later: True when the version is gone or is not ``owner``'s (then
-    it is never touched), or when it was ``marked`` for the cleanup and no longer is (a stack took it
-    back); otherwise one removal step (a copy still in progress is looked at again)."""
+def cleanup_step(client: Any, version: Version, owner: str, left: int = 0) -> bool:
+    """One step of a cleanup left for later (at ``left``, :func:`now_ms`): True when the version is gone,
+    is not ``owner``'s (then it is never touched), or was taken as a stack's since (TAKEN_TAG, an adoption:
+    the stack holds it now); otherwise one removal step (a copy still in progress is looked at again)."""
     try:
         tags = client.list_tags_for_resource(ResourceArn=version.arn).get("Tags", {})
     except ClientError as error:
@@ -390,7 +396,8 @@ def cleanup_step(client: Any, version: Version, owner: str, *, marked: bool = Fa
         return False  # looked at again at the next tick
     except BotoCoreError:
         return False
-    if tags.get(OWNER_TAG) != owner or (marked and CLEANUP_TAG not in tags):
+    taken = str(tags.get(TAKEN_TAG, ""))
+    if tags.get(OWNER_TAG) != owner or (taken.isdigit() and int(taken) >= left):
         return True
     try:
         return removal_step(client, version).done

@@ -30,15 +30,15 @@ OWNER_TAG = contract.OWNER_TAG
 # DescribeProjectVersions may not report a copy's KmsKeyId, and the key a copy has is then read here, never
 # from the previous properties (in a rollback those are the rejected ones).
 KMS_KEY_TAG = contract.KMS_KEY_TAG
-MARKERS = (OWNER_TAG, KMS_KEY_TAG)
+# A copy taken as the stack's although it existed (an adoption) carries this tag: when
+# (``copy_calls.start_copy``); a cleanup left for the copy before then leaves it alone
+# (``copy_calls.cleanup_step``).
+TAKEN_TAG = contract.TAKEN_TAG
+MARKERS = (OWNER_TAG, KMS_KEY_TAG, TAKEN_TAG)
 # A copy an Update made again after the copy the stack held was deleted outside CloudFormation also carries
 # this tag (``remade_mark``): the rollback of that update goes back to the gone copy by it. Not a marker:
 # an Update made in place removes it with the undeclared tags (``copy_calls.update_tags``).
 REMADE_TAG = contract.REMADE_TAG
-# A copy left to a cleanup carries this tag while the cleanup may delete it (``model_copy.leave_to_cleanup``);
-# taking the copy back as the stack's (an adoption, ``copy_calls.start_copy``) removes it. Not a marker
-# either: a copy the stack holds never carries it.
-CLEANUP_TAG = contract.CLEANUP_TAG
 MAX_TAGS = 200  # per resource, the handler's markers included (botocore's TagMap)
 # botocore's patterns (service-2.json), checked before anything is sent: a value that can never be valid
 # fails the request with a Reason naming the property, and a Delete knows nothing was made from it.
@@ -171,7 +171,7 @@ def _tags(value: Any, *, keyed: bool) -> dict[str, str]:
     if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
         raise ResourceError("Property Tags must be a map of string keys to string values.")
     for key, tag_value in value.items():
-        if key in (*MARKERS, REMADE_TAG, CLEANUP_TAG):
+        if key in (*MARKERS, REMADE_TAG):
             raise ResourceError(f"The tag key {key} is reserved for this resource's own markers.")
         if key.lower().startswith("aws:"):
             raise ResourceError(f"Tag keys must not start with 'aws:' (reserved by AWS): {key!r}.")

@@ -38,7 +38,7 @@ from resources.copy_calls import (
     describe_version,
     find_owned,
     key_resolver,
-    mark_for_cleanup,
+    now_ms,
     owned_by,
     removal_step,
     start_copy,
@@ -291,7 +291,7 @@ def delete(client: Any, props: Mapping[str, Any], physical_id: str, owner: str) 
         if target is not None and not physical_id:
             # After a Create that never answered there is no id to answer with but the empty one, and no
             # poll can answer with it: answer now, and leave the copy's removal to a cleanup.
-            return Outcome(physical_id, complete=True, cleanup=_leave_to_cleanup(client, [target], owner))
+            return Outcome(physical_id, complete=True, cleanup=_leave_to_cleanup([target], owner))
     if target is None:
         return Outcome(physical_id, complete=True)
     work = Work(Kind.DELETE, target, timeout=service_timeout(props), owner=owner)
@@ -312,8 +312,7 @@ def advance(client: Any, data: Mapping[str, Any], physical_id: str, deadline: De
                 # cleanup (it checks each one's owner marker, and removes it once the service lets it).
                 left = [*work.strays, work.target]
                 kept = _data(work.keeps, GONE) if work.keeps else {}
-                left_over = _leave_to_cleanup(client, left, work.owner, mark=False)  # no time to mark them
-                return Outcome(answer_id, kept, complete=True, cleanup=left_over)
+                return Outcome(answer_id, kept, complete=True, cleanup=_leave_to_cleanup(left, work.owner))
             raise _give_up(work, Progress(False, "unknown"))
         progress = [removal_step(client, stray) for stray in work.strays]
         if work.kind is Kind.DELETE:
@@ -331,8 +330,7 @@ def advance(client: Any, data: Mapping[str, Any], physical_id: str, deadline: De
                 data = _data(work.keeps, GONE)
             versions = [*work.strays, work.target]
             left = [v for v, p in zip(versions, progress, strict=True) if p.deferred and not p.done]
-            left_over = _leave_to_cleanup(client, left, work.owner)
-            return Outcome(answer_id, data, complete=True, cleanup=left_over)
+            return Outcome(answer_id, data, complete=True, cleanup=_leave_to_cleanup(left, work.owner))
         if last_round:
             raise _give_up(work, next((p for p in progress if not (p.done or p.deferred)), target))
         return Outcome(answer_id, {})
@@ -346,31 +344,24 @@ def advance(client: Any, data: Mapping[str, Any], physical_id: str, deadline: De
 
 
 # --- what is left for later ---------------------------------------------------------------------------
-def _leave_to_cleanup(
-    client: Any, versions: list[Version], owner: str, *, mark: bool = True
-) -> dict[str, str]:
-    """The cleanup of copies still in progress that the service would not delete yet ({}: none). With
-    ``mark`` each copy gets the cleanup mark first (``copy_calls.mark_for_cleanup``): the cleanup deletes a
-    marked copy only while it still carries the mark, so that a stack taking the copy back (a deploy of the
-    same copy again, which adopts it) keeps it. A copy that could not be marked is deleted regardless."""
+def _leave_to_cleanup(versions: list[Version], owner: str) -> dict[str, str]:
+    """The cleanup of copies still in progress that the service would not delete yet ({}: none), and when
+    it was left: a copy a stack takes as its own after that (an adoption marks it, ``TAKEN_TAG``) stays."""
     if not versions:
         return {}
-    marked = [v.arn for v in versions if mark and mark_for_cleanup(client, v.arn)]
-    body: dict[str, Any] = {"owner": owner, "versions": [[v.project_arn, v.arn] for v in versions]}
-    if marked:
-        body["marked"] = marked
+    body = {"owner": owner, "versions": [[v.project_arn, v.arn] for v in versions], "left": now_ms()}
     return {"ModelCopies": json.dumps(body, separators=(",", ":"))}
 
 
 def cleanup(client: Any, data: Mapping[str, str]) -> bool:
     """One tick of a cleanup left by a request (:func:`_leave_to_cleanup`): each copy is deleted as soon as
-    the service lets it, and only when it still carries this resource's owner marker (and its cleanup mark,
-    if it was given one). True when done."""
+    the service lets it, and only when it still carries this resource's owner marker and no stack took it
+    since the cleanup was left (a cleanup of an earlier handler has no time: any such mark counts). True
+    when done."""
     body = json.loads(str(data["ModelCopies"]))
     owner = str(body["owner"])
-    marked = set(body.get("marked", ()))
-    versions = [Version(*pair) for pair in body["versions"]]
-    done = [cleanup_step(client, v, owner, marked=v.arn in marked) for v in versions]
+    left = int(body.get("left", 0))
+    done = [cleanup_step(client, Version(*pair), owner, left) for pair in body["versions"]]
     return all(done)
 
 

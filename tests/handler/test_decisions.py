@@ -162,6 +162,7 @@ def test_a_redelivered_create_adopts_its_own_copy(client: Any) -> None:
             },
         )
         stub.add_response("list_tags_for_resource", {"Tags": {cp.OWNER_TAG: "me"}})
+        stub.add_response("tag_resource", {})  # marked as taken: a cleanup left before leaves it
         target, made = calls.start_copy(client, copy, "me")
         stub.assert_no_pending_responses()
     assert (target.arn, made) == (version("v-prod"), False)

@@ -14,7 +14,7 @@ from tests.conftest import DEST_ACCOUNT, REGION, copy_template
 from tests.handler.conftest import cleanups_left, prepared, reasons, versions
 
 OWNER_TAG = "rekognition-model-copy:owner"
-CLEANUP_TAG = "rekognition-model-copy:cleanup"
+TAKEN_TAG = "rekognition-model-copy:taken"
 
 
 def updates(cloud: Any, logical_id: str = "ModelCopy") -> list[Any]:
@@ -208,15 +208,14 @@ def test_a_copy_left_to_a_cleanup_then_taken_by_the_stack_is_never_deleted_by_th
     assert failed == "UPDATE_ROLLBACK_COMPLETE"
     assert len(cleanups_left(cloud)) == 1
     left = versions(stack)["defects-prod-2"]["ProjectVersionArn"]
-    client = stack.session().client("rekognition")
-    assert CLEANUP_TAG in client.list_tags_for_resource(ResourceArn=left)["Tags"]
 
     status = stack.update(copy_template(source_version, version_name="defects-prod-2", service_timeout=3600))
 
     assert status == "UPDATE_COMPLETE"
     held = stack.resources["ModelCopy"].physical_id
     assert held == left
-    assert CLEANUP_TAG not in client.list_tags_for_resource(ResourceArn=left)["Tags"]
+    client = stack.session().client("rekognition")
+    assert TAKEN_TAG in client.list_tags_for_resource(ResourceArn=left)["Tags"]  # the cleanup leaves it
     cloud.settle(600)
     assert "defects-prod-2" in versions(stack)
     assert cleanups_left(cloud) == []  # the cleanup ended without deleting it
