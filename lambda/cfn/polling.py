@@ -168,6 +168,7 @@ class PollingResource(CfnResource):
         self._stood_down = False
         self._claim_denied = False
         self._work_denied = False
+        self._stale = False
         self._fast_path_longest = FAST_PATH_MAX_SECONDS
         self._cleanup_funcs: dict[str, CleanupFunc] = {}
 
@@ -188,6 +189,7 @@ class PollingResource(CfnResource):
         self._stood_down = False
         self._claim_denied = False  # EventBridge denied the request's claim
         self._work_denied = False  # the resource function failed with an AccessDenied
+        self._stale = False  # the request's stack waits for no answer (stack_status.StaleRequest)
         self._context = context
         if ANSWERED_KEY in event:
             request_rule.clear_tombstone(self._events, str(event[ANSWERED_KEY]))
@@ -280,6 +282,10 @@ class PollingResource(CfnResource):
             try:
                 return run()
             except Exception as error:
+                if getattr(error, "stale", False):  # a late delivery: its request was answered
+                    logger.info("%s: nothing waits for its answer; this delivery answers nothing", error)
+                    self._stale = True
+                    raise
                 # (``retry_within``: seconds from the first try in which the failure may still pass, such
                 # as an AccessDenied while a new role or policy takes effect)
                 within = float(getattr(error, "retry_within", 0.0) or 0.0)
@@ -696,9 +702,9 @@ class PollingResource(CfnResource):
 
     # --- the response -----------------------------------------------------------------------------------
     def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
-        if self._timer_answered or self._handed_over or self._superseded():
-            # the timer answered, or left the request to its schedule (the invocation ran on), or another
-            # delivery of the request has it now
+        if self._stale or self._timer_answered or self._handed_over or self._superseded():
+            # nothing waits for this answer (a late delivery), the timer answered, or left the request to
+            # its schedule (the invocation ran on), or another delivery of the request has it now
             return
         if (status or self.Status) == "FAILED" and self._lost_its_role():
             return

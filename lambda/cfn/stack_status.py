@@ -8,7 +8,10 @@ it asks DescribeStacks for the stack's status (``UPDATE_ROLLBACK_IN_PROGRESS`` w
 back an update: https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_Stack.html). It asks
 only then,
 and a status it cannot read (no permission, no endpoint in a VPC, throttling after retries) counts as
-no rollback: the resource then takes the answer that is safe for a forward update.
+no rollback: the resource then takes the answer that is safe for a forward update. A stack whose
+operation is over (a status ending in ``_COMPLETE`` or ``_FAILED``) waits for no answer: a request read
+then is a late delivery of one answered already (Lambda delivers at least once), and it raises
+:class:`StaleRequest`, so that it answers nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +25,12 @@ logger = logging.getLogger(__name__)
 ROLLING_BACK = "UPDATE_ROLLBACK_IN_PROGRESS"
 
 
+class StaleRequest(Exception):
+    """The request's stack is not in an operation: nothing waits for its answer (``stale``)."""
+
+    stale = True
+
+
 def rolling_back(cloudformation: Callable[[], Any], stack_id: str) -> bool | str:
     """True when the stack ``stack_id`` is rolling back an update, False when it is not, and what went
     wrong (a sentence) when its status could not be read; ``cloudformation`` makes a client."""
@@ -33,4 +42,6 @@ def rolling_back(cloudformation: Callable[[], Any], stack_id: str) -> bool | str
         return f"cloudformation:DescribeStacks failed ({code})"
     status = str(stacks[0].get("StackStatus", "")) if stacks else ""
     logger.info("Stack %s is %s", stack_id, status or "not found")
+    if status.endswith(("_COMPLETE", "_FAILED")):
+        raise StaleRequest(f"The stack is {status}: this request was answered already")
     return status == ROLLING_BACK

@@ -321,3 +321,23 @@ def test_a_rollback_delete_delivered_again_after_its_stack_is_deleted_answers_on
         ("create_prod_again", {}),
     ]
     assert _unknown(request, replay({}, steps)) == []
+
+
+def test_a_rollback_update_delivered_again_after_the_rollback_ended_answers_once(request):
+    # At the rules quota (no claim) the rollback of an update after drift (the copy's project deleted by
+    # hand) is delivered twice; the second delivery runs once the stack is UPDATE_ROLLBACK_COMPLETE. Asked
+    # whether the stack is rolling back, it must not take the ended rollback for a forward update and
+    # answer otherwise: nothing waits for its answer, and it answers nothing.
+    steps = [
+        _start(duplicates=0.5),
+        ("lambda_timeout", {"operation": "DeleteProjectVersion"}),
+        ("rules_quota", {}),
+        ("delete_dev", {}),
+        ("lambda_timeout", {"operation": "DeleteProjectVersion"}),
+        ("create_dev_again", {}),
+        ("by_hand_prod", {"what": "delete_project"}),
+        ("lambda_timeout", {"operation": "DeleteProjectVersion"}),
+        ("update_prod", {"change": "project_name", "fails_later": False}),
+        ("foreign_delete", {}),
+    ]
+    assert _unknown(request, replay({"delete_while_copying_allowed": True}, steps)) == []

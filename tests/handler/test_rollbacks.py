@@ -219,3 +219,24 @@ def test_a_copy_left_to_a_cleanup_then_taken_by_the_stack_is_never_deleted_by_th
     cloud.settle(600)
     assert "defects-prod-2" in versions(stack)
     assert cleanups_left(cloud) == []  # the cleanup ended without deleting it
+
+
+@pytest.mark.parametrize("times", [1, 6])
+def test_a_throttled_take_back_is_tried_again_and_the_cleanup_still_leaves_the_copy(
+    cloud, deploy, source_version, times
+):
+    # TagResource throttled while the deploy takes the copy back: a transient failure, tried again; the
+    # copy is marked as taken before the deploy answers, and the pending cleanup leaves it.
+    stack = deploy(copy_template(source_version, version_name="defects-prod-1", service_timeout=600))
+    custom_labels.config.copy_duration = 25 * 60
+    failed = stack.update(copy_template(source_version, version_name="defects-prod-2", service_timeout=600))
+    assert failed == "UPDATE_ROLLBACK_COMPLETE"
+    left = versions(stack)["defects-prod-2"]["ProjectVersionArn"]
+    custom_labels.faults.inject("TagResource", "ThrottlingException", times=times)
+
+    status = stack.update(copy_template(source_version, version_name="defects-prod-2", service_timeout=3600))
+
+    assert status == "UPDATE_COMPLETE"
+    assert stack.resources["ModelCopy"].physical_id == left
+    cloud.settle(600)
+    assert "defects-prod-2" in versions(stack)
