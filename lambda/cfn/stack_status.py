@@ -9,9 +9,10 @@ back an update: https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReferenc
 only then,
 and a status it cannot read (no permission, no endpoint in a VPC, throttling after retries) counts as
 no rollback: the resource then takes the answer that is safe for a forward update. A stack whose
-operation is over (a status ending in ``_COMPLETE`` or ``_FAILED``) waits for no answer: a request read
-then is a late delivery of one answered already (Lambda delivers at least once), and it raises
-:class:`StaleRequest`, so that it answers nothing.
+operation is over (a status ending in ``_COMPLETE`` or ``_FAILED``) waits for no Update's answer, nor does
+one in a cleanup phase (``*_CLEANUP_IN_PROGRESS``: CloudFormation only deletes the resources it replaced
+then): an Update read then is a late delivery of one answered already (Lambda delivers at least once), and
+it raises :class:`StaleRequest`, so that it answers nothing.
 """
 
 from __future__ import annotations
@@ -42,6 +43,6 @@ def rolling_back(cloudformation: Callable[[], Any], stack_id: str) -> bool | str
         return f"cloudformation:DescribeStacks failed ({code})"
     status = str(stacks[0].get("StackStatus", "")) if stacks else ""
     logger.info("Stack %s is %s", stack_id, status or "not found")
-    if status.endswith(("_COMPLETE", "_FAILED")):
+    if status.endswith(("_COMPLETE", "_FAILED", "_CLEANUP_IN_PROGRESS")):
         raise StaleRequest(f"The stack is {status}: this request was answered already")
     return status == ROLLING_BACK

@@ -9,15 +9,23 @@ class ResourceError(Exception):
     """A failure to report to CloudFormation; the message is the Reason. ``transient``: the service's
     answer was throttling or a server error, which a later try may not get (the request is tried again
     while its time lasts, see ``polling.PollingResource.patiently``). ``denied``: the service's answer was
-    an AccessDenied."""
+    an AccessDenied. ``stale``: the request is a late delivery of one answered already, which nothing waits
+    for: it answers nothing (``polling.PollingResource.patiently``)."""
 
     def __init__(
-        self, reason: str, *, transient: bool = False, retry_within: float = 0.0, denied: bool = False
+        self,
+        reason: str,
+        *,
+        transient: bool = False,
+        retry_within: float = 0.0,
+        denied: bool = False,
+        stale: bool = False,
     ) -> None:
         super().__init__(reason)
         self.transient = transient
         self.retry_within = retry_within  # seconds from the request's first try it is tried again in
         self.denied = denied
+        self.stale = stale
 
 
 # An AccessDenied may be IAM's or a new project policy's eventual consistency (a first deploy creates the

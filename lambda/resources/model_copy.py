@@ -154,6 +154,16 @@ def update(
     if gone and rolling_back() is True:
         return _back_to_the_gone_copy(client, props, old_props, physical_id, owner)
     strays = stray_copies(client, old_props, physical_id, owner)
+    if strays and rolling_back() is False:
+        # A copy the rejected properties name is left over only in a rollback (a forward update's previous
+        # properties name the copy the stack holds): outside one, this is a late delivery of a rollback
+        # answered already, and the copy may be the one the stack's update in progress takes. Nothing is
+        # removed, nothing answered.
+        raise ResourceError(
+            f"Not rolling back, yet {', '.join(s.arn for s in strays)} is named as the rejected copy: a late "
+            "delivery of a rollback answered already",
+            stale=True,
+        )
     if gone:
         # Drift: the copy the stack holds was deleted outside CloudFormation. The Update makes the copy
         # again (a replacement: CloudFormation's Delete of the old id then finds nothing).

@@ -1,0 +1,141 @@
+"""Late deliveries (Lambda delivers at least once; a request's claim is released with its answer, so a later
+delivery claims it afresh): a rollback's Update delivered again while, or after, the stack takes back the
+copy that rollback left to a cleanup, and during a cleanup phase. None may delete the copy the stack
+holds, make a copy, or answer a second time."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from emulator import custom_labels
+from tests.conftest import REPO, copy_template
+from tests.handler.conftest import reasons, versions
+
+
+def _late(cloud: Any, request: Any, delay: float) -> None:
+    """Lambda delivers ``request``'s event once more, ``delay`` seconds from now (at least once)."""
+    cloud.runtime.invoke_async(request.function, request.event, delay=delay)
+
+
+def _left_to_a_cleanup(stack: Any, cloud: Any, source_version: Any, retain: bool) -> tuple[Any, str]:
+    policy = "Retain" if retain else None
+    custom_labels.config.copy_duration = 25 * 60
+    failed = stack.update(
+        copy_template(
+            source_version, version_name="defects-prod-2", service_timeout=600, deletion_policy=policy
+        )
+    )
+    assert failed == "UPDATE_ROLLBACK_COMPLETE"
+    rollback = cloud.sent_requests("ModelCopy", "Update")[-1]
+    assert json.loads(json.dumps(rollback.event))["ResourceProperties"]["VersionName"] == "defects-prod-1"
+    return rollback, versions(stack)["defects-prod-2"]["ProjectVersionArn"]
+
+
+def test_a_late_rollback_delivery_during_the_adopting_update_never_deletes_the_adopted_copy(
+    cloud, deploy, source_version
+):
+    # The rollback left v2 to a cleanup (C1); the same change again adopts v2 (taken tag > C1's left).
+    # Lambda delivers the rollback once more during that update (C1 ended, so its claim is free): it
+    # removes v2 as its stray, v2 is still copying, it leaves a NEW cleanup (left > taken), which deletes
+    # v2 once copied: the copy the stack now holds.
+    stack = deploy(copy_template(source_version, version_name="defects-prod-1", service_timeout=600))
+    rollback, left = _left_to_a_cleanup(stack, cloud, source_version, retain=False)
+    _late(cloud, rollback, 180)
+
+    status = stack.update(copy_template(source_version, version_name="defects-prod-2", service_timeout=3600))
+
+    cloud.settle(1800)
+    assert status == "UPDATE_COMPLETE", reasons(cloud)
+    assert stack.resources["ModelCopy"].physical_id == left
+    assert "defects-prod-2" in versions(stack)
+
+
+@pytest.mark.parametrize("retain", [False, True])
+def test_a_late_rollback_delivery_after_the_adopting_update_never_deletes_the_held_copy(
+    cloud, deploy, source_version, retain
+):
+    # As above, the late rollback delivery coming once the adopting update is over. Without Retain v1 is
+    # gone: it asks the stack status (drift), reads UPDATE_COMPLETE, and is stale (commit acb58ae). With
+    # Retain v1 still exists: no status is read, and v2 (held) is its "stray".
+    policy = "Retain" if retain else None
+    stack = deploy(
+        copy_template(
+            source_version, version_name="defects-prod-1", service_timeout=600, deletion_policy=policy
+        )
+    )
+    rollback, left = _left_to_a_cleanup(stack, cloud, source_version, retain)
+    status = stack.update(
+        copy_template(
+            source_version, version_name="defects-prod-2", service_timeout=3600, deletion_policy=policy
+        )
+    )
+    assert status == "UPDATE_COMPLETE"
+    assert stack.resources["ModelCopy"].physical_id == left
+
+    _late(cloud, rollback, 60)
+    cloud.settle(1800)
+
+    assert "defects-prod-2" in versions(stack)
+
+
+def _failing_later(template: dict[str, Any]) -> dict[str, Any]:
+    template["Resources"]["Breaker"] = {
+        "Type": "Custom::RekognitionModelCopy",
+        "DependsOn": "ModelCopy",
+        "Properties": {"ServiceToken": {"Fn::GetAtt": ["Handler", "Arn"]}, "VersionName": "bad name!"},
+    }
+    return template
+
+
+@pytest.mark.parametrize("delay", [0.0, 8.0])
+def test_a_rollback_twin_in_the_rollback_cleanup_phase_answers_nothing_and_makes_nothing(
+    cloud, deploy, source_version, delay
+):
+    # The rollback of a key change that made a deleted copy again answers the gone copy (it read
+    # UPDATE_ROLLBACK_IN_PROGRESS). Its twin runs in UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS (only
+    # Deletes are sent then): the status is not _COMPLETE/_FAILED, so it is taken for a forward update.
+    stack = deploy(copy_template(source_version))
+    gone = stack.resources["ModelCopy"].physical_id
+    stack.session().client("rekognition").delete_project_version(ProjectVersionArn=gone)
+    cloud.settle(60)
+    previous = cloud._on_event
+    sent: list[bool] = []
+
+    def on_event(event: Any) -> None:
+        if previous:
+            previous(event)
+        if event.status == "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS" and not sent:
+            sent.append(True)
+            _late(cloud, cloud.sent_requests("ModelCopy", "Update")[-1], delay)
+
+    cloud._on_event = on_event
+    assert stack.update(_failing_later(copy_template(source_version, kms=True))) == "UPDATE_ROLLBACK_COMPLETE"
+    assert sent
+    cloud.settle(3600)
+
+    assert stack.resources["ModelCopy"].physical_id == gone
+    assert versions(stack) == {}  # no copy made by the twin
+    assert cloud.audit() == []  # one answer to the rollback
+
+
+def test_the_status_of_a_cleanup_phase_is_stale_for_an_update():
+    import sys
+
+    sys.path.insert(0, str(REPO / "lambda"))
+    from cfn import stack_status  # noqa: PLC0415 - the handler's module, from its asset directory
+
+    class Client:
+        def __init__(self, status: str) -> None:
+            self.status = status
+
+        def describe_stacks(self, StackName: str) -> dict[str, Any]:  # noqa: N803
+            return {"Stacks": [{"StackStatus": self.status}]}
+
+    for status in ("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"):
+        with pytest.raises(stack_status.StaleRequest):
+            stack_status.rolling_back(lambda s=status: Client(s), "arn:stack")  # type: ignore[misc]
+    assert stack_status.rolling_back(lambda: Client("UPDATE_ROLLBACK_IN_PROGRESS"), "arn:stack") is True
+    assert stack_status.rolling_back(lambda: Client("UPDATE_IN_PROGRESS"), "arn:stack") is False
