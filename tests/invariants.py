@@ -10,7 +10,9 @@ checks:
   bounded bursts) a CREATE or UPDATE that fails because of one is a violation too;
 * I2 - a model version carrying a resource's owner marker (``lambda/contract.py``) is stopped or deleted
   only by a request of that same resource, or by the cleanup one of its requests left for later (whose
-  input names the resource); the handler never stops or deletes a version without one;
+  input names the resource); the handler never stops or deletes a version without one; and the copy a live
+  stack holds (a model copy resource's physical id) is deleted only by that resource's Delete of that id,
+  stopped only by its own requests, never by a cleanup;
 * I3 - after DELETE_COMPLETE nothing the stack created is left: versions with the owner marker of one of
   its resources (a copy still in progress may outlive the stack only while a deferred cleanup is pending,
   checked again at the end), project policies its resources put, polling rules (the POLL_RULE_PREFIX) of
