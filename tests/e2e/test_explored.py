@@ -341,3 +341,27 @@ def test_a_rollback_update_delivered_again_after_the_rollback_ended_answers_once
         ("foreign_delete", {}),
     ]
     assert _unknown(request, replay({"delete_while_copying_allowed": True}, steps)) == []
+
+
+@pytest.mark.xfail(strict=True, reason="explorer finding: two deliveries at the rules quota (Known limits)")
+def test_a_forward_update_after_drift_delivered_twice_at_the_rules_quota_answers_once(request):
+    # At the rules quota (no claim) an update in place after the copy's project was deleted by hand is
+    # delivered twice. The first refuses it (a copy made again may need a schedule); the second runs while
+    # the stack rolls that update back, reads UPDATE_ROLLBACK_IN_PROGRESS, takes itself for the rollback
+    # (whose request has the same shape) and answers SUCCESS: two answers. Without a claim nothing tells
+    # the two deliveries apart.
+    steps = [
+        _start(duplicates=0.5),
+        ("cold_starts", {}),
+        ("update_prod", {"change": "key", "fails_later": True}),
+        ("cold_starts", {}),
+        ("delete_dev", {}),
+        ("cold_starts", {}),
+        ("rules_quota", {}),
+        ("cold_starts", {}),
+        ("by_hand_prod", {"what": "delete_project"}),
+        ("lambda_timeout", {"operation": "DeleteProjectVersion"}),
+        ("retain", {}),
+        ("update_prod", {"change": "units", "fails_later": False}),
+    ]
+    assert _unknown(request, replay({}, steps)) == []
