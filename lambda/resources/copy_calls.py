@@ -373,15 +373,20 @@ def removal_step(client: Any, version: Version) -> Progress:
     return progress
 
 
-def owned_by(client: Any, version_arn: str, owner: str) -> bool | None:
-    """Whether the version carries the owner marker ``owner``; None when it no longer exists."""
+def _tags_if_any(client: Any, version_arn: str) -> dict[str, str] | None:
+    """The version's tags; None when it no longer exists."""
     try:
-        tags = client.list_tags_for_resource(ResourceArn=version_arn).get("Tags", {})
+        return dict(client.list_tags_for_resource(ResourceArn=version_arn).get("Tags", {}))
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
             return None
         raise failure("ListTagsForResource", error) from error
-    return bool(tags.get(OWNER_TAG) == owner)
+
+
+def owned_by(client: Any, version_arn: str, owner: str) -> bool | None:
+    """Whether the version carries the owner marker ``owner``; None when it no longer exists."""
+    tags = _tags_if_any(client, version_arn)
+    return None if tags is None else tags.get(OWNER_TAG) == owner
 
 
 def cleanup_step(client: Any, version: Version, owner: str, left: int = 0) -> bool:
@@ -389,14 +394,12 @@ def cleanup_step(client: Any, version: Version, owner: str, left: int = 0) -> bo
     is not ``owner``'s (then it is never touched), or was taken as a stack's since (TAKEN_TAG, an adoption:
     the stack holds it now); otherwise one removal step (a copy still in progress is looked at again)."""
     try:
-        tags = client.list_tags_for_resource(ResourceArn=version.arn).get("Tags", {})
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-            return True
+        tags = _tags_if_any(client, version.arn)
+    except (ResourceError, BotoCoreError):
         return False  # looked at again at the next tick
-    except BotoCoreError:
-        return False
-    taken = str(tags.get(TAKEN_TAG, ""))
+    if tags is None:
+        return True
+    taken = tags.get(TAKEN_TAG, "")
     if tags.get(OWNER_TAG) != owner or (taken.isdigit() and int(taken) >= left):
         return True
     try:

@@ -21,6 +21,7 @@ Three rules hold throughout:
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -138,6 +139,7 @@ def update(
     ``copy_refused`` says why no copy may be started now ("" when one may: a copy that outlasts this
     invocation needs a schedule, which EventBridge's rules quota may leave no room for); the request alone
     tells that only when the copy is declared, not when the held copy is gone."""
+    rolling_back_once = functools.cache(rolling_back)  # one DescribeStacks per try, however often asked
     desired = CopyProperties.parse(props)
     kind = plan_update(desired, physical_id)
     if checks_source(desired, kind, old_props):  # before anything changes: the copy stays as it is
@@ -151,10 +153,10 @@ def update(
         if description is not None and description.get("Status") == "DELETING":
             description = None  # being deleted outside CloudFormation: as good as gone
     gone = kind is Kind.IN_PLACE and description is None
-    if gone and rolling_back() is True:
+    if gone and rolling_back_once() is True:
         return _back_to_the_gone_copy(client, props, old_props, physical_id, owner)
     strays = stray_copies(client, old_props, physical_id, owner)
-    if strays and rolling_back() is False:
+    if strays and rolling_back_once() is False:
         # A copy the rejected properties name is left over only in a rollback (a forward update's previous
         # properties name the copy the stack holds): outside one, this is a late delivery of a rollback
         # answered already, and the copy may be the one the stack's update in progress takes. Nothing is
@@ -187,7 +189,7 @@ def update(
         # Whether the stack is rolling back is asked only here, where the mark matches: the answer of a
         # request must not depend on when it is read (a second delivery of a refused forward update, run
         # while the stack rolls it back, must refuse it the same way).
-        rollback = rolling_back() if gone_id else False
+        rollback = rolling_back_once() if gone_id else False
         if gone_id and rollback is True:
             # The rejected update made this copy again, under the name of the copy the stack held before
             # it, that copy being gone (its mark says so): the stack goes back to that gone copy, and

@@ -1,7 +1,7 @@
-"""Helpers shared by the handler tests: the polling rules left, a stack prepared for tests that send the
-custom resource's requests themselves, the source account's project policy template, and (re-exported from
-the root conftest) the stack events and the destination project's versions. Plain functions: import them
-from here."""
+"""Helpers shared by the handler tests: the polling rules left, a later resource that fails (a rollback), a
+stack prepared for tests that send the custom resource's requests themselves, the source account's project
+policy template, and (re-exported from the root conftest) the stack events and the destination project's
+versions. Plain functions: import them from here."""
 
 from __future__ import annotations
 
@@ -25,6 +25,16 @@ def cleanups_left(cloud: Any) -> list[str]:
     """The rules left as the schedule of a cleanup (a copy still in progress to delete later)."""
     client = cloud.session(DEST_ACCOUNT, REGION).client("events")
     return [r["Name"] for r in client.list_rules()["Rules"] if r.get("Description") == "cleanup"]
+
+
+def failing_later(template: dict[str, Any]) -> dict[str, Any]:
+    """The template with a resource after the copy that the handler refuses: the update rolls back."""
+    template["Resources"]["Breaker"] = {
+        "Type": "Custom::RekognitionModelCopy",
+        "DependsOn": "ModelCopy",
+        "Properties": {"ServiceToken": {"Fn::GetAtt": ["Handler", "Arn"]}, "VersionName": "bad name!"},
+    }
+    return template
 
 
 def prepared(cloud: Any, source: tuple[str, str], name: str = "prod") -> Any:

@@ -10,7 +10,7 @@ from moto.cloudformation.exceptions import CloudFormationError
 
 from emulator import custom_labels
 from tests.conftest import copy_template
-from tests.handler.conftest import reasons, rules_left, versions
+from tests.handler.conftest import failing_later, reasons, rules_left, versions
 
 
 def delete_by_hand(cloud: Any, stack: Any, version_arn: str) -> None:
@@ -73,16 +73,6 @@ def test_an_update_after_the_project_was_deleted_by_hand_says_so(cloud, deploy, 
     assert "ResourceNotFoundException" in reasons(cloud)
 
 
-def _failing_later(template: dict[str, Any]) -> dict[str, Any]:
-    """The template with a resource after the copy that the handler refuses: the update rolls back."""
-    template["Resources"]["Breaker"] = {
-        "Type": "Custom::RekognitionModelCopy",
-        "DependsOn": "ModelCopy",
-        "Properties": {"ServiceToken": {"Fn::GetAtt": ["Handler", "Arn"]}, "VersionName": "bad name!"},
-    }
-    return template
-
-
 def test_the_rollback_of_a_key_change_that_made_a_deleted_copy_again_goes_back_to_the_gone_copy(
     cloud, deploy, source_version
 ):
@@ -95,7 +85,7 @@ def test_the_rollback_of_a_key_change_that_made_a_deleted_copy_again_goes_back_t
     delete_by_hand(cloud, stack, gone)
     copies = custom_labels.calls.count("CopyProjectVersion")
 
-    assert stack.update(_failing_later(copy_template(source_version, kms=True))) == "UPDATE_ROLLBACK_COMPLETE"
+    assert stack.update(failing_later(copy_template(source_version, kms=True))) == "UPDATE_ROLLBACK_COMPLETE"
 
     assert custom_labels.calls.count("CopyProjectVersion") == copies + 1  # the update's, not the rollback's
     assert stack.resources["ModelCopy"].physical_id == gone
@@ -136,7 +126,7 @@ def test_a_key_change_of_a_copy_deleted_by_hand_with_no_room_for_its_mark_cannot
     stack = deploy(copy_template(source_version, tags=many))
     delete_by_hand(cloud, stack, stack.resources["ModelCopy"].physical_id)
 
-    status = stack.update(_failing_later(copy_template(source_version, kms=True, tags=many)))
+    status = stack.update(failing_later(copy_template(source_version, kms=True, tags=many)))
     assert status == "UPDATE_ROLLBACK_FAILED"
 
     assert "If this is the rollback of an update that made this copy again" in reasons(cloud)
@@ -199,7 +189,7 @@ def test_a_rollback_that_may_not_read_the_stack_status_fails_saying_why_and_keep
 
     monkeypatch.setattr(models.CloudFormationBackend, "describe_stacks", denied)
 
-    assert stack.update(_failing_later(copy_template(source_version, kms=True))) == "UPDATE_ROLLBACK_FAILED"
+    assert stack.update(failing_later(copy_template(source_version, kms=True))) == "UPDATE_ROLLBACK_FAILED"
 
     assert "Changing KmsKeyId needs a new copy" in reasons(cloud)
     assert (

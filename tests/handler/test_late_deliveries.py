@@ -12,7 +12,7 @@ import pytest
 
 from emulator import custom_labels
 from tests.conftest import REPO, copy_template
-from tests.handler.conftest import reasons, versions
+from tests.handler.conftest import failing_later, reasons, versions
 
 
 def _late(cloud: Any, request: Any, delay: float) -> None:
@@ -81,15 +81,6 @@ def test_a_late_rollback_delivery_after_the_adopting_update_never_deletes_the_he
     assert "defects-prod-2" in versions(stack)
 
 
-def _failing_later(template: dict[str, Any]) -> dict[str, Any]:
-    template["Resources"]["Breaker"] = {
-        "Type": "Custom::RekognitionModelCopy",
-        "DependsOn": "ModelCopy",
-        "Properties": {"ServiceToken": {"Fn::GetAtt": ["Handler", "Arn"]}, "VersionName": "bad name!"},
-    }
-    return template
-
-
 @pytest.mark.parametrize("delay", [0.0, 8.0])
 def test_a_rollback_twin_in_the_rollback_cleanup_phase_answers_nothing_and_makes_nothing(
     cloud, deploy, source_version, delay
@@ -112,7 +103,7 @@ def test_a_rollback_twin_in_the_rollback_cleanup_phase_answers_nothing_and_makes
             _late(cloud, cloud.sent_requests("ModelCopy", "Update")[-1], delay)
 
     cloud._on_event = on_event
-    assert stack.update(_failing_later(copy_template(source_version, kms=True))) == "UPDATE_ROLLBACK_COMPLETE"
+    assert stack.update(failing_later(copy_template(source_version, kms=True))) == "UPDATE_ROLLBACK_COMPLETE"
     assert sent
     cloud.settle(3600)
 
