@@ -29,6 +29,9 @@ from emulator import custom_labels
 from emulator.clock import SimulatedClock
 from emulator.cloudformation import CloudFormation
 from emulator.templates import function_role, without_lambda_retries
+from tests import botocore_models
+
+botocore_models.share()  # before any test makes a session: botocore's models parsed once per process
 
 if TYPE_CHECKING:
     from aws_cdk.assertions import Template

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from moto.events import models as events_models
 
 from emulator.iam import ensure_role
 
@@ -37,6 +38,22 @@ from .template import DriverError, Rejected
 
 RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _UNIT_SECONDS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
+
+
+class _Session(boto3.Session):
+    """A driver session: its plain clients (a service name alone) are made once and shared, as a
+    long-lived process would (botocore's clients are thread-safe); one with other arguments is new."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._clients: dict[str, Any] = {}
+
+    def client(self, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs:
+            return super().client(service_name, *args, **kwargs)
+        if service_name not in self._clients:
+            self._clients[service_name] = super().client(service_name)
+        return self._clients[service_name]
 
 
 @dataclass
@@ -150,7 +167,7 @@ class CloudFormation:
             credentials = boto3.client("sts", region_name=region).assume_role(
                 RoleArn=role_arn, RoleSessionName=role_arn.split("/")[-1][:64] or "driver"
             )["Credentials"]
-            self._sessions[key] = boto3.Session(
+            self._sessions[key] = _Session(
                 aws_access_key_id=credentials["AccessKeyId"],
                 aws_secret_access_key=credentials["SecretAccessKey"],
                 aws_session_token=credentials["SessionToken"],
@@ -242,20 +259,28 @@ class CloudFormation:
             self._events_clients[key] = self.session(account_id, region).client("events")
         return self._events_clients[key]
 
+    @staticmethod
+    def _rules(account_id: str, region: str) -> list[tuple[str, str, str]]:
+        """(name, ScheduleExpression, State) of each rule on the account's default event bus: what
+        ListRules returns, read from moto's EventBridge backend (the scan runs at every step of the loop, and
+        a ListRules request per account and step was most of a lifecycle test's time)."""
+        bus = events_models.events_backends[account_id][region].event_buses.get("default")
+        rules = list(bus.rules.values()) if bus is not None else []
+        return [(r.name, r.scheduled_expression or "", r.state or "") for r in rules]
+
     def _scan_schedules(self) -> None:
         seen: set[tuple[str, str, str]] = set()
         for account_id, region in {(f.account_id, f.region) for f in self.functions.values()}:
-            pages = self._events(account_id, region).get_paginator("list_rules").paginate()
-            for rule in [r for page in pages for r in page.get("Rules", [])]:
-                key = (account_id, region, rule["Name"])
-                match = RATE.match(rule.get("ScheduleExpression", ""))
-                if not match or rule.get("State") != "ENABLED":
+            for name, expression, state in self._rules(account_id, region):
+                key = (account_id, region, name)
+                match = RATE.match(expression)
+                if not match or state != "ENABLED":
                     continue
                 seen.add(key)
                 if key not in self._schedules:
                     period = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
                     self._schedules[key] = _Schedule(
-                        account_id, region, rule["Name"], period, self.clock.now() + period
+                        account_id, region, name, period, self.clock.now() + period
                     )
         for key in set(self._schedules) - seen:
             del self._schedules[key]

@@ -119,7 +119,7 @@ def crowded_bus(cloud):
     """EventBridge's default quota, 300 rules per bus, on; 290 rules of someone else on the destination
     account's default bus."""
     eventbridge.set_rules_quota(eventbridge.DEFAULT_RULES_PER_BUS)
-    others = eventbridge.fill_rules(cloud.session(DEST_ACCOUNT, REGION).client("events"), 290)
+    others = eventbridge.fill_rules(DEST_ACCOUNT, REGION, 290)
     yield others
     eventbridge.set_rules_quota(None)
 
@@ -152,7 +152,7 @@ def test_a_delete_at_the_rules_quota_needs_no_rule(cloud, source_version, crowde
     assert stack.create(body) == "CREATE_COMPLETE"
     events = cloud.session(DEST_ACCOUNT, REGION).client("events")
     present = sum(len(page["Rules"]) for page in events.get_paginator("list_rules").paginate())
-    eventbridge.fill_rules(events, eventbridge.DEFAULT_RULES_PER_BUS - present, prefix="more-")
+    eventbridge.fill_rules(DEST_ACCOUNT, REGION, eventbridge.DEFAULT_RULES_PER_BUS - present, prefix="more-")
 
     delete_leaves_nothing(cloud, stack)
 
@@ -160,7 +160,7 @@ def test_a_delete_at_the_rules_quota_needs_no_rule(cloud, source_version, crowde
 def _fill_the_bus(cloud: Any) -> None:
     events = cloud.session(DEST_ACCOUNT, REGION).client("events")
     present = sum(len(page["Rules"]) for page in events.get_paginator("list_rules").paginate())
-    eventbridge.fill_rules(events, eventbridge.DEFAULT_RULES_PER_BUS - present, prefix="more-")
+    eventbridge.fill_rules(DEST_ACCOUNT, REGION, eventbridge.DEFAULT_RULES_PER_BUS - present, prefix="more-")
 
 
 def test_an_update_in_place_at_the_rules_quota_needs_no_rule(cloud, source_version, crowded_bus):

@@ -574,7 +574,7 @@ class Explorer(RuleBasedStateMachine):
         # the destination account's bus is full: no rule can be added until a rule goes
         eventbridge.set_rules_quota(eventbridge.DEFAULT_RULES_PER_BUS)
         room = eventbridge.DEFAULT_RULES_PER_BUS - present
-        eventbridge.fill_rules(events, room, prefix=f"other-{present}-")
+        eventbridge.fill_rules(DEST_ACCOUNT, REGION, room, prefix=f"other-{present}-")
 
     # -- checks -----------------------------------------------------------------------------------------
     @invariant()

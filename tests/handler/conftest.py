@@ -1,13 +1,17 @@
 """Helpers shared by the handler tests: the polling rules left, a later resource that fails (a rollback), a
 stack prepared for tests that send the custom resource's requests themselves, the source account's project
 policy template, and (re-exported from the root conftest) the stack events and the destination project's
-versions. Plain functions: import them from here."""
+versions. Plain functions: import them from here. The ``full_bus`` fixture turns EventBridge's rules quota
+on."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+import pytest
+
+from emulator import eventbridge
 from emulator.templates import function_role, without_lambda_retries
 from tests.conftest import DEST_ACCOUNT, REGION, REPO, SOURCE_ACCOUNT, copy_template
 from tests.conftest import reasons as reasons
@@ -113,3 +117,18 @@ def pytest_configure(config: Any) -> None:
     from tests.variants import register
 
     register(config)
+
+
+@pytest.fixture
+def full_bus(cloud):
+    """Turns EventBridge's rules quota on (5 rules per bus here), and fills the destination account's
+    default bus with other rules up to it: call it when the test wants the quota reached."""
+    eventbridge.set_rules_quota(5)
+    events = cloud.session(DEST_ACCOUNT, REGION).client("events")
+
+    def fill() -> list[str]:
+        present = len(events.list_rules()["Rules"])
+        return eventbridge.fill_rules(DEST_ACCOUNT, REGION, 5 - present)
+
+    yield fill
+    eventbridge.set_rules_quota(None)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
-from emulator import custom_labels, eventbridge
-from tests.conftest import DEST_ACCOUNT, REGION, copy_template
+from emulator import custom_labels
+from tests.conftest import DEST_ACCOUNT, copy_template
 from tests.handler.conftest import reasons, rules_left, versions
 
 
@@ -21,21 +19,6 @@ def test_the_inference_units_quota_is_named_with_how_to_raise_it(cloud, deploy, 
 
 
 # -- EventBridge's rules quota (emulator/eventbridge.py): each request in progress needs one rule ----------
-@pytest.fixture
-def full_bus(cloud):
-    """Turns EventBridge's rules quota on (5 rules per bus here), and fills the destination account's
-    default bus with other rules up to it: call it when the test wants the quota reached."""
-    eventbridge.set_rules_quota(5)
-    events = cloud.session(DEST_ACCOUNT, REGION).client("events")
-
-    def fill() -> list[str]:
-        present = len(events.list_rules()["Rules"])
-        return eventbridge.fill_rules(events, 5 - present)
-
-    yield fill
-    eventbridge.set_rules_quota(None)
-
-
 def test_a_create_at_the_rules_quota_fails_before_it_copies(cloud, deploy, source_version, full_bus):
     others = full_bus()
 
