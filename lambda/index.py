@@ -39,14 +39,16 @@ def _rekognition() -> Any:
 
 def _request(resource: Resource, event: dict[str, Any]) -> dict[str, Any]:
     """A project policy's functions take the RequestId too (the mark of the request that puts it); a model
-    copy's Update, a way to ask whether its stack is rolling back (asked only when it cannot tell)."""
+    copy's Update, a way to ask whether its stack is rolling back (asked only when it cannot tell; a
+    delivery of a forward update that the stack rolls back, answered FAILED already, is told stale)."""
     if resource.RESOURCE_TYPE != PROJECT_POLICY_TYPE:
         if event.get("RequestType") != "Update":
             return {}
-        stack_id = str(event.get("StackId", ""))
+        stack_id, logical_id = str(event.get("StackId", "")), str(event.get("LogicalResourceId", ""))
+        request_id = str(event.get("RequestId", ""))
         return {
             "rolling_back": lambda: stack_status.rolling_back(
-                lambda: helper.client("cloudformation"), stack_id
+                lambda: helper.client("cloudformation"), stack_id, logical_id, request_id
             ),
             "copy_refused": lambda: request_rule.RULES_QUOTA_REASON if helper.rules_quota_reached else "",
         }

@@ -108,10 +108,12 @@ POLLING_ACTIONS = (
 CONCURRENCY_ACTIONS = ("lambda:GetAccountSettings",)
 """Reading the account's Lambda concurrency (the handler's fast path is short in a small pool). The action
 has no resource type (the Service Authorization Reference: ``*`` only) and reads limits and usage only."""
-STACK_STATUS_ACTIONS = ("cloudformation:DescribeStacks",)
+STACK_STATUS_ACTIONS = ("cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents")
 """Reading the status of the stacks the function serves: an Update of a copy that cannot tell a rollback
-from a forward update asks whether its stack is rolling back. The action's resource type is ``stack``
-(``arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<id>``)."""
+from a forward update asks whether its stack is rolling back, and, when it is, whether the stack's events
+show this very request answered FAILED already (a second delivery of the update being rolled back). Both
+actions' resource type is ``stack`` (``arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<id>``);
+both are read-only."""
 POLLING_INVOKE_ACTION = "lambda:InvokeFunction"
 """What EventBridge may do on the function, from the polling rules only (its resource-based policy)."""
 

@@ -182,7 +182,7 @@ class RekognitionModelCopyProviderStack(Stack):
                 any_stack,
                 "The function serves the model copies of any stack of this account and Region that imports "
                 "its ServiceToken, written after it: a copy's Update reads its stack's status "
-                "(DescribeStacks, read-only) to tell a rollback from an update.",
+                "(DescribeStacks, DescribeStackEvents, read-only) to tell a rollback from an update.",
             )
 
         CfnOutput(

@@ -58,6 +58,9 @@ class StackEvent:
     status: str
     reason: str = ""
     physical_id: str = ""
+    stack_id: str = ""
+    #: the custom resource request whose answer this event records ("" for other events)
+    request_id: str = ""
 
 
 class Cloud(Protocol):
@@ -105,11 +108,25 @@ class Stack:
 
     # -- helpers ------------------------------------------------------------------------------------------
     def event(
-        self, logical_id: str, resource_type: str, status: str, reason: str = "", physical_id: str = ""
+        self,
+        logical_id: str,
+        resource_type: str,
+        status: str,
+        reason: str = "",
+        physical_id: str = "",
+        request_id: str = "",
     ) -> None:
         self.cloud.record(
             StackEvent(
-                self.cloud.clock.now(), self.name, logical_id, resource_type, status, reason, physical_id
+                self.cloud.clock.now(),
+                self.name,
+                logical_id,
+                resource_type,
+                status,
+                reason,
+                physical_id,
+                self.stack_id,
+                request_id,
             )
         )
 
@@ -232,6 +249,7 @@ class Stack:
                 f"{request.event['RequestType'].upper()}_{'COMPLETE' if ok else 'FAILED'}",
                 "" if ok else str(response.get("Reason", "")),
                 str(response.get("PhysicalResourceId", "")),
+                str(request.event.get("RequestId", "")),
             )
         return requests
 

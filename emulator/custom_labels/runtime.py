@@ -104,6 +104,12 @@ class EmulatorConfig:
     #: policies when the emulator first sees the role are settled; each later change is dated when the
     #: emulator first sees it (emulator.iam.IdentityPolicyHistory).
     iam_propagation_delay: float = 0.0
+    #: How CloudFormation's DescribeStackEvents shows the Reason of a custom resource's FAILED answer (a
+    #: CloudFormation behaviour, kept here with the other guesses). "wrapped": as users see it, "Received
+    #: response status [FAILED] from custom resource. Message returned: <Reason> (RequestId: <id>)";
+    #: "verbatim": the Reason alone. The API reference says only "success/failure message associated with
+    #: the resource" (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackEvent.html).
+    custom_resource_event_reason: str = "wrapped"
 
     def reset(self) -> None:
         """Restore every field to its default, in place."""
@@ -124,6 +130,7 @@ VARIANTS: dict[str, tuple[object, ...]] = {
     "role_principal_binding": ("unique_id", "name"),
     "policy_propagation_delay": (0.0, 30.0),
     "iam_propagation_delay": (0.0, 30.0),
+    "custom_resource_event_reason": ("wrapped", "verbatim"),
 }
 
 

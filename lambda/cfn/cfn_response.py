@@ -22,9 +22,11 @@ class SleepingClock(Protocol):
     def sleep(self, seconds: float) -> None: ...
 
 
-def truncate(reason: str) -> str:
-    """The Reason cut at its end (the beginning says what failed), within what CloudFormation shows."""
-    return reason if len(reason) <= REASON_MAX else reason[: REASON_MAX - 15] + " ...(truncated)"
+def truncate(reason: str, room: int = 0) -> str:
+    """The Reason cut at its end (the beginning says what failed), within what CloudFormation shows, with
+    ``room`` characters left for what follows it."""
+    most = REASON_MAX - room
+    return reason if len(reason) <= most else reason[: most - 15] + " ...(truncated)"
 
 
 def put_response(

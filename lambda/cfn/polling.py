@@ -47,7 +47,6 @@ What it does instead:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -60,7 +59,7 @@ from typing import Any
 import boto3
 from crhelper import CfnResource, resource_helper
 
-from cfn import concurrency, request_rule, time_budget
+from cfn import concurrency, request_rule, stack_status, time_budget
 from cfn.cfn_response import put_response, truncate
 from cfn.request_rule import ANSWERED_KEY, CLEANUP_KEY, CLEANUP_LIFETIME, POLLING, RESTART_KEY
 from cfn.time_budget import MIN_STEP, SEND_RESERVE, answer_by, call_budget, fitted_config
@@ -688,7 +687,7 @@ class PollingResource(CfnResource):
         """crhelper's id for an answer that carries none (a failed Create): its form, stack name, logical id
         and 8 characters, but the characters come from the RequestId instead of a random draw, so two
         deliveries of the same request that both fail answer the same id."""
-        digest = hashlib.sha256(str(event.get("RequestId", "")).encode()).hexdigest()[:8].upper()
+        digest = request_rule.request_digest(str(event.get("RequestId", "")))
         return "_".join([str(event["StackId"]).split("/")[1], str(event["LogicalResourceId"]), digest])
 
     def _failure_physical_id(self) -> str:
@@ -701,6 +700,14 @@ class PollingResource(CfnResource):
         return str(made or self.generate_physical_id(event))
 
     # --- the response -----------------------------------------------------------------------------------
+    def _reason(self, status: str, reason: str) -> str:
+        """The Reason sent: a FAILED one ends with the request's mark, which the stack's event history then
+        shows (a later delivery of the request finds there that it was answered: stack_status)."""
+        if status != "FAILED":
+            return truncate(reason)
+        mark = stack_status.request_mark(str(self.RequestId))
+        return truncate(reason, len(mark)) + mark
+
     def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
         if self._stale or self._timer_answered or self._handed_over or self._superseded():
             # nothing waits for this answer (a late delivery), the timer answered, or left the request to
@@ -716,7 +723,7 @@ class PollingResource(CfnResource):
             "StackId": self.StackId,
             "RequestId": self.RequestId,
             "LogicalResourceId": self.LogicalResourceId,
-            "Reason": truncate(str(reason if status else self.Reason)),
+            "Reason": self._reason(status or self.Status, str(reason if status else self.Reason)),
             # crhelper's bookkeeping and our private keys (leading "_") are not part of the Data API
             "Data": {
                 k: v for k, v in self.Data.items() if k != "PhysicalResourceId" and not k.startswith("_")

@@ -81,9 +81,14 @@ def rule_name(prefix: str, logical_id: str, suffix: str) -> str:
     return f"{prefix}{sanitised[: max(room, 0)]}-{suffix}"[:RULE_NAME_MAX]
 
 
+def request_digest(request_id: str) -> str:
+    """Eight hex digits of the RequestId: the suffix of the request's rule, and its mark elsewhere."""
+    return hashlib.sha256(request_id.encode()).hexdigest()[:8].upper()
+
+
 def rule_for(event: dict[str, Any]) -> str:
     """The name of the request's rule."""
-    digest = hashlib.sha256(str(event.get("RequestId", "")).encode()).hexdigest()[:8].upper()
+    digest = request_digest(str(event.get("RequestId", "")))
     return rule_name(rule_prefix(), str(event.get("LogicalResourceId", "")), digest)
 
 

@@ -13,6 +13,21 @@ operation is over (a status ending in ``_COMPLETE`` or ``_FAILED``) waits for no
 one in a cleanup phase (``*_CLEANUP_IN_PROGRESS``: CloudFormation only deletes the resources it replaced
 then): an Update read then is a late delivery of one answered already (Lambda delivers at least once), and
 it raises :class:`StaleRequest`, so that it answers nothing.
+
+So does a forward Update delivered again while its stack rolls it back: its request has the shape of the
+rollback's, and the stack's status is the rollback's. Where no claim tells the two deliveries apart (at
+EventBridge's rules quota there is no rule to claim the request with), the stack's event history does: a
+FAILED answer carries the request's mark (:func:`request_mark`) at the end of its Reason, and
+CloudFormation records that Reason in the resource's ``UPDATE_FAILED`` event. Asked while the stack rolls
+back, :func:`rolling_back` reads the events of the update (DescribeStackEvents, newest first, back to the
+stack's ``UPDATE_IN_PROGRESS``) and raises :class:`StaleRequest` when one of them shows this request
+answered FAILED. CloudFormation does not document how a custom resource's Reason appears in its event
+(``ResourceStatusReason`` is only "success/failure message associated with the resource",
+https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackEvent.html); what users see is
+"Received response status [FAILED] from custom resource. Message returned: <Reason> (RequestId: <id>)".
+The mark is the request's own, so the check holds whether the Reason is wrapped so or recorded as it is
+(the emulator's ``custom_resource_event_reason``). Events it cannot read leave the answer as before: the
+request is taken for the rollback.
 """
 
 from __future__ import annotations
@@ -21,9 +36,13 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from cfn.request_rule import request_digest
+
 logger = logging.getLogger(__name__)
 
 ROLLING_BACK = "UPDATE_ROLLBACK_IN_PROGRESS"
+# DescribeStackEvents pages read at most, looking for the update's start (a page is up to 1 MB of events)
+EVENT_PAGES_MAX = 10
 
 
 class StaleRequest(Exception):
@@ -32,9 +51,18 @@ class StaleRequest(Exception):
     stale = True
 
 
-def rolling_back(cloudformation: Callable[[], Any], stack_id: str) -> bool | str:
+def request_mark(request_id: str) -> str:
+    """What ends every FAILED Reason: the request's mark (the digest its rule is named with)."""
+    return f" [request {request_digest(request_id)}]"
+
+
+def rolling_back(
+    cloudformation: Callable[[], Any], stack_id: str, logical_id: str = "", request_id: str = ""
+) -> bool | str:
     """True when the stack ``stack_id`` is rolling back an update, False when it is not, and what went
-    wrong (a sentence) when its status could not be read; ``cloudformation`` makes a client."""
+    wrong (a sentence) when its status could not be read; ``cloudformation`` makes a client. Raises
+    :class:`StaleRequest` when the stack's operation is over, or when it rolls back an update whose events
+    show the request ``request_id`` (of the resource ``logical_id``) answered FAILED."""
     try:
         stacks = cloudformation().describe_stacks(StackName=stack_id).get("Stacks") or []
     except Exception as error:  # noqa: BLE001 - not known: the caller takes the forward update's answer
@@ -45,4 +73,35 @@ def rolling_back(cloudformation: Callable[[], Any], stack_id: str) -> bool | str
     logger.info("Stack %s is %s", stack_id, status or "not found")
     if status.endswith(("_COMPLETE", "_FAILED", "_CLEANUP_IN_PROGRESS")):
         raise StaleRequest(f"The stack is {status}: this request was answered already")
+    answered = status == ROLLING_BACK and request_id
+    if answered and _answered_failed(cloudformation, stack_id, logical_id, request_id):
+        raise StaleRequest(f"The stack is {status}, rolling back this request, answered FAILED already")
     return status == ROLLING_BACK
+
+
+def _answered_failed(
+    cloudformation: Callable[[], Any], stack_id: str, logical_id: str, request_id: str
+) -> bool:
+    """Whether the events of the stack's update in progress show ``request_id`` answered FAILED (False
+    when they cannot be read: nothing is known)."""
+    mark = request_mark(request_id).strip()
+    wrapped = f"(RequestId: {request_id})"
+    stack_name = stack_id.split("/")[1] if stack_id.count("/") >= 2 else stack_id
+    try:
+        pages = cloudformation().get_paginator("describe_stack_events").paginate(StackName=stack_id)
+        for number, page in enumerate(pages):
+            for event in page.get("StackEvents") or []:
+                resource = event.get("LogicalResourceId")
+                status = event.get("ResourceStatus")
+                if resource == logical_id and status == "UPDATE_FAILED":
+                    reason = str(event.get("ResourceStatusReason") or "")
+                    if mark in reason or wrapped in reason:
+                        logger.warning("This request was answered FAILED already: %s", reason)
+                        return True
+                if resource == stack_name and status == "UPDATE_IN_PROGRESS":
+                    return False  # the update's start: older events are other operations'
+            if number + 1 >= EVENT_PAGES_MAX:
+                return False
+    except Exception as error:  # noqa: BLE001 - not known: the request is taken for the rollback
+        logger.warning("Could not read the events of stack %s: %s", stack_id, error)
+    return False

@@ -33,6 +33,7 @@ import pytest
 
 from emulator.cloudformation import CloudFormation, Request
 from tests.conftest import DEST_ACCOUNT, REGION
+from tests.variants import each_reading
 
 INDEX = """
 import json
@@ -272,6 +273,37 @@ def test_a_failed_rollback_update_ends_update_rollback_failed_with_its_reason(cl
     final = cloud.events[-1]
     assert final.status == "UPDATE_ROLLBACK_FAILED" and "Probe: broken on purpose" in final.reason
     assert "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS" not in _stack_statuses(cloud)
+
+
+@each_reading("custom_resource_event_reason")
+def test_describe_stack_events_shows_the_stacks_events_newest_first_with_a_failed_answers_reason(
+    cloud, asset, variant
+):
+    stack = _stack(cloud, asset, {"Probe": {"Id": "p-1", "Size": "1"}})
+    assert stack.update(template(asset, {"Probe": {"Id": "p-1", "Size": "2", "OnUpdate": "fail"}})) == (
+        "UPDATE_ROLLBACK_COMPLETE"
+    )
+    client = stack.session().client("cloudformation")
+
+    shown = client.describe_stack_events(StackName=stack.stack_id)["StackEvents"]
+
+    assert client.describe_stack_events(StackName="probe")["StackEvents"] == shown
+    recorded = [e for e in cloud.events if e.stack_id == stack.stack_id]
+    assert [(e["LogicalResourceId"], e["ResourceStatus"]) for e in shown] == [
+        (e.logical_id, e.status) for e in reversed(recorded)
+    ]
+    assert shown[0]["ResourceStatus"] == "UPDATE_ROLLBACK_COMPLETE" and shown[0]["StackName"] == "probe"
+    failed = next(e for e in shown if e["ResourceStatus"] == "UPDATE_FAILED")
+    reason = next(e.reason for e in recorded if e.status == "UPDATE_FAILED")
+    request_id = _requests(cloud, "Probe", "Update")[0].event["RequestId"]
+    assert reason and failed["ResourceStatusReason"] == (
+        f"Received response status [FAILED] from custom resource. Message returned: {reason} "
+        f"(RequestId: {request_id})"
+        if variant["custom_resource_event_reason"] == "wrapped"
+        else reason
+    )
+    stack_failure = next(e for e in shown if e["ResourceStatus"] == "UPDATE_ROLLBACK_IN_PROGRESS")
+    assert "Received response status" not in stack_failure.get("ResourceStatusReason", "")
 
 
 def test_every_resource_updated_before_the_failure_is_rolled_back(cloud, asset):

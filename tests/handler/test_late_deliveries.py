@@ -13,6 +13,8 @@ import pytest
 from emulator import custom_labels
 from tests.conftest import REPO, copy_template
 from tests.handler.conftest import failing_later, reasons, versions
+from tests.handler.test_drift import delete_by_hand
+from tests.variants import each_reading, variant_fixture  # noqa: F401 - the variant fixture
 
 
 def _late(cloud: Any, request: Any, delay: float) -> None:
@@ -130,3 +132,38 @@ def test_the_status_of_a_cleanup_phase_is_stale_for_an_update():
             stack_status.rolling_back(lambda s=status: Client(s), "arn:stack")  # type: ignore[misc]
     assert stack_status.rolling_back(lambda: Client("UPDATE_ROLLBACK_IN_PROGRESS"), "arn:stack") is True
     assert stack_status.rolling_back(lambda: Client("UPDATE_IN_PROGRESS"), "arn:stack") is False
+
+
+@each_reading("custom_resource_event_reason")
+def test_a_forward_update_refused_at_the_rules_quota_and_delivered_again_during_its_rollback_answers_once(
+    cloud, deploy, source_version, full_bus, monkeypatch, variant
+):
+    # At EventBridge's rules quota no rule claims the request. The copy was deleted by hand, so the update
+    # would make it again, which may need a schedule: refused. Lambda delivers that update once more while
+    # the stack rolls it back: same shape as the rollback's request, same stack status; only the stack's
+    # events (its own mark in the UPDATE_FAILED reason) say it was answered.
+    stack = deploy(copy_template(source_version, tags={"a": "1"}))
+    delete_by_hand(cloud, stack, stack.resources["ModelCopy"].physical_id)
+    full_bus()
+    forward: list[Any] = []
+    send = cloud.send
+
+    def send_twice(requests: list[Any]) -> None:
+        send(requests)
+        for sent in requests:
+            if not forward and sent.logical_id == "ModelCopy" and sent.event["RequestType"] == "Update":
+                forward.append(sent)
+                _late(cloud, sent, 5)  # after the first answered, while the stack rolls back
+
+    monkeypatch.setattr(cloud, "send", send_twice)
+
+    assert stack.update(copy_template(source_version, tags={"b": "2"})) == "UPDATE_ROLLBACK_COMPLETE"
+    cloud.settle(600)
+
+    assert "quota of rules per event bus" in reasons(cloud)
+    rollback = cloud.sent_requests("ModelCopy", "Update")[-1]
+    assert rollback.event["RequestId"] != forward[0].event["RequestId"]
+    assert [r["Status"] for r in cloud.server.responses(forward[0].event["RequestId"])] == ["FAILED"]
+    assert [r["Status"] for r in cloud.server.responses(rollback.event["RequestId"])] == ["SUCCESS"]
+    forward_id = forward[0].event["RequestId"]
+    assert len([i for i in cloud.invocations if i.request_id == forward_id and not i.poll]) == 2
