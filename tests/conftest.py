@@ -25,11 +25,10 @@ import pytest
 from botocore.config import Config
 from moto import mock_aws
 
-from emulator import custom_labels
+from emulator import botocore_models, custom_labels
 from emulator.clock import SimulatedClock
 from emulator.cloudformation import CloudFormation
 from emulator.templates import function_role, without_lambda_retries
-from tests import botocore_models
 
 botocore_models.share()  # before any test makes a session: botocore's models parsed once per process
 

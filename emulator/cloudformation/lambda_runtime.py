@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import heapq
 import importlib
+import importlib.machinery
 import itertools
 import json
 import os
@@ -58,6 +59,8 @@ import botocore.endpoint
 import botocore.session
 from moto.awslambda import urls as moto_lambda_urls
 from moto.awslambda.responses import LambdaResponse
+
+from emulator import botocore_models
 
 ASYNC_RETRY_DELAYS = (60.0, 120.0)
 DEFAULT_MAX_RETRY_ATTEMPTS = 2
@@ -182,11 +185,29 @@ class LambdaContext:
         return max(int((self.deadline - self._clock.now()) * 1000), 0)
 
 
+_COMPILED: dict[tuple[str, bytes], Any] = {}
+_source_to_code = importlib.machinery.SourceFileLoader.source_to_code
+
+
+def _compiled_once(self: Any, data: Any, path: Any, *args: Any, **kwargs: Any) -> Any:
+    """A module's code object, compiled once per process for the same path and source. Each cold start
+    imports the asset afresh; where no bytecode may be written (PYTHONDONTWRITEBYTECODE, an asset copied
+    to a temporary directory) each import compiled every module again. A code object is immutable: each
+    import still executes it into a fresh module, with its own objects."""
+    if args or kwargs or not isinstance(data, bytes):
+        return _source_to_code(self, data, path, *args, **kwargs)
+    key = (str(path), data)
+    if key not in _COMPILED:
+        _COMPILED[key] = _source_to_code(self, data, path)
+    return _COMPILED[key]
+
+
 def load_handler(asset_dir: Path) -> Any:
     """Import ``index`` from an asset directory the way Lambda does, as a fresh module instance.
 
     The asset's own modules (``index``, ``cfn.polling`` ... and bundled packages) are removed from
     sys.modules first, so each container gets its own objects; libraries outside the asset are shared.
+    Their code is compiled once per process (:func:`_compiled_once`).
     """
     asset_dir = asset_dir.resolve()
     names = {p.stem for p in asset_dir.glob("*.py")} | {p.name for p in asset_dir.iterdir() if p.is_dir()}
@@ -194,25 +215,22 @@ def load_handler(asset_dir: Path) -> Any:
         if name.split(".")[0] in names:
             del sys.modules[name]
     sys.path.insert(0, str(asset_dir))
+    importlib.machinery.SourceFileLoader.source_to_code = _compiled_once  # type: ignore[method-assign]
     try:
         return importlib.import_module("index")
     finally:
+        importlib.machinery.SourceFileLoader.source_to_code = _source_to_code  # type: ignore[method-assign]
         sys.path.remove(str(asset_dir))
-
-
-_SHARED_LOADER: Any = None
 
 
 def _new_session() -> boto3.session.Session:
     """A sandbox's own boto3 session (its own credentials, clients and state) that reads botocore's
-    service models through one shared loader: a real cold start parses them again, which costs a
-    simulation of a hundred sandboxes seconds and tells nothing (the benchmark measures cold starts)."""
-    global _SHARED_LOADER
+    service models through one shared loader (:mod:`emulator.botocore_models`): a real cold start parses
+    them again, which costs a simulation of a hundred sandboxes seconds and tells nothing (the benchmark
+    measures cold starts)."""
     core = botocore.session.get_session()
-    if _SHARED_LOADER is None:
-        _SHARED_LOADER = core.get_component("data_loader")
-    else:
-        core.register_component("data_loader", _SHARED_LOADER)
+    loader = botocore_models.shared_loader(core.get_config_variable("data_path"))
+    core.register_component("data_loader", loader)
     return boto3.session.Session(botocore_session=core)
 
 

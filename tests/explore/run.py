@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.stateful import get_state_machine_test
 
-from tests import botocore_models
+from emulator import botocore_models
 from tests.explore.machine import Figures, machine_for, variants
 
 botocore_models.share()  # as in tests/conftest.py: botocore's models parsed once per process
