@@ -49,7 +49,8 @@ class _DescribedEvent:
         self.event_id = f"{event.logical_id}-{number}"
         self.stack_name = event.stack
         self.logical_resource_id = event.logical_id
-        self.physical_resource_id = event.physical_id
+        own = event.resource_type == "AWS::CloudFormation::Stack" and event.logical_id == event.stack
+        self.physical_resource_id = event.physical_id or (event.stack_id if own else "")
         self.resource_type = event.resource_type
         self.timestamp = datetime.datetime.fromtimestamp(event.time, tz=datetime.UTC)
         self.resource_status = event.status

@@ -63,6 +63,7 @@ from cfn import concurrency, request_rule, stack_status, time_budget
 from cfn.cfn_response import put_response, truncate
 from cfn.request_rule import ANSWERED_KEY, CLEANUP_KEY, CLEANUP_LIFETIME, POLLING, RESTART_KEY
 from cfn.time_budget import MIN_STEP, SEND_RESERVE, answer_by, call_budget, fitted_config
+from contract import MODEL_COPY_TYPE as MODEL_COPY
 from outcome import Deadline, Outcome, service_timeout
 
 logger = logging.getLogger(__name__)
@@ -273,6 +274,9 @@ class PollingResource(CfnResource):
         copy that may outlast this invocation) is refused before anything is made; the others (a Delete,
         an Update made in place, such as a rollback to the copy the stack holds) run within this
         invocation."""
+        if self._answered_already():
+            self._stale = True
+            raise stack_status.StaleRequest("This request was answered FAILED already (the stack's events)")
         if self._no_room and may_start_work and self._event.get("RequestType") != "Delete":
             # before anything is made: it may need a schedule, which cannot be made
             raise RuntimeError(request_rule.RULES_QUOTA_REASON)
@@ -298,6 +302,20 @@ class PollingResource(CfnResource):
                 CLOCK.sleep(FAST_PATH_INTERVAL)
                 if self._superseded():
                     raise RuntimeError("Another delivery of this request has it now") from error
+
+    def _answered_already(self) -> bool:
+        """Whether this Create or Update was answered FAILED by another delivery (the stack's events show
+        its mark: ``stack_status.answered_failed``); a delivery whose claim says the request is its own
+        cannot tell, as a delivery without a rule (at EventBridge's rules quota) left none to find."""
+        event = self._event
+        if event.get("RequestType") not in ("Create", "Update") or event.get("ResourceType") != MODEL_COPY:
+            return False  # (a project policy's request is complete at once: nothing of it outlasts it)
+        return stack_status.answered_failed(
+            lambda: self.client("cloudformation"),
+            str(event.get("StackId", "")),
+            str(event.get("LogicalResourceId", "")),
+            str(event.get("RequestId", "")),
+        )
 
     def _superseded(self) -> bool:
         """Whether another delivery of this request has it now (``request_rule.still_mine``): then this

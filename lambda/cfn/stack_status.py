@@ -14,20 +14,22 @@ one in a cleanup phase (``*_CLEANUP_IN_PROGRESS``: CloudFormation only deletes t
 then): an Update read then is a late delivery of one answered already (Lambda delivers at least once), and
 it raises :class:`StaleRequest`, so that it answers nothing.
 
-So does a forward Update delivered again while its stack rolls it back: its request has the shape of the
-rollback's, and the stack's status is the rollback's. Where no claim tells the two deliveries apart (at
-EventBridge's rules quota there is no rule to claim the request with), the stack's event history does: a
-FAILED answer carries the request's mark (:func:`request_mark`) at the end of its Reason, and
-CloudFormation records that Reason in the resource's ``UPDATE_FAILED`` event. Asked while the stack rolls
-back, :func:`rolling_back` reads the events of the update (DescribeStackEvents, newest first, back to the
-stack's ``UPDATE_IN_PROGRESS``) and raises :class:`StaleRequest` when one of them shows this request
-answered FAILED. CloudFormation does not document how a custom resource's Reason appears in its event
-(``ResourceStatusReason`` is only "success/failure message associated with the resource",
-https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackEvent.html); what users see is
-"Received response status [FAILED] from custom resource. Message returned: <Reason> (RequestId: <id>)".
-The mark is the request's own, so the check holds whether the Reason is wrapped so or recorded as it is
-(the emulator's ``custom_resource_event_reason``). Events it cannot read leave the answer as before: the
-request is taken for the rollback.
+So does a request answered FAILED already, delivered again (Lambda delivers at least once) where no
+claim tells the deliveries apart: at EventBridge's rules quota the first delivery had no rule to claim the
+request with, and a second one may find room (another rule went) and copy, or run while the stack rolls the
+update back and take itself for the rollback (its request has the rollback's shape, the stack the
+rollback's status). The stack's event history tells: a FAILED answer carries the request's mark
+(:func:`request_mark`) at the end of its Reason, and CloudFormation records that Reason in the resource's
+``CREATE_FAILED`` or ``UPDATE_FAILED`` event as soon as it receives it. :func:`answered_failed` reads the
+events of the operation in progress (DescribeStackEvents, newest first, back to the stack's event that began
+it); every Create and Update asks it before its work (``polling.PollingResource.patiently``), and so does
+:func:`rolling_back` when the stack is rolling back. CloudFormation does not document how a custom
+resource's Reason appears in its event (``ResourceStatusReason`` is only "success/failure message associated
+with the resource", https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackEvent.html);
+what users see is "Received response status [FAILED] from custom resource. Message returned: <Reason>
+(RequestId: <id>)". The mark is the request's own, so the check holds whether the Reason is wrapped so or
+recorded as it is (the emulator's ``custom_resource_event_reason``). Events it cannot read (no permission,
+throttling after retries) leave the answer as before.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ from cfn.request_rule import request_digest
 logger = logging.getLogger(__name__)
 
 ROLLING_BACK = "UPDATE_ROLLBACK_IN_PROGRESS"
+STACK_TYPE = "AWS::CloudFormation::Stack"
+OPERATION_STARTS = ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "IMPORT_IN_PROGRESS")
+ANSWERED_FAILED = ("CREATE_FAILED", "UPDATE_FAILED")
 # DescribeStackEvents pages read at most, looking for the update's start (a page is up to 1 MB of events)
 EVENT_PAGES_MAX = 10
 
@@ -74,16 +79,18 @@ def rolling_back(
     if status.endswith(("_COMPLETE", "_FAILED", "_CLEANUP_IN_PROGRESS")):
         raise StaleRequest(f"The stack is {status}: this request was answered already")
     answered = status == ROLLING_BACK and request_id
-    if answered and _answered_failed(cloudformation, stack_id, logical_id, request_id):
+    if answered and answered_failed(cloudformation, stack_id, logical_id, request_id):
         raise StaleRequest(f"The stack is {status}, rolling back this request, answered FAILED already")
     return status == ROLLING_BACK
 
 
-def _answered_failed(
+def answered_failed(
     cloudformation: Callable[[], Any], stack_id: str, logical_id: str, request_id: str
 ) -> bool:
-    """Whether the events of the stack's update in progress show ``request_id`` answered FAILED (False
-    when they cannot be read: nothing is known)."""
+    """Whether the events of the stack's operation in progress show ``request_id`` answered FAILED (False
+    when they cannot be read: nothing is known). Events come newest first; the walk stops at the stack's
+    own event that began the operation (its ``CREATE_IN_PROGRESS``, ``UPDATE_IN_PROGRESS`` or
+    ``IMPORT_IN_PROGRESS``: the stack's events carry its name as logical id, its type and its id)."""
     mark = request_mark(request_id).strip()
     wrapped = f"(RequestId: {request_id})"
     stack_name = stack_id.split("/")[1] if stack_id.count("/") >= 2 else stack_id
@@ -91,17 +98,18 @@ def _answered_failed(
         pages = cloudformation().get_paginator("describe_stack_events").paginate(StackName=stack_id)
         for number, page in enumerate(pages):
             for event in page.get("StackEvents") or []:
-                resource = event.get("LogicalResourceId")
                 status = event.get("ResourceStatus")
-                if resource == logical_id and status == "UPDATE_FAILED":
+                if event.get("ResourceType") == STACK_TYPE and event.get("LogicalResourceId") == stack_name:
+                    if event.get("PhysicalResourceId") in (None, "", stack_id) and status in OPERATION_STARTS:
+                        return False  # older events are other operations'
+                    continue
+                if event.get("LogicalResourceId") == logical_id and status in ANSWERED_FAILED:
                     reason = str(event.get("ResourceStatusReason") or "")
                     if mark in reason or wrapped in reason:
                         logger.warning("This request was answered FAILED already: %s", reason)
                         return True
-                if resource == stack_name and status == "UPDATE_IN_PROGRESS":
-                    return False  # the update's start: older events are other operations'
             if number + 1 >= EVENT_PAGES_MAX:
                 return False
-    except Exception as error:  # noqa: BLE001 - not known: the request is taken for the rollback
+    except Exception as error:  # noqa: BLE001 - not known: the request is taken as not answered
         logger.warning("Could not read the events of stack %s: %s", stack_id, error)
     return False

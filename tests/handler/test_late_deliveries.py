@@ -9,9 +9,10 @@ import json
 from typing import Any
 
 import pytest
+from moto.events import models as eventbridge_models
 
 from emulator import custom_labels
-from tests.conftest import REPO, copy_template
+from tests.conftest import DEST_ACCOUNT, REGION, REPO, copy_template
 from tests.handler.conftest import failing_later, reasons, versions
 from tests.handler.test_drift import delete_by_hand
 from tests.variants import each_reading, variant_fixture  # noqa: F401 - the variant fixture
@@ -134,28 +135,46 @@ def test_the_status_of_a_cleanup_phase_is_stale_for_an_update():
     assert stack_status.rolling_back(lambda: Client("UPDATE_IN_PROGRESS"), "arn:stack") is False
 
 
-@each_reading("custom_resource_event_reason")
-def test_a_forward_update_refused_at_the_rules_quota_and_delivered_again_during_its_rollback_answers_once(
-    cloud, deploy, source_version, full_bus, monkeypatch, variant
-):
-    # At EventBridge's rules quota no rule claims the request. The copy was deleted by hand, so the update
-    # would make it again, which may need a schedule: refused. Lambda delivers that update once more while
-    # the stack rolls it back: same shape as the rollback's request, same stack status; only the stack's
-    # events (its own mark in the UPDATE_FAILED reason) say it was answered.
-    stack = deploy(copy_template(source_version, tags={"a": "1"}))
-    delete_by_hand(cloud, stack, stack.resources["ModelCopy"].physical_id)
-    full_bus()
+def _again_with_the_rollback(cloud: Any, monkeypatch: pytest.MonkeyPatch, before: Any = None) -> list[Any]:
+    """Lambda delivers the stack's first Update of ModelCopy once more just as the rollback's Update is sent
+    (after the first was answered, while the stack rolls it back); ``before`` runs first. Returns [that
+    first request] once it is sent."""
     forward: list[Any] = []
     send = cloud.send
 
     def send_twice(requests: list[Any]) -> None:
+        for sent in requests:
+            if forward and sent.logical_id == "ModelCopy" and sent.event["RequestType"] == "Update":
+                if before is not None:
+                    before()
+                _late(cloud, forward[0], 0)
         send(requests)
         for sent in requests:
             if not forward and sent.logical_id == "ModelCopy" and sent.event["RequestType"] == "Update":
                 forward.append(sent)
-                _late(cloud, sent, 5)  # after the first answered, while the stack rolls back
 
     monkeypatch.setattr(cloud, "send", send_twice)
+    return forward
+
+
+def _answers(cloud: Any, request: Any) -> list[str]:
+    return [r["Status"] for r in cloud.server.responses(request.event["RequestId"])]
+
+
+@each_reading("custom_resource_event_reason")
+@pytest.mark.parametrize("stack_name", ["prod", "ModelCopy"])
+def test_a_forward_update_refused_at_the_rules_quota_and_delivered_again_during_its_rollback_answers_once(
+    cloud, deploy, source_version, full_bus, monkeypatch, caplog, variant, stack_name
+):
+    # At EventBridge's rules quota no rule claims the request. The copy was deleted by hand, so the update
+    # would make it again, which may need a schedule: refused. Lambda delivers that update once more while
+    # the stack rolls it back: same shape as the rollback's request, same stack status; only the stack's
+    # events (its own mark in the UPDATE_FAILED reason) say it was answered. A stack named like the
+    # resource does not end the walk through its events early.
+    stack = deploy(copy_template(source_version, tags={"a": "1"}), name=stack_name)
+    delete_by_hand(cloud, stack, stack.resources["ModelCopy"].physical_id)
+    full_bus()
+    forward = _again_with_the_rollback(cloud, monkeypatch)
 
     assert stack.update(copy_template(source_version, tags={"b": "2"})) == "UPDATE_ROLLBACK_COMPLETE"
     cloud.settle(600)
@@ -163,7 +182,80 @@ def test_a_forward_update_refused_at_the_rules_quota_and_delivered_again_during_
     assert "quota of rules per event bus" in reasons(cloud)
     rollback = cloud.sent_requests("ModelCopy", "Update")[-1]
     assert rollback.event["RequestId"] != forward[0].event["RequestId"]
-    assert [r["Status"] for r in cloud.server.responses(forward[0].event["RequestId"])] == ["FAILED"]
-    assert [r["Status"] for r in cloud.server.responses(rollback.event["RequestId"])] == ["SUCCESS"]
+    assert _answers(cloud, forward[0]) == ["FAILED"]
+    assert _answers(cloud, rollback) == ["SUCCESS"]
     forward_id = forward[0].event["RequestId"]
     assert len([i for i in cloud.invocations if i.request_id == forward_id and not i.poll]) == 2
+    assert "This request was answered FAILED already" in caplog.text  # the stack's events told it
+
+
+@pytest.mark.parametrize("after_the_rollback", [False, True])
+def test_a_replacement_refused_at_the_rules_quota_and_delivered_again_once_a_rule_is_free_makes_nothing(
+    cloud, deploy, source_version, full_bus, monkeypatch, after_the_rollback
+):
+    # At the rules quota a replacement (a new version name) is refused before it copies. Another rule of
+    # the account goes, and Lambda delivers the update once more: this delivery may claim a rule, and
+    # would copy and answer SUCCESS (an orphan copy, and the stack's delete failing on the project). The
+    # stack's events show the request answered FAILED: it does nothing.
+    stack = deploy(copy_template(source_version))
+    others = full_bus()
+
+    def free_a_rule() -> None:
+        eventbridge_models.events_backends[DEST_ACCOUNT][REGION].delete_rule(others[0], None)
+
+    forward = [] if after_the_rollback else _again_with_the_rollback(cloud, monkeypatch, free_a_rule)
+
+    assert stack.update(copy_template(source_version, version_name="defects-prod-2")) == (
+        "UPDATE_ROLLBACK_COMPLETE"
+    )
+    if after_the_rollback:
+        forward = [cloud.sent_requests("ModelCopy", "Update")[0]]
+        free_a_rule()
+        _late(cloud, forward[0], 60)
+    cloud.settle(3600)
+
+    assert _answers(cloud, forward[0]) == ["FAILED"]
+    assert sorted(versions(stack)) == ["defects-prod-1"]
+    assert stack.delete() == "DELETE_COMPLETE"
+    assert versions(stack) == {}
+
+
+def test_the_walk_through_the_events_ends_at_the_stacks_own_event_only():
+    # DescribeStackEvents as CloudFormation returns it, newest first, while the rollback's Update of the
+    # resource is in progress, for a stack named like the resource: the resource's own UPDATE_IN_PROGRESS
+    # is not the stack's (its type and physical id are the resource's).
+    import sys
+
+    sys.path.insert(0, str(REPO / "lambda"))
+    from cfn import stack_status  # noqa: PLC0415 - the handler's module, from its asset directory
+
+    stack_id = "arn:aws:cloudformation:us-east-1:222222222222:stack/ModelCopy/1234"
+    forward = "11111111-2222-3333-4444-555555555555"
+    copy = {"LogicalResourceId": "ModelCopy", "ResourceType": "Custom::RekognitionModelCopy"}
+    own = {"LogicalResourceId": "ModelCopy", "ResourceType": "AWS::CloudFormation::Stack"}
+    refused = "refused" + stack_status.request_mark(forward)
+    events = [
+        {**copy, "ResourceStatus": "UPDATE_IN_PROGRESS", "PhysicalResourceId": "arn:version"},
+        {**own, "ResourceStatus": "UPDATE_ROLLBACK_IN_PROGRESS", "PhysicalResourceId": stack_id},
+        {**copy, "ResourceStatus": "UPDATE_FAILED", "ResourceStatusReason": refused},
+        {**copy, "ResourceStatus": "UPDATE_IN_PROGRESS", "PhysicalResourceId": "arn:version"},
+        {**own, "ResourceStatus": "UPDATE_IN_PROGRESS", "PhysicalResourceId": stack_id},
+        {**copy, "ResourceStatus": "UPDATE_FAILED", "ResourceStatusReason": "an earlier operation's"},
+    ]
+
+    class Client:
+        def describe_stacks(self, StackName: str) -> dict[str, Any]:  # noqa: N803
+            return {"Stacks": [{"StackStatus": "UPDATE_ROLLBACK_IN_PROGRESS"}]}
+
+        def get_paginator(self, name: str) -> Any:
+            class Pages:
+                def paginate(self, StackName: str) -> list[dict[str, Any]]:  # noqa: N803
+                    return [{"StackEvents": events}]
+
+            return Pages()
+
+    with pytest.raises(stack_status.StaleRequest):
+        stack_status.rolling_back(lambda: Client(), stack_id, "ModelCopy", forward)
+    other = "99999999-2222-3333-4444-555555555555"
+    assert stack_status.rolling_back(lambda: Client(), stack_id, "ModelCopy", other) is True
+    assert not stack_status.answered_failed(lambda: Client(), stack_id, "ModelCopy", other)
