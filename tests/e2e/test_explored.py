@@ -367,7 +367,7 @@ def test_a_forward_update_after_drift_delivered_twice_at_the_rules_quota_answers
     assert _unknown(request, replay({"custom_resource_event_reason": reason}, steps)) == []
 
 
-@pytest.mark.xfail(strict=True, reason="explorer finding: a rollback's twin during the next update (Known limits)")
+@pytest.mark.xfail(strict=True, reason="explorer finding: a rollback twin in the next update (Known limits)")
 def test_a_rollback_update_delivered_again_during_the_next_update_at_the_rules_quota_answers_once(request):
     # At the rules quota (no claim) the rollback of a refused key change is delivered twice; the second
     # delivery runs only once the stack has begun its next update, after the copy's project was deleted by
