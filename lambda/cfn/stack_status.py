@@ -29,14 +29,18 @@ with the resource", https://docs.aws.amazon.com/AWSCloudFormation/latest/APIRefe
 what users see is "Received response status [FAILED] from custom resource. Message returned: <Reason>
 (RequestId: <id>)". The mark is the request's own, so the check holds whether the Reason is wrapped so or
 recorded as it is (the emulator's ``custom_resource_event_reason``). Events it cannot read (no permission,
-throttling after retries) leave the answer as before.
+throttling after retries) leave the answer as before; an endpoint it cannot reach (a VPC with no route to
+CloudFormation) is not asked again for 15 minutes in that execution environment.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
+
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from cfn.request_rule import request_digest
 
@@ -46,6 +50,10 @@ ROLLING_BACK = "UPDATE_ROLLBACK_IN_PROGRESS"
 STACK_TYPE = "AWS::CloudFormation::Stack"
 OPERATION_STARTS = ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "IMPORT_IN_PROGRESS")
 ANSWERED_FAILED = ("CREATE_FAILED", "UPDATE_FAILED")
+# After CloudFormation's endpoint could not be reached, the events are not asked again for this long in the
+# execution environment (module state: each cold start imports the handler afresh).
+UNREACHABLE_SECONDS = 900.0
+_unreachable = {"until": 0.0}
 # DescribeStackEvents pages read at most, looking for the update's start (a page is up to 1 MB of events)
 EVENT_PAGES_MAX = 10
 
@@ -91,6 +99,8 @@ def answered_failed(
     when they cannot be read: nothing is known). Events come newest first; the walk stops at the stack's
     own event that began the operation (its ``CREATE_IN_PROGRESS``, ``UPDATE_IN_PROGRESS`` or
     ``IMPORT_IN_PROGRESS``: the stack's events carry its name as logical id, its type and its id)."""
+    if time.monotonic() < _unreachable["until"]:
+        return False  # CloudFormation's endpoint did not answer a while ago: not asked again yet
     mark = request_mark(request_id).strip()
     wrapped = f"(RequestId: {request_id})"
     stack_name = stack_id.split("/")[1] if stack_id.count("/") >= 2 else stack_id
@@ -112,4 +122,7 @@ def answered_failed(
                 return False
     except Exception as error:  # noqa: BLE001 - not known: the request is taken as not answered
         logger.warning("Could not read the events of stack %s: %s", stack_id, error)
+        if isinstance(error, BotoConnectionError):
+            # (a function in a VPC with no route to CloudFormation: each try costs its connect timeouts)
+            _unreachable["until"] = time.monotonic() + UNREACHABLE_SECONDS
     return False

@@ -259,3 +259,30 @@ def test_the_walk_through_the_events_ends_at_the_stacks_own_event_only():
     other = "99999999-2222-3333-4444-555555555555"
     assert stack_status.rolling_back(lambda: Client(), stack_id, "ModelCopy", other) is True
     assert not stack_status.answered_failed(lambda: Client(), stack_id, "ModelCopy", other)
+
+
+def test_an_unreachable_cloudformation_endpoint_is_not_asked_again_for_a_while():
+    # A function in a VPC with no route to CloudFormation: each DescribeStackEvents costs its connect
+    # timeouts, so after one such failure the execution environment does not ask again for 15 minutes
+    # (every Create and Update of a copy would otherwise wait them out).
+    import sys
+
+    from botocore.exceptions import EndpointConnectionError
+
+    sys.path.insert(0, str(REPO / "lambda"))
+    from cfn import stack_status  # noqa: PLC0415 - the handler's module, from its asset directory
+
+    asked: list[str] = []
+
+    class Client:
+        def get_paginator(self, name: str) -> Any:
+            asked.append(name)
+            raise EndpointConnectionError(endpoint_url="https://cloudformation.us-east-1.amazonaws.com")
+
+    stack_id = "arn:aws:cloudformation:us-east-1:222222222222:stack/prod/1234"
+    try:
+        assert not stack_status.answered_failed(lambda: Client(), stack_id, "ModelCopy", "r-1")
+        assert not stack_status.answered_failed(lambda: Client(), stack_id, "ModelCopy", "r-2")
+        assert asked == ["describe_stack_events"]
+    finally:
+        stack_status._unreachable["until"] = 0.0
