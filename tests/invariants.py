@@ -168,7 +168,7 @@ class Monitor:
     violations: list[tuple[str, str]] = field(default_factory=list)
     _stacks: dict[str, _Stacked] = field(default_factory=dict)  # by stack id
     _policies_before: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=dict)
-    _reasons_seen: set[int] = field(default_factory=set)  # the requests whose Reason was read
+    _reasons_read: set[int] = field(default_factory=set)  # the requests whose Reason was read
 
     # -- wiring -------------------------------------------------------------------------------------------
     def attach(self, cloud: CloudFormation) -> Monitor:
@@ -443,9 +443,9 @@ class Monitor:
         assert self.cloud is not None
         for request in self.cloud.all_requests:
             response = request.response or {}
-            if response.get("Status") != "FAILED" or id(request) in self._reasons_seen:
+            if response.get("Status") != "FAILED" or id(request) in self._reasons_read:
                 continue
-            self._reasons_seen.add(id(request))  # each request's Reason read once (it never changes)
+            self._reasons_read.add(id(request))  # each request's Reason read once (it never changes)
             reason = str(response.get("Reason", ""))
             if request.event["ResourceType"] not in (MODEL_COPY_TYPE, PROJECT_POLICY_TYPE):
                 continue

@@ -112,7 +112,6 @@ class CloudFormation:
         self._on_event = on_event
         self._on_wait = on_wait
         self._sessions: dict[tuple[str, str, str], boto3.Session] = {}
-        self._events_clients: dict[tuple[str, str], Any] = {}
         self._schedules: dict[tuple[str, str, str], _Schedule] = {}
         self.all_requests: list[Request] = []
         self._counted: dict[str, int] = {}  # responses counted in a violation already, by RequestId
@@ -253,11 +252,8 @@ class CloudFormation:
 
     # -- EventBridge schedules -------------------------------------------------------------------------------
     def _events(self, account_id: str, region: str) -> Any:
-        """The driver's EventBridge client for an account (one each: the scan runs after every step)."""
-        key = (account_id, region)
-        if key not in self._events_clients:
-            self._events_clients[key] = self.session(account_id, region).client("events")
-        return self._events_clients[key]
+        """The driver's EventBridge client for an account (its session's, made once)."""
+        return self.session(account_id, region).client("events")
 
     @staticmethod
     def _rules(account_id: str, region: str) -> list[tuple[str, str, str]]:
@@ -310,7 +306,7 @@ class CloudFormation:
         """The polling rules that exist now, by the RequestId in their target Input."""
         found: dict[str, list[str]] = {}
         for account_id, region, name in list(self._schedules):
-            client = self.session(account_id, region).client("events")
+            client = self._events(account_id, region)
             for target in client.list_targets_by_rule(Rule=name).get("Targets", []):
                 request_id = json.loads(target.get("Input") or "{}").get("RequestId", "")
                 found.setdefault(request_id, []).append(name)

@@ -73,6 +73,7 @@ def test_the_templates_permissions_allow_the_polling_rules(clock: SimulatedClock
 def test_plain_credentials_stay_allowed(clock: SimulatedClock, root: Any) -> None:
     polling_cycle(root, "anything")
     root.put_rule(Name="other-0", ScheduleExpression="rate(1 day)", State="DISABLED")
+    assert root.describe_rule(Name="other-0")["State"] == "DISABLED"
 
 
 def test_a_role_without_policies_is_denied_with_aws_wording(clock: SimulatedClock, root: Any) -> None:

@@ -5,7 +5,9 @@ holds, make a copy, or answer a second time."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import sys
 from typing import Any
 
 import pytest
@@ -16,6 +18,12 @@ from tests.conftest import DEST_ACCOUNT, REGION, REPO, copy_template
 from tests.handler.conftest import failing_later, reasons, versions
 from tests.handler.test_drift import delete_by_hand
 from tests.variants import each_reading, variant_fixture  # noqa: F401 - the variant fixture
+
+
+def _stack_status() -> Any:
+    """The handler's ``cfn.stack_status``, imported from its asset directory."""
+    sys.path.insert(0, str(REPO / "lambda"))
+    return importlib.import_module("cfn.stack_status")
 
 
 def _late(cloud: Any, request: Any, delay: float) -> None:
@@ -116,10 +124,7 @@ def test_a_rollback_twin_in_the_rollback_cleanup_phase_answers_nothing_and_makes
 
 
 def test_the_status_of_a_cleanup_phase_is_stale_for_an_update():
-    import sys
-
-    sys.path.insert(0, str(REPO / "lambda"))
-    from cfn import stack_status  # noqa: PLC0415 - the handler's module, from its asset directory
+    stack_status = _stack_status()
 
     class Client:
         def __init__(self, status: str) -> None:
@@ -130,7 +135,7 @@ def test_the_status_of_a_cleanup_phase_is_stale_for_an_update():
 
     for status in ("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"):
         with pytest.raises(stack_status.StaleRequest):
-            stack_status.rolling_back(lambda s=status: Client(s), "arn:stack")  # type: ignore[misc]
+            stack_status.rolling_back(lambda s=status: Client(s), "arn:stack")
     assert stack_status.rolling_back(lambda: Client("UPDATE_ROLLBACK_IN_PROGRESS"), "arn:stack") is True
     assert stack_status.rolling_back(lambda: Client("UPDATE_IN_PROGRESS"), "arn:stack") is False
 
@@ -224,10 +229,7 @@ def test_the_walk_through_the_events_ends_at_the_stacks_own_event_only():
     # DescribeStackEvents as CloudFormation returns it, newest first, while the rollback's Update of the
     # resource is in progress, for a stack named like the resource: the resource's own UPDATE_IN_PROGRESS
     # is not the stack's (its type and physical id are the resource's).
-    import sys
-
-    sys.path.insert(0, str(REPO / "lambda"))
-    from cfn import stack_status  # noqa: PLC0415 - the handler's module, from its asset directory
+    stack_status = _stack_status()
 
     stack_id = "arn:aws:cloudformation:us-east-1:222222222222:stack/ModelCopy/1234"
     forward = "11111111-2222-3333-4444-555555555555"
@@ -265,12 +267,9 @@ def test_an_unreachable_cloudformation_endpoint_is_not_asked_again_for_a_while()
     # A function in a VPC with no route to CloudFormation: each DescribeStackEvents costs its connect
     # timeouts, so after one such failure the execution environment does not ask again for 15 minutes
     # (every Create and Update of a copy would otherwise wait them out).
-    import sys
-
     from botocore.exceptions import EndpointConnectionError
 
-    sys.path.insert(0, str(REPO / "lambda"))
-    from cfn import stack_status  # noqa: PLC0415 - the handler's module, from its asset directory
+    stack_status = _stack_status()
 
     asked: list[str] = []
 
