@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from cfn import request_rule, stack_status
+from cfn import polling, request_rule, stack_status
 from cfn.polling import PollingResource
 from contract import PROJECT_POLICY_TYPE
 from outcome import Outcome, Resource
@@ -48,7 +48,11 @@ def _request(resource: Resource, event: dict[str, Any]) -> dict[str, Any]:
         request_id = str(event.get("RequestId", ""))
         return {
             "rolling_back": lambda: stack_status.rolling_back(
-                lambda: helper.client("cloudformation"), stack_id, logical_id, request_id
+                lambda: helper.client("cloudformation"),
+                stack_id,
+                logical_id,
+                request_id,
+                lambda seconds: polling.CLOCK.sleep(seconds),  # (the driver's clock in tests)
             ),
             "copy_refused": lambda: request_rule.RULES_QUOTA_REASON if helper.rules_quota_reached else "",
         }

@@ -103,14 +103,6 @@ KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
         "with no room left in its tags for the mark, then rolled back, ends UPDATE_ROLLBACK_FAILED (README, "
         "Known limits)"
     ),
-    (
-        "tests/e2e/test_explored.py::"
-        "test_a_rollback_update_delivered_again_during_the_next_update_at_the_rules_quota_answers_once",
-        "I5",
-    ): (
-        "at the rules quota, a rollback's second delivery that runs during the next update, after the copy's "
-        "project was deleted by hand, answers FAILED after its SUCCESS (README, Known limits)"
-    ),
 }
 
 #: Tests that break the handler on purpose (what CloudFormation sees then is their subject): the

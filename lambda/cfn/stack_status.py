@@ -11,8 +11,18 @@ and a status it cannot read (no permission, no endpoint in a VPC, throttling aft
 no rollback: the resource then takes the answer that is safe for a forward update. A stack whose
 operation is over (a status ending in ``_COMPLETE`` or ``_FAILED``) waits for no Update's answer, nor does
 one in a cleanup phase (``*_CLEANUP_IN_PROGRESS``: CloudFormation only deletes the resources it replaced
-then): an Update read then is a late delivery of one answered already (Lambda delivers at least once), and
-it raises :class:`StaleRequest`, so that it answers nothing.
+then), nor one whose operation sends no Update (a stack create, delete, or the rollback of a create:
+CloudFormation sends Updates only while it updates a stack or rolls an update back,
+https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-requesttypes-update.html): an
+Update read then is a late delivery of one answered already (Lambda delivers at least once), and it raises
+:class:`StaleRequest`, so that it answers nothing. In an update or its rollback, the stack's events tell
+too: CloudFormation records a resource's ``UPDATE_IN_PROGRESS`` before it sends the request and its
+``UPDATE_COMPLETE`` or ``UPDATE_FAILED`` once answered, so an Update whose resource's newest event in the
+operation is no ``*_IN_PROGRESS`` (or which has none: the operation has not come to it yet) was sent in an
+earlier operation and answered there. Its events are read twice, a few seconds apart, before it is taken
+for stale (CloudFormation does not document how soon DescribeStackEvents shows an event). Left unknown: a
+late Update that runs while its resource waits for the next operation's own Update; no part of the request
+says which operation sent it.
 
 So does a request answered FAILED already, delivered again (Lambda delivers at least once) where no
 claim tells the deliveries apart: at EventBridge's rules quota the first delivery had no rule to claim the
@@ -50,6 +60,10 @@ ROLLING_BACK = "UPDATE_ROLLBACK_IN_PROGRESS"
 STACK_TYPE = "AWS::CloudFormation::Stack"
 OPERATION_STARTS = ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "IMPORT_IN_PROGRESS")
 ANSWERED_FAILED = ("CREATE_FAILED", "UPDATE_FAILED")
+# The stack statuses in which CloudFormation sends a custom resource an Update: an update, and its rollback
+UPDATE_PHASES = ("UPDATE_IN_PROGRESS", ROLLING_BACK)
+# Seconds before the events are read a second time when they show the resource waiting for no answer
+RECHECK_SECONDS = 5.0
 # After CloudFormation's endpoint could not be reached, the events are not asked again for this long in the
 # execution environment (module state: each cold start imports the handler afresh).
 UNREACHABLE_SECONDS = 900.0
@@ -70,12 +84,18 @@ def request_mark(request_id: str) -> str:
 
 
 def rolling_back(
-    cloudformation: Callable[[], Any], stack_id: str, logical_id: str = "", request_id: str = ""
+    cloudformation: Callable[[], Any],
+    stack_id: str,
+    logical_id: str = "",
+    request_id: str = "",
+    pause: Callable[[float], None] = time.sleep,
 ) -> bool | str:
     """True when the stack ``stack_id`` is rolling back an update, False when it is not, and what went
     wrong (a sentence) when its status could not be read; ``cloudformation`` makes a client. Raises
-    :class:`StaleRequest` when the stack's operation is over, or when it rolls back an update whose events
-    show the request ``request_id`` (of the resource ``logical_id``) answered FAILED."""
+    :class:`StaleRequest` when no Update of the resource ``logical_id`` can be waiting for an answer: the
+    stack's operation is over, or it is one that sends no Update (a create, a delete, the rollback of a
+    create), or its events (given ``request_id``) show that the resource waits for no answer or that this
+    request was answered FAILED. ``pause`` waits between two reads of the events (:data:`RECHECK_SECONDS`)."""
     try:
         stacks = cloudformation().describe_stacks(StackName=stack_id).get("Stacks") or []
     except Exception as error:  # noqa: BLE001 - not known: the caller takes the forward update's answer
@@ -86,9 +106,22 @@ def rolling_back(
     logger.info("Stack %s is %s", stack_id, status or "not found")
     if status.endswith(("_COMPLETE", "_FAILED", "_CLEANUP_IN_PROGRESS")):
         raise StaleRequest(f"The stack is {status}: this request was answered already")
-    answered = status == ROLLING_BACK and request_id
-    if answered and answered_failed(cloudformation, stack_id, logical_id, request_id):
-        raise StaleRequest(f"The stack is {status}, rolling back this request, answered FAILED already")
+    if status and status not in UPDATE_PHASES:
+        raise StaleRequest(f"The stack is {status}, which sends no Update: this request was answered already")
+    if status and logical_id and request_id:
+        events = operation_events(cloudformation, stack_id)
+        if events is not None and _failed_with_mark(events, logical_id, request_id):
+            raise StaleRequest(f"The stack is {status}, and this request was answered FAILED already")
+        if events is not None and not _awaits_answer(events, logical_id):
+            # (read again after a pause: an event CloudFormation recorded just before it sent this request
+            # may not be shown at once)
+            pause(RECHECK_SECONDS)
+            events = operation_events(cloudformation, stack_id)
+            if events is not None and not _awaits_answer(events, logical_id):
+                raise StaleRequest(
+                    f"The stack is {status}, and {logical_id} waits for no answer in it (its events): this "
+                    "request was answered already"
+                )
     return status == ROLLING_BACK
 
 
@@ -96,14 +129,21 @@ def answered_failed(
     cloudformation: Callable[[], Any], stack_id: str, logical_id: str, request_id: str
 ) -> bool:
     """Whether the events of the stack's operation in progress show ``request_id`` answered FAILED (False
-    when they cannot be read: nothing is known). Events come newest first; the walk stops at the stack's
-    own event that began the operation (its ``CREATE_IN_PROGRESS``, ``UPDATE_IN_PROGRESS`` or
-    ``IMPORT_IN_PROGRESS``: the stack's events carry its name as logical id, its type and its id)."""
+    when they cannot be read: nothing is known)."""
+    events = operation_events(cloudformation, stack_id)
+    return events is not None and _failed_with_mark(events, logical_id, request_id)
+
+
+def operation_events(cloudformation: Callable[[], Any], stack_id: str) -> list[dict[str, Any]] | None:
+    """The events of the stack's operation in progress, newest first, or None when they cannot be read
+    (nothing is known then). Events come newest first; the walk stops at the stack's own event that began
+    the operation (its ``CREATE_IN_PROGRESS``, ``UPDATE_IN_PROGRESS`` or ``IMPORT_IN_PROGRESS``: the
+    stack's events carry its name as logical id, its type and its id); the rollback of an update is part
+    of the update's operation."""
     if time.monotonic() < _unreachable["until"]:
-        return False  # CloudFormation's endpoint did not answer a while ago: not asked again yet
-    mark = request_mark(request_id).strip()
-    wrapped = f"(RequestId: {request_id})"
+        return None  # CloudFormation's endpoint did not answer a while ago: not asked again yet
     stack_name = stack_id.split("/")[1] if stack_id.count("/") >= 2 else stack_id
+    found: list[dict[str, Any]] = []
     try:
         pages = cloudformation().get_paginator("describe_stack_events").paginate(StackName=stack_id)
         for number, page in enumerate(pages):
@@ -111,18 +151,37 @@ def answered_failed(
                 status = event.get("ResourceStatus")
                 if event.get("ResourceType") == STACK_TYPE and event.get("LogicalResourceId") == stack_name:
                     if event.get("PhysicalResourceId") in (None, "", stack_id) and status in OPERATION_STARTS:
-                        return False  # older events are other operations'
+                        return found  # older events are other operations'
                     continue
-                if event.get("LogicalResourceId") == logical_id and status in ANSWERED_FAILED:
-                    reason = str(event.get("ResourceStatusReason") or "")
-                    if mark in reason or wrapped in reason:
-                        logger.warning("This request was answered FAILED already: %s", reason)
-                        return True
+                found.append(event)
             if number + 1 >= EVENT_PAGES_MAX:
-                return False
+                return None  # the operation's start is further back than this reads: not known
     except Exception as error:  # noqa: BLE001 - not known: the request is taken as not answered
         logger.warning("Could not read the events of stack %s: %s", stack_id, error)
         if isinstance(error, BotoConnectionError):
             # (a function in a VPC with no route to CloudFormation: each try costs its connect timeouts)
             _unreachable["until"] = time.monotonic() + UNREACHABLE_SECONDS
+        return None
+    return found  # (the stack's first events: its operation began before they were kept)
+
+
+def _failed_with_mark(events: list[dict[str, Any]], logical_id: str, request_id: str) -> bool:
+    mark = request_mark(request_id).strip()
+    wrapped = f"(RequestId: {request_id})"
+    for event in events:
+        if event.get("LogicalResourceId") == logical_id and event.get("ResourceStatus") in ANSWERED_FAILED:
+            reason = str(event.get("ResourceStatusReason") or "")
+            if mark in reason or wrapped in reason:
+                logger.warning("This request was answered FAILED already: %s", reason)
+                return True
+    return False
+
+
+def _awaits_answer(events: list[dict[str, Any]], logical_id: str) -> bool:
+    """Whether the resource waits for an answer in the operation: CloudFormation records its
+    ``*_IN_PROGRESS`` event before it sends a request, and its ``*_COMPLETE`` or ``*_FAILED`` event once
+    answered, so a resource waiting has an ``*_IN_PROGRESS`` event as its newest."""
+    for event in events:
+        if event.get("LogicalResourceId") == logical_id:
+            return str(event.get("ResourceStatus", "")).endswith("_IN_PROGRESS")
     return False

@@ -367,14 +367,13 @@ def test_a_forward_update_after_drift_delivered_twice_at_the_rules_quota_answers
     assert _unknown(request, replay({"custom_resource_event_reason": reason}, steps)) == []
 
 
-def test_a_rollback_update_delivered_again_during_the_next_update_at_the_rules_quota_answers_once(request):
+def test_a_rollback_update_delivered_again_in_the_next_operation_at_the_rules_quota_answers_once(request):
     # At the rules quota (no claim) the rollback of a refused key change is delivered twice; the second
-    # delivery runs only once the stack has begun its next update, after the copy's project was deleted by
-    # hand. It finds the copy gone, reads UPDATE_IN_PROGRESS (the next update's), takes itself for a forward
-    # update and answers FAILED after the first answered SUCCESS. Neither the stack's status nor its events
-    # (a SUCCESS leaves no mark) tell it that its own operation is over. Whether the second delivery lands
-    # in the next update depends on the order of the simulation's events, which differs between processes:
-    # I5 is a known violation here (tests/invariants.py), every other guarantee is checked.
+    # delivery runs only once the stack has begun its next operation (the next update or the stack delete,
+    # depending on the order of the simulation's events, which differs between processes), after the copy's
+    # project was deleted by hand. It finds the copy gone and would take itself for a forward update,
+    # answering FAILED after the first answered SUCCESS; the stack's status (a delete sends no Update) or
+    # its events (the copy waits for no answer in the update yet) tell it that its request was answered.
     steps = [
         _start(duplicates=0.5),
         ("rules_quota", {}),

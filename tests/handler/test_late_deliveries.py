@@ -285,3 +285,122 @@ def test_an_unreachable_cloudformation_endpoint_is_not_asked_again_for_a_while()
         assert asked == ["describe_stack_events"]
     finally:
         stack_status._unreachable["until"] = 0.0
+
+
+@pytest.mark.parametrize("at_the_rules_quota", [False, True])
+@pytest.mark.parametrize("during", ["the_stack_delete", "the_next_update"])
+def test_a_rollback_update_delivered_again_in_a_later_operation_answers_nothing_and_copies_nothing(
+    cloud, deploy, source_version, full_bus, at_the_rules_quota, during
+):
+    # The rollback of a tag change answers SUCCESS; the copy is then deleted by hand. Lambda delivers the
+    # rollback's Update once more only when the stack's next operation has begun: its stack delete, or an
+    # update that does not change the copy (it fails at once on another resource). The copy gone, that
+    # delivery would take itself for a forward update and copy again (a copy no stack holds), or, at the
+    # rules quota, refuse to: a second answer, FAILED after SUCCESS. The stack's status (a delete sends no
+    # Update) or its events (the copy waits for no answer in this update) say the request was answered.
+    stack = deploy(copy_template(source_version, tags={"a": "1"}))
+    if at_the_rules_quota:
+        full_bus()
+    assert stack.update(failing_later(copy_template(source_version, tags={"b": "2"}))) == (
+        "UPDATE_ROLLBACK_COMPLETE"
+    )
+    rollback = cloud.sent_requests("ModelCopy", "Update")[-1]
+    assert json.loads(json.dumps(rollback.event))["ResourceProperties"]["Tags"] == {"a": "1"}
+    assert _answers(cloud, rollback) == ["SUCCESS"]
+    delete_by_hand(cloud, stack, stack.resources["ModelCopy"].physical_id)
+    begins = "DELETE_IN_PROGRESS" if during == "the_stack_delete" else "UPDATE_IN_PROGRESS"
+    previous = cloud._on_event
+    sent: list[bool] = []
+
+    def on_event(event: Any) -> None:
+        if previous:
+            previous(event)
+        own = event.resource_type == "AWS::CloudFormation::Stack"
+        if own and event.status == begins and not sent:
+            sent.append(True)
+            _late(cloud, rollback, 0)
+
+    cloud._on_event = on_event
+    if during == "the_next_update":
+        failing_first = copy_template(source_version, tags={"a": "1"})
+        failing_first["Resources"]["Breaker"] = {  # no DependsOn: its wave comes before the copy's
+            "Type": "Custom::RekognitionModelCopy",
+            "Properties": {"ServiceToken": {"Fn::GetAtt": ["Handler", "Arn"]}, "VersionName": "bad name!"},
+        }
+        assert stack.update(failing_first) == "UPDATE_ROLLBACK_COMPLETE"
+        assert sent
+        cloud.settle(3600)
+        assert versions(stack) == {}  # not copied again
+    assert stack.delete() == "DELETE_COMPLETE"
+    assert sent
+    cloud.settle(3600)
+
+    assert _answers(cloud, rollback) == ["SUCCESS"]
+    assert len([i for i in cloud.invocations if i.request_id == rollback.event["RequestId"]]) >= 2
+    assert versions(stack) == {}
+    assert cloud.audit() == []
+
+
+def test_an_update_whose_resource_waits_for_no_answer_is_stale_after_a_second_look():
+    # The stack's events of the update in progress, newest first. An Update of ModelCopy is waited for only
+    # while ModelCopy's newest event in the operation is UPDATE_IN_PROGRESS: answered (UPDATE_COMPLETE) or
+    # not come to yet (no event), the request is a late delivery from an earlier operation. The events are
+    # read again after a pause before it is taken for stale.
+    stack_status = _stack_status()
+
+    stack_id = "arn:aws:cloudformation:us-east-1:222222222222:stack/prod/1234"
+    copy = {"LogicalResourceId": "ModelCopy", "ResourceType": "Custom::RekognitionModelCopy"}
+    other = {"LogicalResourceId": "Breaker", "ResourceType": "Custom::RekognitionModelCopy"}
+    own = {"LogicalResourceId": "prod", "ResourceType": "AWS::CloudFormation::Stack"}
+    own["PhysicalResourceId"] = stack_id
+    begun = {**own, "ResourceStatus": "UPDATE_IN_PROGRESS"}
+    earlier = [{**copy, "ResourceStatus": "UPDATE_IN_PROGRESS"}, begun]  # the operation before
+    readings: list[list[dict[str, Any]]] = []
+    paused: list[float] = []
+
+    class Client:
+        def describe_stacks(self, StackName: str) -> dict[str, Any]:  # noqa: N803
+            return {"Stacks": [{"StackStatus": "UPDATE_IN_PROGRESS"}]}
+
+        def get_paginator(self, name: str) -> Any:
+            events = readings.pop(0) if len(readings) > 1 else readings[0]
+            if events and events[0].get("unreadable"):
+                raise RuntimeError("AccessDenied")
+
+            class Pages:
+                def paginate(self, StackName: str) -> list[dict[str, Any]]:  # noqa: N803
+                    return [{"StackEvents": events}]
+
+            return Pages()
+
+    def ask(*shown: list[dict[str, Any]]) -> Any:
+        readings[:] = list(shown)
+        paused.clear()
+        return stack_status.rolling_back(lambda: Client(), stack_id, "ModelCopy", "r-1", paused.append)
+
+    waiting = [{**copy, "ResourceStatus": "UPDATE_IN_PROGRESS"}, begun, *earlier]
+    assert ask(waiting) is False and paused == []
+    answered = [{**copy, "ResourceStatus": "UPDATE_COMPLETE"}, *waiting]
+    not_yet = [{**other, "ResourceStatus": "CREATE_IN_PROGRESS"}, begun, *earlier]
+    for shown in (answered, not_yet):
+        with pytest.raises(stack_status.StaleRequest, match="waits for no answer"):
+            ask(shown)
+        assert paused == [stack_status.RECHECK_SECONDS]
+    # shown late: the second look finds the resource waiting
+    assert ask(not_yet, waiting) is False and paused == [stack_status.RECHECK_SECONDS]
+    # the events unreadable: not known, not stale
+    assert ask([{"unreadable": True}]) is False and paused == []
+
+
+@pytest.mark.parametrize(
+    "status", ["CREATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "DELETE_IN_PROGRESS", "IMPORT_IN_PROGRESS"]
+)
+def test_an_update_read_in_an_operation_that_sends_no_update_is_stale(status):
+    stack_status = _stack_status()
+
+    class Client:
+        def describe_stacks(self, StackName: str) -> dict[str, Any]:  # noqa: N803
+            return {"Stacks": [{"StackStatus": status}]}
+
+    with pytest.raises(stack_status.StaleRequest, match="sends no Update"):
+        stack_status.rolling_back(lambda: Client(), "arn:stack")
