@@ -53,6 +53,8 @@ def _request(resource: Resource, event: dict[str, Any]) -> dict[str, Any]:
                 logical_id,
                 request_id,
                 lambda seconds: polling.CLOCK.sleep(seconds),  # (the driver's clock in tests)
+                event.get("ResourceProperties"),
+                event.get("OldResourceProperties"),
             ),
             "copy_refused": lambda: request_rule.RULES_QUOTA_REASON if helper.rules_quota_reached else "",
         }

@@ -325,6 +325,7 @@ class CloudFormation:
         and the response PUT all count against it."""
         self.all_requests.extend(requests)
         for request in requests:
+            _on_stack(request, "request_sent")  # (CloudFormation records the resource's event first)
             request.sent = self.clock.now()
             request.deadline = request.sent + request.service_timeout
             deliveries = request.deliveries
@@ -365,6 +366,7 @@ class CloudFormation:
                 self._collect(request)
                 if request.response is None and request.deadline <= self.clock.now():
                     self.violations.append(request.time_out())
+                    _on_stack(request, "request_answered")
         self._scan_schedules()
         rules = self.rules_by_request()
         for request in requests:
@@ -417,6 +419,7 @@ class CloudFormation:
                 self.violations.append(request.time_out())  # too late: CloudFormation had given up already
                 return
             request.response, request.answered = bodies[0], arrived
+            _on_stack(request, "request_answered")  # (recorded as CloudFormation takes the answer)
             self.responses.append((request.event, bodies[0]))
             size = self.server.raw_sizes[request.event["RequestId"]][0]
             self.violations.extend(response_violations(request, bodies[0], size))
@@ -426,3 +429,11 @@ class CloudFormation:
         if len(bodies) > 1:
             self._counted[request.event["RequestId"]] = len(bodies)
         self.violations.extend(answer_violations(request, bodies, left))
+
+
+def _on_stack(request: Request, record: str) -> None:
+    """Let the request's stack record its event (``request_sent``, ``request_answered``), where it keeps
+    events (a driver stack does)."""
+    recorder = getattr(request.stack, record, None)
+    if recorder is not None:
+        recorder(request)

@@ -12,12 +12,14 @@ authorize either); the fields other than the name, id and status (the creation t
 DescribeStackEvents returns the stack's events newest first
 (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStackEvents.html), in one
 page (a page holds up to 1 MB). A custom resource's FAILED answer shows its Reason as
-``config.custom_resource_event_reason`` says (not documented: see that field).
+``config.custom_resource_event_reason`` says, and a custom resource's events carry its properties as
+``config.stack_event_properties`` says (neither is documented: see those fields).
 """
 
 from __future__ import annotations
 
 import datetime
+import json
 import weakref
 from typing import Any
 
@@ -56,6 +58,8 @@ class _DescribedEvent:
         self.resource_status = event.status
         self.resource_status_reason = _shown(event)
         self.client_request_token = None
+        shown = event.properties is not None and config.stack_event_properties == "every"
+        self.resource_properties = json.dumps(event.properties) if shown else None
 
 
 def _shown(event: Any) -> str:

@@ -61,6 +61,8 @@ class StackEvent:
     stack_id: str = ""
     #: the custom resource request whose answer this event records ("" for other events)
     request_id: str = ""
+    #: a custom resource's properties, as its request carries them (None for other events)
+    properties: dict[str, Any] | None = None
 
 
 class Cloud(Protocol):
@@ -115,6 +117,7 @@ class Stack:
         reason: str = "",
         physical_id: str = "",
         request_id: str = "",
+        properties: dict[str, Any] | None = None,
     ) -> None:
         self.cloud.record(
             StackEvent(
@@ -127,6 +130,7 @@ class Stack:
                 physical_id,
                 self.stack_id,
                 request_id,
+                properties,
             )
         )
 
@@ -230,28 +234,34 @@ class Stack:
                     self.cloud.configure(self.resources[logical_id])
 
     def _custom(self, requests: list[Request]) -> list[Request]:
-        """Send requests together (CloudFormation works on a wave in parallel), wait for every answer
-        (or ServiceTimeout) and record the resource events."""
-        for request in requests:
-            self.event(
-                request.logical_id,
-                request.event["ResourceType"],
-                f"{request.event['RequestType'].upper()}_IN_PROGRESS",
-                physical_id=request.event.get("PhysicalResourceId", ""),
-            )
+        """Send requests together (CloudFormation works on a wave in parallel) and wait for every answer
+        (or ServiceTimeout); the cloud records each resource's events as it sends and takes answers."""
         self.cloud.run(requests)
-        for request in requests:
-            response = request.response or {}
-            ok = response.get("Status") == "SUCCESS"
-            self.event(
-                request.logical_id,
-                request.event["ResourceType"],
-                f"{request.event['RequestType'].upper()}_{'COMPLETE' if ok else 'FAILED'}",
-                "" if ok else str(response.get("Reason", "")),
-                str(response.get("PhysicalResourceId", "")),
-                str(request.event.get("RequestId", "")),
-            )
         return requests
+
+    def request_sent(self, request: Request) -> None:
+        """Record the event CloudFormation records before it sends a custom resource's request."""
+        self.event(
+            request.logical_id,
+            request.event["ResourceType"],
+            f"{request.event['RequestType'].upper()}_IN_PROGRESS",
+            physical_id=request.event.get("PhysicalResourceId", ""),
+            properties=request.event.get("ResourceProperties"),
+        )
+
+    def request_answered(self, request: Request) -> None:
+        """Record the event CloudFormation records once it takes a request's answer (or gives up on it)."""
+        response = request.response or {}
+        ok = response.get("Status") == "SUCCESS"
+        self.event(
+            request.logical_id,
+            request.event["ResourceType"],
+            f"{request.event['RequestType'].upper()}_{'COMPLETE' if ok else 'FAILED'}",
+            "" if ok else str(response.get("Reason", "")),
+            str(response.get("PhysicalResourceId", "")),
+            str(request.event.get("RequestId", "")),
+            request.event.get("ResourceProperties"),
+        )
 
     def _custom_resource(
         self,

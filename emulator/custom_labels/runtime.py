@@ -110,6 +110,13 @@ class EmulatorConfig:
     #: "verbatim": the Reason alone. The API reference says only "success/failure message associated with
     #: the resource" (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackEvent.html).
     custom_resource_event_reason: str = "wrapped"
+    #: Whether CloudFormation's DescribeStackEvents shows a custom resource's properties in its events
+    #: (``ResourceProperties``, a JSON text). "every": each event of the resource carries the properties
+    #: of the request it records (as events captured from CloudFormation show them); "absent": none. The
+    #: API reference says only "BLOB of the properties used to create the resource"
+    #: (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackEvent.html), not for
+    #: which events, nor in which form.
+    stack_event_properties: str = "every"
 
     def reset(self) -> None:
         """Restore every field to its default, in place."""
@@ -131,6 +138,7 @@ VARIANTS: dict[str, tuple[object, ...]] = {
     "policy_propagation_delay": (0.0, 30.0),
     "iam_propagation_delay": (0.0, 30.0),
     "custom_resource_event_reason": ("wrapped", "verbatim"),
+    "stack_event_properties": ("every", "absent"),
 }
 
 

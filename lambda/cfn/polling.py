@@ -274,9 +274,10 @@ class PollingResource(CfnResource):
         copy that may outlast this invocation) is refused before anything is made; the others (a Delete,
         an Update made in place, such as a rollback to the copy the stack holds) run within this
         invocation."""
-        if self._answered_already():
+        answered = self._answered_already()
+        if answered:
             self._stale = True
-            raise stack_status.StaleRequest("This request was answered FAILED already (the stack's events)")
+            raise stack_status.StaleRequest(answered[0].upper() + answered[1:])
         if self._no_room and may_start_work and self._event.get("RequestType") != "Delete":
             # before anything is made: it may need a schedule, which cannot be made
             raise RuntimeError(request_rule.RULES_QUOTA_REASON)
@@ -303,18 +304,23 @@ class PollingResource(CfnResource):
                 if self._superseded():
                     raise RuntimeError("Another delivery of this request has it now") from error
 
-    def _answered_already(self) -> bool:
-        """Whether this Create or Update was answered FAILED by another delivery (the stack's events show
-        its mark: ``stack_status.answered_failed``); a delivery whose claim says the request is its own
-        cannot tell, as a delivery without a rule (at EventBridge's rules quota) left none to find."""
+    def _answered_already(self) -> str:
+        """Why this Create or Update was answered already, as the stack's events show
+        (``stack_status.answered``: another delivery's FAILED answer, or the resource waiting for no answer
+        in the stack's operation), or "". Asked of every first delivery: a delivery whose claim says the
+        request is its own cannot tell, as a delivery without a rule (at EventBridge's rules quota) left
+        none to find, and one whose request was answered SUCCESS left none either."""
         event = self._event
         if event.get("RequestType") not in ("Create", "Update") or event.get("ResourceType") != MODEL_COPY:
-            return False  # (a project policy's request is complete at once: nothing of it outlasts it)
-        return stack_status.answered_failed(
+            return ""  # (a project policy's request is complete at once: nothing of it outlasts it)
+        return stack_status.answered(
             lambda: self.client("cloudformation"),
             str(event.get("StackId", "")),
             str(event.get("LogicalResourceId", "")),
             str(event.get("RequestId", "")),
+            CLOCK.sleep,
+            event.get("ResourceProperties"),
+            event.get("OldResourceProperties"),
         )
 
     def _superseded(self) -> bool:

@@ -45,6 +45,7 @@ CloudFormation) is not asked again for 15 minutes in that execution environment.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -89,13 +90,15 @@ def rolling_back(
     logical_id: str = "",
     request_id: str = "",
     pause: Callable[[float], None] = time.sleep,
+    properties: Any = None,
+    old_properties: Any = None,
 ) -> bool | str:
     """True when the stack ``stack_id`` is rolling back an update, False when it is not, and what went
     wrong (a sentence) when its status could not be read; ``cloudformation`` makes a client. Raises
     :class:`StaleRequest` when no Update of the resource ``logical_id`` can be waiting for an answer: the
     stack's operation is over, or it is one that sends no Update (a create, a delete, the rollback of a
     create), or its events (given ``request_id``) show that the resource waits for no answer or that this
-    request was answered FAILED. ``pause`` waits between two reads of the events (:data:`RECHECK_SECONDS`)."""
+    request was answered FAILED (see :func:`answered`, which ``pause`` and ``properties`` are for)."""
     try:
         stacks = cloudformation().describe_stacks(StackName=stack_id).get("Stacks") or []
     except Exception as error:  # noqa: BLE001 - not known: the caller takes the forward update's answer
@@ -108,21 +111,40 @@ def rolling_back(
         raise StaleRequest(f"The stack is {status}: this request was answered already")
     if status and status not in UPDATE_PHASES:
         raise StaleRequest(f"The stack is {status}, which sends no Update: this request was answered already")
-    if status and logical_id and request_id:
-        events = operation_events(cloudformation, stack_id)
-        if events is not None and _failed_with_mark(events, logical_id, request_id):
-            raise StaleRequest(f"The stack is {status}, and this request was answered FAILED already")
-        if events is not None and not _awaits_answer(events, logical_id):
-            # (read again after a pause: an event CloudFormation recorded just before it sent this request
-            # may not be shown at once)
-            pause(RECHECK_SECONDS)
-            events = operation_events(cloudformation, stack_id)
-            if events is not None and not _awaits_answer(events, logical_id):
-                raise StaleRequest(
-                    f"The stack is {status}, and {logical_id} waits for no answer in it (its events): this "
-                    "request was answered already"
-                )
+    why = answered(cloudformation, stack_id, logical_id, request_id, pause, properties, old_properties)
+    why = why if status else ""
+    if why:
+        raise StaleRequest(f"The stack is {status}, and {why}")
     return status == ROLLING_BACK
+
+
+def answered(
+    cloudformation: Callable[[], Any],
+    stack_id: str,
+    logical_id: str,
+    request_id: str,
+    pause: Callable[[float], None] = time.sleep,
+    properties: Any = None,
+    old_properties: Any = None,
+) -> str:
+    """Why the stack's events show that the request ``request_id`` of the resource ``logical_id`` was
+    answered already, or "" when they do not (or cannot be read: nothing is known): its own FAILED answer
+    (its mark), or the resource waiting for no answer in the operation in progress, or for the answer to a
+    request with other properties than ``properties`` and ``old_properties`` (the request's own). The events
+    are read a second time after ``pause`` (:data:`RECHECK_SECONDS`) before a resource is taken to wait for
+    none: an event CloudFormation recorded just before it sent the request may not be shown at once."""
+    if not (logical_id and request_id):
+        return ""
+    events = operation_events(cloudformation, stack_id)
+    if events is not None and _failed_with_mark(events, logical_id, request_id):
+        return "this request was answered FAILED already (the stack's events)"
+    if events is None or _awaits_answer(events, logical_id, properties, old_properties):
+        return ""
+    pause(RECHECK_SECONDS)
+    events = operation_events(cloudformation, stack_id)
+    if events is None or _awaits_answer(events, logical_id, properties, old_properties):
+        return ""
+    return f"{logical_id} waits for no answer to it in the stack's operation (its events): it was answered"
 
 
 def answered_failed(
@@ -152,7 +174,7 @@ def operation_events(cloudformation: Callable[[], Any], stack_id: str) -> list[d
                 if event.get("ResourceType") == STACK_TYPE and event.get("LogicalResourceId") == stack_name:
                     if event.get("PhysicalResourceId") in (None, "", stack_id) and status in OPERATION_STARTS:
                         return found  # older events are other operations'
-                    continue
+                    event = {**event, "Own": True}  # (the stack's own: a phase of the operation)
                 found.append(event)
             if number + 1 >= EVENT_PAGES_MAX:
                 return None  # the operation's start is further back than this reads: not known
@@ -169,7 +191,7 @@ def _failed_with_mark(events: list[dict[str, Any]], logical_id: str, request_id:
     mark = request_mark(request_id).strip()
     wrapped = f"(RequestId: {request_id})"
     for event in events:
-        if event.get("LogicalResourceId") == logical_id and event.get("ResourceStatus") in ANSWERED_FAILED:
+        if _of(event, logical_id) and event.get("ResourceStatus") in ANSWERED_FAILED:
             reason = str(event.get("ResourceStatusReason") or "")
             if mark in reason or wrapped in reason:
                 logger.warning("This request was answered FAILED already: %s", reason)
@@ -177,11 +199,64 @@ def _failed_with_mark(events: list[dict[str, Any]], logical_id: str, request_id:
     return False
 
 
-def _awaits_answer(events: list[dict[str, Any]], logical_id: str) -> bool:
-    """Whether the resource waits for an answer in the operation: CloudFormation records its
-    ``*_IN_PROGRESS`` event before it sends a request, and its ``*_COMPLETE`` or ``*_FAILED`` event once
-    answered, so a resource waiting has an ``*_IN_PROGRESS`` event as its newest."""
-    for event in events:
-        if event.get("LogicalResourceId") == logical_id:
-            return str(event.get("ResourceStatus", "")).endswith("_IN_PROGRESS")
-    return False
+def _of(event: dict[str, Any], logical_id: str) -> bool:
+    """Whether ``event`` is the resource ``logical_id``'s (not the stack's own, whatever its name)."""
+    return event.get("LogicalResourceId") == logical_id and not event.get("Own")
+
+
+def _awaits_answer(
+    events: list[dict[str, Any]], logical_id: str, properties: Any = None, old_properties: Any = None
+) -> bool:
+    """Whether the resource waits for the answer to a request with ``properties`` (and, in a rollback,
+    ``old_properties``) in the operation: CloudFormation records its ``*_IN_PROGRESS`` event before it
+    sends a request, and its ``*_COMPLETE`` or ``*_FAILED`` event once answered, so a resource waiting has
+    an ``*_IN_PROGRESS`` event as its newest. Where that event shows the properties of the request it
+    records (``ResourceProperties``) and they are not ``properties``, the resource waits for another
+    request's answer. The rollback of an update sends the properties of the update's own request as
+    ``OldResourceProperties``: where the resource's event of the update (before the stack's
+    ``UPDATE_ROLLBACK_IN_PROGRESS``) shows other properties than ``old_properties``, the rollback's
+    request is another one (of an earlier operation's rollback, with the same properties)."""
+    mine = [(e, index) for index, e in enumerate(events) if _of(e, logical_id)]
+    if not mine or not str(mine[0][0].get("ResourceStatus", "")).endswith("_IN_PROGRESS"):
+        return False
+    shown = _shown_properties(mine[0][0])
+    if shown is not None and properties is not None and not _alike(shown, properties):
+        return False
+    rollback = next(
+        (i for i, e in enumerate(events) if e.get("Own") and e.get("ResourceStatus") == ROLLING_BACK), None
+    )
+    if old_properties is None or rollback is None or mine[0][1] > rollback:
+        return True  # (not a rollback's request: its newest event is older than the rollback's start)
+    forward = next((e for e, index in mine if index > rollback and _shown_properties(e) is not None), None)
+    return forward is None or _alike(_shown_properties(forward), old_properties)
+
+
+def _shown_properties(event: dict[str, Any]) -> Any:
+    """The properties an event shows (``ResourceProperties``, a JSON text), or None when it shows none."""
+    try:
+        shown = json.loads(str(event.get("ResourceProperties") or "null"))
+    except ValueError:
+        return None
+    return shown if isinstance(shown, dict) else None
+
+
+def _alike(shown: Any, sent: Any) -> bool:
+    """Whether properties an event shows are those a request carries: CloudFormation sends every scalar as
+    a string (true as "true"), while an event may show the template's own types; a value the event masks
+    (a NoEcho parameter's ``****``) or leaves unresolved (a ``{{resolve:...}}`` dynamic reference) matches
+    any value."""
+    if isinstance(shown, str) and (set(shown) == {"*"} or "{{resolve:" in shown):
+        return True
+    if isinstance(shown, dict) and isinstance(sent, dict):
+        return shown.keys() == sent.keys() and all(_alike(shown[k], sent[k]) for k in shown)
+    if isinstance(shown, list) and isinstance(sent, list):
+        return len(shown) == len(sent) and all(_alike(a, b) for a, b in zip(shown, sent, strict=True))
+    return bool(_scalar(shown) == _scalar(sent))
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value

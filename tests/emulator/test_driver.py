@@ -26,6 +26,7 @@ The asset's ``polling.CLOCK`` is replaced by the driver's simulated clock, as fo
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -304,6 +305,43 @@ def test_describe_stack_events_shows_the_stacks_events_newest_first_with_a_faile
     )
     stack_failure = next(e for e in shown if e["ResourceStatus"] == "UPDATE_ROLLBACK_IN_PROGRESS")
     assert "Received response status" not in stack_failure.get("ResourceStatusReason", "")
+
+
+@each_reading("stack_event_properties")
+def test_a_custom_resources_events_show_its_requests_properties_and_are_recorded_as_it_is_sent_and_answered(
+    cloud, asset, variant
+):
+    # CloudFormation records a resource's *_IN_PROGRESS event before it sends the request and its
+    # *_COMPLETE or *_FAILED event as it takes the answer, not when the whole wave is over: the event of
+    # the first resource answered comes before the second's answer. ``ResourceProperties`` (JSON) carries the
+    # request's properties, or nothing, as the reading says.
+    old = {"First": {"Id": "f-1", "Size": "1"}, "Second": {"Id": "s-1", "Size": "1"}}
+    stack = _stack(cloud, asset, old)
+    new = {"First": {"Id": "f-1", "Size": "2"}, "Second": {"Id": "s-1", "Size": "2", "OnUpdate": "sleep:30"}}
+    answered: list[str] = []
+    previous = cloud._on_event
+
+    def on_event(event: Any) -> None:
+        if previous:
+            previous(event)
+        if event.status == "UPDATE_COMPLETE" and event.logical_id == "First":
+            second = _requests(cloud, "Second", "Update")[-1]
+            answered.append("second answered" if second.response else "second waiting")
+
+    cloud._on_event = on_event
+    assert stack.update(template(asset, new)) == "UPDATE_COMPLETE"
+
+    assert answered == ["second waiting"]
+    client = stack.session().client("cloudformation")
+    shown = client.describe_stack_events(StackName=stack.stack_id)["StackEvents"]
+    first = [e for e in shown if e["LogicalResourceId"] == "First"][:2]
+    assert [e["ResourceStatus"] for e in first] == ["UPDATE_COMPLETE", "UPDATE_IN_PROGRESS"]
+    sent = _requests(cloud, "First", "Update")[-1].event["ResourceProperties"]
+    for event in first:
+        if variant["stack_event_properties"] == "every":
+            assert json.loads(event["ResourceProperties"]) == sent
+        else:
+            assert "ResourceProperties" not in event
 
 
 def test_every_resource_updated_before_the_failure_is_rolled_back(cloud, asset):

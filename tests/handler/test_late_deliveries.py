@@ -288,16 +288,17 @@ def test_an_unreachable_cloudformation_endpoint_is_not_asked_again_for_a_while()
 
 
 @pytest.mark.parametrize("at_the_rules_quota", [False, True])
-@pytest.mark.parametrize("during", ["the_stack_delete", "the_next_update"])
+@pytest.mark.parametrize("during", ["the_stack_delete", "the_next_update", "the_next_updates_own_request"])
 def test_a_rollback_update_delivered_again_in_a_later_operation_answers_nothing_and_copies_nothing(
     cloud, deploy, source_version, full_bus, at_the_rules_quota, during
 ):
     # The rollback of a tag change answers SUCCESS; the copy is then deleted by hand. Lambda delivers the
-    # rollback's Update once more only when the stack's next operation has begun: its stack delete, or an
-    # update that does not change the copy (it fails at once on another resource). The copy gone, that
-    # delivery would take itself for a forward update and copy again (a copy no stack holds), or, at the
-    # rules quota, refuse to: a second answer, FAILED after SUCCESS. The stack's status (a delete sends no
-    # Update) or its events (the copy waits for no answer in this update) say the request was answered.
+    # rollback's Update once more only when the stack's next operation has begun: its stack delete, an
+    # update that does not change the copy (it fails at once on another resource), or one that does, just
+    # as it sends the copy its own Update. The copy gone, that delivery would take itself for a forward
+    # update and copy again (a copy no stack holds), or, at the rules quota, refuse to: a second answer,
+    # FAILED after SUCCESS. The stack's status (a delete sends no Update) or its events (the copy waits for
+    # no answer in this update, or for the answer to a request with other properties) say it was answered.
     stack = deploy(copy_template(source_version, tags={"a": "1"}))
     if at_the_rules_quota:
         full_bus()
@@ -308,15 +309,18 @@ def test_a_rollback_update_delivered_again_in_a_later_operation_answers_nothing_
     assert json.loads(json.dumps(rollback.event))["ResourceProperties"]["Tags"] == {"a": "1"}
     assert _answers(cloud, rollback) == ["SUCCESS"]
     delete_by_hand(cloud, stack, stack.resources["ModelCopy"].physical_id)
-    begins = "DELETE_IN_PROGRESS" if during == "the_stack_delete" else "UPDATE_IN_PROGRESS"
+    begins = {
+        "the_stack_delete": (stack.name, "DELETE_IN_PROGRESS"),
+        "the_next_update": (stack.name, "UPDATE_IN_PROGRESS"),
+        "the_next_updates_own_request": ("ModelCopy", "UPDATE_IN_PROGRESS"),
+    }[during]
     previous = cloud._on_event
     sent: list[bool] = []
 
     def on_event(event: Any) -> None:
         if previous:
             previous(event)
-        own = event.resource_type == "AWS::CloudFormation::Stack"
-        if own and event.status == begins and not sent:
+        if (event.logical_id, event.status) == begins and not sent:
             sent.append(True)
             _late(cloud, rollback, 0)
 
@@ -328,9 +332,15 @@ def test_a_rollback_update_delivered_again_in_a_later_operation_answers_nothing_
             "Properties": {"ServiceToken": {"Fn::GetAtt": ["Handler", "Arn"]}, "VersionName": "bad name!"},
         }
         assert stack.update(failing_first) == "UPDATE_ROLLBACK_COMPLETE"
+    elif during == "the_next_updates_own_request":
+        # (at the rules quota the copy cannot be made again: the update fails and rolls back)
+        expected = "UPDATE_ROLLBACK_COMPLETE" if at_the_rules_quota else "UPDATE_COMPLETE"
+        assert stack.update(copy_template(source_version, tags={"c": "3"})) == expected
+    if during != "the_stack_delete":
         assert sent
         cloud.settle(3600)
-        assert versions(stack) == {}  # not copied again
+        copied_again = during == "the_next_updates_own_request" and not at_the_rules_quota
+        assert len(versions(stack)) == (1 if copied_again else 0)  # by the update's own request only
     assert stack.delete() == "DELETE_COMPLETE"
     assert sent
     cloud.settle(3600)
@@ -404,3 +414,65 @@ def test_an_update_read_in_an_operation_that_sends_no_update_is_stale(status):
 
     with pytest.raises(stack_status.StaleRequest, match="sends no Update"):
         stack_status.rolling_back(lambda: Client(), "arn:stack")
+
+
+def test_an_update_whose_resource_waits_for_another_requests_answer_is_stale():
+    # The events show each request's properties (ResourceProperties, in the template's own types). In the
+    # next update, the resource waits for that update's own request (other properties): a late delivery of
+    # the last rollback is stale. In a rollback, the rollback's request carries the update's properties as
+    # OldResourceProperties: a late delivery of an earlier rollback to the same properties is stale too.
+    stack_status = _stack_status()
+
+    stack_id = "arn:aws:cloudformation:us-east-1:222222222222:stack/prod/1234"
+    own = {"LogicalResourceId": "prod", "ResourceType": "AWS::CloudFormation::Stack"}
+    token = "arn:aws:lambda:us-east-1:222222222222:function:copy"
+    p0 = {"ServiceToken": token, "VersionName": "v1", "ServiceTimeout": "3600", "Tags": {"a": "1"}}
+    p1 = {**p0, "KmsKeyId": "alias/k"}
+    p2 = {**p0, "Tags": {"b": "2"}}
+
+    def shown(status: str, properties: dict[str, Any]) -> dict[str, Any]:
+        typed = {**properties, "ServiceTimeout": 3600}  # as the template declares it
+        return {
+            "LogicalResourceId": "ModelCopy",
+            "ResourceType": "Custom::RekognitionModelCopy",
+            "ResourceStatus": status,
+            "ResourceProperties": json.dumps(typed),
+        }
+
+    forward = [shown("UPDATE_IN_PROGRESS", p2), {**own, "ResourceStatus": "UPDATE_IN_PROGRESS"}]
+    rollback = [
+        shown("UPDATE_IN_PROGRESS", p0),
+        {**own, "ResourceStatus": "UPDATE_ROLLBACK_IN_PROGRESS"},
+        shown("UPDATE_FAILED", p2),
+        *forward,
+    ]
+    state: dict[str, Any] = {}
+
+    class Client:
+        def describe_stacks(self, StackName: str) -> dict[str, Any]:  # noqa: N803
+            return {"Stacks": [{"StackStatus": state["status"]}]}
+
+        def get_paginator(self, name: str) -> Any:
+            class Pages:
+                def paginate(self, StackName: str) -> list[dict[str, Any]]:  # noqa: N803
+                    return [{"StackEvents": state["events"]}]
+
+            return Pages()
+
+    def ask(status: str, events: list[dict[str, Any]], new: dict[str, Any], old: dict[str, Any]) -> Any:
+        state.update(status=status, events=events)
+        client, no_pause = Client(), lambda seconds: None
+        return stack_status.rolling_back(lambda: client, stack_id, "ModelCopy", "r-1", no_pause, new, old)
+
+    assert ask("UPDATE_IN_PROGRESS", forward, p2, p0) is False  # the update's own request
+    with pytest.raises(stack_status.StaleRequest, match="waits for no answer"):
+        ask("UPDATE_IN_PROGRESS", forward, p0, p1)  # the last rollback's, delivered again
+    assert ask("UPDATE_ROLLBACK_IN_PROGRESS", rollback, p0, p2) is True  # the rollback's own
+    with pytest.raises(stack_status.StaleRequest, match="waits for no answer"):
+        ask("UPDATE_ROLLBACK_IN_PROGRESS", rollback, p0, p1)  # an earlier rollback's, to the same properties
+    # a value the events mask (a NoEcho parameter) matches any value
+    masked = [{**forward[0], "ResourceProperties": json.dumps({**p2, "Tags": {"b": "****"}})}, forward[1]]
+    assert ask("UPDATE_IN_PROGRESS", masked, p2, p0) is False
+    # events that show no properties: only the status of the resource tells
+    bare = [{k: v for k, v in e.items() if k != "ResourceProperties"} for e in rollback]
+    assert ask("UPDATE_ROLLBACK_IN_PROGRESS", bare, p0, p1) is True
