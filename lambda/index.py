@@ -44,17 +44,12 @@ def _request(resource: Resource, event: dict[str, Any]) -> dict[str, Any]:
     if resource.RESOURCE_TYPE != PROJECT_POLICY_TYPE:
         if event.get("RequestType") != "Update":
             return {}
-        stack_id, logical_id = str(event.get("StackId", "")), str(event.get("LogicalResourceId", ""))
-        request_id = str(event.get("RequestId", ""))
         return {
             "rolling_back": lambda: stack_status.rolling_back(
                 lambda: helper.client("cloudformation"),
-                stack_id,
-                logical_id,
-                request_id,
+                str(event.get("StackId", "")),
+                event,
                 lambda seconds: polling.CLOCK.sleep(seconds),  # (the driver's clock in tests)
-                event.get("ResourceProperties"),
-                event.get("OldResourceProperties"),
             ),
             "copy_refused": lambda: request_rule.RULES_QUOTA_REASON if helper.rules_quota_reached else "",
         }

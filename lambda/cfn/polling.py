@@ -313,15 +313,7 @@ class PollingResource(CfnResource):
         event = self._event
         if event.get("RequestType") not in ("Create", "Update") or event.get("ResourceType") != MODEL_COPY:
             return ""  # (a project policy's request is complete at once: nothing of it outlasts it)
-        return stack_status.answered(
-            lambda: self.client("cloudformation"),
-            str(event.get("StackId", "")),
-            str(event.get("LogicalResourceId", "")),
-            str(event.get("RequestId", "")),
-            CLOCK.sleep,
-            event.get("ResourceProperties"),
-            event.get("OldResourceProperties"),
-        )
+        return stack_status.answered(lambda: self.client("cloudformation"), event, CLOCK.sleep)
 
     def _superseded(self) -> bool:
         """Whether another delivery of this request has it now (``request_rule.still_mine``): then this

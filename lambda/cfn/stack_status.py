@@ -48,7 +48,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.exceptions import ConnectionError as BotoConnectionError
@@ -59,12 +59,13 @@ logger = logging.getLogger(__name__)
 
 ROLLING_BACK = "UPDATE_ROLLBACK_IN_PROGRESS"
 STACK_TYPE = "AWS::CloudFormation::Stack"
-OPERATION_STARTS = ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "IMPORT_IN_PROGRESS")
+OPERATION_STARTS = ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "IMPORT_IN_PROGRESS", "DELETE_IN_PROGRESS")
 ANSWERED_FAILED = ("CREATE_FAILED", "UPDATE_FAILED")
 # The stack statuses in which CloudFormation sends a custom resource an Update: an update, and its rollback
 UPDATE_PHASES = ("UPDATE_IN_PROGRESS", ROLLING_BACK)
-# Seconds before the events are read a second time when they show the resource waiting for no answer
-RECHECK_SECONDS = 5.0
+# The pauses (seconds) after which the events are read again when they show the resource waiting for no
+# answer to the request
+RECHECK_SECONDS = (5.0, 20.0)
 # After CloudFormation's endpoint could not be reached, the events are not asked again for this long in the
 # execution environment (module state: each cold start imports the handler afresh).
 UNREACHABLE_SECONDS = 900.0
@@ -87,18 +88,15 @@ def request_mark(request_id: str) -> str:
 def rolling_back(
     cloudformation: Callable[[], Any],
     stack_id: str,
-    logical_id: str = "",
-    request_id: str = "",
+    request: Mapping[str, Any] | None = None,
     pause: Callable[[float], None] = time.sleep,
-    properties: Any = None,
-    old_properties: Any = None,
 ) -> bool | str:
     """True when the stack ``stack_id`` is rolling back an update, False when it is not, and what went
     wrong (a sentence) when its status could not be read; ``cloudformation`` makes a client. Raises
-    :class:`StaleRequest` when no Update of the resource ``logical_id`` can be waiting for an answer: the
-    stack's operation is over, or it is one that sends no Update (a create, a delete, the rollback of a
-    create), or its events (given ``request_id``) show that the resource waits for no answer or that this
-    request was answered FAILED (see :func:`answered`, which ``pause`` and ``properties`` are for)."""
+    :class:`StaleRequest` when no Update can be waiting for an answer: the stack's operation is over, or it
+    is one that sends no Update (a create, a delete, the rollback of a create), or its events show the
+    Update ``request`` (the custom resource request) answered already (:func:`answered`, which ``pause`` is
+    for)."""
     try:
         stacks = cloudformation().describe_stacks(StackName=stack_id).get("Stacks") or []
     except Exception as error:  # noqa: BLE001 - not known: the caller takes the forward update's answer
@@ -111,38 +109,36 @@ def rolling_back(
         raise StaleRequest(f"The stack is {status}: this request was answered already")
     if status and status not in UPDATE_PHASES:
         raise StaleRequest(f"The stack is {status}, which sends no Update: this request was answered already")
-    why = answered(cloudformation, stack_id, logical_id, request_id, pause, properties, old_properties)
-    why = why if status else ""
+    why = answered(cloudformation, request, pause) if status and request else ""
     if why:
         raise StaleRequest(f"The stack is {status}, and {why}")
     return status == ROLLING_BACK
 
 
 def answered(
-    cloudformation: Callable[[], Any],
-    stack_id: str,
-    logical_id: str,
-    request_id: str,
-    pause: Callable[[float], None] = time.sleep,
-    properties: Any = None,
-    old_properties: Any = None,
+    cloudformation: Callable[[], Any], request: Mapping[str, Any], pause: Callable[[float], None] = time.sleep
 ) -> str:
-    """Why the stack's events show that the request ``request_id`` of the resource ``logical_id`` was
-    answered already, or "" when they do not (or cannot be read: nothing is known): its own FAILED answer
-    (its mark), or the resource waiting for no answer in the operation in progress, or for the answer to a
-    request with other properties than ``properties`` and ``old_properties`` (the request's own). The events
-    are read a second time after ``pause`` (:data:`RECHECK_SECONDS`) before a resource is taken to wait for
-    none: an event CloudFormation recorded just before it sent the request may not be shown at once."""
+    """Why the events of the stack's operation in progress show that the Create or Update ``request`` (the
+    custom resource request) was answered already, or "" when they do not (or cannot be read: nothing is
+    known): its own FAILED answer (its mark), or its resource waiting for no answer to it. CloudFormation
+    records a resource's ``*_IN_PROGRESS`` event before it sends a request and its ``*_COMPLETE`` or
+    ``*_FAILED`` event as it takes the answer, so a resource waiting for this request has as its newest
+    event the ``*_IN_PROGRESS`` of its kind (:func:`_awaits`). Before a resource is taken to wait for none,
+    the events are read again after each pause of :data:`RECHECK_SECONDS` (``pause`` waits): an event
+    CloudFormation recorded just before it sent the request may not be shown at once."""
+    stack_id = str(request.get("StackId", ""))
+    logical_id, request_id = str(request.get("LogicalResourceId", "")), str(request.get("RequestId", ""))
     if not (logical_id and request_id):
         return ""
     events = operation_events(cloudformation, stack_id)
     if events is not None and _failed_with_mark(events, logical_id, request_id):
         return "this request was answered FAILED already (the stack's events)"
-    if events is None or _awaits_answer(events, logical_id, properties, old_properties):
-        return ""
-    pause(RECHECK_SECONDS)
-    events = operation_events(cloudformation, stack_id)
-    if events is None or _awaits_answer(events, logical_id, properties, old_properties):
+    for seconds in RECHECK_SECONDS:
+        if events is None or _awaits(events, request):
+            return ""
+        pause(seconds)
+        events = operation_events(cloudformation, stack_id)
+    if events is None or _awaits(events, request):
         return ""
     return f"{logical_id} waits for no answer to it in the stack's operation (its events): it was answered"
 
@@ -159,9 +155,10 @@ def answered_failed(
 def operation_events(cloudformation: Callable[[], Any], stack_id: str) -> list[dict[str, Any]] | None:
     """The events of the stack's operation in progress, newest first, or None when they cannot be read
     (nothing is known then). Events come newest first; the walk stops at the stack's own event that began
-    the operation (its ``CREATE_IN_PROGRESS``, ``UPDATE_IN_PROGRESS`` or ``IMPORT_IN_PROGRESS``: the
-    stack's events carry its name as logical id, its type and its id); the rollback of an update is part
-    of the update's operation."""
+    the operation (its ``CREATE_IN_PROGRESS``, ``UPDATE_IN_PROGRESS``, ``IMPORT_IN_PROGRESS`` or
+    ``DELETE_IN_PROGRESS``: the stack's events carry its name as logical id, its type and its id); the
+    rollback of an update, continued or not, is part of the update's operation. The stack's own events in
+    it are kept, marked ``Own``."""
     if time.monotonic() < _unreachable["until"]:
         return None  # CloudFormation's endpoint did not answer a while ago: not asked again yet
     stack_name = stack_id.split("/")[1] if stack_id.count("/") >= 2 else stack_id
@@ -204,31 +201,35 @@ def _of(event: dict[str, Any], logical_id: str) -> bool:
     return event.get("LogicalResourceId") == logical_id and not event.get("Own")
 
 
-def _awaits_answer(
-    events: list[dict[str, Any]], logical_id: str, properties: Any = None, old_properties: Any = None
-) -> bool:
-    """Whether the resource waits for the answer to a request with ``properties`` (and, in a rollback,
-    ``old_properties``) in the operation: CloudFormation records its ``*_IN_PROGRESS`` event before it
-    sends a request, and its ``*_COMPLETE`` or ``*_FAILED`` event once answered, so a resource waiting has
-    an ``*_IN_PROGRESS`` event as its newest. Where that event shows the properties of the request it
-    records (``ResourceProperties``) and they are not ``properties``, the resource waits for another
-    request's answer. The rollback of an update sends the properties of the update's own request as
-    ``OldResourceProperties``: where the resource's event of the update (before the stack's
-    ``UPDATE_ROLLBACK_IN_PROGRESS``) shows other properties than ``old_properties``, the rollback's
-    request is another one (of an earlier operation's rollback, with the same properties)."""
-    mine = [(e, index) for index, e in enumerate(events) if _of(e, logical_id)]
-    if not mine or not str(mine[0][0].get("ResourceStatus", "")).endswith("_IN_PROGRESS"):
+def _awaits(events: list[dict[str, Any]], request: Mapping[str, Any]) -> bool:
+    """Whether the resource of ``request`` waits for the answer to it in the operation whose ``events``
+    these are (newest first): its newest event is the ``*_IN_PROGRESS`` of the request's kind (an Update's
+    ``UPDATE_IN_PROGRESS``; a Create's ``CREATE_IN_PROGRESS``, or ``UPDATE_IN_PROGRESS`` for a replacement,
+    never in a rollback, which creates nothing). Where events show the properties of the request they
+    record (``ResourceProperties``, not documented: the emulator's ``stack_event_properties``), that event
+    shows the request's ``ResourceProperties`` (:func:`_alike`), and the request of a rollback has as its
+    ``OldResourceProperties`` properties one of the resource's events of the operation shows: the update's
+    own request's, or, for a continued rollback, those of the rollback that failed. Otherwise the resource
+    waits for another request (a late delivery of an earlier operation's, with other properties)."""
+    logical_id, kind = str(request.get("LogicalResourceId", "")), str(request.get("RequestType", ""))
+    mine = [(index, e) for index, e in enumerate(events) if _of(e, logical_id)]
+    kinds = ("UPDATE_IN_PROGRESS",) if kind == "Update" else ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS")
+    if not mine or mine[0][1].get("ResourceStatus") not in kinds:
         return False
-    shown = _shown_properties(mine[0][0])
-    if shown is not None and properties is not None and not _alike(shown, properties):
+    # (the newest of the stack's own rollback events: a rollback, continued or not, is the newest phase)
+    own = [i for i, e in enumerate(events) if e.get("Own") and "ROLLBACK" in str(e.get("ResourceStatus"))]
+    rollback = own[0] if own else None
+    in_rollback = rollback is not None and mine[0][0] < rollback
+    if kind == "Create" and in_rollback:
         return False
-    rollback = next(
-        (i for i, e in enumerate(events) if e.get("Own") and e.get("ResourceStatus") == ROLLING_BACK), None
-    )
-    if old_properties is None or rollback is None or mine[0][1] > rollback:
-        return True  # (not a rollback's request: its newest event is older than the rollback's start)
-    forward = next((e for e, index in mine if index > rollback and _shown_properties(e) is not None), None)
-    return forward is None or _alike(_shown_properties(forward), old_properties)
+    shown = _shown_properties(mine[0][1])
+    if shown is not None and not _alike(shown, request.get("ResourceProperties")):
+        return False
+    old = request.get("OldResourceProperties")
+    if not in_rollback or old is None:
+        return True
+    seen = [p for p in (_shown_properties(e) for _, e in mine) if p is not None]
+    return not seen or any(_alike(p, old) for p in seen)
 
 
 def _shown_properties(event: dict[str, Any]) -> Any:
@@ -241,22 +242,40 @@ def _shown_properties(event: dict[str, Any]) -> Any:
 
 
 def _alike(shown: Any, sent: Any) -> bool:
-    """Whether properties an event shows are those a request carries: CloudFormation sends every scalar as
-    a string (true as "true"), while an event may show the template's own types; a value the event masks
-    (a NoEcho parameter's ``****``) or leaves unresolved (a ``{{resolve:...}}`` dynamic reference) matches
-    any value."""
-    if isinstance(shown, str) and (set(shown) == {"*"} or "{{resolve:" in shown):
+    """Whether properties an event shows may be those a request carries. CloudFormation sends every scalar
+    as a string ("true", "1"), while an event may show the template's own types (true, 1, 1.0): scalars are
+    compared as text, numbers as numbers. The properties CloudFormation itself reads (``ServiceToken``,
+    ``ServiceTimeout``) are left out, and a value the event masks (``****``: a NoEcho parameter, whole or
+    in part) or leaves unresolved (a ``{{resolve:...}}`` dynamic reference) matches any value: a
+    difference must be certain."""
+    if isinstance(shown, dict) and isinstance(sent, dict):
+        return _alike_values(_own(shown), _own(sent))
+    return _alike_values(shown, sent)
+
+
+def _own(properties: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in properties.items() if k not in ("ServiceToken", "ServiceTimeout")}
+
+
+def _alike_values(shown: Any, sent: Any) -> bool:
+    if isinstance(shown, str) and ("****" in shown or "{{resolve:" in shown):
         return True
     if isinstance(shown, dict) and isinstance(sent, dict):
-        return shown.keys() == sent.keys() and all(_alike(shown[k], sent[k]) for k in shown)
+        return shown.keys() == sent.keys() and all(_alike_values(shown[k], sent[k]) for k in shown)
     if isinstance(shown, list) and isinstance(sent, list):
-        return len(shown) == len(sent) and all(_alike(a, b) for a, b in zip(shown, sent, strict=True))
-    return bool(_scalar(shown) == _scalar(sent))
+        pairs = zip(shown, sent, strict=False)
+        return len(shown) == len(sent) and all(_alike_values(a, b) for a, b in pairs)
+    if isinstance(shown, dict | list) or isinstance(sent, dict | list):
+        return True  # (a form this does not know: not a certain difference)
+    a, b = _scalar(shown), _scalar(sent)
+    try:
+        return a == b or float(a) == float(b)
+    except ValueError:
+        return False
 
 
-def _scalar(value: Any) -> Any:
+def _scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return value
+    text = str(value)
+    return text.lower() if text.lower() in ("true", "false") else text

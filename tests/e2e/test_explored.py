@@ -389,3 +389,22 @@ def test_a_rollback_update_delivered_again_in_the_next_operation_at_the_rules_qu
         ("create_dev_again", {}),
     ]
     assert _unknown(request, replay({}, steps)) == []
+
+
+@pytest.mark.parametrize("reading", ["every", "absent"])
+def test_an_update_delivered_again_during_the_stack_delete_at_the_rules_quota_answers_once(request, reading):
+    # At the rules quota (no claim) an update of the copy's tags is delivered twice; the second delivery runs
+    # only once the stack delete has begun stopping the copy, and would refuse to change a stopping copy:
+    # FAILED after SUCCESS. Its resource waits for a Delete, not for an Update: it answers nothing.
+    steps = [
+        _start(duplicates=0.5, units=1),
+        ("foreign_delete", {}),
+        ("update_prod", {"change": "tags", "fails_later": False}),
+        ("foreign_delete", {}),
+        ("rules_quota", {}),
+        ("update_prod", {"change": "tags", "fails_later": True}),
+        ("update_prod", {"change": "tags", "fails_later": False}),
+        ("by_hand_dev", {"what": "delete_policy"}),
+        ("foreign_delete", {}),
+    ]
+    assert _unknown(request, replay({"stack_event_properties": reading}, steps)) == []

@@ -26,6 +26,16 @@ def _stack_status() -> Any:
     return importlib.import_module("cfn.stack_status")
 
 
+def _update(
+    stack_id: str, request_id: str, new: dict[str, Any] | None = None, old: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """An Update of ModelCopy as the handler reads it (only what ``stack_status`` looks at)."""
+    request: dict[str, Any] = {"StackId": stack_id, "RequestType": "Update", "RequestId": request_id}
+    request.update(LogicalResourceId="ModelCopy", ResourceProperties=new or {})
+    request["OldResourceProperties"] = old or {}
+    return request
+
+
 def _late(cloud: Any, request: Any, delay: float) -> None:
     """Lambda delivers ``request``'s event once more, ``delay`` seconds from now (at least once)."""
     cloud.runtime.invoke_async(request.function, request.event, delay=delay)
@@ -257,9 +267,9 @@ def test_the_walk_through_the_events_ends_at_the_stacks_own_event_only():
             return Pages()
 
     with pytest.raises(stack_status.StaleRequest):
-        stack_status.rolling_back(lambda: Client(), stack_id, "ModelCopy", forward)
+        stack_status.rolling_back(lambda: Client(), stack_id, _update(stack_id, forward))
     other = "99999999-2222-3333-4444-555555555555"
-    assert stack_status.rolling_back(lambda: Client(), stack_id, "ModelCopy", other) is True
+    assert stack_status.rolling_back(lambda: Client(), stack_id, _update(stack_id, other)) is True
     assert not stack_status.answered_failed(lambda: Client(), stack_id, "ModelCopy", other)
 
 
@@ -386,7 +396,8 @@ def test_an_update_whose_resource_waits_for_no_answer_is_stale_after_a_second_lo
     def ask(*shown: list[dict[str, Any]]) -> Any:
         readings[:] = list(shown)
         paused.clear()
-        return stack_status.rolling_back(lambda: Client(), stack_id, "ModelCopy", "r-1", paused.append)
+        request = _update(stack_id, "r-1")
+        return stack_status.rolling_back(lambda: Client(), stack_id, request, paused.append)
 
     waiting = [{**copy, "ResourceStatus": "UPDATE_IN_PROGRESS"}, begun, *earlier]
     assert ask(waiting) is False and paused == []
@@ -395,9 +406,9 @@ def test_an_update_whose_resource_waits_for_no_answer_is_stale_after_a_second_lo
     for shown in (answered, not_yet):
         with pytest.raises(stack_status.StaleRequest, match="waits for no answer"):
             ask(shown)
-        assert paused == [stack_status.RECHECK_SECONDS]
+        assert paused == list(stack_status.RECHECK_SECONDS)
     # shown late: the second look finds the resource waiting
-    assert ask(not_yet, waiting) is False and paused == [stack_status.RECHECK_SECONDS]
+    assert ask(not_yet, waiting) is False and paused == [stack_status.RECHECK_SECONDS[0]]
     # the events unreadable: not known, not stale
     assert ask([{"unreadable": True}]) is False and paused == []
 
@@ -461,8 +472,8 @@ def test_an_update_whose_resource_waits_for_another_requests_answer_is_stale():
 
     def ask(status: str, events: list[dict[str, Any]], new: dict[str, Any], old: dict[str, Any]) -> Any:
         state.update(status=status, events=events)
-        client, no_pause = Client(), lambda seconds: None
-        return stack_status.rolling_back(lambda: client, stack_id, "ModelCopy", "r-1", no_pause, new, old)
+        client, request = Client(), _update(stack_id, "r-1", new, old)
+        return stack_status.rolling_back(lambda: client, stack_id, request, lambda seconds: None)
 
     assert ask("UPDATE_IN_PROGRESS", forward, p2, p0) is False  # the update's own request
     with pytest.raises(stack_status.StaleRequest, match="waits for no answer"):
@@ -476,3 +487,107 @@ def test_an_update_whose_resource_waits_for_another_requests_answer_is_stale():
     # events that show no properties: only the status of the resource tells
     bare = [{k: v for k, v in e.items() if k != "ResourceProperties"} for e in rollback]
     assert ask("UPDATE_ROLLBACK_IN_PROGRESS", bare, p0, p1) is True
+
+
+@each_reading("stack_event_properties")
+def test_a_continued_rollback_of_the_copy_is_answered(cloud, deploy, source_version, variant):
+    # The copy's forward Update (tags a -> b) answers SUCCESS, a later resource fails, and the copy's
+    # rollback Update fails (the service refuses the tag change back): UPDATE_ROLLBACK_FAILED, the copy's
+    # newest event an UPDATE_FAILED of the rollback's properties (tags a). Once the cause is gone the user
+    # continues the rollback (ContinueUpdateRollback): the stack's UPDATE_ROLLBACK_IN_PROGRESS again, and
+    # the copy's rollback Update sent again (tags a, OldResourceProperties tags b). It is a request
+    # CloudFormation waits for: answered, not taken for a late delivery of an earlier rollback.
+    stack = deploy(copy_template(source_version, tags={"a": "1"}))
+    before = dict(stack.resources)
+    previous = cloud._on_event
+
+    def on_event(event: Any) -> None:
+        if previous:
+            previous(event)
+        if event.logical_id == stack.name and event.status == "UPDATE_ROLLBACK_IN_PROGRESS":
+            for operation in ("TagResource", "UntagResource"):
+                custom_labels.faults.inject(operation, "InvalidParameterException", times=None)
+
+    cloud._on_event = on_event
+    assert stack.update(failing_later(copy_template(source_version, tags={"b": "2"}))) == (
+        "UPDATE_ROLLBACK_FAILED"
+    )
+    cloud._on_event = previous
+    custom_labels.faults.clear()
+    forward, first_rollback = cloud.sent_requests("ModelCopy", "Update")[-2:]
+    assert json.loads(json.dumps(forward.event))["ResourceProperties"]["Tags"] == {"b": "2"}
+    assert (first_rollback.response or {}).get("Status") == "FAILED"
+
+    # ContinueUpdateRollback, as CloudFormation takes it (the driver has no such operation)
+    stack._stack_event("UPDATE_ROLLBACK_IN_PROGRESS")
+    failures, _ = stack._roll_back_updates(stack.template, before, [forward])
+
+    again = cloud.sent_requests("ModelCopy", "Update")[-1]
+    assert again is not first_rollback and failures == []
+    assert (again.response or {}).get("Status") == "SUCCESS"
+
+
+def test_the_properties_an_event_shows_are_compared_only_where_a_difference_is_certain():
+    # An event may show the template's own types where the request carries strings, mask a NoEcho value in
+    # part, or leave a dynamic reference unresolved: none of these is a difference. A changed value, a tag
+    # more or less, a property more or less is one.
+    stack_status = _stack_status()
+    alike = stack_status._alike
+
+    sent = {
+        "ServiceToken": "arn:aws:lambda:us-east-1:222222222222:function:copy",
+        "MinF1Score": "0.90",
+        "MinInferenceUnits": "1",
+        "AutoStart": "true",
+        "OutputConfig": {"S3Bucket": "b", "S3KeyPrefix": "copies/secret/"},
+        "Tags": {"a": "1"},
+    }
+    shown = {
+        "MinF1Score": 0.9,
+        "MinInferenceUnits": 1.0,
+        "AutoStart": True,
+        "OutputConfig": {"S3Bucket": "b", "S3KeyPrefix": "copies/****/"},
+        "Tags": {"a": "{{resolve:ssm:/tags/a}}"},
+        "ServiceTimeout": 3600,
+    }
+    assert alike(shown, sent)
+    assert not alike({**shown, "Tags": {"a": "2"}}, sent)
+    assert not alike({**shown, "Tags": {"a": "1", "b": "2"}}, sent)
+    assert not alike({**shown, "KmsKeyId": "alias/k"}, sent)
+    assert not alike({**shown, "MinF1Score": 0.8}, sent)
+
+
+def test_a_create_or_update_whose_resource_waits_for_another_kind_of_request_is_stale():
+    # A Create never waits in a rollback (a rollback creates nothing), nor does an Update while its
+    # resource waits for a Delete (the stack's delete, or a cleanup).
+    stack_status = _stack_status()
+    stack_id = "arn:aws:cloudformation:us-east-1:222222222222:stack/prod/1234"
+    own = {"LogicalResourceId": "prod", "ResourceType": "AWS::CloudFormation::Stack"}
+    copy = {"LogicalResourceId": "ModelCopy", "ResourceType": "Custom::RekognitionModelCopy"}
+    in_rollback = [
+        {**copy, "ResourceStatus": "UPDATE_IN_PROGRESS"},
+        {**own, "ResourceStatus": "UPDATE_ROLLBACK_IN_PROGRESS"},
+        {**copy, "ResourceStatus": "UPDATE_COMPLETE"},
+        {**copy, "ResourceStatus": "UPDATE_IN_PROGRESS"},
+        {**own, "ResourceStatus": "UPDATE_IN_PROGRESS"},
+    ]
+    deleting = [{**copy, "ResourceStatus": "DELETE_IN_PROGRESS"}, in_rollback[-1]]
+    shown: list[list[dict[str, Any]]] = []
+
+    class Client:
+        def get_paginator(self, name: str) -> Any:
+            class Pages:
+                def paginate(self, StackName: str) -> list[dict[str, Any]]:  # noqa: N803
+                    return [{"StackEvents": shown[0]}]
+
+            return Pages()
+
+    def why(events: list[dict[str, Any]], request_type: str) -> str:
+        shown[:] = [events]
+        request = {**_update(stack_id, "r-1"), "RequestType": request_type}
+        return str(stack_status.answered(lambda: Client(), request, lambda seconds: None))
+
+    assert "waits for no answer" in why(in_rollback, "Create")
+    assert why(in_rollback, "Update") == ""
+    assert "waits for no answer" in why(deleting, "Update")
+    assert why(in_rollback[3:], "Create") == ""  # a replacement's Create in the update itself
