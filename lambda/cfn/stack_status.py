@@ -1,4 +1,5 @@
-"""Whether the request's stack is rolling back an update: CloudFormation's own answer.
+"""Whether the request's stack is rolling back an update, and whether the request was answered already:
+CloudFormation's own answers.
 
 A custom resource's request does not say whether it is part of a rollback: the rollback of an Update is
 one more Update, with the previous properties as ``ResourceProperties`` and the rejected ones as
@@ -6,41 +7,44 @@ one more Update, with the previous properties as ``ResourceProperties`` and the 
 exactly the shape of a forward update back to those properties. Where a resource must tell the two apart,
 it asks DescribeStacks for the stack's status (``UPDATE_ROLLBACK_IN_PROGRESS`` while CloudFormation rolls
 back an update: https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_Stack.html). It asks
-only then,
-and a status it cannot read (no permission, no endpoint in a VPC, throttling after retries) counts as
-no rollback: the resource then takes the answer that is safe for a forward update. A stack whose
+only then, and a status it cannot read (no permission, no endpoint in a VPC, throttling after retries)
+counts as no rollback: the resource then takes the answer that is safe for a forward update. A stack whose
 operation is over (a status ending in ``_COMPLETE`` or ``_FAILED``) waits for no Update's answer, nor does
 one in a cleanup phase (``*_CLEANUP_IN_PROGRESS``: CloudFormation only deletes the resources it replaced
 then), nor one whose operation sends no Update (a stack create, delete, or the rollback of a create:
-CloudFormation sends Updates only while it updates a stack or rolls an update back,
-https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-requesttypes-update.html): an
-Update read then is a late delivery of one answered already (Lambda delivers at least once), and it raises
-:class:`StaleRequest`, so that it answers nothing. In an update or its rollback, the stack's events tell
-too: CloudFormation records a resource's ``UPDATE_IN_PROGRESS`` before it sends the request and its
-``UPDATE_COMPLETE`` or ``UPDATE_FAILED`` once answered, so an Update whose resource's newest event in the
-operation is no ``*_IN_PROGRESS`` (or which has none: the operation has not come to it yet) was sent in an
-earlier operation and answered there. Its events are read twice, a few seconds apart, before it is taken
-for stale (CloudFormation does not document how soon DescribeStackEvents shows an event). Left unknown: a
-late Update that runs while its resource waits for the next operation's own Update; no part of the request
-says which operation sent it.
+CloudFormation sends Updates only while it updates a stack or rolls an update back): an Update read then is
+a late delivery of one answered already (Lambda delivers at least once), and it raises
+:class:`StaleRequest`, so that it answers nothing.
 
-So does a request answered FAILED already, delivered again (Lambda delivers at least once) where no
-claim tells the deliveries apart: at EventBridge's rules quota the first delivery had no rule to claim the
-request with, and a second one may find room (another rule went) and copy, or run while the stack rolls the
-update back and take itself for the rollback (its request has the rollback's shape, the stack the
-rollback's status). The stack's event history tells: a FAILED answer carries the request's mark
-(:func:`request_mark`) at the end of its Reason, and CloudFormation records that Reason in the resource's
-``CREATE_FAILED`` or ``UPDATE_FAILED`` event as soon as it receives it. :func:`answered_failed` reads the
-events of the operation in progress (DescribeStackEvents, newest first, back to the stack's event that began
-it); every Create and Update asks it before its work (``polling.PollingResource.patiently``), and so does
-:func:`rolling_back` when the stack is rolling back. CloudFormation does not document how a custom
-resource's Reason appears in its event (``ResourceStatusReason`` is only "success/failure message associated
-with the resource", https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackEvent.html);
-what users see is "Received response status [FAILED] from custom resource. Message returned: <Reason>
-(RequestId: <id>)". The mark is the request's own, so the check holds whether the Reason is wrapped so or
-recorded as it is (the emulator's ``custom_resource_event_reason``). Events it cannot read (no permission,
-throttling after retries) leave the answer as before; an endpoint it cannot reach (a VPC with no route to
-CloudFormation) is not asked again for 15 minutes in that execution environment.
+Every Create and Update of a copy also asks the events of its stack's operation in progress before its work
+(:func:`answered`, from ``polling.PollingResource.patiently``; DescribeStackEvents, newest first, back to
+the stack's own event that began the operation). They tell two things:
+
+- A request answered FAILED already, delivered again where no claim tells the deliveries apart (at
+  EventBridge's rules quota the first delivery had no rule to claim the request with; a second one may find
+  room and copy, or run while the stack rolls the update back and take itself for the rollback): a FAILED
+  answer carries the request's mark (:func:`request_mark`) at the end of its Reason, and CloudFormation
+  records that Reason in the resource's ``CREATE_FAILED`` or ``UPDATE_FAILED`` event. CloudFormation does
+  not document how a custom resource's Reason appears in its event (``ResourceStatusReason`` is only
+  "success/failure message associated with the resource",
+  https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackEvent.html); what users see is
+  "Received response status [FAILED] from custom resource. Message returned: <Reason> (RequestId: <id>)".
+  The mark is the request's own, so the check holds whether the Reason is wrapped so or recorded as it is
+  (the emulator's ``custom_resource_event_reason``).
+- A request of an earlier operation, delivered again in a later one, whatever it answered: CloudFormation
+  records a resource's ``*_IN_PROGRESS`` event before it sends a request and its ``*_COMPLETE`` or
+  ``*_FAILED`` event as it takes the answer, so a resource that waits for this request has the
+  ``*_IN_PROGRESS`` of the request's kind as its newest event (:func:`_awaits`). Where the events show each
+  request's properties (``ResourceProperties``: "BLOB of the properties used to create the resource", for
+  which events and in which form not documented; the emulator's ``stack_event_properties``), they tell a
+  request from another one the resource waits for. The events are read again after 5 and 20 s before a
+  resource is taken to wait for none (CloudFormation does not document how soon DescribeStackEvents shows
+  an event). Left unknown where the events show no properties: a late request that runs while its resource
+  waits for the next operation's own request of the same kind.
+
+Events it cannot read (no permission, throttling after retries) leave the answer as before; an endpoint it
+cannot reach (a VPC with no route to CloudFormation) is not asked again for 15 minutes in that execution
+environment.
 """
 
 from __future__ import annotations
