@@ -172,10 +172,13 @@ def operation_events(cloudformation: Callable[[], Any], stack_id: str) -> list[d
         for number, page in enumerate(pages):
             for event in page.get("StackEvents") or []:
                 status = event.get("ResourceStatus")
-                if event.get("ResourceType") == STACK_TYPE and event.get("LogicalResourceId") == stack_name:
-                    if event.get("PhysicalResourceId") in (None, "", stack_id) and status in OPERATION_STARTS:
+                own = event.get("ResourceType") == STACK_TYPE and event.get("LogicalResourceId") == stack_name
+                if own and event.get("PhysicalResourceId") == stack_id:
+                    # (the stack's own event carries the stack's id: a nested stack of the stack's name, its
+                    # own id or none yet)
+                    if status in OPERATION_STARTS:
                         return found  # older events are other operations'
-                    event = {**event, "Own": True}  # (the stack's own: a phase of the operation)
+                    event = {**event, "Own": True}  # (a phase of the operation)
                 found.append(event)
             if number + 1 >= EVENT_PAGES_MAX:
                 return None  # the operation's start is further back than this reads: not known
@@ -213,27 +216,31 @@ def _awaits(events: list[dict[str, Any]], request: Mapping[str, Any]) -> bool:
     record (``ResourceProperties``, not documented: the emulator's ``stack_event_properties``), that event
     shows the request's ``ResourceProperties`` (:func:`_alike`), and the request of a rollback has as its
     ``OldResourceProperties`` properties one of the resource's events of the operation shows: the update's
-    own request's, or, for a continued rollback, those of the rollback that failed. Otherwise the resource
-    waits for another request (a late delivery of an earlier operation's, with other properties)."""
+    own request's, or, for a continued rollback, those of the rollback that failed (asked only where the
+    update itself changed the resource). Otherwise the resource waits for another request (a late delivery
+    of an earlier operation's, with other properties)."""
     logical_id, kind = str(request.get("LogicalResourceId", "")), str(request.get("RequestType", ""))
     mine = [(index, e) for index, e in enumerate(events) if _of(e, logical_id)]
     kinds = ("UPDATE_IN_PROGRESS",) if kind == "Update" else ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS")
     if not mine or mine[0][1].get("ResourceStatus") not in kinds:
         return False
-    # (the newest of the stack's own rollback events: a rollback, continued or not, is the newest phase)
+    # The stack's own rollback events: the newest begins the phase in progress (a rollback may be continued
+    # after it failed), the oldest ends the update's own phase.
     own = [i for i, e in enumerate(events) if e.get("Own") and "ROLLBACK" in str(e.get("ResourceStatus"))]
-    rollback = own[0] if own else None
-    in_rollback = rollback is not None and mine[0][0] < rollback
+    in_rollback = bool(own) and mine[0][0] < own[0]
     if kind == "Create" and in_rollback:
         return False
     shown = _shown_properties(mine[0][1])
     if shown is not None and not _alike(shown, request.get("ResourceProperties")):
         return False
     old = request.get("OldResourceProperties")
-    if not in_rollback or old is None:
+    forward = [e for index, e in mine if own and index > own[-1]]
+    if not in_rollback or old is None or not any(_shown_properties(e) is not None for e in forward):
+        # (not a rollback's request; or the update did not change the resource, which a rollback may still
+        # send back to the last stable state of an earlier update: RollbackStack after DisableRollback)
         return True
     seen = [p for p in (_shown_properties(e) for _, e in mine) if p is not None]
-    return not seen or any(_alike(p, old) for p in seen)
+    return any(_alike(p, old) for p in seen)
 
 
 def _shown_properties(event: dict[str, Any]) -> Any:
@@ -265,7 +272,10 @@ def _alike_values(shown: Any, sent: Any) -> bool:
     if isinstance(shown, str) and ("****" in shown or "{{resolve:" in shown):
         return True
     if isinstance(shown, dict) and isinstance(sent, dict):
-        return shown.keys() == sent.keys() and all(_alike_values(shown[k], sent[k]) for k in shown)
+        one_sided = [v for k, v in {**shown, **sent}.items() if (k in shown) != (k in sent)]
+        if any(v not in ("", {}, [], None) for v in one_sided):
+            return False  # (a value on one side only; an empty one may be left out of an event)
+        return all(_alike_values(shown[k], sent[k]) for k in shown.keys() & sent.keys())
     if isinstance(shown, list) and isinstance(sent, list):
         pairs = zip(shown, sent, strict=False)
         return len(shown) == len(sent) and all(_alike_values(a, b) for a, b in pairs)

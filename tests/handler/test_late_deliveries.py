@@ -436,6 +436,7 @@ def test_an_update_whose_resource_waits_for_another_requests_answer_is_stale():
 
     stack_id = "arn:aws:cloudformation:us-east-1:222222222222:stack/prod/1234"
     own = {"LogicalResourceId": "prod", "ResourceType": "AWS::CloudFormation::Stack"}
+    own["PhysicalResourceId"] = stack_id
     token = "arn:aws:lambda:us-east-1:222222222222:function:copy"
     p0 = {"ServiceToken": token, "VersionName": "v1", "ServiceTimeout": "3600", "Tags": {"a": "1"}}
     p1 = {**p0, "KmsKeyId": "alias/k"}
@@ -563,6 +564,7 @@ def test_a_create_or_update_whose_resource_waits_for_another_kind_of_request_is_
     stack_status = _stack_status()
     stack_id = "arn:aws:cloudformation:us-east-1:222222222222:stack/prod/1234"
     own = {"LogicalResourceId": "prod", "ResourceType": "AWS::CloudFormation::Stack"}
+    own["PhysicalResourceId"] = stack_id
     copy = {"LogicalResourceId": "ModelCopy", "ResourceType": "Custom::RekognitionModelCopy"}
     in_rollback = [
         {**copy, "ResourceStatus": "UPDATE_IN_PROGRESS"},
