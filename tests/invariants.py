@@ -95,6 +95,15 @@ OPERATION_FAILED = ("ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS")
 #: of that invariant is skipped in that test only.
 KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
     (
+        "tests/e2e/test_explored.py::"
+        "test_a_rollback_delivered_again_in_the_next_update_of_the_same_change_at_the_rules_quota[absent]",
+        "I5",
+    ): (
+        "where DescribeStackEvents shows no properties, a rollback delivered again while its resource waits "
+        "for the next update's own Update, after drift, at the rules quota, answers again (README, Known "
+        "limits)"
+    ),
+    (
         "tests/handler/test_drift.py::"
         "test_a_key_change_of_a_copy_deleted_by_hand_with_no_room_for_its_mark_cannot_be_rolled_back",
         "I1",

@@ -408,3 +408,23 @@ def test_an_update_delivered_again_during_the_stack_delete_at_the_rules_quota_an
         ("foreign_delete", {}),
     ]
     assert _unknown(request, replay({"stack_event_properties": reading}, steps)) == []
+
+
+@pytest.mark.parametrize("reading", ["every", "absent"])
+def test_a_rollback_delivered_again_in_the_next_update_of_the_same_change_at_the_rules_quota(
+    request, reading
+):
+    # At the rules quota, with the copy deleted by hand, an update of its tags is refused and rolled back;
+    # the rollback (answered SUCCESS) is delivered again during the next update of the same change, while
+    # the copy waits for that update's own request. Where the events show each request's properties, the
+    # waiting event shows the new tags, the late rollback's the old ones: it answers nothing. Where they
+    # show none, nothing tells the two apart (I5 is a known violation under that reading: README, Known
+    # limits).
+    steps = [
+        _start(duplicates=0.5),
+        ("rules_quota", {}),
+        ("by_hand_prod", {"what": "delete_version"}),
+        ("update_prod", {"change": "tags", "fails_later": False}),
+        ("update_prod", {"change": "tags", "fails_later": False}),
+    ]
+    assert _unknown(request, replay({"stack_event_properties": reading}, steps)) == []
