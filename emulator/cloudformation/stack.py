@@ -5,7 +5,7 @@ deployed by :mod:`.resources`."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -107,6 +107,8 @@ class Stack:
         self.outputs: dict[str, Any] = {}
         #: the ordinary resources the update in progress changed: (as before, its replacement or None)
         self.plain_changes: list[tuple[Resource, Resource | None]] = []
+        #: what a rollback that failed (UPDATE_ROLLBACK_FAILED) left to do, for ContinueUpdateRollback
+        self._rollback_left: _RollbackLeft | None = None
 
     # -- helpers ------------------------------------------------------------------------------------------
     def event(
@@ -487,25 +489,57 @@ class Stack:
         self.plain_changes = [change for change in changes if change[1] is None]
         self._plain_cleanup(rolled_back=True)  # in-place changes undone before the custom rollbacks
         self.plain_changes = replaced_plain
-        failures, superseded = self._roll_back_updates(old_template, old_resources, updates)
+        left = _RollbackLeft(old_template, old_resources, template, updates)
+        return self._roll_back(left)
+
+    def continue_update_rollback(self, resources_to_skip: tuple[str, ...] = ()) -> str:
+        """ContinueUpdateRollback of a stack in UPDATE_ROLLBACK_FAILED: UPDATE_ROLLBACK_IN_PROGRESS again,
+        the rollback Updates that did not answer SUCCESS sent again, as the first rollback sent them (the
+        API reference does not say what ``OldResourceProperties`` the retried Update carries; the first
+        rollback's is the guess), then the cleanup. ``resources_to_skip`` are taken as rolled back without a
+        request (the stack keeps what it holds for them)
+        (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ContinueUpdateRollback.html)."""
+        left = self._rollback_left
+        if self.status != "UPDATE_ROLLBACK_FAILED" or left is None:
+            raise DriverError(f"ContinueUpdateRollback needs UPDATE_ROLLBACK_FAILED, not {self.status}")
+        left.rolled |= set(resources_to_skip)
+        self._stack_event("UPDATE_ROLLBACK_IN_PROGRESS")
+        self.template = left.old_template
+        return self._roll_back(left)
+
+    def _roll_back(self, left: _RollbackLeft) -> str:
+        """The rollback Updates left to send, then UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS."""
+        self._rollback_left = left
+        pending = [r for r in left.updates if r.logical_id not in left.rolled]
+        old_template, old_resources = left.old_template, left.old_resources
+        failures, superseded = self._roll_back_updates(old_template, old_resources, pending, left.rolled)
+        left.superseded += superseded
         if failures:
             self._stack_event("UPDATE_ROLLBACK_FAILED", "; ".join(failures))
             return self.status
         self._stack_event("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
-        failures = self._delete_held(superseded)
+        failures = self._delete_held(left.superseded)
         failures += self._plain_cleanup(rolled_back=True)
-        created = set(self.resources) - set(old_resources)
-        failures += self._delete_resources(created, template=template)
+        created = set(self.resources) - set(left.old_resources)
+        failures += self._delete_resources(created, template=left.template)
         self._stack_event(
             "UPDATE_ROLLBACK_FAILED" if failures else "UPDATE_ROLLBACK_COMPLETE", "; ".join(failures)
         )
+        left.superseded = []
+        if not failures:
+            self._rollback_left = None
         return self.status
 
     def _roll_back_updates(
-        self, old_template: dict[str, Any], old_resources: dict[str, Resource], updates: list[Request]
+        self,
+        old_template: dict[str, Any],
+        old_resources: dict[str, Resource],
+        updates: list[Request],
+        rolled: set[str],
     ) -> tuple[list[str], list[Resource]]:
         """The rollback Updates (see ``update``), wave by wave in the old template's order, stopping after
-        a wave with a failure. Returns the failure reasons and the held resources a rollback superseded."""
+        a wave with a failure. Returns the failure reasons and the held resources a rollback superseded;
+        ``rolled`` gets the logical ids whose rollback answered SUCCESS."""
         sent = {request.logical_id: request for request in updates}
         failures: list[str] = []
         superseded: list[Resource] = []
@@ -537,6 +571,7 @@ class Stack:
                 if current.physical_id != held.physical_id and current.update_replace_policy != "Retain":
                     superseded.append(held)
                 self.resources[request.logical_id] = current
+                rolled.add(request.logical_id)
             if failures:
                 break
         return failures, superseded
@@ -633,3 +668,18 @@ class Stack:
             if export:
                 self.cloud.exports[self.resolve(export)] = value
                 self.cloud.regional_exports[(self.account_id, self.region, self.resolve(export))] = value
+
+
+@dataclass
+class _RollbackLeft:
+    """The state of an update's rollback, kept while it may be continued."""
+
+    old_template: dict[str, Any]
+    old_resources: dict[str, Resource]
+    template: dict[str, Any]
+    #: the Updates the update sent (each gets a rollback Update)
+    updates: list[Request]
+    #: the logical ids whose rollback Update answered SUCCESS (or that were skipped)
+    rolled: set[str] = field(default_factory=set)
+    #: the held resources a rollback superseded, deleted in the cleanup
+    superseded: list[Resource] = field(default_factory=list)

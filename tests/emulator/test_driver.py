@@ -344,6 +344,40 @@ def test_a_custom_resources_events_show_its_requests_properties_and_are_recorded
             assert "ResourceProperties" not in event
 
 
+def test_continue_update_rollback_sends_the_failed_rollback_updates_again_and_may_skip_them(cloud, asset):
+    # The rollback's Update of First fails (its previous properties say so): UPDATE_ROLLBACK_FAILED.
+    # ContinueUpdateRollback sends that rollback Update again, as the first rollback sent it, and not those
+    # that answered SUCCESS; ResourcesToSkip takes First as rolled back without a request.
+    old = {"First": {"Id": "f-1", "Size": "1", "OnUpdate": "fail"}, "Second": {"Id": "s-1", "Size": "1"}}
+    stack = _stack(cloud, asset, old)
+    new = {
+        "First": {"Id": "f-1", "Size": "2"},
+        "Second": {"Id": "s-1", "Size": "2"},
+        "Breaker": {"Id": "b-1", "OnCreate": "fail", "DependsOn": ["First", "Second"]},
+    }
+    with pytest.raises(Exception, match="UPDATE_ROLLBACK_FAILED"):
+        stack.continue_update_rollback()  # not in UPDATE_ROLLBACK_FAILED yet
+    assert stack.update(template(asset, new)) == "UPDATE_ROLLBACK_FAILED"
+    first = _requests(cloud, "First", "Update")
+    assert len(first) == 2 and (first[1].response or {}).get("Status") == "FAILED"
+    seconds = len(_requests(cloud, "Second", "Update"))
+
+    assert stack.continue_update_rollback() == "UPDATE_ROLLBACK_FAILED"
+
+    again = _requests(cloud, "First", "Update")[-1]
+    assert again is not first[1]
+    assert again.event["ResourceProperties"] == first[1].event["ResourceProperties"]
+    assert again.event["OldResourceProperties"] == first[1].event["OldResourceProperties"]
+    assert len(_requests(cloud, "Second", "Update")) == seconds  # rolled back already: not sent again
+    assert stack.continue_update_rollback(resources_to_skip=("First",)) == "UPDATE_ROLLBACK_COMPLETE"
+    assert len(_requests(cloud, "First", "Update")) == 3
+    assert _stack_statuses(cloud)[-3:] == [
+        "UPDATE_ROLLBACK_IN_PROGRESS",
+        "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+        "UPDATE_ROLLBACK_COMPLETE",
+    ]
+
+
 def test_every_resource_updated_before_the_failure_is_rolled_back(cloud, asset):
     old = {"First": {"Id": "f-1", "Size": "1"}, "Second": {"Id": "s-1", "Size": "1", "DependsOn": "First"}}
     stack = _stack(cloud, asset, old)
