@@ -350,7 +350,7 @@ def test_continue_update_rollback_sends_the_failed_rollback_updates_again_and_ma
     # that answered SUCCESS; ResourcesToSkip takes First as rolled back without a request.
     old = {"First": {"Id": "f-1", "Size": "1", "OnUpdate": "fail"}, "Second": {"Id": "s-1", "Size": "1"}}
     stack = _stack(cloud, asset, old)
-    new = {
+    new: dict[str, dict[str, Any]] = {
         "First": {"Id": "f-1", "Size": "2"},
         "Second": {"Id": "s-1", "Size": "2"},
         "Breaker": {"Id": "b-1", "OnCreate": "fail", "DependsOn": ["First", "Second"]},

@@ -593,3 +593,36 @@ def test_a_create_or_update_whose_resource_waits_for_another_kind_of_request_is_
     assert why(in_rollback, "Update") == ""
     assert "waits for no answer" in why(deleting, "Update")
     assert why(in_rollback[3:], "Create") == ""  # a replacement's Create in the update itself
+
+
+def test_a_rollback_refused_at_the_rules_quota_is_answered_when_continued_once_rules_are_free(
+    cloud, deploy, source_version, full_bus
+):
+    # A replacement (a new version name) copies, then a later resource fails; the bus fills up before the
+    # rollback, whose Update back to the copy the update replaced is refused at the rules quota:
+    # UPDATE_ROLLBACK_FAILED. Rules are freed and the rollback continued: it is answered, the stack keeps
+    # the first copy, and the replacement's copy is deleted in the cleanup.
+    stack = deploy(copy_template(source_version))
+    held = stack.resources["ModelCopy"].physical_id
+    previous = cloud._on_event
+    others: list[str] = []
+
+    def on_event(event: Any) -> None:
+        if previous:
+            previous(event)
+        if event.logical_id == stack.name and event.status == "UPDATE_ROLLBACK_IN_PROGRESS" and not others:
+            others.extend(full_bus())
+
+    cloud._on_event = on_event
+    status = stack.update(failing_later(copy_template(source_version, version_name="defects-prod-2")))
+    cloud._on_event = previous
+    assert status == "UPDATE_ROLLBACK_FAILED"
+    assert "quota of rules per event bus" in reasons(cloud)
+    for name in others:
+        eventbridge_models.events_backends[DEST_ACCOUNT][REGION].delete_rule(name, None)
+
+    assert stack.continue_update_rollback() == "UPDATE_ROLLBACK_COMPLETE", reasons(cloud)
+    cloud.settle(3600)
+
+    assert stack.resources["ModelCopy"].physical_id == held
+    assert sorted(versions(stack)) == ["defects-prod-1"]
