@@ -519,13 +519,15 @@ class Stack:
             return self.status
         self._stack_event("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
         failures = self._delete_held(left.superseded)
+        # (a continued rollback deletes again only what its cleanup failed to delete)
+        failed = {f.split(": ", 1)[0] for f in failures}
+        left.superseded = [r for r in left.superseded if r.logical_id in failed]
         failures += self._plain_cleanup(rolled_back=True)
         created = set(self.resources) - set(left.old_resources)
         failures += self._delete_resources(created, template=left.template)
         self._stack_event(
             "UPDATE_ROLLBACK_FAILED" if failures else "UPDATE_ROLLBACK_COMPLETE", "; ".join(failures)
         )
-        left.superseded = []
         if not failures:
             self._rollback_left = None
         return self.status

@@ -147,15 +147,6 @@ def answered(
     return f"{logical_id} waits for no answer to it in the stack's operation (its events): it was answered"
 
 
-def answered_failed(
-    cloudformation: Callable[[], Any], stack_id: str, logical_id: str, request_id: str
-) -> bool:
-    """Whether the events of the stack's operation in progress show ``request_id`` answered FAILED (False
-    when they cannot be read: nothing is known)."""
-    events = operation_events(cloudformation, stack_id)
-    return events is not None and _failed_with_mark(events, logical_id, request_id)
-
-
 def operation_events(cloudformation: Callable[[], Any], stack_id: str) -> list[dict[str, Any]] | None:
     """The events of the stack's operation in progress, newest first, or None when they cannot be read
     (nothing is known then). Events come newest first; the walk stops at the stack's own event that began

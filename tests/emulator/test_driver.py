@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 
-from emulator.cloudformation import CloudFormation, Request
+from emulator.cloudformation import CloudFormation, DriverError, Request
 from tests.conftest import DEST_ACCOUNT, REGION
 from tests.variants import each_reading
 
@@ -355,7 +355,7 @@ def test_continue_update_rollback_sends_the_failed_rollback_updates_again_and_ma
         "Second": {"Id": "s-1", "Size": "2"},
         "Breaker": {"Id": "b-1", "OnCreate": "fail", "DependsOn": ["First", "Second"]},
     }
-    with pytest.raises(Exception, match="UPDATE_ROLLBACK_FAILED"):
+    with pytest.raises(DriverError, match="UPDATE_ROLLBACK_FAILED"):
         stack.continue_update_rollback()  # not in UPDATE_ROLLBACK_FAILED yet
     assert stack.update(template(asset, new)) == "UPDATE_ROLLBACK_FAILED"
     first = _requests(cloud, "First", "Update")

@@ -270,7 +270,7 @@ def test_the_walk_through_the_events_ends_at_the_stacks_own_event_only():
         stack_status.rolling_back(lambda: Client(), stack_id, _update(stack_id, forward))
     other = "99999999-2222-3333-4444-555555555555"
     assert stack_status.rolling_back(lambda: Client(), stack_id, _update(stack_id, other)) is True
-    assert not stack_status.answered_failed(lambda: Client(), stack_id, "ModelCopy", other)
+    assert stack_status.answered(lambda: Client(), _update(stack_id, other)) == ""
 
 
 def test_an_unreachable_cloudformation_endpoint_is_not_asked_again_for_a_while():
@@ -290,8 +290,8 @@ def test_an_unreachable_cloudformation_endpoint_is_not_asked_again_for_a_while()
 
     stack_id = "arn:aws:cloudformation:us-east-1:222222222222:stack/prod/1234"
     try:
-        assert not stack_status.answered_failed(lambda: Client(), stack_id, "ModelCopy", "r-1")
-        assert not stack_status.answered_failed(lambda: Client(), stack_id, "ModelCopy", "r-2")
+        assert stack_status.answered(lambda: Client(), _update(stack_id, "r-1")) == ""
+        assert stack_status.answered(lambda: Client(), _update(stack_id, "r-2")) == ""
         assert asked == ["describe_stack_events"]
     finally:
         stack_status._unreachable["until"] = 0.0
@@ -361,135 +361,6 @@ def test_a_rollback_update_delivered_again_in_a_later_operation_answers_nothing_
     assert cloud.audit() == []
 
 
-def test_an_update_whose_resource_waits_for_no_answer_is_stale_after_a_second_look():
-    # The stack's events of the update in progress, newest first. An Update of ModelCopy is waited for only
-    # while ModelCopy's newest event in the operation is UPDATE_IN_PROGRESS: answered (UPDATE_COMPLETE) or
-    # not come to yet (no event), the request is a late delivery from an earlier operation. The events are
-    # read again after a pause before it is taken for stale.
-    stack_status = _stack_status()
-
-    stack_id = "arn:aws:cloudformation:us-east-1:222222222222:stack/prod/1234"
-    copy = {"LogicalResourceId": "ModelCopy", "ResourceType": "Custom::RekognitionModelCopy"}
-    other = {"LogicalResourceId": "Breaker", "ResourceType": "Custom::RekognitionModelCopy"}
-    own = {"LogicalResourceId": "prod", "ResourceType": "AWS::CloudFormation::Stack"}
-    own["PhysicalResourceId"] = stack_id
-    begun = {**own, "ResourceStatus": "UPDATE_IN_PROGRESS"}
-    earlier = [{**copy, "ResourceStatus": "UPDATE_IN_PROGRESS"}, begun]  # the operation before
-    readings: list[list[dict[str, Any]]] = []
-    paused: list[float] = []
-
-    class Client:
-        def describe_stacks(self, StackName: str) -> dict[str, Any]:  # noqa: N803
-            return {"Stacks": [{"StackStatus": "UPDATE_IN_PROGRESS"}]}
-
-        def get_paginator(self, name: str) -> Any:
-            events = readings.pop(0) if len(readings) > 1 else readings[0]
-            if events and events[0].get("unreadable"):
-                raise RuntimeError("AccessDenied")
-
-            class Pages:
-                def paginate(self, StackName: str) -> list[dict[str, Any]]:  # noqa: N803
-                    return [{"StackEvents": events}]
-
-            return Pages()
-
-    def ask(*shown: list[dict[str, Any]]) -> Any:
-        readings[:] = list(shown)
-        paused.clear()
-        request = _update(stack_id, "r-1")
-        return stack_status.rolling_back(lambda: Client(), stack_id, request, paused.append)
-
-    waiting = [{**copy, "ResourceStatus": "UPDATE_IN_PROGRESS"}, begun, *earlier]
-    assert ask(waiting) is False and paused == []
-    answered = [{**copy, "ResourceStatus": "UPDATE_COMPLETE"}, *waiting]
-    not_yet = [{**other, "ResourceStatus": "CREATE_IN_PROGRESS"}, begun, *earlier]
-    for shown in (answered, not_yet):
-        with pytest.raises(stack_status.StaleRequest, match="waits for no answer"):
-            ask(shown)
-        assert paused == list(stack_status.RECHECK_SECONDS)
-    # shown late: the second look finds the resource waiting
-    assert ask(not_yet, waiting) is False and paused == [stack_status.RECHECK_SECONDS[0]]
-    # the events unreadable: not known, not stale
-    assert ask([{"unreadable": True}]) is False and paused == []
-
-
-@pytest.mark.parametrize(
-    "status", ["CREATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "DELETE_IN_PROGRESS", "IMPORT_IN_PROGRESS"]
-)
-def test_an_update_read_in_an_operation_that_sends_no_update_is_stale(status):
-    stack_status = _stack_status()
-
-    class Client:
-        def describe_stacks(self, StackName: str) -> dict[str, Any]:  # noqa: N803
-            return {"Stacks": [{"StackStatus": status}]}
-
-    with pytest.raises(stack_status.StaleRequest, match="sends no Update"):
-        stack_status.rolling_back(lambda: Client(), "arn:stack")
-
-
-def test_an_update_whose_resource_waits_for_another_requests_answer_is_stale():
-    # The events show each request's properties (ResourceProperties, in the template's own types). In the
-    # next update, the resource waits for that update's own request (other properties): a late delivery of
-    # the last rollback is stale. In a rollback, the rollback's request carries the update's properties as
-    # OldResourceProperties: a late delivery of an earlier rollback to the same properties is stale too.
-    stack_status = _stack_status()
-
-    stack_id = "arn:aws:cloudformation:us-east-1:222222222222:stack/prod/1234"
-    own = {"LogicalResourceId": "prod", "ResourceType": "AWS::CloudFormation::Stack"}
-    own["PhysicalResourceId"] = stack_id
-    token = "arn:aws:lambda:us-east-1:222222222222:function:copy"
-    p0 = {"ServiceToken": token, "VersionName": "v1", "ServiceTimeout": "3600", "Tags": {"a": "1"}}
-    p1 = {**p0, "KmsKeyId": "alias/k"}
-    p2 = {**p0, "Tags": {"b": "2"}}
-
-    def shown(status: str, properties: dict[str, Any]) -> dict[str, Any]:
-        typed = {**properties, "ServiceTimeout": 3600}  # as the template declares it
-        return {
-            "LogicalResourceId": "ModelCopy",
-            "ResourceType": "Custom::RekognitionModelCopy",
-            "ResourceStatus": status,
-            "ResourceProperties": json.dumps(typed),
-        }
-
-    forward = [shown("UPDATE_IN_PROGRESS", p2), {**own, "ResourceStatus": "UPDATE_IN_PROGRESS"}]
-    rollback = [
-        shown("UPDATE_IN_PROGRESS", p0),
-        {**own, "ResourceStatus": "UPDATE_ROLLBACK_IN_PROGRESS"},
-        shown("UPDATE_FAILED", p2),
-        *forward,
-    ]
-    state: dict[str, Any] = {}
-
-    class Client:
-        def describe_stacks(self, StackName: str) -> dict[str, Any]:  # noqa: N803
-            return {"Stacks": [{"StackStatus": state["status"]}]}
-
-        def get_paginator(self, name: str) -> Any:
-            class Pages:
-                def paginate(self, StackName: str) -> list[dict[str, Any]]:  # noqa: N803
-                    return [{"StackEvents": state["events"]}]
-
-            return Pages()
-
-    def ask(status: str, events: list[dict[str, Any]], new: dict[str, Any], old: dict[str, Any]) -> Any:
-        state.update(status=status, events=events)
-        client, request = Client(), _update(stack_id, "r-1", new, old)
-        return stack_status.rolling_back(lambda: client, stack_id, request, lambda seconds: None)
-
-    assert ask("UPDATE_IN_PROGRESS", forward, p2, p0) is False  # the update's own request
-    with pytest.raises(stack_status.StaleRequest, match="waits for no answer"):
-        ask("UPDATE_IN_PROGRESS", forward, p0, p1)  # the last rollback's, delivered again
-    assert ask("UPDATE_ROLLBACK_IN_PROGRESS", rollback, p0, p2) is True  # the rollback's own
-    with pytest.raises(stack_status.StaleRequest, match="waits for no answer"):
-        ask("UPDATE_ROLLBACK_IN_PROGRESS", rollback, p0, p1)  # an earlier rollback's, to the same properties
-    # a value the events mask (a NoEcho parameter) matches any value
-    masked = [{**forward[0], "ResourceProperties": json.dumps({**p2, "Tags": {"b": "****"}})}, forward[1]]
-    assert ask("UPDATE_IN_PROGRESS", masked, p2, p0) is False
-    # events that show no properties: only the status of the resource tells
-    bare = [{k: v for k, v in e.items() if k != "ResourceProperties"} for e in rollback]
-    assert ask("UPDATE_ROLLBACK_IN_PROGRESS", bare, p0, p1) is True
-
-
 @each_reading("stack_event_properties")
 def test_a_continued_rollback_of_the_copy_is_answered(cloud, deploy, source_version, variant):
     # The copy's forward Update (tags a -> b) answers SUCCESS, a later resource fails, and the copy's
@@ -526,73 +397,6 @@ def test_a_continued_rollback_of_the_copy_is_answered(cloud, deploy, source_vers
     client = stack.session().client("rekognition")
     tags = client.list_tags_for_resource(ResourceArn=stack.resources["ModelCopy"].physical_id)["Tags"]
     assert tags.get("a") == "1" and "b" not in tags  # rolled back
-
-
-def test_the_properties_an_event_shows_are_compared_only_where_a_difference_is_certain():
-    # An event may show the template's own types where the request carries strings, mask a NoEcho value in
-    # part, or leave a dynamic reference unresolved: none of these is a difference. A changed value, a tag
-    # more or less, a property more or less is one.
-    stack_status = _stack_status()
-    alike = stack_status._alike
-
-    sent = {
-        "ServiceToken": "arn:aws:lambda:us-east-1:222222222222:function:copy",
-        "MinF1Score": "0.90",
-        "MinInferenceUnits": "1",
-        "AutoStart": "true",
-        "OutputConfig": {"S3Bucket": "b", "S3KeyPrefix": "copies/secret/"},
-        "Tags": {"a": "1"},
-    }
-    shown = {
-        "MinF1Score": 0.9,
-        "MinInferenceUnits": 1.0,
-        "AutoStart": True,
-        "OutputConfig": {"S3Bucket": "b", "S3KeyPrefix": "copies/****/"},
-        "Tags": {"a": "{{resolve:ssm:/tags/a}}"},
-        "ServiceTimeout": 3600,
-    }
-    assert alike(shown, sent)
-    assert not alike({**shown, "Tags": {"a": "2"}}, sent)
-    assert not alike({**shown, "Tags": {"a": "1", "b": "2"}}, sent)
-    assert not alike({**shown, "KmsKeyId": "alias/k"}, sent)
-    assert not alike({**shown, "MinF1Score": 0.8}, sent)
-
-
-def test_a_create_or_update_whose_resource_waits_for_another_kind_of_request_is_stale():
-    # A Create never waits in a rollback (a rollback creates nothing), nor does an Update while its
-    # resource waits for a Delete (the stack's delete, or a cleanup).
-    stack_status = _stack_status()
-    stack_id = "arn:aws:cloudformation:us-east-1:222222222222:stack/prod/1234"
-    own = {"LogicalResourceId": "prod", "ResourceType": "AWS::CloudFormation::Stack"}
-    own["PhysicalResourceId"] = stack_id
-    copy = {"LogicalResourceId": "ModelCopy", "ResourceType": "Custom::RekognitionModelCopy"}
-    in_rollback = [
-        {**copy, "ResourceStatus": "UPDATE_IN_PROGRESS"},
-        {**own, "ResourceStatus": "UPDATE_ROLLBACK_IN_PROGRESS"},
-        {**copy, "ResourceStatus": "UPDATE_COMPLETE"},
-        {**copy, "ResourceStatus": "UPDATE_IN_PROGRESS"},
-        {**own, "ResourceStatus": "UPDATE_IN_PROGRESS"},
-    ]
-    deleting = [{**copy, "ResourceStatus": "DELETE_IN_PROGRESS"}, in_rollback[-1]]
-    shown: list[list[dict[str, Any]]] = []
-
-    class Client:
-        def get_paginator(self, name: str) -> Any:
-            class Pages:
-                def paginate(self, StackName: str) -> list[dict[str, Any]]:  # noqa: N803
-                    return [{"StackEvents": shown[0]}]
-
-            return Pages()
-
-    def why(events: list[dict[str, Any]], request_type: str) -> str:
-        shown[:] = [events]
-        request = {**_update(stack_id, "r-1"), "RequestType": request_type}
-        return str(stack_status.answered(lambda: Client(), request, lambda seconds: None))
-
-    assert "waits for no answer" in why(in_rollback, "Create")
-    assert why(in_rollback, "Update") == ""
-    assert "waits for no answer" in why(deleting, "Update")
-    assert why(in_rollback[3:], "Create") == ""  # a replacement's Create in the update itself
 
 
 def test_a_rollback_refused_at_the_rules_quota_is_answered_when_continued_once_rules_are_free(

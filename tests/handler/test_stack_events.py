@@ -57,6 +57,23 @@ class Client:
         return Pages()
 
 
+
+class Readings(Client):
+    """A client whose DescribeStackEvents shows each of ``shown`` in turn (the last one from then on)."""
+
+    def __init__(self, status: str, *shown: list[dict[str, Any]]) -> None:
+        super().__init__(status, shown[0])
+        self.shown = list(shown)
+
+    def get_paginator(self, name: str) -> Any:
+        self.events = self.shown.pop(0) if len(self.shown) > 1 else self.shown[0]
+        return super().get_paginator(name)
+
+
+class Unreadable(Client):
+    def get_paginator(self, name: str) -> Any:
+        raise RuntimeError("AccessDenied")
+
 def request(kind: str, new: Any, old: Any = None, stack_id: str = STACK_ID) -> dict[str, Any]:
     r = {"StackId": stack_id, "RequestType": kind, "RequestId": "r-9", "LogicalResourceId": "ModelCopy"}
     r["ResourceProperties"] = new
@@ -159,32 +176,118 @@ def test_rendering_differences_are_no_difference(sent, shown):
     assert update("UPDATE_IN_PROGRESS", events, new, P0) is False
 
 
+def test_an_empty_value_an_event_leaves_out_is_no_difference():
+    sent = {**P2, "Tags": {}}
+    shown = {k: v for k, v in P2.items() if k != "Tags"}  # an event that drops an empty map
+    events = [copy("UPDATE_IN_PROGRESS", shown), own("UPDATE_IN_PROGRESS")]
+    assert update("UPDATE_IN_PROGRESS", events, sent, P0) is False
+
+
 # -- late deliveries: stale ----------------------------------------------------------------------------------
 
 
-def test_a_late_create_in_a_rollback_is_stale():
-    events = [
+def test_an_update_whose_resource_waits_for_no_answer_is_stale_after_a_second_look():
+    # An Update of ModelCopy is waited for only while ModelCopy's newest event in the operation is
+    # UPDATE_IN_PROGRESS: answered (UPDATE_COMPLETE) or not come to yet (no event), the request is a late
+    # delivery from an earlier operation. The events are read again after each pause before it is taken
+    # for stale.
+    stack_status = _stack_status()
+    begun = own("UPDATE_IN_PROGRESS")
+    earlier = [copy("UPDATE_IN_PROGRESS", None), begun]  # the operation before
+    waiting = [copy("UPDATE_IN_PROGRESS", None), begun, *earlier]
+    answered = [copy("UPDATE_COMPLETE", None), *waiting]
+    not_yet = [other("CREATE_IN_PROGRESS"), begun, *earlier]
+    paused: list[float] = []
+
+    def ask(client: Client) -> Any:
+        paused.clear()
+        return stack_status.rolling_back(lambda: client, STACK_ID, request("Update", {}, {}), paused.append)
+
+    assert ask(Readings("UPDATE_IN_PROGRESS", waiting)) is False and paused == []
+    for shown in (answered, not_yet):
+        with pytest.raises(stack_status.StaleRequest, match="waits for no answer"):
+            ask(Readings("UPDATE_IN_PROGRESS", shown))
+        assert paused == list(stack_status.RECHECK_SECONDS)
+    # shown late: the second look finds the resource waiting
+    assert ask(Readings("UPDATE_IN_PROGRESS", not_yet, waiting)) is False
+    assert paused == [stack_status.RECHECK_SECONDS[0]]
+    # the events unreadable: not known, not stale
+    assert ask(Unreadable("UPDATE_IN_PROGRESS", [])) is False and paused == []
+
+
+@pytest.mark.parametrize(
+    "status", ["CREATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "DELETE_IN_PROGRESS", "IMPORT_IN_PROGRESS"]
+)
+def test_an_update_read_in_an_operation_that_sends_no_update_is_stale(status):
+    client = Client(status, [])
+    with pytest.raises(_stack_status().StaleRequest, match="sends no Update"):
+        _stack_status().rolling_back(lambda: client, STACK_ID)
+
+
+def test_an_update_whose_resource_waits_for_another_requests_answer_is_stale():
+    # The events show each request's properties (in the template's own types: ServiceTimeout a number).
+    # In the next update, the resource waits for that update's own request (other properties): a late
+    # delivery of the last rollback is stale. In a rollback, the rollback's request carries the update's
+    # properties as OldResourceProperties: a late delivery of an earlier rollback to the same properties is
+    # stale too.
+    stack_status = _stack_status()
+
+    def typed(properties: dict[str, Any]) -> dict[str, Any]:
+        return {**properties, "ServiceTimeout": 3600}
+
+    forward = [copy("UPDATE_IN_PROGRESS", typed(P2)), own("UPDATE_IN_PROGRESS")]
+    rollback = [
+        copy("UPDATE_IN_PROGRESS", typed(P0)),
+        own("UPDATE_ROLLBACK_IN_PROGRESS"),
+        copy("UPDATE_FAILED", typed(P2)),
+        *forward,
+    ]
+    assert update("UPDATE_IN_PROGRESS", forward, P2, P0) is False  # the update's own request
+    with pytest.raises(stack_status.StaleRequest, match="waits for no answer"):
+        update("UPDATE_IN_PROGRESS", forward, P0, P1)  # the last rollback's, delivered again
+    assert update("UPDATE_ROLLBACK_IN_PROGRESS", rollback, P0, P2) is True  # the rollback's own
+    with pytest.raises(stack_status.StaleRequest, match="waits for no answer"):
+        update("UPDATE_ROLLBACK_IN_PROGRESS", rollback, P0, P1)  # an earlier rollback's, same properties
+    # a value the events mask (a NoEcho parameter) matches any value
+    masked = [copy("UPDATE_IN_PROGRESS", {**P2, "Tags": {"b": "****"}}), own("UPDATE_IN_PROGRESS")]
+    assert update("UPDATE_IN_PROGRESS", masked, P2, P0) is False
+    # events that show no properties: only the status of the resource tells
+    bare = [{k: v for k, v in e.items() if k != "ResourceProperties"} for e in rollback]
+    assert update("UPDATE_ROLLBACK_IN_PROGRESS", bare, P0, P1) is True
+
+
+@pytest.mark.parametrize(
+    ("sent", "shown"),
+    [
+        ({}, {"Tags": {"b": "3"}}),
+        ({}, {"Tags": {"b": "2", "c": "3"}}),
+        ({}, {"KmsKeyId": "alias/k"}),
+        ({"MinF1Score": "0.90"}, {"MinF1Score": 0.8}),
+    ],
+)
+def test_a_certain_difference_of_properties_is_another_request(sent, shown):
+    # A changed value, a tag more, a property more: the resource waits for another request's answer.
+    events = [copy("UPDATE_IN_PROGRESS", {**P2, **sent, **shown}), own("UPDATE_IN_PROGRESS")]
+    with pytest.raises(_stack_status().StaleRequest, match="waits for no answer"):
+        update("UPDATE_IN_PROGRESS", events, {**P2, **sent}, P0)
+
+
+def test_a_create_or_update_whose_resource_waits_for_another_kind_of_request_is_stale():
+    # A Create never waits in a rollback (a rollback creates nothing), nor does an Update while its
+    # resource waits for a Delete (the stack's delete, or a cleanup).
+    in_rollback = [
         copy("UPDATE_IN_PROGRESS", P0),
         own("UPDATE_ROLLBACK_IN_PROGRESS"),
         copy("UPDATE_COMPLETE", P2),
         copy("UPDATE_IN_PROGRESS", P2),
         own("UPDATE_IN_PROGRESS"),
     ]
-    assert "waits for no answer" in why(events, request("Create", P0))
+    deleting = [copy("DELETE_IN_PROGRESS", P0), own("UPDATE_IN_PROGRESS")]
 
-
-def test_a_late_rollback_in_the_next_update_or_its_rollback_is_stale():
-    forward = [copy("UPDATE_IN_PROGRESS", P2), own("UPDATE_IN_PROGRESS")]
-    with pytest.raises(_stack_status().StaleRequest):
-        update("UPDATE_IN_PROGRESS", forward, P0, P1)  # last rollback's, delivered in next update
-    rollback = [
-        copy("UPDATE_IN_PROGRESS", P0),
-        own("UPDATE_ROLLBACK_IN_PROGRESS"),
-        copy("UPDATE_COMPLETE", P2),
-    ]
-    rollback += forward
-    with pytest.raises(_stack_status().StaleRequest):
-        update("UPDATE_ROLLBACK_IN_PROGRESS", rollback, P0, P1)  # earlier rollback to the same properties
+    assert "waits for no answer" in why(in_rollback, request("Create", P0))
+    assert why(in_rollback, request("Update", P0, P2)) == ""
+    assert "waits for no answer" in why(deleting, request("Update", P0, P2))
+    assert why(in_rollback[3:], request("Create", P2)) == ""  # a replacement's Create in the update itself
 
 
 # -- what the events cannot tell: run as a first delivery ----------------------------------------------------
@@ -204,16 +307,10 @@ def test_a_late_create_while_the_copy_waits_for_an_update_showing_no_properties_
     assert why(events, request("Create", P0)) == ""
 
 
-def test_an_empty_value_an_event_leaves_out_is_no_difference():
-    sent = {**P2, "Tags": {}}
-    shown = {k: v for k, v in P2.items() if k != "Tags"}  # an event that drops an empty map
-    events = [copy("UPDATE_IN_PROGRESS", shown), own("UPDATE_IN_PROGRESS")]
-    assert update("UPDATE_IN_PROGRESS", events, sent, P0) is False
-
-
-def test_the_continued_rollback_after_that_timeout_is_stale_again():
-    # The rollback above waited out ServiceTimeout: UPDATE_FAILED, UPDATE_ROLLBACK_FAILED. The user runs
-    # ContinueUpdateRollback: the copy's Update (P0, Old P2) again; the walk still ends at op2's start.
+def test_a_rollback_to_the_last_stable_state_continued_after_it_failed_is_answered():
+    # The rollback to the last stable state (after DisableRollback, above) failed: UPDATE_ROLLBACK_FAILED.
+    # The user runs ContinueUpdateRollback: the copy's Update (P0, Old P2) again; the walk still ends at the
+    # second update's start, whose events show no P2 for the copy.
     events = [
         copy("UPDATE_IN_PROGRESS", P0),
         own("UPDATE_ROLLBACK_IN_PROGRESS"),
